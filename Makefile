@@ -1,0 +1,130 @@
+# migrated: tenant data migrations for PostgreSQL.
+# Plain make; dependencies come from pkg-config.
+
+VERSION    = 0.1.0
+PREFIX    ?= /usr/local
+BINDIR    ?= $(PREFIX)/bin
+SBINDIR   ?= $(PREFIX)/sbin
+MANDIR    ?= $(PREFIX)/share/man
+SYSCONFDIR ?= /etc
+UNITDIR   ?= $(PREFIX)/lib/systemd/system
+SYSUSERSDIR ?= $(PREFIX)/lib/sysusers.d
+TMPFILESDIR ?= $(PREFIX)/lib/tmpfiles.d
+DESTDIR   ?=
+
+CC        ?= cc
+PKGS       = libpq libevent libsystemd jansson inih
+B         ?= build
+
+WARN = -Wall -Wextra -Werror -Wshadow -Wpointer-arith -Wcast-align \
+       -Wstrict-prototypes -Wmissing-prototypes -Wwrite-strings \
+       -Wformat=2 -Wundef -Wvla -Wnull-dereference -Wimplicit-fallthrough
+CFLAGS  ?= -O2 -g
+CFLAGS  += -std=c11 -D_GNU_SOURCE $(WARN) -Iproto -I$(B)/gen \
+           -DMIGRATED_VERSION='"$(VERSION)"' \
+           -DMIGRATED_SYSCONFDIR='"$(SYSCONFDIR)"' \
+           $(shell pkg-config --cflags $(PKGS))
+LDLIBS  += $(shell pkg-config --libs $(PKGS))
+
+PROTO_SRC  = proto/vl_frame.c proto/vl_message.c
+DAEMON_LIB = daemon/config.c daemon/inifile.c daemon/log.c daemon/plan.c daemon/sql_params.c
+DAEMON_SRC = daemon/main.c daemon/control.c daemon/methods.c daemon/jobs.c \
+             daemon/pg.c \
+             daemon/notify.c daemon/store.c daemon/scheduler.c \
+             daemon/runner.c daemon/catalog.c $(DAEMON_LIB)
+CTL_SRC    = ctl/main.c ctl/client.c ctl/output.c ctl/commands.c
+
+obj = $(patsubst %.c,$(B)/obj/%.o,$(1))
+
+all: $(B)/migrated $(B)/migratectl
+
+$(B)/gen/interface.c: proto/io.migrated.varlink scripts/embed.sh
+	@mkdir -p $(@D)
+	sh scripts/embed.sh migrated_interface $< > $@.tmp && mv $@.tmp $@
+
+$(B)/obj/%.o: %.c
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -MMD -MP -c $< -o $@
+
+SCHEMA_SQL = $(sort $(wildcard daemon/schema/*.sql))
+
+$(B)/gen/schema.c: $(SCHEMA_SQL) scripts/embed.sh
+	@mkdir -p $(@D)
+	sh scripts/embed.sh -a store_schema $(SCHEMA_SQL) > $@.tmp && mv $@.tmp $@
+
+$(B)/obj/gen/%.o: $(B)/gen/%.c
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -Wno-missing-variable-declarations -c $< -o $@
+
+$(B)/migrated: $(call obj,$(DAEMON_SRC) $(PROTO_SRC)) $(B)/obj/gen/interface.o \
+    $(B)/obj/gen/schema.o
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(B)/migratectl: $(call obj,$(CTL_SRC) $(PROTO_SRC))
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+# Unit tests (cmocka): one binary per tests/unit/test_*.c, linked with the
+# pure modules they exercise.
+UNIT_TESTS = $(patsubst tests/unit/%.c,$(B)/tests/%,$(wildcard tests/unit/test_*.c))
+UNIT_LIBS  = $(call obj,$(PROTO_SRC) $(DAEMON_LIB)) $(B)/obj/gen/interface.o
+
+$(B)/tests/%: tests/unit/%.c $(UNIT_LIBS)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -Idaemon $(LDFLAGS) -o $@ $^ $(LDLIBS) \
+	    $(shell pkg-config --libs cmocka)
+
+unit: $(UNIT_TESTS)
+	@set -e; for t in $(UNIT_TESTS); do echo "== $$t"; $$t; done
+
+e2e: all
+	/usr/bin/python3 -m pytest -q tests/e2e
+
+deps:
+	@sh scripts/deps.sh
+
+check: deps
+	$(MAKE) all
+	$(MAKE) unit
+	$(MAKE) lint-man
+	$(MAKE) e2e
+
+lint-man:
+	mandoc -Tlint -Wwarning man/*.[0-9]
+
+demo: deps
+	$(MAKE) all
+	sh scripts/demo.sh
+
+format:
+	clang-format -i $(wildcard */*.c */*.h tests/unit/*.c)
+
+format-check:
+	clang-format --dry-run --Werror $(wildcard */*.c */*.h tests/unit/*.c)
+
+install: all
+	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(BINDIR) \
+	    $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5 \
+	    $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(SYSCONFDIR)/migrated/plans \
+	    $(DESTDIR)$(UNITDIR) $(DESTDIR)$(SYSUSERSDIR) $(DESTDIR)$(TMPFILESDIR)
+	install -m 0755 $(B)/migrated $(DESTDIR)$(SBINDIR)/migrated
+	install -m 0755 $(B)/migratectl $(DESTDIR)$(BINDIR)/migratectl
+	install -m 0644 man/migratectl.1 $(DESTDIR)$(MANDIR)/man1/
+	install -m 0644 man/migrated.conf.5 man/migrated.plan.5 \
+	    $(DESTDIR)$(MANDIR)/man5/
+	install -m 0644 man/migrated.8 $(DESTDIR)$(MANDIR)/man8/
+	test -e $(DESTDIR)$(SYSCONFDIR)/migrated/migrated.conf || \
+	    install -m 0644 conf/migrated.conf $(DESTDIR)$(SYSCONFDIR)/migrated/
+	sed 's|@SBINDIR@|$(SBINDIR)|g; s|@SYSCONFDIR@|$(SYSCONFDIR)|g' \
+	    units/migrated.service.in > $(DESTDIR)$(UNITDIR)/migrated.service
+	install -m 0644 units/migrated.socket $(DESTDIR)$(UNITDIR)/
+	install -m 0644 units/migrated-sysusers.conf \
+	    $(DESTDIR)$(SYSUSERSDIR)/migrated.conf
+	install -m 0644 units/migrated-tmpfiles.conf \
+	    $(DESTDIR)$(TMPFILESDIR)/migrated.conf
+
+clean:
+	rm -rf $(B)
+
+.PHONY: all unit e2e deps check lint-man demo format format-check install clean
+
+-include $(shell find $(B)/obj -name '*.d' 2>/dev/null)

@@ -1,0 +1,144 @@
+#include "catalog.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+
+struct catalog {
+	struct plan_set *set;
+	int refs;
+};
+
+struct catalog *
+catalog_load(const char *plan_dir, FILE *report, int *nbad, char *err,
+             size_t errlen)
+{
+	struct catalog *cat = calloc(1, sizeof(*cat));
+
+	*nbad = 0;
+	if (cat == NULL) {
+		snprintf(err, errlen, "%s: out of memory", plan_dir);
+		return NULL;
+	}
+	cat->set = plan_dir_load(plan_dir, err, errlen);
+	if (cat->set == NULL) {
+		free(cat);
+		return NULL;
+	}
+	cat->refs = 1;
+	for (size_t i = 0; i < cat->set->nerrors; i++) {
+		if (report != NULL)
+			fprintf(report, "%s\n", cat->set->errors[i]);
+		else
+			log_error("plan not loaded: %s", cat->set->errors[i]);
+	}
+	*nbad = (int)cat->set->nerrors;
+	return cat;
+}
+
+struct catalog *
+catalog_ref(struct catalog *cat)
+{
+	if (cat != NULL)
+		cat->refs++;
+	return cat;
+}
+
+void
+catalog_unref(struct catalog *cat)
+{
+	if (cat == NULL || --cat->refs > 0)
+		return;
+	plan_set_free(cat->set);
+	free(cat);
+}
+
+int
+catalog_count(const struct catalog *cat)
+{
+	return cat != NULL ? (int)cat->set->nplans : 0;
+}
+
+const struct plan *
+catalog_at(const struct catalog *cat, int i)
+{
+	return cat->set->plans[i];
+}
+
+const struct plan *
+catalog_find(const struct catalog *cat, const char *name)
+{
+	return cat != NULL ? plan_set_find(cat->set, name) : NULL;
+}
+
+static json_t *
+names_json(const struct plan_check *checks, size_t n)
+{
+	json_t *list = json_array();
+
+	for (size_t i = 0; i < n; i++)
+		json_array_append_new(list, json_string(checks[i].name));
+	return list;
+}
+
+json_t *
+catalog_plan_json(const struct plan *plan)
+{
+	json_t *steps = json_array();
+	json_t *params = json_array();
+
+	for (size_t i = 0; i < plan->nsteps; i++) {
+		const struct plan_step *s = &plan->steps[i];
+		json_t *after = json_array();
+		char table[256];
+		for (size_t j = 0; j < s->nafter; j++)
+			json_array_append_new(after, json_string(s->after[j]));
+		snprintf(table, sizeof(table), "%s%s%s",
+		         s->schema != NULL ? s->schema : "",
+		         s->schema != NULL ? "." : "", s->table);
+		json_array_append_new(
+		    steps, json_pack("{s:s, s:s, s:s, s:o, s:I}", "name", s->name,
+		                     "table", table, "key", s->key, "after", after,
+		                     "batch", (json_int_t)s->batch));
+	}
+	json_array_append_new(params, json_string("tenant"));
+	for (size_t i = 0; i < plan->nparam_names; i++)
+		json_array_append_new(params, json_string(plan->param_names[i]));
+	return json_pack("{s:s, s:s, s:s, s:o, s:o, s:o, s:o}", "name",
+	                 plan->name, "description", plan->description, "file",
+	                 plan->file, "steps", steps, "checks",
+	                 names_json(plan->checks, plan->nchecks), "verifies",
+	                 names_json(plan->verifies, plan->nverifies), "params",
+	                 params);
+}
+
+json_t *
+catalog_run_order(const struct plan *plan, json_t *steps, const char **bad)
+{
+	size_t n = steps != NULL ? json_array_size(steps) : 0;
+	const char **names = calloc(n + 1, sizeof(*names));
+	bool *selected = calloc(plan->nsteps + 1, sizeof(*selected));
+	json_t *order = NULL;
+	char err[256];
+
+	if (names == NULL || selected == NULL)
+		goto out;
+	for (size_t i = 0; i < n; i++)
+		names[i] = json_string_value(json_array_get(steps, i));
+	if (plan_select_steps(plan, names, n, selected, err, sizeof(err)) < 0) {
+		for (size_t i = 0; i < n && *bad == NULL; i++)
+			if (plan_step_find(plan, names[i]) == NULL)
+				*bad = names[i];
+		goto out;
+	}
+	order = json_array();
+	for (size_t i = 0; i < plan->nsteps; i++)
+		if (selected[i])
+			json_array_append_new(order,
+			                      json_string(plan->steps[i].name));
+out:
+	free(names);
+	free(selected);
+	return order;
+}

@@ -1,0 +1,42 @@
+/*
+ * The daemon's loaded plans: a reference-counted plan_set, so a runner
+ * keeps the plans its job started with across a reload, plus the views of
+ * a plan the control socket needs.
+ */
+#ifndef CATALOG_H
+#define CATALOG_H
+
+#include <stdio.h>
+
+#include <jansson.h>
+
+#include "plan.h"
+
+struct catalog;
+
+/*
+ * Loads plan_dir. Each bad plan is written to report (a stream) or logged
+ * when report is NULL; *nbad counts them. NULL with err set when the
+ * directory cannot be read.
+ */
+struct catalog *catalog_load(const char *plan_dir, FILE *report, int *nbad,
+                             char *err, size_t errlen)
+    __attribute__((warn_unused_result));
+struct catalog *catalog_ref(struct catalog *cat);
+void catalog_unref(struct catalog *cat);
+
+int catalog_count(const struct catalog *cat);
+const struct plan *catalog_at(const struct catalog *cat, int i);
+const struct plan *catalog_find(const struct catalog *cat, const char *name);
+
+/* The plan as type Plan of io.migrated.varlink. */
+json_t *catalog_plan_json(const struct plan *plan);
+
+/*
+ * The names of the steps a job runs, in dependency order: all of them, or
+ * those named in steps (a JSON array). NULL with *bad naming an unknown step.
+ */
+json_t *catalog_run_order(const struct plan *plan, json_t *steps,
+                          const char **bad);
+
+#endif

@@ -1,0 +1,63 @@
+/* migrated.conf: one key table drives parsing, defaults and docs. */
+#ifndef CONFIG_H
+#define CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#define CONFIG_DEFAULT_FILE MIGRATED_SYSCONFDIR "/migrated/migrated.conf"
+
+enum config_type { CONFIG_STRING, CONFIG_INT, CONFIG_MODE, CONFIG_LEVEL };
+
+struct config {
+	char *file;            /* the file this was read from */
+	char *socket;
+	unsigned socket_mode;
+	char *plan_dir;
+	long long workers;
+	long long batch_size;
+	char *admin_group;
+	long long log_level;   /* syslog priority */
+	char *target_conninfo;
+	long long reconnect_max_ms;
+};
+
+struct config_key {
+	const char *section;
+	const char *name;
+	enum config_type type;
+	const char *def;       /* default, as it would be written in the file */
+	long long min, max;    /* CONFIG_INT bounds */
+	bool reloadable;
+	size_t offset;         /* into struct config */
+	const char *help;
+};
+
+/* The key table, ended by an entry with a NULL name. */
+extern const struct config_key config_keys[];
+
+/*
+ * Reads path into *cfg (defaults first). On failure returns -1, leaves *cfg
+ * empty and writes "file:line: message" to err.
+ */
+int config_load(const char *path, struct config *cfg, char *err, size_t errlen)
+    __attribute__((warn_unused_result));
+
+/*
+ * Names the first key that differs between old and new and cannot change
+ * without a restart, or NULL.
+ */
+const struct config_key *config_restart_needed(const struct config *old,
+                                               const struct config *new_cfg);
+
+/* Copies the value of key from old into cfg (a key reload cannot change). */
+int config_keep(struct config *cfg, const struct config *old,
+                const struct config_key *key) __attribute__((warn_unused_result));
+
+/* Writes the value of key in cfg as it would appear in the file. */
+void config_format(const struct config *cfg, const struct config_key *key,
+                   char *buf, size_t len);
+
+void config_free(struct config *cfg);
+
+#endif

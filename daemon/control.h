@@ -1,0 +1,56 @@
+/*
+ * The control socket: accepts Varlink clients, frames and decodes their
+ * calls, hands each call to the dispatcher one at a time per connection,
+ * and writes replies in call order.
+ */
+#ifndef CONTROL_H
+#define CONTROL_H
+
+#include <stdbool.h>
+#include <sys/types.h>
+
+#include <event2/event.h>
+#include <jansson.h>
+
+#include "vl_message.h"
+
+struct control_req;
+
+/* Runs a decoded call; must end it with control_reply or control_error. */
+typedef void (*control_dispatch_fn)(struct control_req *req, void *arg);
+
+/* Called when the client of a pending request goes away. */
+typedef void (*control_cancel_fn)(struct control_req *req, void *arg);
+
+/*
+ * Listens on the socket systemd passed (socket activation), or binds path
+ * with mode (and group gid, unless (gid_t)-1). Returns -1 with err filled.
+ */
+int control_open(struct event_base *base, const char *path, unsigned mode,
+                 gid_t gid, control_dispatch_fn dispatch, void *arg,
+                 char *err, size_t errlen) __attribute__((warn_unused_result));
+/* Closes the listener and every connection, unlinks the socket we bound. */
+void control_close(void);
+/* Number of clients connected now. */
+int control_clients(void);
+
+const struct vl_call *control_call(const struct control_req *req);
+uid_t control_peer_uid(const struct control_req *req);
+gid_t control_peer_gid(const struct control_req *req);
+pid_t control_peer_pid(const struct control_req *req);
+/* True when the client hung up; replies are dropped. */
+bool control_gone(const struct control_req *req);
+void control_on_cancel(struct control_req *req, control_cancel_fn fn,
+                       void *arg);
+
+/* The final reply; steals params (may be NULL). req is gone afterwards. */
+void control_reply(struct control_req *req, json_t *params);
+/* A streamed reply with "continues": true (only when the call said more). */
+void control_stream(struct control_req *req, json_t *params);
+/* The final error reply; steals params. req is gone afterwards. */
+void control_error(struct control_req *req, const char *error,
+                   json_t *params);
+/* org.varlink.service.InvalidParameter naming parameter. */
+void control_invalid_param(struct control_req *req, const char *parameter);
+
+#endif

@@ -1,0 +1,31 @@
+/* The daemon's long-lived state, owned by main.c. */
+#ifndef DAEMON_H
+#define DAEMON_H
+
+#include <stdbool.h>
+#include <sys/types.h>
+#include <time.h>
+
+#include <event2/event.h>
+
+#include "config.h"
+
+struct daemon {
+	struct event_base *base;
+	struct config cfg;
+	gid_t admin_gid;           /* (gid_t)-1 when admin_group is empty */
+	struct catalog *plans;      /* replaced on reload */
+	struct store *store;
+	struct scheduler *sched;
+	time_t started;
+	bool ready;                /* READY=1 sent */
+};
+
+/*
+ * Re-reads the configuration file and the plans. On failure keeps the old
+ * ones, returns -1 and fills err with "file:line: message".
+ */
+int daemon_reload(struct daemon *d, char *err, size_t errlen)
+    __attribute__((warn_unused_result));
+
+#endif

@@ -1,0 +1,638 @@
+#include "jobs.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "daemon.h"
+#include "log.h"
+#include "pg.h"
+#include "catalog.h"
+#include "scheduler.h"
+#include "store.h"
+
+#define IFACE "io.migrated"
+#define MAX_TENANT 1024        /* bytes in a tenant name */
+#define WATCH_INTERVAL_MS 500
+
+const char *const jobs_submit_params[] = {
+	"plan", "tenants", "all", "steps", "batch_size", "priority", NULL};
+const char *const jobs_list_params[] = {"state", "plan", "tenant", "limit",
+                                        "before", NULL};
+const char *const jobs_show_params[] = {"id", NULL};
+const char *const jobs_select_params[] = {"ids", "all", NULL};
+const char *const jobs_watch_params[] = {"ids", NULL};
+
+/* One statement run for a request; fn turns its result into the reply. */
+struct op;
+typedef void (*op_fn)(struct op *op, const PGresult *res);
+
+struct op {
+	struct control_req *req;
+	struct daemon *d;
+	op_fn fn;
+	json_t *ctx;               /* what fn needs besides the result */
+};
+
+static void
+op_free(struct op *op)
+{
+	json_decref(op->ctx);
+	free(op);
+}
+
+static void
+unavailable(struct control_req *req, const char *why)
+{
+	control_error(req, IFACE ".DatabaseUnavailable",
+	              json_pack("{s:s}", "message",
+	                        why != NULL ? why : "not connected"));
+}
+
+static void
+on_op_result(void *arg, const PGresult *res, const char *error)
+{
+	struct op *op = arg;
+
+	if (res == NULL) {
+		unavailable(op->req, error);
+	} else if (!pg_result_ok(res)) {
+		const char *state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+		const char *msg = PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY);
+		log_warning("%s failed: %s", control_call(op->req)->method,
+		            msg != NULL ? msg : "?");
+		control_error(op->req, IFACE ".DatabaseError",
+		              json_pack("{s:s, s:s}", "message",
+		                        msg != NULL ? msg : "?", "sqlstate",
+		                        state != NULL ? state : ""));
+	} else {
+		op->fn(op, res);
+	}
+	op_free(op);
+}
+
+/* Runs sql for req; on any failure the request gets its error reply. */
+static void
+run(struct control_req *req, struct daemon *d, const char *sql, int n,
+    const char *const *values, op_fn fn, json_t *ctx)
+{
+	struct op *op;
+
+	if (!store_ready(d->store)) {
+		json_decref(ctx);
+		unavailable(req, store_error(d->store));
+		return;
+	}
+	op = calloc(1, sizeof(*op));
+	if (op == NULL) {
+		json_decref(ctx);
+		unavailable(req, "out of memory");
+		return;
+	}
+	op->req = req;
+	op->d = d;
+	op->fn = fn;
+	op->ctx = ctx;
+	if (pg_query(store_conn(d->store), sql, n, values, on_op_result, op) <
+	    0) {
+		op_free(op);
+		unavailable(req, store_error(d->store));
+	}
+}
+
+/* Parses a JSON text column of the first row, or null. */
+static json_t *
+json_cell(const PGresult *res, int row, int col)
+{
+	if (PQntuples(res) <= row || PQgetisnull(res, row, col))
+		return json_null();
+	json_t *v = json_loads(PQgetvalue(res, row, col), JSON_DECODE_ANY, NULL);
+	return v != NULL ? v : json_null();
+}
+
+static char *
+dump(json_t *v)
+{
+	return v != NULL ? json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY) : NULL;
+}
+
+/* ---- Submit ---- */
+
+static const char submit_sql[] =
+    "WITH t AS ("
+    "  SELECT x AS tenant, min(ord) AS ord"
+    "  FROM json_array_elements_text($2::json) WITH ORDINALITY AS u(x, ord)"
+    "  GROUP BY x),"
+    " dup AS ("
+    "  SELECT j.id, j.tenant FROM migrated.jobs j JOIN t USING (tenant)"
+    "  WHERE j.plan = $1 AND j.state IN ('queued', 'running', 'paused')"
+    "  ORDER BY j.id LIMIT 1),"
+    " ins AS ("
+    "  INSERT INTO migrated.jobs (plan, tenant, priority, batch_size, steps)"
+    "  SELECT $1, tenant, $3::integer, $4::integer,"
+    "   (SELECT array_agg(x) FROM json_array_elements_text($5::json) x)"
+    "  FROM t WHERE NOT EXISTS (SELECT 1 FROM dup) ORDER BY ord"
+    "  RETURNING id),"
+    " st AS ("
+    "  INSERT INTO migrated.job_steps (job_id, step, ord)"
+    "  SELECT ins.id, s.name, s.ord FROM ins CROSS JOIN"
+    "   json_array_elements_text($6::json) WITH ORDINALITY AS s(name, ord))"
+    "SELECT (SELECT coalesce(json_agg(id ORDER BY id), '[]') FROM ins),"
+    " (SELECT id FROM dup), (SELECT tenant FROM dup)";
+
+static void
+submit_done(struct op *op, const PGresult *res)
+{
+	json_t *ids = json_cell(res, 0, 0);
+
+	if (!PQgetisnull(res, 0, 1)) {
+		json_decref(ids);
+		control_error(op->req, IFACE ".JobExists",
+		              json_pack("{s:s, s:s, s:I}", "plan",
+		                        json_string_value(json_object_get(
+		                            op->ctx, "plan")),
+		                        "tenant", PQgetvalue(res, 0, 2), "id",
+		                        (json_int_t)atoll(PQgetvalue(res, 0, 1))));
+		return;
+	}
+	log_info("queued %zu job(s) of plan %s", json_array_size(ids),
+	         json_string_value(json_object_get(op->ctx, "plan")));
+	scheduler_kick(op->d->sched);
+	control_reply(op->req, json_pack("{s:o}", "jobs", ids));
+}
+
+/* Inserts the jobs; ctx holds plan, tenants, priority, batch, steps, run. */
+static void
+submit_insert(struct control_req *req, struct daemon *d, json_t *ctx)
+{
+	char prio[32], batch[32];
+	char *tenants = dump(json_object_get(ctx, "tenants"));
+	char *steps = json_is_null(json_object_get(ctx, "steps"))
+	                  ? NULL
+	                  : dump(json_object_get(ctx, "steps"));
+	char *order = dump(json_object_get(ctx, "run"));
+	const char *values[6];
+
+	snprintf(prio, sizeof(prio), "%lld",
+	         (long long)json_integer_value(json_object_get(ctx, "priority")));
+	snprintf(batch, sizeof(batch), "%lld",
+	         (long long)json_integer_value(json_object_get(ctx, "batch")));
+	values[0] = json_string_value(json_object_get(ctx, "plan"));
+	values[1] = tenants;
+	values[2] = prio;
+	values[3] = batch;
+	values[4] = steps;
+	values[5] = order;
+	if (tenants == NULL || order == NULL)
+		unavailable(req, "out of memory");
+	else
+		run(req, d, submit_sql, 6, values, submit_done, json_incref(ctx));
+	free(tenants);
+	free(steps);
+	free(order);
+	json_decref(ctx);
+}
+
+static void
+tenants_done(struct op *op, const PGresult *res)
+{
+	json_t *tenants = json_array();
+	int n = PQntuples(res);
+
+	if (PQnfields(res) < 1) {
+		json_decref(tenants);
+		control_error(op->req, IFACE ".DatabaseError",
+		              json_pack("{s:s, s:s}", "message",
+		                        "the plan's tenants query returned no "
+		                        "column",
+		                        "sqlstate", ""));
+		return;
+	}
+	for (int i = 0; i < n; i++)
+		if (!PQgetisnull(res, i, 0))
+			json_array_append_new(tenants,
+			                      json_string(PQgetvalue(res, i, 0)));
+	json_object_set_new(op->ctx, "tenants", tenants);
+	submit_insert(op->req, op->d, json_incref(op->ctx));
+}
+
+void
+jobs_submit(struct control_req *req, struct daemon *d, json_t *params)
+{
+	const char *name = NULL, *bad = NULL;
+	json_t *tenants = NULL, *steps = NULL, *order;
+	long long batch = 0, priority = 0;
+	bool all = false;
+	const struct plan *plan;
+
+	if (vl_param_string(params, "plan", true, &name, &bad) < 0 ||
+	    vl_param_strings(params, "tenants", MAX_TENANT, &tenants, &bad) < 0 ||
+	    vl_param_bool(params, "all", &all, &bad) < 0 ||
+	    vl_param_strings(params, "steps", 256, &steps, &bad) < 0 ||
+	    vl_param_int(params, "batch_size", false, 1, 1000000, &batch, &bad) <
+	        0 ||
+	    vl_param_int(params, "priority", false, -1000, 1000, &priority,
+	                 &bad) < 0) {
+		control_invalid_param(req, bad);
+		return;
+	}
+	if (all == (tenants != NULL) ||
+	    (tenants != NULL && json_array_size(tenants) == 0)) {
+		control_invalid_param(req, "tenants");
+		return;
+	}
+	plan = catalog_find(d->plans, name);
+	if (plan == NULL) {
+		control_error(req, IFACE ".NoSuchPlan",
+		              json_pack("{s:s}", "name", name));
+		return;
+	}
+	bad = NULL;
+	order = catalog_run_order(plan, steps, &bad);
+	if (order == NULL && bad != NULL) {
+		control_error(req, IFACE ".NoSuchStep",
+		              json_pack("{s:s, s:s}", "plan", name, "step", bad));
+		return;
+	}
+	if (order == NULL) {
+		unavailable(req, "out of memory");
+		return;
+	}
+	json_t *ctx = json_pack("{s:s, s:O?, s:I, s:I, s:O?, s:o}", "plan", name,
+	                        "tenants", tenants, "priority",
+	                        (json_int_t)priority, "batch", (json_int_t)batch,
+	                        "steps", steps, "run", order);
+	if (ctx == NULL) {
+		unavailable(req, "out of memory");
+		return;
+	}
+	if (!all) {
+		submit_insert(req, d, ctx);
+		return;
+	}
+	run(req, d, plan->tenants.stmt.text, 0, NULL, tenants_done, ctx);
+}
+
+/* ---- ListJobs, ShowJob ---- */
+
+static const char list_sql[] =
+    "SELECT coalesce(json_agg(info ORDER BY id DESC), '[]') FROM ("
+    " SELECT id, info FROM migrated.job_info"
+    " WHERE ($1::text IS NULL OR state = $1)"
+    "  AND ($2::text IS NULL OR plan = $2)"
+    "  AND ($3::text IS NULL OR tenant = $3)"
+    "  AND ($4::bigint IS NULL OR id < $4)"
+    " ORDER BY id DESC LIMIT $5::bigint) s";
+
+static void
+list_done(struct op *op, const PGresult *res)
+{
+	control_reply(op->req, json_pack("{s:o}", "jobs", json_cell(res, 0, 0)));
+}
+
+void
+jobs_list(struct control_req *req, struct daemon *d, json_t *params)
+{
+	const char *state = NULL, *plan = NULL, *tenant = NULL, *bad = NULL;
+	long long limit = 100, before = 0;
+	char limit_s[32], before_s[32];
+	const char *values[5];
+
+	if (vl_param_string(params, "state", false, &state, &bad) < 0 ||
+	    vl_param_string(params, "plan", false, &plan, &bad) < 0 ||
+	    vl_param_string(params, "tenant", false, &tenant, &bad) < 0 ||
+	    vl_param_int(params, "limit", false, 1, 100000, &limit, &bad) < 0 ||
+	    vl_param_int(params, "before", false, 1, INT64_MAX, &before, &bad) <
+	        0) {
+		control_invalid_param(req, bad);
+		return;
+	}
+	snprintf(limit_s, sizeof(limit_s), "%lld", limit);
+	snprintf(before_s, sizeof(before_s), "%lld", before);
+	values[0] = state;
+	values[1] = plan;
+	values[2] = tenant;
+	values[3] = before > 0 ? before_s : NULL;
+	values[4] = limit_s;
+	run(req, d, list_sql, 5, values, list_done, NULL);
+}
+
+static void
+show_done(struct op *op, const PGresult *res)
+{
+	if (PQntuples(res) == 0) {
+		control_error(op->req, IFACE ".NoSuchJob",
+		              json_pack("{s:O}", "id", json_object_get(op->ctx,
+		                                                       "id")));
+		return;
+	}
+	control_reply(op->req, json_pack("{s:o}", "job", json_cell(res, 0, 0)));
+}
+
+void
+jobs_show(struct control_req *req, struct daemon *d, json_t *params)
+{
+	const char *bad = NULL;
+	long long id = 0;
+	char id_s[32];
+	const char *values[1] = {id_s};
+
+	if (vl_param_int(params, "id", true, 1, INT64_MAX, &id, &bad) < 0) {
+		control_invalid_param(req, bad);
+		return;
+	}
+	snprintf(id_s, sizeof(id_s), "%lld", id);
+	run(req, d, "SELECT info FROM migrated.job_info WHERE id = $1::bigint",
+	    1, values, show_done, json_pack("{s:I}", "id", (json_int_t)id));
+}
+
+/* ---- Pause, Resume, Cancel, Retry ---- */
+
+struct transition {
+	const char *to;
+	const char *from;          /* a text[] literal of our own constants */
+};
+
+static const char transition_sql[] =
+    "WITH want AS ("
+    "  SELECT x::bigint AS id FROM json_array_elements_text($1::json) x),"
+    " bad AS ("
+    "  SELECT w.id, j.state FROM want w LEFT JOIN migrated.jobs j USING (id)"
+    "  WHERE j.id IS NULL OR NOT (j.state = ANY ($3::text[]))"
+    "  ORDER BY w.id LIMIT 1),"
+    " upd AS ("
+    "  UPDATE migrated.jobs j SET state = $2, updated = now(),"
+    "   finished = CASE WHEN $2 = 'cancelled' THEN now() ELSE NULL END,"
+    "   error = CASE WHEN $2 = 'queued' THEN NULL ELSE j.error END"
+    "  WHERE j.state = ANY ($3::text[]) AND NOT EXISTS (SELECT 1 FROM bad)"
+    "   AND ($1::json IS NULL OR j.id IN (SELECT id FROM want))"
+    "  RETURNING j.id)"
+    "SELECT (SELECT coalesce(json_agg(id ORDER BY id), '[]') FROM upd),"
+    " (SELECT id FROM bad), (SELECT state FROM bad)";
+
+static void
+transition_done(struct op *op, const PGresult *res)
+{
+	json_t *ids = json_cell(res, 0, 0);
+	long long stop[64];
+	size_t i;
+	json_t *v;
+	int n = 0;
+
+	if (!PQgetisnull(res, 0, 1)) {
+		json_int_t id = atoll(PQgetvalue(res, 0, 1));
+		json_decref(ids);
+		if (PQgetisnull(res, 0, 2))
+			control_error(op->req, IFACE ".NoSuchJob",
+			              json_pack("{s:I}", "id", id));
+		else
+			control_error(op->req, IFACE ".InvalidJobState",
+			              json_pack("{s:I, s:s}", "id", id, "state",
+			                        PQgetvalue(res, 0, 2)));
+		return;
+	}
+	/* tell local runners at once; the batch guard covers other daemons */
+	json_array_foreach(ids, i, v) {
+		stop[n++] = json_integer_value(v);
+		if (n == 64) {
+			scheduler_stop_jobs(op->d->sched, stop, n);
+			n = 0;
+		}
+	}
+	scheduler_stop_jobs(op->d->sched, stop, n);
+	scheduler_kick(op->d->sched);
+	log_info("%s: %zu job(s) now %s", control_call(op->req)->method,
+	         json_array_size(ids),
+	         json_string_value(json_object_get(op->ctx, "to")));
+	control_reply(op->req, json_pack("{s:o}", "jobs", ids));
+}
+
+static void
+transition(struct control_req *req, struct daemon *d, json_t *params,
+           const struct transition *t)
+{
+	json_t *ids = NULL;
+	const char *bad = NULL;
+	bool all = false;
+	const char *values[3];
+	char *ids_s = NULL;
+
+	if (vl_param_ints(params, "ids", &ids, &bad) < 0 ||
+	    vl_param_bool(params, "all", &all, &bad) < 0) {
+		control_invalid_param(req, bad);
+		return;
+	}
+	if (all == (ids != NULL) || (ids != NULL && json_array_size(ids) == 0)) {
+		control_invalid_param(req, "ids");
+		return;
+	}
+	if (ids != NULL)
+		ids_s = dump(ids);
+	values[0] = ids_s;
+	values[1] = t->to;
+	values[2] = t->from;
+	run(req, d, transition_sql, 3, values, transition_done,
+	    json_pack("{s:s}", "to", t->to));
+	free(ids_s);
+}
+
+void
+jobs_pause(struct control_req *req, struct daemon *d, json_t *params)
+{
+	static const struct transition t = {"paused", "{queued,running}"};
+	transition(req, d, params, &t);
+}
+
+void
+jobs_resume(struct control_req *req, struct daemon *d, json_t *params)
+{
+	static const struct transition t = {"queued", "{paused}"};
+	transition(req, d, params, &t);
+}
+
+void
+jobs_cancel(struct control_req *req, struct daemon *d, json_t *params)
+{
+	static const struct transition t = {"cancelled",
+	                                    "{queued,running,paused}"};
+	transition(req, d, params, &t);
+}
+
+void
+jobs_retry(struct control_req *req, struct daemon *d, json_t *params)
+{
+	static const struct transition t = {"queued", "{failed,cancelled}"};
+	transition(req, d, params, &t);
+}
+
+/* ---- Watch ---- */
+
+struct watch {
+	struct control_req *req;
+	struct daemon *d;
+	struct event *timer;
+	char *ids;                 /* JSON array, NULL: unfinished at start */
+	json_t *last;              /* id -> last info sent */
+	bool querying;
+	bool cancelled;
+};
+
+static const char watch_sql[] =
+    "SELECT id, info, state IN ('succeeded', 'failed', 'cancelled')"
+    " FROM migrated.job_info"
+    " WHERE id IN (SELECT x::bigint FROM json_array_elements_text($1::json) x)"
+    " ORDER BY id";
+static const char watch_unfinished_sql[] =
+    "SELECT coalesce(json_agg(id ORDER BY id), '[]') FROM migrated.jobs"
+    " WHERE state IN ('queued', 'running', 'paused')";
+
+static void
+watch_free(struct watch *w)
+{
+	if (w->timer != NULL)
+		event_free(w->timer);
+	free(w->ids);
+	json_decref(w->last);
+	free(w);
+}
+
+static void
+watch_cancel(struct control_req *req, void *arg)
+{
+	struct watch *w = arg;
+
+	(void)req;
+	w->cancelled = true;
+	control_reply(w->req, NULL);
+	w->req = NULL;
+	if (!w->querying)
+		watch_free(w);
+}
+
+/* Sends the jobs that changed; ends the call when all have ended. */
+static void
+watch_send(struct watch *w, const PGresult *res)
+{
+	int n = PQntuples(res);
+	bool ended = true;
+	json_t *changed = json_array();
+
+	for (int i = 0; i < n; i++) {
+		const char *id = PQgetvalue(res, i, 0);
+		const char *info = PQgetvalue(res, i, 1);
+		json_t *prev = json_object_get(w->last, id);
+		if (strcmp(PQgetvalue(res, i, 2), "t") != 0)
+			ended = false;
+		if (prev != NULL && strcmp(json_string_value(prev), info) == 0)
+			continue;
+		json_object_set_new(w->last, id, json_string(info));
+		json_array_append_new(changed, json_cell(res, i, 1));
+	}
+	size_t count = json_array_size(changed);
+	for (size_t i = 0; i < count; i++) {
+		json_t *job = json_incref(json_array_get(changed, i));
+		bool last = ended && i + 1 == count;
+		json_t *reply = json_pack("{s:o, s:b}", "job", job, "ended", last);
+		if (last)
+			control_reply(w->req, reply);
+		else
+			control_stream(w->req, reply);
+	}
+	json_decref(changed);
+	if (ended && count == 0)
+		control_reply(w->req, json_pack("{s:n, s:b}", "job", "ended", 1));
+	if (ended) {
+		w->req = NULL;
+		watch_free(w);
+		return;
+	}
+	struct timeval tv = {0, WATCH_INTERVAL_MS * 1000};
+	event_add(w->timer, &tv);
+}
+
+static void
+on_watch_result(void *arg, const PGresult *res, const char *error)
+{
+	struct watch *w = arg;
+	struct timeval tv = {0, WATCH_INTERVAL_MS * 1000};
+
+	w->querying = false;
+	if (w->cancelled) {
+		watch_free(w);
+		return;
+	}
+	if (res == NULL || !pg_result_ok(res)) {
+		/* the database is away: keep watching until it is back */
+		log_debug("watch: %s", error != NULL ? error : "query failed");
+		event_add(w->timer, &tv);
+		return;
+	}
+	if (w->ids == NULL) {
+		w->ids = strdup(PQgetvalue(res, 0, 0));
+		event_active(w->timer, 0, 0);
+		return;
+	}
+	watch_send(w, res);
+}
+
+static void
+on_watch_timer(evutil_socket_t fd, short what, void *arg)
+{
+	struct watch *w = arg;
+	struct timeval tv = {0, WATCH_INTERVAL_MS * 1000};
+	const char *values[1] = {w->ids};
+	int rc;
+
+	(void)fd;
+	(void)what;
+	if (control_gone(w->req)) {
+		watch_cancel(w->req, w);
+		return;
+	}
+	if (w->ids == NULL)
+		rc = pg_query(store_conn(w->d->store), watch_unfinished_sql, 0,
+		              NULL, on_watch_result, w);
+	else
+		rc = pg_query(store_conn(w->d->store), watch_sql, 1, values,
+		              on_watch_result, w);
+	if (rc < 0) {
+		event_add(w->timer, &tv);
+		return;
+	}
+	w->querying = true;
+}
+
+void
+jobs_watch(struct control_req *req, struct daemon *d, json_t *params)
+{
+	json_t *ids = NULL;
+	const char *bad = NULL;
+	struct watch *w;
+
+	if (!control_call(req)->more) {
+		control_error(req, VL_ERR_EXPECTED_MORE, NULL);
+		return;
+	}
+	if (vl_param_ints(params, "ids", &ids, &bad) < 0) {
+		control_invalid_param(req, bad);
+		return;
+	}
+	w = calloc(1, sizeof(*w));
+	if (w == NULL) {
+		unavailable(req, "out of memory");
+		return;
+	}
+	w->req = req;
+	w->d = d;
+	w->last = json_object();
+	w->timer = evtimer_new(d->base, on_watch_timer, w);
+	if (ids != NULL && json_array_size(ids) > 0)
+		w->ids = dump(ids);
+	if (w->last == NULL || w->timer == NULL) {
+		watch_free(w);
+		unavailable(req, "out of memory");
+		return;
+	}
+	control_on_cancel(req, watch_cancel, w);
+	event_active(w->timer, 0, 0);
+}

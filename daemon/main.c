@@ -1,0 +1,316 @@
+/* migrated: runs tenant data migrations on PostgreSQL as resumable jobs. */
+#include <errno.h>
+#include <getopt.h>
+#include <grp.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+
+#include "config.h"
+#include "control.h"
+#include "daemon.h"
+#include "log.h"
+#include "methods.h"
+#include "notify.h"
+#include "catalog.h"
+#include "scheduler.h"
+#include "store.h"
+
+#define EXIT_CONFIG 1
+#define EXIT_USAGE 2
+
+static void
+usage(FILE *out)
+{
+	fprintf(out,
+	        "usage: migrated [-c FILE] [-n] [-d]\n"
+	        "       migrated -V | -h\n"
+	        "\n"
+	        "Runs tenant data migrations on PostgreSQL in resumable "
+	        "batches.\n"
+	        "\n"
+	        "  -c, --config FILE  configuration file (default %s)\n"
+	        "  -n, --check        check the configuration and plans, then "
+	        "exit\n"
+	        "  -d, --debug        log debug messages\n"
+	        "  -V, --version      print the version and exit\n"
+	        "  -h, --help         print this help and exit\n"
+	        "\n"
+	        "See migrated(8), migrated.conf(5) and migrated.plan(5).\n",
+	        CONFIG_DEFAULT_FILE);
+}
+
+/* Resolves admin_group; -1 with a message when the group does not exist. */
+static int
+admin_gid(const struct config *cfg, gid_t *gid, char *err, size_t errlen)
+{
+	struct group *gr;
+
+	*gid = (gid_t)-1;
+	if (cfg->admin_group[0] == '\0')
+		return 0;
+	gr = getgrnam(cfg->admin_group);
+	if (gr == NULL) {
+		snprintf(err, errlen, "%s:0: admin_group: no group named '%s'",
+		         cfg->file, cfg->admin_group);
+		return -1;
+	}
+	*gid = gr->gr_gid;
+	return 0;
+}
+
+
+static int
+check_only(const char *file)
+{
+	struct config cfg;
+	struct catalog *plans;
+	char err[1024];
+	gid_t gid;
+	int rc = 0, bad;
+
+	if (config_load(file, &cfg, err, sizeof(err)) < 0) {
+		fprintf(stderr, "%s\n", err);
+		return EXIT_CONFIG;
+	}
+	if (admin_gid(&cfg, &gid, err, sizeof(err)) < 0) {
+		fprintf(stderr, "%s\n", err);
+		rc = EXIT_CONFIG;
+	}
+	plans = catalog_load(cfg.plan_dir, stderr, &bad, err, sizeof(err));
+	if (plans == NULL) {
+		fprintf(stderr, "%s\n", err);
+		rc = EXIT_CONFIG;
+	} else if (bad > 0) {
+		rc = EXIT_CONFIG;
+	}
+	if (rc == 0)
+		printf("%s: configuration and %d plan(s) are valid\n", file,
+		       catalog_count(plans));
+	catalog_unref(plans);
+	config_free(&cfg);
+	return rc;
+}
+
+int
+daemon_reload(struct daemon *d, char *err, size_t errlen)
+{
+	struct config cfg;
+	struct catalog *plans;
+	const struct config_key *fixed;
+	gid_t gid;
+	int bad;
+
+	if (config_load(d->cfg.file, &cfg, err, errlen) < 0)
+		return -1;
+	if (admin_gid(&cfg, &gid, err, errlen) < 0) {
+		config_free(&cfg);
+		return -1;
+	}
+	/* a bad plan is logged and left out; the good ones load */
+	plans = catalog_load(cfg.plan_dir, NULL, &bad, err, errlen);
+	if (plans == NULL) {
+		config_free(&cfg);
+		return -1;
+	}
+	while ((fixed = config_restart_needed(&d->cfg, &cfg)) != NULL) {
+		log_warning("reload: [%s] %s changed; it takes effect at the "
+		            "next start",
+		            fixed->section, fixed->name);
+		if (config_keep(&cfg, &d->cfg, fixed) < 0) {
+			snprintf(err, errlen, "%s:0: out of memory", cfg.file);
+			config_free(&cfg);
+			catalog_unref(plans);
+			return -1;
+		}
+	}
+	config_free(&d->cfg);
+	d->cfg = cfg;
+	d->admin_gid = gid;
+	catalog_unref(d->plans);
+	d->plans = plans;
+	log_set_level((int)d->cfg.log_level);
+	store_set_backoff_max(d->store, d->cfg.reconnect_max_ms);
+	log_info("reloaded %s: %d plan(s)%s", d->cfg.file,
+	         catalog_count(d->plans), bad > 0 ? ", some left out" : "");
+	return 0;
+}
+
+static void
+on_store_ready(void *arg, bool ready)
+{
+	struct daemon *d = arg;
+
+	scheduler_set_ready(d->sched, ready);
+	if (ready && !d->ready) {
+		d->ready = true;
+		notify_ready();
+		log_info("ready: listening on %s", d->cfg.socket);
+	}
+	if (!ready)
+		notify_status("database unavailable: %s",
+		              store_error(d->store) != NULL ? store_error(d->store)
+		                                            : "connecting");
+}
+
+static void
+on_signal(evutil_socket_t sig, short what, void *arg)
+{
+	struct daemon *d = arg;
+	char err[1024];
+
+	(void)what;
+	if (sig == SIGHUP) {
+		notify_reloading();
+		if (daemon_reload(d, err, sizeof(err)) < 0)
+			log_error("reload failed: %s; keeping the previous "
+			          "configuration",
+			          err);
+		notify_ready();
+		return;
+	}
+	log_info("received %s; stopping", sig == SIGTERM ? "SIGTERM" : "SIGINT");
+	notify_stopping();
+	event_base_loopbreak(d->base);
+}
+
+static void
+raise_fd_limit(void)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		if (setrlimit(RLIMIT_NOFILE, &rl) < 0)
+			log_debug("cannot raise the file limit: %s",
+			          strerror(errno));
+	}
+}
+
+static int
+run(const char *file, bool debug)
+{
+	struct daemon d = {.started = time(NULL)};
+	struct event *sigs[3] = {NULL, NULL, NULL};
+	const int signos[3] = {SIGTERM, SIGINT, SIGHUP};
+	char err[1024];
+	int rc = EXIT_CONFIG, bad;
+
+	log_init();
+	if (config_load(file, &d.cfg, err, sizeof(err)) < 0) {
+		log_error("%s", err);
+		return EXIT_CONFIG;
+	}
+	log_set_level(debug ? LOG_DEBUG : (int)d.cfg.log_level);
+	if (admin_gid(&d.cfg, &d.admin_gid, err, sizeof(err)) < 0) {
+		log_error("%s", err);
+		goto out;
+	}
+	d.plans = catalog_load(d.cfg.plan_dir, NULL, &bad, err, sizeof(err));
+	if (d.plans == NULL) {
+		log_error("%s", err);
+		goto out;
+	}
+	signal(SIGPIPE, SIG_IGN);
+	raise_fd_limit();
+	d.base = event_base_new();
+	if (d.base == NULL) {
+		log_error("cannot create the event loop");
+		goto out;
+	}
+	for (int i = 0; i < 3; i++) {
+		sigs[i] = evsignal_new(d.base, signos[i], on_signal, &d);
+		if (sigs[i] == NULL || event_add(sigs[i], NULL) < 0) {
+			log_error("cannot watch signals");
+			goto out;
+		}
+	}
+	if (notify_init(d.base) < 0)
+		goto out;
+	if (control_open(d.base, d.cfg.socket, d.cfg.socket_mode, d.admin_gid,
+	                 methods_dispatch, &d, err, sizeof(err)) < 0) {
+		log_error("%s", err);
+		goto out;
+	}
+	d.sched = scheduler_new(&d);
+	d.store = store_new(d.base, d.cfg.target_conninfo, on_store_ready, &d);
+	if (d.sched == NULL || d.store == NULL) {
+		log_error("out of memory");
+		goto out;
+	}
+	store_set_backoff_max(d.store, d.cfg.reconnect_max_ms);
+	log_info("migrated %s starting: socket %s, %lld worker(s), %d plan(s)",
+	         MIGRATED_VERSION, d.cfg.socket, d.cfg.workers,
+	         catalog_count(d.plans));
+	notify_status("connecting to the database");
+	event_base_dispatch(d.base);
+	rc = 0;
+out:
+	scheduler_free(d.sched);
+	control_close();
+	store_free(d.store);
+	notify_finish();
+	for (int i = 0; i < 3; i++)
+		if (sigs[i] != NULL)
+			event_free(sigs[i]);
+	if (d.base != NULL)
+		event_base_free(d.base);
+	catalog_unref(d.plans);
+	config_free(&d.cfg);
+	if (rc == 0)
+		log_info("stopped");
+	return rc;
+}
+
+int
+main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{"config", required_argument, NULL, 'c'},
+		{"check", no_argument, NULL, 'n'},
+		{"debug", no_argument, NULL, 'd'},
+		{"version", no_argument, NULL, 'V'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	const char *file = CONFIG_DEFAULT_FILE;
+	bool check = false, debug = false;
+	int c;
+
+	while ((c = getopt_long(argc, argv, "c:ndVh", opts, NULL)) != -1) {
+		switch (c) {
+		case 'c':
+			file = optarg;
+			break;
+		case 'n':
+			check = true;
+			break;
+		case 'd':
+			debug = true;
+			break;
+		case 'V':
+			printf("migrated %s\n", MIGRATED_VERSION);
+			return 0;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return EXIT_USAGE;
+		}
+	}
+	if (optind != argc) {
+		fprintf(stderr, "migrated: unexpected argument '%s'\n",
+		        argv[optind]);
+		usage(stderr);
+		return EXIT_USAGE;
+	}
+	if (check)
+		return check_only(file);
+	return run(file, debug);
+}

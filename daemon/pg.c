@@ -1,0 +1,492 @@
+#include "pg.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+
+#define BACKOFF_MIN_MS 250
+#define CONNECT_TIMEOUT_SEC 10
+
+struct pg_query {
+	struct pg_query *next;
+	char *sql;
+	int nparams;           /* -1: a script for the simple query protocol */
+	char **values;
+	pg_result_cb cb;
+	void *arg;
+};
+
+struct pg_conn {
+	struct event_base *base;
+	char *conninfo;
+	char *name;
+	pg_state_cb state_cb;
+	void *arg;
+
+	PGconn *pg;
+	enum pg_state state;
+	char *error;
+	struct event *io;      /* the socket, while connecting or connected */
+	struct event *timer;   /* back-off, connect timeout */
+	int io_fd;
+	short io_what;
+	long long backoff_ms;
+	long long backoff_max_ms;
+
+	struct pg_query *head, *tail;  /* head is running when sent */
+	bool sent;
+	PGresult *result;      /* result kept for the running query */
+	int pending;
+};
+
+static void on_io(evutil_socket_t fd, short what, void *arg);
+static void start_connect(struct pg_conn *conn);
+
+static void
+query_free(struct pg_query *q)
+{
+	for (int i = 0; i < q->nparams; i++)
+		free(q->values[i]);
+	free(q->values);
+	free(q->sql);
+	free(q);
+}
+
+static void
+set_error(struct pg_conn *conn, const char *error)
+{
+	char *copy = NULL;
+
+	if (error != NULL) {
+		copy = strdup(error);
+		/* libpq messages end with a newline; logs and replies do not */
+		size_t len = copy != NULL ? strlen(copy) : 0;
+		while (len > 0 && (copy[len - 1] == '\n' || copy[len - 1] == ' '))
+			copy[--len] = '\0';
+	}
+	free(conn->error);
+	conn->error = copy;
+}
+
+static void
+set_state(struct pg_conn *conn, enum pg_state state)
+{
+	if (conn->state == state)
+		return;
+	conn->state = state;
+	if (conn->state_cb != NULL)
+		conn->state_cb(conn->arg, state, conn->error);
+}
+
+/* Watches the socket for what; re-reads PQsocket, which may change. */
+static int
+watch(struct pg_conn *conn, short what)
+{
+	int fd = PQsocket(conn->pg);
+
+	if (fd < 0)
+		return -1;
+	if (conn->io != NULL && conn->io_fd == fd && conn->io_what == what)
+		return 0;
+	if (conn->io != NULL)
+		event_free(conn->io);
+	conn->io = event_new(conn->base, fd, what | EV_PERSIST, on_io, conn);
+	if (conn->io == NULL || event_add(conn->io, NULL) < 0)
+		return -1;
+	conn->io_fd = fd;
+	conn->io_what = what;
+	return 0;
+}
+
+static void
+close_pg(struct pg_conn *conn)
+{
+	if (conn->io != NULL) {
+		event_free(conn->io);
+		conn->io = NULL;
+	}
+	if (conn->pg != NULL) {
+		PQfinish(conn->pg);
+		conn->pg = NULL;
+	}
+	PQclear(conn->result);
+	conn->result = NULL;
+	conn->sent = false;
+}
+
+/* Fails every queued query; callbacks may queue new ones (they fail). */
+static void
+fail_queries(struct pg_conn *conn, const char *why)
+{
+	struct pg_query *q = conn->head;
+
+	conn->head = conn->tail = NULL;
+	while (q != NULL) {
+		struct pg_query *next = q->next;
+		conn->pending--;
+		q->cb(q->arg, NULL, why);
+		query_free(q);
+		q = next;
+	}
+}
+
+static void
+on_timer(evutil_socket_t fd, short what, void *arg)
+{
+	struct pg_conn *conn = arg;
+
+	(void)fd;
+	(void)what;
+	if (conn->state == PG_CONNECTING) {
+		pg_conn_reset(conn, "timed out connecting to the database");
+		return;
+	}
+	start_connect(conn);
+}
+
+static void
+schedule_reconnect(struct pg_conn *conn)
+{
+	struct timeval tv = {
+		.tv_sec = conn->backoff_ms / 1000,
+		.tv_usec = (conn->backoff_ms % 1000) * 1000,
+	};
+
+	event_del(conn->timer);
+	event_add(conn->timer, &tv);
+	conn->backoff_ms *= 2;
+	if (conn->backoff_ms > conn->backoff_max_ms)
+		conn->backoff_ms = conn->backoff_max_ms;
+}
+
+void
+pg_conn_reset(struct pg_conn *conn, const char *why)
+{
+	char *reason = strdup(why != NULL ? why : "connection lost");
+
+	if (conn->state == PG_READY)
+		log_warning("%s: database connection lost: %s", conn->name,
+		            reason != NULL ? reason : "?");
+	close_pg(conn);
+	set_error(conn, reason);
+	set_state(conn, PG_DISCONNECTED);
+	fail_queries(conn, reason != NULL ? reason : "connection lost");
+	free(reason);
+	schedule_reconnect(conn);
+}
+
+static void
+send_next(struct pg_conn *conn)
+{
+	struct pg_query *q = conn->head;
+	int ok;
+
+	if (q == NULL || conn->sent || conn->state != PG_READY)
+		return;
+	if (q->nparams < 0)
+		ok = PQsendQuery(conn->pg, q->sql);
+	else
+		ok = PQsendQueryParams(conn->pg, q->sql, q->nparams, NULL,
+		                       (const char *const *)q->values, NULL,
+		                       NULL, 0);
+	if (!ok) {
+		pg_conn_reset(conn, PQerrorMessage(conn->pg));
+		return;
+	}
+	conn->sent = true;
+	if (PQflush(conn->pg) == 1 && watch(conn, EV_READ | EV_WRITE) < 0)
+		pg_conn_reset(conn, "cannot watch the database socket");
+}
+
+/* The running query has all its results: report and start the next. */
+static void
+finish_query(struct pg_conn *conn)
+{
+	struct pg_query *q = conn->head;
+	PGresult *res = conn->result;
+
+	conn->head = q->next;
+	if (conn->head == NULL)
+		conn->tail = NULL;
+	conn->sent = false;
+	conn->result = NULL;
+	conn->pending--;
+	q->cb(q->arg, res, res == NULL ? "no result" : NULL);
+	PQclear(res);
+	query_free(q);
+	send_next(conn);
+}
+
+static void
+keep_result(struct pg_conn *conn, PGresult *res)
+{
+	bool have_error = conn->result != NULL && !pg_result_ok(conn->result);
+
+	if (have_error) {
+		PQclear(res);
+		return;
+	}
+	PQclear(conn->result);
+	conn->result = res;
+}
+
+static void
+read_results(struct pg_conn *conn)
+{
+	if (!PQconsumeInput(conn->pg)) {
+		pg_conn_reset(conn, PQerrorMessage(conn->pg));
+		return;
+	}
+	while (conn->pg != NULL && conn->sent && !PQisBusy(conn->pg)) {
+		PGresult *res = PQgetResult(conn->pg);
+		if (res == NULL) {
+			finish_query(conn);
+			continue;
+		}
+		keep_result(conn, res);
+	}
+	if (conn->pg != NULL && PQstatus(conn->pg) == CONNECTION_BAD)
+		pg_conn_reset(conn, PQerrorMessage(conn->pg));
+	/* notices and notifications are not used; drop them */
+	while (conn->pg != NULL) {
+		PGnotify *n = PQnotifies(conn->pg);
+		if (n == NULL)
+			break;
+		PQfreemem(n);
+	}
+}
+
+static void
+poll_connect(struct pg_conn *conn)
+{
+	switch (PQconnectPoll(conn->pg)) {
+	case PGRES_POLLING_READING:
+		if (watch(conn, EV_READ) < 0)
+			pg_conn_reset(conn, "cannot watch the database socket");
+		return;
+	case PGRES_POLLING_WRITING:
+		if (watch(conn, EV_WRITE) < 0)
+			pg_conn_reset(conn, "cannot watch the database socket");
+		return;
+	case PGRES_POLLING_OK:
+		event_del(conn->timer);
+		if (PQsetnonblocking(conn->pg, 1) < 0 || watch(conn, EV_READ) < 0) {
+			pg_conn_reset(conn, PQerrorMessage(conn->pg));
+			return;
+		}
+		conn->backoff_ms = BACKOFF_MIN_MS;
+		set_error(conn, NULL);
+		log_info("%s: connected to the database", conn->name);
+		set_state(conn, PG_READY);
+		send_next(conn);
+		return;
+	case PGRES_POLLING_FAILED:
+	default:
+		pg_conn_reset(conn, PQerrorMessage(conn->pg));
+		return;
+	}
+}
+
+static void
+on_io(evutil_socket_t fd, short what, void *arg)
+{
+	struct pg_conn *conn = arg;
+
+	(void)fd;
+	if (conn->state == PG_CONNECTING) {
+		poll_connect(conn);
+		return;
+	}
+	if (what & EV_WRITE) {
+		int rc = PQflush(conn->pg);
+		if (rc < 0) {
+			pg_conn_reset(conn, PQerrorMessage(conn->pg));
+			return;
+		}
+		if (rc == 0 && watch(conn, EV_READ) < 0) {
+			pg_conn_reset(conn, "cannot watch the database socket");
+			return;
+		}
+	}
+	if (what & EV_READ)
+		read_results(conn);
+}
+
+static void
+start_connect(struct pg_conn *conn)
+{
+	const char *keys[] = {"dbname", "fallback_application_name", NULL};
+	const char *values[] = {conn->conninfo, conn->name, NULL};
+	struct timeval timeout = {.tv_sec = CONNECT_TIMEOUT_SEC};
+
+	close_pg(conn);
+	conn->pg = PQconnectStartParams(keys, values, 1);
+	if (conn->pg == NULL || PQstatus(conn->pg) == CONNECTION_BAD) {
+		pg_conn_reset(conn, conn->pg != NULL ? PQerrorMessage(conn->pg)
+		                                     : "out of memory");
+		return;
+	}
+	set_state(conn, PG_CONNECTING);
+	event_del(conn->timer);
+	event_add(conn->timer, &timeout);
+	if (watch(conn, EV_WRITE) < 0)
+		pg_conn_reset(conn, "cannot watch the database socket");
+}
+
+struct pg_conn *
+pg_conn_new(struct event_base *base, const char *conninfo, const char *name,
+            pg_state_cb state_cb, void *arg)
+{
+	struct pg_conn *conn = calloc(1, sizeof(*conn));
+
+	if (conn == NULL)
+		return NULL;
+	conn->base = base;
+	conn->conninfo = strdup(conninfo);
+	conn->name = strdup(name);
+	conn->state_cb = state_cb;
+	conn->arg = arg;
+	conn->backoff_ms = BACKOFF_MIN_MS;
+	conn->backoff_max_ms = 5000;
+	conn->timer = evtimer_new(base, on_timer, conn);
+	if (conn->conninfo == NULL || conn->name == NULL || conn->timer == NULL) {
+		pg_conn_free(conn);
+		return NULL;
+	}
+	start_connect(conn);
+	return conn;
+}
+
+void
+pg_conn_free(struct pg_conn *conn)
+{
+	if (conn == NULL)
+		return;
+	close_pg(conn);
+	conn->state = PG_DISCONNECTED;
+	conn->state_cb = NULL;
+	fail_queries(conn, "the daemon is stopping");
+	if (conn->timer != NULL)
+		event_free(conn->timer);
+	free(conn->conninfo);
+	free(conn->name);
+	free(conn->error);
+	free(conn);
+}
+
+void
+pg_conn_set_backoff_max(struct pg_conn *conn, long long ms)
+{
+	conn->backoff_max_ms = ms < BACKOFF_MIN_MS ? BACKOFF_MIN_MS : ms;
+	if (conn->backoff_ms > conn->backoff_max_ms)
+		conn->backoff_ms = conn->backoff_max_ms;
+}
+
+enum pg_state
+pg_conn_state(const struct pg_conn *conn)
+{
+	return conn->state;
+}
+
+const char *
+pg_conn_error(const struct pg_conn *conn)
+{
+	return conn->error;
+}
+
+int
+pg_conn_pending(const struct pg_conn *conn)
+{
+	return conn->pending;
+}
+
+static int
+enqueue(struct pg_conn *conn, const char *sql, int nparams,
+        const char *const *values, pg_result_cb cb, void *arg)
+{
+	struct pg_query *q;
+
+	if (conn->state != PG_READY)
+		return -1;
+	q = calloc(1, sizeof(*q));
+	if (q == NULL)
+		return -1;
+	q->sql = strdup(sql);
+	q->nparams = nparams;
+	q->cb = cb;
+	q->arg = arg;
+	if (nparams > 0)
+		q->values = calloc((size_t)nparams, sizeof(char *));
+	if (q->sql == NULL || (nparams > 0 && q->values == NULL))
+		goto oom;
+	for (int i = 0; i < nparams; i++) {
+		if (values[i] == NULL)
+			continue;
+		q->values[i] = strdup(values[i]);
+		if (q->values[i] == NULL)
+			goto oom;
+	}
+	if (conn->tail != NULL)
+		conn->tail->next = q;
+	else
+		conn->head = q;
+	conn->tail = q;
+	conn->pending++;
+	send_next(conn);
+	return 0;
+oom:
+	query_free(q);
+	return -1;
+}
+
+int
+pg_query(struct pg_conn *conn, const char *sql, int nparams,
+         const char *const *values, pg_result_cb cb, void *arg)
+{
+	return enqueue(conn, sql, nparams < 0 ? 0 : nparams, values, cb, arg);
+}
+
+int
+pg_script(struct pg_conn *conn, const char *sql, pg_result_cb cb, void *arg)
+{
+	return enqueue(conn, sql, -1, NULL, cb, arg);
+}
+
+bool
+pg_result_ok(const PGresult *res)
+{
+	ExecStatusType st = PQresultStatus(res);
+
+	return st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK ||
+	       st == PGRES_EMPTY_QUERY;
+}
+
+const char *
+pg_result_error(const PGresult *res, char *buf, size_t len)
+{
+	const char *msg = PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY);
+	const char *state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+
+	if (msg == NULL)
+		msg = PQresultErrorMessage(res);
+	snprintf(buf, len, "%s (SQLSTATE %s)", msg != NULL ? msg : "?",
+	         state != NULL ? state : "?????");
+	return buf;
+}
+
+char *
+pg_escape_ident(struct pg_conn *conn, const char *name)
+{
+	char *q, *copy;
+
+	if (conn->pg == NULL)
+		return NULL;
+	q = PQescapeIdentifier(conn->pg, name, strlen(name));
+	if (q == NULL)
+		return NULL;
+	copy = strdup(q);
+	PQfreemem(q);
+	return copy;
+}

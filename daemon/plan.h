@@ -1,0 +1,127 @@
+/*
+ * Plans: NAME.plan files that describe one migration (see migrated.plan(5)).
+ *
+ * A plan is loaded whole or not at all: every SQL text is compiled at load
+ * time (named parameters become $1..$n, see sql_params.h), every reference
+ * is checked, and the first problem is reported as "file:line: message".
+ * Loaded plans are immutable; a reload builds a new plan_set.
+ */
+#ifndef PLAN_H
+#define PLAN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "sql_params.h"
+
+#define PLAN_NAME_MAX 63     /* longest plan, step, check or column name */
+#define PLAN_BATCH_MAX 1000000
+
+/* One compiled SQL text of a plan. */
+struct plan_sql {
+	struct sql_stmt stmt; /* stmt.text uses $1..$n; stmt.names[i] is $(i+1) */
+	unsigned line;        /* line of its key in the plan file */
+};
+
+/*
+ * [step NAME]. The runner walks the relation by key in ranges (lo, hi] of
+ * at most batch rows among the rows matching where, and runs apply per
+ * range. Parameters of where: tenant and the params columns. Of apply:
+ * tenant, lo, hi (apply always uses both) and the params columns. where is
+ * a boolean expression meant to be embedded in the runner's own query
+ * ("... WHERE (where) AND key > $k ..."): its parameters are $1..$n, so the
+ * runner numbers its own from n + 1; its parentheses are balanced.
+ */
+struct plan_step {
+	char *name;
+	char *schema;          /* NULL unless table was written schema.table */
+	char *table;           /* unqualified, folded to lower case */
+	char *key;             /* unique ordered column, folded to lower case */
+	struct plan_sql where; /* "true" (at the section's line) when not given */
+	struct plan_sql apply;
+	long batch;            /* 1..PLAN_BATCH_MAX, or 0: daemon's batch_size */
+	char **after;          /* names of steps that must run before this one */
+	size_t nafter;
+	bool backup;           /* record pre-images for rollback */
+	unsigned line;         /* of the [step NAME] header */
+};
+
+enum plan_severity { PLAN_SEVERITY_ERROR, PLAN_SEVERITY_WARNING };
+
+/*
+ * [check NAME] (before the steps) and [verify NAME] (after them): the first
+ * column of the first row of sql, as text, must equal expect. Parameters:
+ * tenant and the params columns.
+ */
+struct plan_check {
+	char *name;
+	struct plan_sql sql;
+	char *expect;
+	enum plan_severity severity;
+	unsigned line; /* of the section header */
+};
+
+struct plan {
+	char *name;        /* file name without .plan */
+	char *file;        /* path it was read from */
+	char *description; /* "" when not given */
+	struct plan_sql tenants; /* lists tenant names (first column); no params */
+	bool has_params;
+	struct plan_sql params; /* when has_params: one row; parameter: tenant */
+	char **param_names;     /* its column names, usable as :name elsewhere */
+	size_t nparam_names;
+	struct plan_step *steps; /* in dependency order (stable by file order) */
+	size_t nsteps;
+	struct plan_check *checks; /* in file order */
+	size_t nchecks;
+	struct plan_check *verifies; /* in file order */
+	size_t nverifies;
+};
+
+/*
+ * Reads path, whose file name must be NAME.plan with NAME made of 1 to
+ * PLAN_NAME_MAX letters, digits, '_' and '-'. Returns NULL and writes
+ * "file:line: message" (or "file: message" for problems with the whole
+ * file) to err on failure.
+ */
+struct plan *plan_load(const char *path, char *err, size_t errlen)
+    __attribute__((warn_unused_result));
+
+void plan_free(struct plan *plan);
+
+/* The step called name, or NULL. */
+const struct plan_step *plan_step_find(const struct plan *plan,
+                                       const char *name);
+
+/*
+ * Marks the steps to run: selected[i] (an array of plan->nsteps) tells
+ * whether plan->steps[i] is named in names; nnames == 0 selects all steps.
+ * Steps are not added for dependencies: a selected step whose `after`
+ * steps are not selected runs without them (the operator asked for exactly
+ * these steps). Returns -1 and names the first unknown step in err.
+ */
+int plan_select_steps(const struct plan *plan, const char *const *names,
+                      size_t nnames, bool *selected, char *err, size_t errlen)
+    __attribute__((warn_unused_result));
+
+/* All plans of a directory. */
+struct plan_set {
+	struct plan **plans; /* the plans that loaded, sorted by name */
+	size_t nplans;
+	char **errors;       /* one "file:line: message" per bad file, by name */
+	size_t nerrors;
+};
+
+/*
+ * Loads every NAME.plan in dir (files starting with '.' are skipped). A bad
+ * file adds its error and leaves the other plans alone. Returns NULL with
+ * err set only when dir itself cannot be read.
+ */
+struct plan_set *plan_dir_load(const char *dir, char *err, size_t errlen)
+    __attribute__((warn_unused_result));
+
+const struct plan *plan_set_find(const struct plan_set *set, const char *name);
+
+void plan_set_free(struct plan_set *set);
+
+#endif

@@ -1,0 +1,859 @@
+#include "runner.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include "daemon.h"
+#include "log.h"
+#include "pg.h"
+#include "catalog.h"
+
+/* pg_advisory_lock(JOB_LOCK, hashtext(plan || '/' || tenant)) per job */
+#define JOB_LOCK "1835623"
+#define STALE_STATE "MG002"
+#define MAX_PARAMS 128
+
+enum phase { R_DISCONNECTED, R_IDLE, R_CLAIMING, R_RUNNING };
+
+struct runner {
+	struct daemon *d;
+	struct runner_events ev;
+	struct pg_conn *conn;
+	char name[64];
+	char owner[128];
+	enum phase phase;
+	bool stop;
+	bool freeing;
+
+	/* the job */
+	long long job;
+	char job_s[24];
+	struct catalog *plans;     /* reference kept while the job runs */
+	const struct plan *plan;
+	char *tenant;
+	json_t *params;            /* column -> text or null */
+	long long batch_override;
+	json_t *steps;             /* [[name, state, checkpoint], ...] */
+	size_t step_idx;
+	const struct plan_step *step;
+	struct log_ctx ctx;
+
+	/* the step */
+	char *table_q;             /* quoted [schema.]table */
+	char *range_sql;           /* where's params, then lo, batch */
+	char *estimate_sql;        /* where's params, then the lowest key */
+	char *lo;
+	char *hi;
+	long long batch;
+	long long rows;
+	char batch_error[1024];
+	bool batch_stale;
+};
+
+static void next_step(struct runner *r);
+static void next_batch(struct runner *r);
+
+/* ---- helpers ---- */
+
+static void
+replace(char **field, const char *value)
+{
+	free(*field);
+	*field = value != NULL ? strdup(value) : NULL;
+}
+
+/* Values for stmt's $1..$n from the job's environment. */
+static int
+bind_params(struct runner *r, const struct sql_stmt *stmt, const char **values)
+{
+	for (size_t i = 0; i < stmt->nparams; i++) {
+		const char *name = stmt->names[i];
+		json_t *v;
+		if (i >= MAX_PARAMS)
+			return -1;
+		if (strcmp(name, "tenant") == 0)
+			values[i] = r->tenant;
+		else if (strcmp(name, "lo") == 0)
+			values[i] = r->lo;
+		else if (strcmp(name, "hi") == 0)
+			values[i] = r->hi;
+		else if ((v = json_object_get(r->params, name)) != NULL)
+			values[i] = json_string_value(v);
+		else
+			return -1;
+	}
+	return 0;
+}
+
+static int
+query(struct runner *r, const char *sql, int n, const char *const *values,
+      pg_result_cb cb)
+{
+	if (pg_query(r->conn, sql, n, values, cb, r) < 0) {
+		/* only when the connection is gone: on_state handles it */
+		log_ctx(LOG_DEBUG, &r->ctx, "query not sent: connection down");
+		return -1;
+	}
+	return 0;
+}
+
+static void
+clear_step(struct runner *r)
+{
+	replace(&r->table_q, NULL);
+	replace(&r->range_sql, NULL);
+	replace(&r->estimate_sql, NULL);
+	replace(&r->lo, NULL);
+	replace(&r->hi, NULL);
+	r->step = NULL;
+	r->batch_error[0] = '\0';
+	r->batch_stale = false;
+}
+
+static void
+clear_job(struct runner *r)
+{
+	clear_step(r);
+	replace(&r->tenant, NULL);
+	json_decref(r->params);
+	json_decref(r->steps);
+	r->params = r->steps = NULL;
+	catalog_unref(r->plans);
+	r->plans = NULL;
+	r->plan = NULL;
+	r->job = 0;
+	r->stop = false;
+	memset(&r->ctx, 0, sizeof(r->ctx));
+}
+
+static void
+become_idle(struct runner *r)
+{
+	bool was_claiming = r->phase == R_CLAIMING;
+
+	clear_job(r);
+	r->phase = R_IDLE;
+	if (was_claiming)
+		r->ev.claimed(r->ev.arg, r, false);
+	else
+		r->ev.idle(r->ev.arg, r);
+}
+
+static void
+on_unlocked(void *arg, const PGresult *res, const char *error)
+{
+	struct runner *r = arg;
+
+	(void)error;
+	if (r->freeing || res == NULL)
+		return;
+	become_idle(r);
+}
+
+/* Lets go of the job: the lock, then back to idle. */
+static void
+release(struct runner *r)
+{
+	if (query(r, "SELECT pg_advisory_unlock_all()", 0, NULL, on_unlocked) <
+	    0)
+		clear_job(r);
+}
+
+static void
+on_job_ended(void *arg, const PGresult *res, const char *error)
+{
+	struct runner *r = arg;
+	char buf[512];
+
+	if (r->freeing || res == NULL)
+		return;
+	if (!pg_result_ok(res))
+		log_ctx(LOG_ERR, &r->ctx, "cannot record the job's end: %s",
+		        error != NULL ? error : pg_result_error(res, buf, sizeof(buf)));
+	release(r);
+}
+
+static void
+job_failed(struct runner *r, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static void
+job_failed(struct runner *r, const char *fmt, ...)
+{
+	char msg[2048];
+	va_list ap;
+	const char *values[3];
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	log_ctx(LOG_ERR, &r->ctx, "job failed: %s", msg);
+	values[0] = r->job_s;
+	values[1] = msg;
+	values[2] = r->owner;
+	if (query(r,
+	          "UPDATE migrated.jobs SET state = 'failed', error = $2,"
+	          " finished = now(), updated = now(), owner = NULL"
+	          " WHERE id = $1::bigint AND state = 'running' AND owner = $3",
+	          3, values, on_job_ended) < 0)
+		clear_job(r);
+}
+
+/* A query failed: NULL res is a lost connection (on_state cleans up). */
+static bool
+failed(struct runner *r, const PGresult *res, const char *what)
+{
+	char buf[1024];
+
+	if (r->freeing || res == NULL)
+		return true;
+	if (pg_result_ok(res))
+		return false;
+	job_failed(r, "%s: %s", what, pg_result_error(res, buf, sizeof(buf)));
+	return true;
+}
+
+/* ---- finishing ---- */
+
+static void
+job_succeeded(struct runner *r)
+{
+	const char *values[2] = {r->job_s, r->owner};
+
+	log_ctx(LOG_INFO, &r->ctx, "job succeeded");
+	if (query(r,
+	          "UPDATE migrated.jobs SET state = 'succeeded',"
+	          " finished = now(), updated = now(), owner = NULL"
+	          " WHERE id = $1::bigint AND state = 'running' AND owner = $2",
+	          2, values, on_job_ended) < 0)
+		clear_job(r);
+}
+
+/* ---- batches ---- */
+
+static void
+on_batch_part(void *arg, const PGresult *res, const char *error)
+{
+	struct runner *r = arg;
+	const char *state;
+	char buf[1024];
+
+	(void)error;
+	if (r->freeing || res == NULL || pg_result_ok(res) ||
+	    r->batch_error[0] != '\0')
+		return;
+	state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+	r->batch_stale = state != NULL && strcmp(state, STALE_STATE) == 0;
+	snprintf(r->batch_error, sizeof(r->batch_error), "%s",
+	         pg_result_error(res, buf, sizeof(buf)));
+}
+
+static void
+on_commit(void *arg, const PGresult *res, const char *error)
+{
+	struct runner *r = arg;
+
+	on_batch_part(arg, res, error);
+	if (r->freeing || res == NULL)
+		return;
+	if (r->batch_stale) {
+		log_ctx(LOG_INFO, &r->ctx,
+		        "job is no longer running here (paused, cancelled or "
+		        "taken over); stopping");
+		release(r);
+		return;
+	}
+	if (r->batch_error[0] != '\0') {
+		job_failed(r, "step %s, keys (%s, %s]: %s", r->step->name, r->lo,
+		           r->hi, r->batch_error);
+		return;
+	}
+	if (strcmp(PQcmdStatus((PGresult *)res), "COMMIT") != 0) {
+		job_failed(r, "step %s, keys (%s, %s]: the batch was rolled back",
+		           r->step->name, r->lo, r->hi);
+		return;
+	}
+	r->ev.rows(r->ev.arg, r->rows);
+	replace(&r->lo, r->hi);
+	next_batch(r);
+}
+
+static void
+run_batch(struct runner *r)
+{
+	const char *values[MAX_PARAMS];
+	const char *adv[6];
+	char rows[24];
+	const struct sql_stmt *apply = &r->step->apply.stmt;
+
+	r->batch_error[0] = '\0';
+	r->batch_stale = false;
+	if (bind_params(r, apply, values) < 0) {
+		job_failed(r, "step %s: apply has a parameter without a value",
+		           r->step->name);
+		return;
+	}
+	snprintf(rows, sizeof(rows), "%lld", r->rows);
+	adv[0] = r->job_s;
+	adv[1] = r->step->name;
+	adv[2] = r->lo;
+	adv[3] = r->hi;
+	adv[4] = rows;
+	adv[5] = r->owner;
+	/* queued together: a failure anywhere turns COMMIT into ROLLBACK */
+	if (query(r, "BEGIN", 0, NULL, on_batch_part) < 0 ||
+	    query(r, apply->text, (int)apply->nparams, values, on_batch_part) <
+	        0 ||
+	    query(r,
+	          "SELECT migrated.advance($1::bigint, $2, $3, $4, $5::bigint,"
+	          " $6)",
+	          6, adv, on_batch_part) < 0 ||
+	    query(r, "COMMIT", 0, NULL, on_commit) < 0)
+		return;
+}
+
+static void
+on_step_done(void *arg, const PGresult *res, const char *error)
+{
+	struct runner *r = arg;
+
+	(void)error;
+	if (failed(r, res, "recording the step's end"))
+		return;
+	log_ctx(LOG_INFO, &r->ctx, "step done");
+	r->step_idx++;
+	next_step(r);
+}
+
+static void
+on_range(void *arg, const PGresult *res, const char *error)
+{
+	struct runner *r = arg;
+	const char *values[2];
+
+	(void)error;
+	if (failed(r, res, "finding the next range"))
+		return;
+	r->rows = atoll(PQgetvalue(res, 0, 1));
+	if (r->rows == 0) {
+		values[0] = r->job_s;
+		values[1] = r->step->name;
+		query(r,
+		      "UPDATE migrated.job_steps SET state = 'done'"
+		      " WHERE job_id = $1::bigint AND step = $2",
+		      2, values, on_step_done);
+		return;
+	}
+	replace(&r->hi, PQgetvalue(res, 0, 0));
+	run_batch(r);
+}
+
+static void
+next_batch(struct runner *r)
+{
+	const char *values[MAX_PARAMS + 2];
+	const struct sql_stmt *where = &r->step->where.stmt;
+	char batch[24];
+
+	if (r->stop) {
+		log_ctx(LOG_INFO, &r->ctx, "stopped after the current batch");
+		release(r);
+		return;
+	}
+	if (bind_params(r, where, values) < 0) {
+		job_failed(r, "step %s: where has a parameter without a value",
+		           r->step->name);
+		return;
+	}
+	snprintf(batch, sizeof(batch), "%lld", r->batch);
+	values[where->nparams] = r->lo;
+	values[where->nparams + 1] = batch;
+	query(r, r->range_sql, (int)where->nparams + 2, values, on_range);
+}
+
+/* ---- starting a step ---- */
+
+/* "schema"."table" and "key", quoted by libpq. */
+static char *
+quoted(struct runner *r, const char *a, const char *b)
+{
+	char *qa = pg_escape_ident(r->conn, a);
+	char *qb = b != NULL ? pg_escape_ident(r->conn, b) : NULL;
+	char *out = NULL;
+
+	if (qa != NULL && (b == NULL || qb != NULL) &&
+	    asprintf(&out, "%s%s%s", qa, b != NULL ? "." : "",
+	             b != NULL ? qb : "") < 0)
+		out = NULL;
+	free(qa);
+	free(qb);
+	return out;
+}
+
+static int
+build_step_sql(struct runner *r)
+{
+	const struct plan_step *s = r->step;
+	size_t n = s->where.stmt.nparams;
+	char *key = quoted(r, s->key, NULL);
+	const char *table;
+	int rc = -1;
+
+	r->table_q = s->schema != NULL ? quoted(r, s->schema, s->table)
+	                               : quoted(r, s->table, NULL);
+	table = r->table_q;
+	if (table == NULL || key == NULL)
+		goto out;
+	if (asprintf(&r->range_sql,
+	             "SELECT max(k)::text, count(*) FROM (SELECT %s AS k"
+	             " FROM %s WHERE (%s) AND %s > $%zu ORDER BY 1"
+	             " LIMIT $%zu::bigint) s",
+	             key, table, s->where.stmt.text, key, n + 1, n + 2) < 0) {
+		r->range_sql = NULL;
+		goto out;
+	}
+	if (asprintf(&r->estimate_sql,
+	             "SELECT count(*), count(*) FILTER (WHERE NOT (%s > $%zu))"
+	             " FROM %s WHERE (%s)",
+	             key, n + 1, table, s->where.stmt.text) < 0) {
+		r->estimate_sql = NULL;
+		goto out;
+	}
+	rc = 0;
+out:
+	free(key);
+	return rc;
+}
+
+static void
+on_step_started(void *arg, const PGresult *res, const char *error)
+{
+	struct runner *r = arg;
+
+	(void)error;
+	if (failed(r, res, "recording the step's start"))
+		return;
+	next_batch(r);
+}
+
+static void
+on_estimate(void *arg, const PGresult *res, const char *error)
+{
+	struct runner *r = arg;
+	const char *values[4];
+
+	(void)error;
+	if (failed(r, res, "counting the step's rows"))
+		return;
+	if (atoll(PQgetvalue(res, 0, 1)) > 0) {
+		job_failed(r,
+		           "step %s: %s rows have a key at or below %s, the "
+		           "lowest value batches can start after",
+		           r->step->name, PQgetvalue(res, 0, 1),
+		           r->lo[0] != '\0' ? r->lo : "''");
+		return;
+	}
+	values[0] = r->job_s;
+	values[1] = r->step->name;
+	values[2] = PQgetvalue(res, 0, 0);
+	values[3] = r->lo;
+	log_ctx(LOG_INFO, &r->ctx, "step started: about %s rows", values[2]);
+	query(r,
+	      "UPDATE migrated.job_steps SET state = 'running',"
+	      " rows_estimated = $3::bigint, checkpoint = $4"
+	      " WHERE job_id = $1::bigint AND step = $2",
+	      4, values, on_step_started);
+}
+
+/* The value below every key of a column type, or NULL if unsupported. */
+static const char *
+lowest_key(const char *type)
+{
+	static const struct {
+		const char *prefix;
+		const char *lowest;
+	} types[] = {
+		{"smallint", "-32768"},
+		{"integer", "-2147483648"},
+		{"bigint", "-9223372036854775808"},
+		{"numeric", "-Infinity"},
+		{"double precision", "-Infinity"},
+		{"real", "-Infinity"},
+		{"text", ""},
+		{"character varying", ""},
+		{"character", ""},
+		{"citext", ""},
+		{"uuid", "00000000-0000-0000-0000-000000000000"},
+		{"date", "-infinity"},
+		{"timestamp", "-infinity"},
+	};
+
+	for (size_t i = 0; i < sizeof(types) / sizeof(types[0]); i++)
+		if (strncmp(type, types[i].prefix, strlen(types[i].prefix)) == 0)
+			return types[i].lowest;
+	return NULL;
+}
+
+static void
+on_key_type(void *arg, const PGresult *res, const char *error)
+{
+	struct runner *r = arg;
+	const char *values[MAX_PARAMS + 1];
+	const struct sql_stmt *where;
+	const char *lowest;
+
+	(void)error;
+	if (failed(r, res, "looking up the key column"))
+		return;
+	if (PQntuples(res) == 0 || PQgetisnull(res, 0, 0)) {
+		job_failed(r, "step %s: table %s has no column %s", r->step->name,
+		           r->step->table, r->step->key);
+		return;
+	}
+	lowest = lowest_key(PQgetvalue(res, 0, 0));
+	if (lowest == NULL) {
+		job_failed(r,
+		           "step %s: key %s has type %s; batches need an integer, "
+		           "numeric, text, uuid, date or timestamp key",
+		           r->step->name, r->step->key, PQgetvalue(res, 0, 0));
+		return;
+	}
+	replace(&r->lo, lowest);
+	where = &r->step->where.stmt;
+	if (bind_params(r, where, values) < 0) {
+		job_failed(r, "step %s: cannot prepare its queries", r->step->name);
+		return;
+	}
+	values[where->nparams] = r->lo;
+	query(r, r->estimate_sql, (int)where->nparams + 1, values, on_estimate);
+}
+
+static void
+next_step(struct runner *r)
+{
+	json_t *entry;
+	const char *name, *state, *checkpoint;
+	const char *values[2];
+
+	clear_step(r);
+	if (r->stop) {
+		release(r);
+		return;
+	}
+	entry = json_array_get(r->steps, r->step_idx);
+	if (entry == NULL) {
+		job_succeeded(r);
+		return;
+	}
+	name = json_string_value(json_array_get(entry, 0));
+	state = json_string_value(json_array_get(entry, 1));
+	checkpoint = json_string_value(json_array_get(entry, 2));
+	r->step = plan_step_find(r->plan, name);
+	r->ctx.step = name;
+	if (r->step == NULL) {
+		job_failed(r, "plan %s has no step %s any more", r->plan->name,
+		           name);
+		return;
+	}
+	r->batch = r->batch_override > 0   ? r->batch_override
+	           : r->step->batch > 0 ? r->step->batch
+	                                : r->d->cfg.batch_size;
+	if (strcmp(state, "done") == 0) {
+		r->step_idx++;
+		next_step(r);
+		return;
+	}
+	if (build_step_sql(r) < 0) {
+		job_failed(r, "step %s: cannot prepare its queries", name);
+		return;
+	}
+	if (strcmp(state, "running") == 0 && checkpoint != NULL) {
+		/* resume exactly after the last committed batch */
+		replace(&r->lo, checkpoint);
+		log_ctx(LOG_INFO, &r->ctx, "resuming after key %s", checkpoint);
+		next_batch(r);
+		return;
+	}
+	values[0] = r->table_q;
+	values[1] = r->step->key;
+	query(r,
+	      "SELECT format_type(a.atttypid, NULL) FROM pg_attribute a"
+	      " WHERE a.attrelid = to_regclass($1)"
+	      " AND a.attname = $2 AND NOT a.attisdropped",
+	      2, values, on_key_type);
+}
+
+/* ---- claiming ---- */
+
+static void
+on_params_saved(void *arg, const PGresult *res, const char *error)
+{
+	struct runner *r = arg;
+
+	(void)error;
+	if (failed(r, res, "saving the job's parameters"))
+		return;
+	next_step(r);
+}
+
+static void
+on_params(void *arg, const PGresult *res, const char *error)
+{
+	struct runner *r = arg;
+	const char *values[2];
+	char *text;
+
+	(void)error;
+	if (failed(r, res, "running the plan's params query"))
+		return;
+	if (PQntuples(res) != 1) {
+		job_failed(r, "the params query returned %d rows for tenant %s; "
+		              "it must return exactly one",
+		           PQntuples(res), r->tenant);
+		return;
+	}
+	json_decref(r->params);
+	r->params = json_object();
+	for (size_t i = 0; i < r->plan->nparam_names; i++) {
+		int col = PQfnumber(res, r->plan->param_names[i]);
+		if (col < 0) {
+			job_failed(r, "the params query has no column %s",
+			           r->plan->param_names[i]);
+			return;
+		}
+		json_object_set_new(r->params, r->plan->param_names[i],
+		                    PQgetisnull(res, 0, col)
+		                        ? json_null()
+		                        : json_string(PQgetvalue(res, 0, col)));
+	}
+	text = json_dumps(r->params, JSON_COMPACT);
+	values[0] = r->job_s;
+	values[1] = text;
+	query(r, "UPDATE migrated.jobs SET params = $2::jsonb WHERE id = $1::bigint",
+	      2, values, on_params_saved);
+	free(text);
+}
+
+static void
+on_steps(void *arg, const PGresult *res, const char *error)
+{
+	struct runner *r = arg;
+	const char *values[MAX_PARAMS];
+
+	(void)error;
+	if (failed(r, res, "loading the job's steps"))
+		return;
+	r->steps = json_loads(PQgetvalue(res, 0, 0), 0, NULL);
+	if (r->steps == NULL) {
+		job_failed(r, "cannot read the job's steps");
+		return;
+	}
+	if (r->params != NULL || !r->plan->has_params) {
+		if (r->params == NULL)
+			r->params = json_object();
+		next_step(r);
+		return;
+	}
+	if (bind_params(r, &r->plan->params.stmt, values) < 0) {
+		job_failed(r, "the params query has a parameter without a value");
+		return;
+	}
+	query(r, r->plan->params.stmt.text, (int)r->plan->params.stmt.nparams,
+	      values, on_params);
+}
+
+static void
+on_claimed(void *arg, const PGresult *res, const char *error)
+{
+	struct runner *r = arg;
+	const char *values[1];
+	json_t *params;
+
+	(void)error;
+	if (r->freeing || res == NULL)
+		return;
+	if (!pg_result_ok(res) || PQntuples(res) == 0) {
+		/* taken by someone else meanwhile, or locked: look again later */
+		release(r);
+		return;
+	}
+	r->phase = R_RUNNING;
+	r->tenant = strdup(PQgetvalue(res, 0, 0));
+	r->batch_override = atoll(PQgetvalue(res, 0, 2));
+	params = PQgetisnull(res, 0, 1)
+	             ? NULL
+	             : json_loads(PQgetvalue(res, 0, 1), 0, NULL);
+	r->params = params;
+	r->ctx.job = r->job;
+	r->ctx.plan = r->plan->name;
+	r->ctx.tenant = r->tenant;
+	log_ctx(LOG_INFO, &r->ctx, "job started on %s", r->name);
+	r->ev.claimed(r->ev.arg, r, true);
+	values[0] = r->job_s;
+	query(r,
+	      "SELECT coalesce(json_agg(json_build_array(step, state, checkpoint)"
+	      " ORDER BY ord), '[]') FROM migrated.job_steps"
+	      " WHERE job_id = $1::bigint",
+	      1, values, on_steps);
+}
+
+static void
+on_candidate(void *arg, const PGresult *res, const char *error)
+{
+	struct runner *r = arg;
+	const char *values[2];
+	char buf[512];
+
+	(void)error;
+	if (r->freeing || res == NULL)
+		return;
+	if (!pg_result_ok(res)) {
+		log_warning("%s: cannot look for jobs: %s", r->name,
+		            pg_result_error(res, buf, sizeof(buf)));
+		become_idle(r);
+		return;
+	}
+	if (PQntuples(res) == 0) {
+		become_idle(r);
+		return;
+	}
+	r->job = atoll(PQgetvalue(res, 0, 0));
+	snprintf(r->job_s, sizeof(r->job_s), "%lld", r->job);
+	r->plans = catalog_ref(r->d->plans);
+	r->plan = catalog_find(r->plans, PQgetvalue(res, 0, 1));
+	if (r->plan == NULL) {
+		become_idle(r);
+		return;
+	}
+	values[0] = r->job_s;
+	values[1] = r->owner;
+	/* the lock makes the job ours; the state check makes it current */
+	query(r,
+	      "UPDATE migrated.jobs SET state = 'running', owner = $2,"
+	      " started = coalesce(started, now()), updated = now()"
+	      " WHERE id = $1::bigint AND state IN ('queued', 'running')"
+	      " AND pg_try_advisory_lock(" JOB_LOCK ","
+	      " hashtext(plan || '/' || tenant))"
+	      " RETURNING tenant, params, batch_size",
+	      2, values, on_claimed);
+}
+
+void
+runner_claim(struct runner *r, const char *exclude)
+{
+	const char *values[2];
+	char *plans;
+	json_t *names = json_array();
+	const struct catalog *cat = r->d->plans;
+
+	if (r->phase != R_IDLE)
+		return;
+	for (int i = 0; i < catalog_count(cat); i++)
+		json_array_append_new(names, json_string(catalog_at(cat, i)->name));
+	plans = json_dumps(names, JSON_COMPACT);
+	json_decref(names);
+	values[0] = exclude;
+	values[1] = plans;
+	r->phase = R_CLAIMING;
+	/* queued jobs, and running ones whose runner's session is gone */
+	if (query(r,
+	          "SELECT j.id, j.plan FROM migrated.jobs j"
+	          " WHERE j.state IN ('queued', 'running')"
+	          " AND j.id NOT IN (SELECT x::bigint FROM"
+	          "  json_array_elements_text($1::json) x)"
+	          " AND j.plan IN (SELECT json_array_elements_text($2::json))"
+	          " AND NOT EXISTS (SELECT 1 FROM pg_locks l"
+	          "  WHERE l.locktype = 'advisory' AND l.classid = " JOB_LOCK
+	          "  AND l.objid = hashtext(j.plan || '/' || j.tenant)::oid"
+	          "  AND l.objsubid = 2)"
+	          " ORDER BY j.state = 'running' DESC, j.priority DESC, j.id"
+	          " LIMIT 1",
+	          2, values, on_candidate) < 0) {
+		r->phase = R_DISCONNECTED;
+		r->ev.claimed(r->ev.arg, r, false);
+	}
+	free(plans);
+}
+
+/* ---- the connection ---- */
+
+static void
+on_state(void *arg, enum pg_state state, const char *error)
+{
+	struct runner *r = arg;
+
+	if (r->freeing)
+		return;
+	if (state == PG_READY) {
+		r->phase = R_IDLE;
+		r->ev.idle(r->ev.arg, r);
+		return;
+	}
+	if (r->job != 0)
+		log_ctx(LOG_WARNING, &r->ctx,
+		        "database connection lost (%s); the job continues from "
+		        "its checkpoint once it is back",
+		        error != NULL ? error : "?");
+	clear_job(r);
+	if (r->phase == R_CLAIMING)
+		r->ev.claimed(r->ev.arg, r, false);
+	r->phase = R_DISCONNECTED;
+}
+
+struct runner *
+runner_new(struct daemon *d, int slot, const struct runner_events *ev)
+{
+	struct runner *r = calloc(1, sizeof(*r));
+	char host[64] = "localhost";
+
+	if (r == NULL)
+		return NULL;
+	r->d = d;
+	r->ev = *ev;
+	snprintf(r->name, sizeof(r->name), "migrated-worker-%d", slot);
+	gethostname(host, sizeof(host) - 1);
+	snprintf(r->owner, sizeof(r->owner), "%s:%d:%d", host, (int)getpid(),
+	         slot);
+	r->conn = pg_conn_new(d->base, d->cfg.target_conninfo, r->name, on_state,
+	                      r);
+	if (r->conn == NULL) {
+		free(r);
+		return NULL;
+	}
+	pg_conn_set_backoff_max(r->conn, d->cfg.reconnect_max_ms);
+	return r;
+}
+
+void
+runner_free(struct runner *r)
+{
+	if (r == NULL)
+		return;
+	r->freeing = true;
+	pg_conn_free(r->conn);
+	clear_job(r);
+	free(r);
+}
+
+bool
+runner_idle(const struct runner *r)
+{
+	return r->phase == R_IDLE;
+}
+
+long long
+runner_job(const struct runner *r)
+{
+	return r->job;
+}
+
+void
+runner_stop(struct runner *r)
+{
+	r->stop = true;
+}

@@ -1,0 +1,276 @@
+#include "store.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+
+/* Embedded daemon/schema/NNN_name.sql files, in order (build/gen). */
+extern const char *const store_schema[];
+extern const char *const store_schema_files[];
+
+/* pg_advisory_xact_lock key serialising schema upgrades across daemons. */
+#define SCHEMA_LOCK "7305628391"
+/* SQLSTATE raised when another daemon applied a version first. */
+#define ALREADY_APPLIED "MG001"
+
+struct store {
+	struct pg_conn *conn;
+	store_ready_cb cb;
+	void *arg;
+	bool ready;
+	char *error;
+};
+
+static const char bootstrap_sql[] =
+    "BEGIN;"
+    "SELECT pg_advisory_xact_lock(" SCHEMA_LOCK ");"
+    "CREATE SCHEMA IF NOT EXISTS migrated;"
+    "CREATE TABLE IF NOT EXISTS migrated.schema_version ("
+    " version integer PRIMARY KEY,"
+    " name text NOT NULL,"
+    " applied timestamptz NOT NULL DEFAULT now());"
+    "COMMIT";
+
+static void read_version(struct store *store);
+
+int
+store_schema_version(void)
+{
+	int n = 0;
+
+	while (store_schema[n] != NULL)
+		n++;
+	return n;
+}
+
+static void
+set_error(struct store *store, const char *error)
+{
+	free(store->error);
+	store->error = error != NULL ? strdup(error) : NULL;
+}
+
+static void
+set_ready(struct store *store, bool ready)
+{
+	if (store->ready == ready)
+		return;
+	store->ready = ready;
+	store->cb(store->arg, ready);
+}
+
+static void
+on_rollback(void *arg, const PGresult *res, const char *error)
+{
+	(void)arg;
+	(void)res;
+	(void)error;
+}
+
+/* The upgrade failed: say why, and try again after a reconnect. */
+static void
+upgrade_failed(struct store *store, const char *what, const PGresult *res,
+               const char *error)
+{
+	char buf[1024], msg[1200];
+
+	if (res != NULL)
+		error = pg_result_error(res, buf, sizeof(buf));
+	snprintf(msg, sizeof(msg), "%s: %s", what, error);
+	log_error("cannot prepare the migrated schema: %s", msg);
+	set_error(store, msg);
+	if (res != NULL && pg_query(store->conn, "ROLLBACK", 0, NULL,
+	                            on_rollback, NULL) < 0)
+		log_debug("no rollback: connection gone");
+	if (res != NULL)
+		pg_conn_reset(store->conn, msg);
+}
+
+static void
+on_version_applied(void *arg, const PGresult *res, const char *error)
+{
+	struct store *store = arg;
+	const char *state;
+
+	if (res != NULL && pg_result_ok(res)) {
+		read_version(store);
+		return;
+	}
+	state = res != NULL ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
+	if (state != NULL && strcmp(state, ALREADY_APPLIED) == 0) {
+		if (pg_query(store->conn, "ROLLBACK", 0, NULL, on_rollback,
+		             NULL) == 0)
+			read_version(store);
+		return;
+	}
+	upgrade_failed(store, "applying a schema version", res, error);
+}
+
+static void
+apply_version(struct store *store, int version)
+{
+	const char *sql = store_schema[version - 1];
+	const char *file = store_schema_files[version - 1];
+	size_t len = strlen(sql) + strlen(file) + 512;
+	char *script = malloc(len);
+
+	if (script == NULL) {
+		upgrade_failed(store, "applying a schema version", NULL,
+		               "out of memory");
+		return;
+	}
+	/* only our own constants go into this text */
+	snprintf(script, len,
+	         "BEGIN;"
+	         "SELECT pg_advisory_xact_lock(" SCHEMA_LOCK ");"
+	         "DO $$BEGIN IF EXISTS (SELECT 1 FROM migrated.schema_version"
+	         " WHERE version >= %d) THEN RAISE EXCEPTION USING"
+	         " ERRCODE = '" ALREADY_APPLIED "', MESSAGE = 'applied';"
+	         " END IF; END$$;\n"
+	         "%s\n;"
+	         "INSERT INTO migrated.schema_version (version, name)"
+	         " VALUES (%d, '%s');"
+	         "COMMIT",
+	         version, sql, version, file);
+	log_info("upgrading the migrated schema to version %d (%s)", version,
+	         file);
+	if (pg_script(store->conn, script, on_version_applied, store) < 0)
+		log_debug("schema upgrade deferred: connection gone");
+	free(script);
+}
+
+static void
+on_version(void *arg, const PGresult *res, const char *error)
+{
+	struct store *store = arg;
+	int have, want = store_schema_version();
+	char msg[256];
+
+	if (res == NULL || !pg_result_ok(res) || PQntuples(res) != 1) {
+		upgrade_failed(store, "reading the schema version", res, error);
+		return;
+	}
+	have = atoi(PQgetvalue(res, 0, 0));
+	if (have > want) {
+		snprintf(msg, sizeof(msg),
+		         "the database's migrated schema is at version %d, newer "
+		         "than this daemon's %d: upgrade migrated",
+		         have, want);
+		log_error("%s", msg);
+		set_error(store, msg);
+		return;
+	}
+	if (have < want) {
+		apply_version(store, have + 1);
+		return;
+	}
+	set_error(store, NULL);
+	log_info("migrated schema at version %d", have);
+	set_ready(store, true);
+}
+
+static void
+read_version(struct store *store)
+{
+	if (pg_query(store->conn,
+	             "SELECT coalesce(max(version), 0) FROM "
+	             "migrated.schema_version",
+	             0, NULL, on_version, store) < 0)
+		log_debug("schema check deferred: connection gone");
+}
+
+static void
+on_bootstrap(void *arg, const PGresult *res, const char *error)
+{
+	struct store *store = arg;
+
+	if (res == NULL || !pg_result_ok(res)) {
+		upgrade_failed(store, "creating the migrated schema", res, error);
+		return;
+	}
+	read_version(store);
+}
+
+static void
+on_state(void *arg, enum pg_state state, const char *error)
+{
+	struct store *store = arg;
+
+	if (state != PG_READY) {
+		set_error(store, error);
+		set_ready(store, false);
+		return;
+	}
+	if (pg_script(store->conn, bootstrap_sql, on_bootstrap, store) < 0)
+		log_debug("bootstrap deferred: connection gone");
+}
+
+struct store *
+store_new(struct event_base *base, const char *conninfo, store_ready_cb cb,
+          void *arg)
+{
+	struct store *store = calloc(1, sizeof(*store));
+
+	if (store == NULL)
+		return NULL;
+	store->cb = cb;
+	store->arg = arg;
+	store->conn = pg_conn_new(base, conninfo, "migrated", on_state, store);
+	if (store->conn == NULL) {
+		free(store);
+		return NULL;
+	}
+	return store;
+}
+
+void
+store_free(struct store *store)
+{
+	if (store == NULL)
+		return;
+	pg_conn_free(store->conn);
+	free(store->error);
+	free(store);
+}
+
+void
+store_set_backoff_max(struct store *store, long long ms)
+{
+	pg_conn_set_backoff_max(store->conn, ms);
+}
+
+bool
+store_ready(const struct store *store)
+{
+	return store->ready;
+}
+
+const char *
+store_db_state(const struct store *store)
+{
+	switch (pg_conn_state(store->conn)) {
+	case PG_READY:
+		return store->ready ? "connected" : "connecting";
+	case PG_CONNECTING:
+		return "connecting";
+	case PG_DISCONNECTED:
+		break;
+	}
+	return "disconnected";
+}
+
+const char *
+store_error(const struct store *store)
+{
+	if (store->error != NULL)
+		return store->error;
+	return pg_conn_error(store->conn);
+}
+
+struct pg_conn *
+store_conn(struct store *store)
+{
+	return store->conn;
+}
