@@ -127,6 +127,8 @@ clear_job(struct runner *r)
 	r->plans = NULL;
 	r->plan = NULL;
 	r->job = 0;
+	r->step_idx = 0;
+	r->batch_override = 0;
 	r->stop = false;
 	memset(&r->ctx, 0, sizeof(r->ctx));
 }
