@@ -545,8 +545,8 @@ on_watch_reply(struct vl_reply *reply, void *arg)
 		memset(reply, 0, sizeof(*reply));
 		return 0;
 	}
-	/* The last reply may carry no job when nothing was left to watch. */
-	if (job == NULL && !reply->continues)
+	/* The last reply may carry no job (or null) when none was left. */
+	if ((job == NULL || json_is_null(job)) && !reply->continues)
 		return 0;
 	if (!json_is_object(job) ||
 	    !json_is_integer(json_object_get(job, "id"))) {

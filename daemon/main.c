@@ -112,9 +112,13 @@ daemon_reload(struct daemon *d, char *err, size_t errlen)
 		config_free(&cfg);
 		return -1;
 	}
-	/* a bad plan is logged and left out; the good ones load */
+	/* all or nothing: a bad plan keeps the old configuration and plans */
 	plans = catalog_load(cfg.plan_dir, NULL, &bad, err, errlen);
-	if (plans == NULL) {
+	if (plans == NULL || bad > 0) {
+		if (plans != NULL)
+			snprintf(err, errlen, "%d plan(s) do not load (see above)",
+			         bad);
+		catalog_unref(plans);
 		config_free(&cfg);
 		return -1;
 	}
@@ -136,8 +140,8 @@ daemon_reload(struct daemon *d, char *err, size_t errlen)
 	d->plans = plans;
 	log_set_level((int)d->cfg.log_level);
 	store_set_backoff_max(d->store, d->cfg.reconnect_max_ms);
-	log_info("reloaded %s: %d plan(s)%s", d->cfg.file,
-	         catalog_count(d->plans), bad > 0 ? ", some left out" : "");
+	log_info("reloaded %s: %d plan(s)", d->cfg.file,
+	         catalog_count(d->plans));
 	return 0;
 }
 

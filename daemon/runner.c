@@ -512,17 +512,22 @@ on_key_type(void *arg, const PGresult *res, const char *error)
 	(void)error;
 	if (failed(r, res, "looking up the key column"))
 		return;
-	if (PQntuples(res) == 0 || PQgetisnull(res, 0, 0)) {
-		job_failed(r, "step %s: table %s has no column %s", r->step->name,
-		           r->step->table, r->step->key);
+	if (strcmp(PQgetvalue(res, 0, 0), "f") == 0) {
+		job_failed(r, "step %s: there is no table %s", r->step->name,
+		           r->table_q);
 		return;
 	}
-	lowest = lowest_key(PQgetvalue(res, 0, 0));
+	if (PQgetisnull(res, 0, 1)) {
+		job_failed(r, "step %s: table %s has no column %s", r->step->name,
+		           r->table_q, r->step->key);
+		return;
+	}
+	lowest = lowest_key(PQgetvalue(res, 0, 1));
 	if (lowest == NULL) {
 		job_failed(r,
 		           "step %s: key %s has type %s; batches need an integer, "
 		           "numeric, text, uuid, date or timestamp key",
-		           r->step->name, r->step->key, PQgetvalue(res, 0, 0));
+		           r->step->name, r->step->key, PQgetvalue(res, 0, 1));
 		return;
 	}
 	replace(&r->lo, lowest);
@@ -584,9 +589,10 @@ next_step(struct runner *r)
 	values[0] = r->table_q;
 	values[1] = r->step->key;
 	query(r,
-	      "SELECT format_type(a.atttypid, NULL) FROM pg_attribute a"
-	      " WHERE a.attrelid = to_regclass($1)"
-	      " AND a.attname = $2 AND NOT a.attisdropped",
+	      "SELECT to_regclass($1) IS NOT NULL,"
+	      " (SELECT format_type(a.atttypid, NULL) FROM pg_attribute a"
+	      "  WHERE a.attrelid = to_regclass($1)"
+	      "  AND a.attname = $2 AND NOT a.attisdropped)",
 	      2, values, on_key_type);
 }
 
