@@ -153,7 +153,7 @@ struct load_state {
 };
 
 static int
-on_key(void *user, const struct inifile_pos *pos, const char *section,
+on_key(void *user, struct inifile_pos *pos, const char *section,
        const char *name, const char *value, char *err, size_t errlen)
 {
 	struct load_state *st = user;
@@ -169,9 +169,11 @@ on_key(void *user, const struct inifile_pos *pos, const char *section,
 		return -1;
 	}
 	if (!known_section(section)) {
+		/* report it where the section starts, not at its first key */
 		snprintf(err, errlen,
 		         "unknown section [%s] (known: [daemon], [target])",
 		         section);
+		pos->error_line = pos->section_line;
 		return -1;
 	}
 	key = find_key(section, name);

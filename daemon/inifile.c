@@ -34,6 +34,8 @@ read_line(char *str, int num, void *stream)
 		return NULL;
 	}
 	st->pos.continuation = (line[0] == ' ' || line[0] == '\t');
+	if (line[strspn(line, " \t")] == '[')
+		st->pos.section_line = st->pos.line;
 	return line;
 }
 
@@ -48,7 +50,9 @@ on_value(void *user, const char *section, const char *name, const char *value)
 	if (st->handler(st->user, &st->pos, section, name, value, msg,
 	                sizeof(msg)) < 0) {
 		snprintf(st->err, st->errlen, "%s:%d: %s", st->pos.file,
-		         st->pos.line, msg);
+		         st->pos.error_line > 0 ? st->pos.error_line
+		                                : st->pos.line,
+		         msg);
 		st->failed = true;
 		return 0;
 	}

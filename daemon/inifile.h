@@ -9,13 +9,15 @@ struct inifile_pos {
 	const char *file;
 	int line;           /* line of the key (or of its continuation) */
 	bool continuation;  /* the line is an indented continuation */
+	int section_line;   /* line of the current [section] header */
+	int error_line;     /* a handler may set it to blame another line */
 };
 
 /*
  * Called per key = value; returns 0, or -1 after writing a message (without
  * the file:line prefix) to err.
  */
-typedef int (*inifile_handler)(void *user, const struct inifile_pos *pos,
+typedef int (*inifile_handler)(void *user, struct inifile_pos *pos,
                                const char *section, const char *name,
                                const char *value, char *err, size_t errlen);
 
