@@ -113,6 +113,29 @@ catalog_plan_json(const struct plan *plan)
 	                 params);
 }
 
+int
+catalog_bind(const struct sql_stmt *stmt, const char *tenant, const char *lo,
+             const char *hi, json_t *params, const char **values)
+{
+	if (stmt->nparams > CATALOG_MAX_PARAMS)
+		return -1;
+	for (size_t i = 0; i < stmt->nparams; i++) {
+		const char *name = stmt->names[i];
+		json_t *v;
+		if (strcmp(name, "tenant") == 0)
+			values[i] = tenant;
+		else if (strcmp(name, "lo") == 0)
+			values[i] = lo;
+		else if (strcmp(name, "hi") == 0)
+			values[i] = hi;
+		else if ((v = json_object_get(params, name)) != NULL)
+			values[i] = json_string_value(v);
+		else
+			return -1;
+	}
+	return 0;
+}
+
 json_t *
 catalog_run_order(const struct plan *plan, json_t *steps, const char **bad)
 {

@@ -39,4 +39,16 @@ json_t *catalog_plan_json(const struct plan *plan);
 json_t *catalog_run_order(const struct plan *plan, json_t *steps,
                           const char **bad);
 
+/* Most parameters one statement of a plan binds. */
+#define CATALOG_MAX_PARAMS 128
+
+/*
+ * Fills values[i] for $(i+1) of stmt from the job's environment: tenant,
+ * lo, hi (may be NULL when the statement cannot use them) and the params
+ * columns (a JSON object of strings and nulls). -1 when a name has no value.
+ */
+int catalog_bind(const struct sql_stmt *stmt, const char *tenant,
+                 const char *lo, const char *hi, json_t *params,
+                 const char **values) __attribute__((warn_unused_result));
+
 #endif

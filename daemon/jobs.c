@@ -16,7 +16,8 @@
 #define WATCH_INTERVAL_MS 500
 
 const char *const jobs_submit_params[] = {
-	"plan", "tenants", "all", "steps", "batch_size", "priority", NULL};
+	"plan",     "tenants", "all",         "steps",
+	"batch_size", "priority", "dry_run", "skip_checks", NULL};
 const char *const jobs_list_params[] = {"state", "plan", "tenant", "limit",
                                         "before", NULL};
 const char *const jobs_show_params[] = {"id", NULL};
@@ -128,9 +129,11 @@ static const char submit_sql[] =
     "  WHERE j.plan = $1 AND j.state IN ('queued', 'running', 'paused')"
     "  ORDER BY j.id LIMIT 1),"
     " ins AS ("
-    "  INSERT INTO migrated.jobs (plan, tenant, priority, batch_size, steps)"
+    "  INSERT INTO migrated.jobs (plan, tenant, priority, batch_size, steps,"
+    "   dry_run, skip_checks)"
     "  SELECT $1, tenant, $3::integer, $4::integer,"
-    "   (SELECT array_agg(x) FROM json_array_elements_text($5::json) x)"
+    "   (SELECT array_agg(x) FROM json_array_elements_text($5::json) x),"
+    "   $7::boolean, $8::boolean"
     "  FROM t WHERE NOT EXISTS (SELECT 1 FROM dup) ORDER BY ord"
     "  RETURNING id),"
     " st AS ("
@@ -171,7 +174,7 @@ submit_insert(struct control_req *req, struct daemon *d, json_t *ctx)
 	                  ? NULL
 	                  : dump(json_object_get(ctx, "steps"));
 	char *order = dump(json_object_get(ctx, "run"));
-	const char *values[6];
+	const char *values[8];
 
 	snprintf(prio, sizeof(prio), "%lld",
 	         (long long)json_integer_value(json_object_get(ctx, "priority")));
@@ -183,10 +186,12 @@ submit_insert(struct control_req *req, struct daemon *d, json_t *ctx)
 	values[3] = batch;
 	values[4] = steps;
 	values[5] = order;
+	values[6] = json_is_true(json_object_get(ctx, "dry_run")) ? "t" : "f";
+	values[7] = json_is_true(json_object_get(ctx, "skip_checks")) ? "t" : "f";
 	if (tenants == NULL || order == NULL)
 		unavailable(req, "out of memory");
 	else
-		run(req, d, submit_sql, 6, values, submit_done, json_incref(ctx));
+		run(req, d, submit_sql, 8, values, submit_done, json_incref(ctx));
 	free(tenants);
 	free(steps);
 	free(order);
@@ -222,7 +227,7 @@ jobs_submit(struct control_req *req, struct daemon *d, json_t *params)
 	const char *name = NULL, *bad = NULL;
 	json_t *tenants = NULL, *steps = NULL, *order;
 	long long batch = 0, priority = 0;
-	bool all = false;
+	bool all = false, dry_run = false, skip_checks = false;
 	const struct plan *plan;
 
 	if (vl_param_string(params, "plan", true, &name, &bad) < 0 ||
@@ -232,7 +237,9 @@ jobs_submit(struct control_req *req, struct daemon *d, json_t *params)
 	    vl_param_int(params, "batch_size", false, 1, 1000000, &batch, &bad) <
 	        0 ||
 	    vl_param_int(params, "priority", false, -1000, 1000, &priority,
-	                 &bad) < 0) {
+	                 &bad) < 0 ||
+	    vl_param_bool(params, "dry_run", &dry_run, &bad) < 0 ||
+	    vl_param_bool(params, "skip_checks", &skip_checks, &bad) < 0) {
 		control_invalid_param(req, bad);
 		return;
 	}
@@ -258,10 +265,11 @@ jobs_submit(struct control_req *req, struct daemon *d, json_t *params)
 		unavailable(req, "out of memory");
 		return;
 	}
-	json_t *ctx = json_pack("{s:s, s:O?, s:I, s:I, s:O?, s:o}", "plan", name,
-	                        "tenants", tenants, "priority",
+	json_t *ctx = json_pack("{s:s, s:O?, s:I, s:I, s:O?, s:o, s:b, s:b}",
+	                        "plan", name, "tenants", tenants, "priority",
 	                        (json_int_t)priority, "batch", (json_int_t)batch,
-	                        "steps", steps, "run", order);
+	                        "steps", steps, "run", order, "dry_run", dry_run,
+	                        "skip_checks", skip_checks);
 	if (ctx == NULL) {
 		unavailable(req, "out of memory");
 		return;

@@ -1313,7 +1313,8 @@ list_plan_files(const char *dir, char ***files, size_t *n, char *err,
 		}
 	}
 	closedir(d);
-	qsort(*files, *n, sizeof **files, cmp_str);
+	if (*n > 1)
+		qsort(*files, *n, sizeof **files, cmp_str);
 	return 0;
 }
 

@@ -12,11 +12,12 @@
 #include "log.h"
 #include "pg.h"
 #include "catalog.h"
+#include "checks.h"
 
 /* pg_advisory_lock(JOB_LOCK, hashtext(plan || '/' || tenant)) per job */
 #define JOB_LOCK "1835623"
 #define STALE_STATE "MG002"
-#define MAX_PARAMS 128
+#define MAX_PARAMS CATALOG_MAX_PARAMS
 
 enum phase { R_DISCONNECTED, R_IDLE, R_CLAIMING, R_RUNNING };
 
@@ -38,6 +39,8 @@ struct runner {
 	char *tenant;
 	json_t *params;            /* column -> text or null */
 	long long batch_override;
+	bool dry_run;              /* batches roll back; progress is kept */
+	bool skip_checks;
 	json_t *steps;             /* [[name, state, checkpoint], ...] */
 	size_t step_idx;
 	const struct plan_step *step;
@@ -51,12 +54,15 @@ struct runner {
 	char *hi;
 	long long batch;
 	long long rows;
+	long long changed;         /* rows apply reported for the batch */
 	char batch_error[1024];
 	bool batch_stale;
 };
 
 static void next_step(struct runner *r);
 static void next_batch(struct runner *r);
+static void verify(struct runner *r);
+static void on_batch_part(void *arg, const PGresult *res, const char *error);
 
 /* ---- helpers ---- */
 
@@ -67,27 +73,10 @@ replace(char **field, const char *value)
 	*field = value != NULL ? strdup(value) : NULL;
 }
 
-/* Values for stmt's $1..$n from the job's environment. */
 static int
 bind_params(struct runner *r, const struct sql_stmt *stmt, const char **values)
 {
-	for (size_t i = 0; i < stmt->nparams; i++) {
-		const char *name = stmt->names[i];
-		json_t *v;
-		if (i >= MAX_PARAMS)
-			return -1;
-		if (strcmp(name, "tenant") == 0)
-			values[i] = r->tenant;
-		else if (strcmp(name, "lo") == 0)
-			values[i] = r->lo;
-		else if (strcmp(name, "hi") == 0)
-			values[i] = r->hi;
-		else if ((v = json_object_get(r->params, name)) != NULL)
-			values[i] = json_string_value(v);
-		else
-			return -1;
-	}
-	return 0;
+	return catalog_bind(stmt, r->tenant, r->lo, r->hi, r->params, values);
 }
 
 static int
@@ -129,6 +118,7 @@ clear_job(struct runner *r)
 	r->job = 0;
 	r->step_idx = 0;
 	r->batch_override = 0;
+	r->dry_run = r->skip_checks = false;
 	r->stop = false;
 	memset(&r->ctx, 0, sizeof(r->ctx));
 }
@@ -238,16 +228,14 @@ job_succeeded(struct runner *r)
 
 /* ---- batches ---- */
 
+/* Keeps the first error of the batch's statements. */
 static void
-on_batch_part(void *arg, const PGresult *res, const char *error)
+note_error(struct runner *r, const PGresult *res)
 {
-	struct runner *r = arg;
 	const char *state;
 	char buf[1024];
 
-	(void)error;
-	if (r->freeing || res == NULL || pg_result_ok(res) ||
-	    r->batch_error[0] != '\0')
+	if (pg_result_ok(res) || r->batch_error[0] != '\0')
 		return;
 	state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
 	r->batch_stale = state != NULL && strcmp(state, STALE_STATE) == 0;
@@ -256,7 +244,18 @@ on_batch_part(void *arg, const PGresult *res, const char *error)
 }
 
 static void
-on_commit(void *arg, const PGresult *res, const char *error)
+on_batch_part(void *arg, const PGresult *res, const char *error)
+{
+	struct runner *r = arg;
+
+	(void)error;
+	if (!r->freeing && res != NULL)
+		note_error(r, res);
+}
+
+/* The batch's transaction ended (committed, or rolled back on purpose). */
+static void
+on_batch_end(void *arg, const PGresult *res, const char *error)
 {
 	struct runner *r = arg;
 
@@ -275,7 +274,7 @@ on_commit(void *arg, const PGresult *res, const char *error)
 		           r->hi, r->batch_error);
 		return;
 	}
-	if (strcmp(PQcmdStatus((PGresult *)res), "COMMIT") != 0) {
+	if (!r->dry_run && strcmp(PQcmdStatus((PGresult *)res), "COMMIT") != 0) {
 		job_failed(r, "step %s, keys (%s, %s]: the batch was rolled back",
 		           r->step->name, r->lo, r->hi);
 		return;
@@ -285,38 +284,68 @@ on_commit(void *arg, const PGresult *res, const char *error)
 	next_batch(r);
 }
 
-static void
-run_batch(struct runner *r)
+/* Records the range as done; in the batch's transaction unless dry run. */
+static int
+advance(struct runner *r, pg_result_cb cb)
 {
-	const char *values[MAX_PARAMS];
-	const char *adv[6];
-	char rows[24];
-	const struct sql_stmt *apply = &r->step->apply.stmt;
+	const char *adv[7];
+	char rows[24], changed[24];
 
-	r->batch_error[0] = '\0';
-	r->batch_stale = false;
-	if (bind_params(r, apply, values) < 0) {
-		job_failed(r, "step %s: apply has a parameter without a value",
-		           r->step->name);
-		return;
-	}
 	snprintf(rows, sizeof(rows), "%lld", r->rows);
+	snprintf(changed, sizeof(changed), "%lld", r->changed);
 	adv[0] = r->job_s;
 	adv[1] = r->step->name;
 	adv[2] = r->lo;
 	adv[3] = r->hi;
 	adv[4] = rows;
-	adv[5] = r->owner;
-	/* queued together: a failure anywhere turns COMMIT into ROLLBACK */
-	if (query(r, "BEGIN", 0, NULL, on_batch_part) < 0 ||
-	    query(r, apply->text, (int)apply->nparams, values, on_batch_part) <
-	        0 ||
-	    query(r,
-	          "SELECT migrated.advance($1::bigint, $2, $3, $4, $5::bigint,"
-	          " $6)",
-	          6, adv, on_batch_part) < 0 ||
-	    query(r, "COMMIT", 0, NULL, on_commit) < 0)
+	adv[5] = changed;
+	adv[6] = r->owner;
+	return query(r,
+	             "SELECT migrated.advance($1::bigint, $2, $3, $4, $5::bigint,"
+	             " $6::bigint, $7)",
+	             7, adv, cb);
+}
+
+static void
+on_apply(void *arg, const PGresult *res, const char *error)
+{
+	struct runner *r = arg;
+
+	(void)error;
+	if (r->freeing || res == NULL)
 		return;
+	note_error(r, res);
+	r->changed = atoll(PQcmdTuples((PGresult *)res));
+	if (r->batch_error[0] != '\0') {
+		query(r, "ROLLBACK", 0, NULL, on_batch_end);
+		return;
+	}
+	if (r->dry_run) {
+		/* undo the change, keep the count and the job's own progress */
+		if (query(r, "ROLLBACK", 0, NULL, on_batch_part) == 0)
+			advance(r, on_batch_end);
+		return;
+	}
+	if (advance(r, on_batch_part) == 0)
+		query(r, "COMMIT", 0, NULL, on_batch_end);
+}
+
+static void
+run_batch(struct runner *r)
+{
+	const char *values[MAX_PARAMS];
+	const struct sql_stmt *apply = &r->step->apply.stmt;
+
+	r->batch_error[0] = '\0';
+	r->batch_stale = false;
+	r->changed = 0;
+	if (bind_params(r, apply, values) < 0) {
+		job_failed(r, "step %s: apply has a parameter without a value",
+		           r->step->name);
+		return;
+	}
+	if (query(r, "BEGIN", 0, NULL, on_batch_part) == 0)
+		query(r, apply->text, (int)apply->nparams, values, on_apply);
 }
 
 static void
@@ -554,7 +583,7 @@ next_step(struct runner *r)
 	}
 	entry = json_array_get(r->steps, r->step_idx);
 	if (entry == NULL) {
-		job_succeeded(r);
+		verify(r);
 		return;
 	}
 	name = json_string_value(json_array_get(entry, 0));
@@ -598,6 +627,103 @@ next_step(struct runner *r)
 
 /* ---- claiming ---- */
 
+/* Appends the warnings of results to the job; the flow goes on at once. */
+static void
+record_warnings(struct runner *r, json_t *results)
+{
+	char *text = checks_describe(results, true);
+	const char *values[2] = {r->job_s, text};
+
+	if (text != NULL && text[0] != '\0') {
+		log_ctx(LOG_WARNING, &r->ctx, "warning: %s", text);
+		query(r,
+		      "UPDATE migrated.jobs SET warnings = warnings || $2::text"
+		      " WHERE id = $1::bigint",
+		      2, values, on_batch_part);
+	}
+	free(text);
+}
+
+static void
+on_verified(void *arg, json_t *results, bool bad, const char *error)
+{
+	struct runner *r = arg;
+	char *text;
+
+	if (r->freeing || r->job == 0)
+		return;
+	if (error != NULL) {
+		job_failed(r, "verification could not run: %s", error);
+		return;
+	}
+	record_warnings(r, results);
+	if (bad) {
+		text = checks_describe(results, false);
+		job_failed(r, "verification failed: %s", text != NULL ? text : "?");
+		free(text);
+		return;
+	}
+	job_succeeded(r);
+}
+
+/* After the last step: the [verify] sections (not for dry runs). */
+static void
+verify(struct runner *r)
+{
+	if (r->dry_run || r->plan->nverifies == 0) {
+		job_succeeded(r);
+		return;
+	}
+	if (checks_run(r->conn, r->plan, r->plan->verifies, r->plan->nverifies,
+	               r->tenant, r->params, on_verified, r) < 0)
+		log_ctx(LOG_DEBUG, &r->ctx, "verify deferred: connection down");
+}
+
+static void
+on_prechecked(void *arg, json_t *results, bool bad, const char *error)
+{
+	struct runner *r = arg;
+	char *text;
+
+	if (r->freeing || r->job == 0)
+		return;
+	if (error != NULL) {
+		job_failed(r, "pre-check could not run: %s", error);
+		return;
+	}
+	record_warnings(r, results);
+	if (bad) {
+		text = checks_describe(results, false);
+		job_failed(r, "pre-check failed, nothing was changed: %s",
+		           text != NULL ? text : "?");
+		free(text);
+		return;
+	}
+	next_step(r);
+}
+
+/* Before the first batch of a job: its [check] sections. */
+static void
+precheck(struct runner *r)
+{
+	bool started = false;
+	size_t i;
+	json_t *entry;
+
+	json_array_foreach(r->steps, i, entry) {
+		if (strcmp(json_string_value(json_array_get(entry, 1)),
+		           "pending") != 0)
+			started = true;
+	}
+	if (started || r->skip_checks || r->plan->nchecks == 0) {
+		next_step(r);
+		return;
+	}
+	if (checks_run(r->conn, r->plan, r->plan->checks, r->plan->nchecks,
+	               r->tenant, r->params, on_prechecked, r) < 0)
+		log_ctx(LOG_DEBUG, &r->ctx, "checks deferred: connection down");
+}
+
 static void
 on_params_saved(void *arg, const PGresult *res, const char *error)
 {
@@ -606,7 +732,7 @@ on_params_saved(void *arg, const PGresult *res, const char *error)
 	(void)error;
 	if (failed(r, res, "saving the job's parameters"))
 		return;
-	next_step(r);
+	precheck(r);
 }
 
 static void
@@ -614,31 +740,18 @@ on_params(void *arg, const PGresult *res, const char *error)
 {
 	struct runner *r = arg;
 	const char *values[2];
+	char err[512];
 	char *text;
 
 	(void)error;
 	if (failed(r, res, "running the plan's params query"))
 		return;
-	if (PQntuples(res) != 1) {
-		job_failed(r, "the params query returned %d rows for tenant %s; "
-		              "it must return exactly one",
-		           PQntuples(res), r->tenant);
+	r->params = checks_params_row(r->plan, res, err, sizeof(err));
+	if (r->params == NULL) {
+		job_failed(r, "tenant %s: %s", r->tenant, err);
 		return;
 	}
-	json_decref(r->params);
-	r->params = json_object();
-	for (size_t i = 0; i < r->plan->nparam_names; i++) {
-		int col = PQfnumber(res, r->plan->param_names[i]);
-		if (col < 0) {
-			job_failed(r, "the params query has no column %s",
-			           r->plan->param_names[i]);
-			return;
-		}
-		json_object_set_new(r->params, r->plan->param_names[i],
-		                    PQgetisnull(res, 0, col)
-		                        ? json_null()
-		                        : json_string(PQgetvalue(res, 0, col)));
-	}
+	/* kept with the job, so a resumed job binds the same values */
 	text = json_dumps(r->params, JSON_COMPACT);
 	values[0] = r->job_s;
 	values[1] = text;
@@ -664,7 +777,7 @@ on_steps(void *arg, const PGresult *res, const char *error)
 	if (r->params != NULL || !r->plan->has_params) {
 		if (r->params == NULL)
 			r->params = json_object();
-		next_step(r);
+		precheck(r);
 		return;
 	}
 	if (bind_params(r, &r->plan->params.stmt, values) < 0) {
@@ -693,6 +806,8 @@ on_claimed(void *arg, const PGresult *res, const char *error)
 	r->phase = R_RUNNING;
 	r->tenant = strdup(PQgetvalue(res, 0, 0));
 	r->batch_override = atoll(PQgetvalue(res, 0, 2));
+	r->dry_run = strcmp(PQgetvalue(res, 0, 3), "t") == 0;
+	r->skip_checks = strcmp(PQgetvalue(res, 0, 4), "t") == 0;
 	params = PQgetisnull(res, 0, 1)
 	             ? NULL
 	             : json_loads(PQgetvalue(res, 0, 1), 0, NULL);
@@ -700,7 +815,8 @@ on_claimed(void *arg, const PGresult *res, const char *error)
 	r->ctx.job = r->job;
 	r->ctx.plan = r->plan->name;
 	r->ctx.tenant = r->tenant;
-	log_ctx(LOG_INFO, &r->ctx, "job started on %s", r->name);
+	log_ctx(LOG_INFO, &r->ctx, "job started on %s%s", r->name,
+	        r->dry_run ? " (dry run)" : "");
 	r->ev.claimed(r->ev.arg, r, true);
 	values[0] = r->job_s;
 	query(r,
@@ -747,7 +863,7 @@ on_candidate(void *arg, const PGresult *res, const char *error)
 	      " WHERE id = $1::bigint AND state IN ('queued', 'running')"
 	      " AND pg_try_advisory_lock(" JOB_LOCK ","
 	      " hashtext(plan || '/' || tenant))"
-	      " RETURNING tenant, params, batch_size",
+	      " RETURNING tenant, params, batch_size, dry_run, skip_checks",
 	      2, values, on_claimed);
 }
 
