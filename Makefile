@@ -31,7 +31,8 @@ DAEMON_LIB = daemon/config.c daemon/inifile.c daemon/log.c daemon/plan.c daemon/
 DAEMON_SRC = daemon/main.c daemon/control.c daemon/methods.c daemon/jobs.c \
              daemon/pg.c \
              daemon/notify.c daemon/store.c daemon/scheduler.c \
-             daemon/runner.c daemon/catalog.c daemon/checks.c $(DAEMON_LIB)
+             daemon/runner.c daemon/catalog.c daemon/checks.c daemon/dbcall.c \
+             daemon/audit.c daemon/validate.c $(DAEMON_LIB)
 CTL_SRC    = ctl/main.c ctl/client.c ctl/output.c ctl/commands.c
 
 obj = $(patsubst %.c,$(B)/obj/%.o,$(1))

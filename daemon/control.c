@@ -36,6 +36,8 @@ struct control_req {
 	struct vl_call call;
 	control_cancel_fn cancel;
 	void *cancel_arg;
+	control_end_fn end;
+	void *end_arg;
 };
 
 static struct {
@@ -119,10 +121,12 @@ send_text(struct control_conn *conn, char *text)
 
 /* Ends the active request and moves on to the next buffered call. */
 static void
-req_end(struct control_req *req)
+req_end(struct control_req *req, const char *error)
 {
 	struct control_conn *conn = req->conn;
 
+	if (req->end != NULL)
+		req->end(req, error, req->end_arg);
 	vl_call_clear(&req->call);
 	free(req);
 	conn->active = NULL;
@@ -140,7 +144,7 @@ control_reply(struct control_req *req, json_t *params)
 		json_decref(params);
 	else
 		send_text(req->conn, vl_reply_encode(params, false));
-	req_end(req);
+	req_end(req, NULL);
 }
 
 void
@@ -160,7 +164,7 @@ control_error(struct control_req *req, const char *error, json_t *params)
 		json_decref(params);
 	else
 		send_text(req->conn, vl_error_encode(error, params));
-	req_end(req);
+	req_end(req, error);
 }
 
 void
@@ -205,6 +209,13 @@ control_on_cancel(struct control_req *req, control_cancel_fn fn, void *arg)
 {
 	req->cancel = fn;
 	req->cancel_arg = arg;
+}
+
+void
+control_on_end(struct control_req *req, control_end_fn fn, void *arg)
+{
+	req->end = fn;
+	req->end_arg = arg;
 }
 
 int

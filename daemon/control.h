@@ -22,6 +22,10 @@ typedef void (*control_dispatch_fn)(struct control_req *req, void *arg);
 /* Called when the client of a pending request goes away. */
 typedef void (*control_cancel_fn)(struct control_req *req, void *arg);
 
+/* Called as a request ends; error is NULL after a good reply. */
+typedef void (*control_end_fn)(struct control_req *req, const char *error,
+                               void *arg);
+
 /*
  * Listens on the socket systemd passed (socket activation), or binds path
  * with mode (and group gid, unless (gid_t)-1). Returns -1 with err filled.
@@ -42,6 +46,7 @@ pid_t control_peer_pid(const struct control_req *req);
 bool control_gone(const struct control_req *req);
 void control_on_cancel(struct control_req *req, control_cancel_fn fn,
                        void *arg);
+void control_on_end(struct control_req *req, control_end_fn fn, void *arg);
 
 /* The final reply; steals params (may be NULL). req is gone afterwards. */
 void control_reply(struct control_req *req, json_t *params);

@@ -10,6 +10,7 @@
 #include "catalog.h"
 #include "scheduler.h"
 #include "store.h"
+#include "dbcall.h"
 
 #define IFACE "io.migrated"
 #define MAX_TENANT 1024        /* bytes in a tenant name */
@@ -23,93 +24,6 @@ const char *const jobs_list_params[] = {"state", "plan", "tenant", "limit",
 const char *const jobs_show_params[] = {"id", NULL};
 const char *const jobs_select_params[] = {"ids", "all", NULL};
 const char *const jobs_watch_params[] = {"ids", NULL};
-
-/* One statement run for a request; fn turns its result into the reply. */
-struct op;
-typedef void (*op_fn)(struct op *op, const PGresult *res);
-
-struct op {
-	struct control_req *req;
-	struct daemon *d;
-	op_fn fn;
-	json_t *ctx;               /* what fn needs besides the result */
-};
-
-static void
-op_free(struct op *op)
-{
-	json_decref(op->ctx);
-	free(op);
-}
-
-static void
-unavailable(struct control_req *req, const char *why)
-{
-	control_error(req, IFACE ".DatabaseUnavailable",
-	              json_pack("{s:s}", "message",
-	                        why != NULL ? why : "not connected"));
-}
-
-static void
-on_op_result(void *arg, const PGresult *res, const char *error)
-{
-	struct op *op = arg;
-
-	if (res == NULL) {
-		unavailable(op->req, error);
-	} else if (!pg_result_ok(res)) {
-		const char *state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
-		const char *msg = PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY);
-		log_warning("%s failed: %s", control_call(op->req)->method,
-		            msg != NULL ? msg : "?");
-		control_error(op->req, IFACE ".DatabaseError",
-		              json_pack("{s:s, s:s}", "message",
-		                        msg != NULL ? msg : "?", "sqlstate",
-		                        state != NULL ? state : ""));
-	} else {
-		op->fn(op, res);
-	}
-	op_free(op);
-}
-
-/* Runs sql for req; on any failure the request gets its error reply. */
-static void
-run(struct control_req *req, struct daemon *d, const char *sql, int n,
-    const char *const *values, op_fn fn, json_t *ctx)
-{
-	struct op *op;
-
-	if (!store_ready(d->store)) {
-		json_decref(ctx);
-		unavailable(req, store_error(d->store));
-		return;
-	}
-	op = calloc(1, sizeof(*op));
-	if (op == NULL) {
-		json_decref(ctx);
-		unavailable(req, "out of memory");
-		return;
-	}
-	op->req = req;
-	op->d = d;
-	op->fn = fn;
-	op->ctx = ctx;
-	if (pg_query(store_conn(d->store), sql, n, values, on_op_result, op) <
-	    0) {
-		op_free(op);
-		unavailable(req, store_error(d->store));
-	}
-}
-
-/* Parses a JSON text column of the first row, or null. */
-static json_t *
-json_cell(const PGresult *res, int row, int col)
-{
-	if (PQntuples(res) <= row || PQgetisnull(res, row, col))
-		return json_null();
-	json_t *v = json_loads(PQgetvalue(res, row, col), JSON_DECODE_ANY, NULL);
-	return v != NULL ? v : json_null();
-}
 
 static char *
 dump(json_t *v)
@@ -144,9 +58,9 @@ static const char submit_sql[] =
     " (SELECT id FROM dup), (SELECT tenant FROM dup)";
 
 static void
-submit_done(struct op *op, const PGresult *res)
+submit_done(struct dbcall *op, const PGresult *res)
 {
-	json_t *ids = json_cell(res, 0, 0);
+	json_t *ids = dbcall_json_cell(res, 0, 0);
 
 	if (!PQgetisnull(res, 0, 1)) {
 		json_decref(ids);
@@ -189,9 +103,9 @@ submit_insert(struct control_req *req, struct daemon *d, json_t *ctx)
 	values[6] = json_is_true(json_object_get(ctx, "dry_run")) ? "t" : "f";
 	values[7] = json_is_true(json_object_get(ctx, "skip_checks")) ? "t" : "f";
 	if (tenants == NULL || order == NULL)
-		unavailable(req, "out of memory");
+		dbcall_unavailable(req, "out of memory");
 	else
-		run(req, d, submit_sql, 8, values, submit_done, json_incref(ctx));
+		dbcall(req, d, submit_sql, 8, values, submit_done, json_incref(ctx));
 	free(tenants);
 	free(steps);
 	free(order);
@@ -199,7 +113,7 @@ submit_insert(struct control_req *req, struct daemon *d, json_t *ctx)
 }
 
 static void
-tenants_done(struct op *op, const PGresult *res)
+tenants_done(struct dbcall *op, const PGresult *res)
 {
 	json_t *tenants = json_array();
 	int n = PQntuples(res);
@@ -262,7 +176,7 @@ jobs_submit(struct control_req *req, struct daemon *d, json_t *params)
 		return;
 	}
 	if (order == NULL) {
-		unavailable(req, "out of memory");
+		dbcall_unavailable(req, "out of memory");
 		return;
 	}
 	json_t *ctx = json_pack("{s:s, s:O?, s:I, s:I, s:O?, s:o, s:b, s:b}",
@@ -271,14 +185,14 @@ jobs_submit(struct control_req *req, struct daemon *d, json_t *params)
 	                        "steps", steps, "run", order, "dry_run", dry_run,
 	                        "skip_checks", skip_checks);
 	if (ctx == NULL) {
-		unavailable(req, "out of memory");
+		dbcall_unavailable(req, "out of memory");
 		return;
 	}
 	if (!all) {
 		submit_insert(req, d, ctx);
 		return;
 	}
-	run(req, d, plan->tenants.stmt.text, 0, NULL, tenants_done, ctx);
+	dbcall(req, d, plan->tenants.stmt.text, 0, NULL, tenants_done, ctx);
 }
 
 /* ---- ListJobs, ShowJob ---- */
@@ -293,9 +207,9 @@ static const char list_sql[] =
     " ORDER BY id DESC LIMIT $5::bigint) s";
 
 static void
-list_done(struct op *op, const PGresult *res)
+list_done(struct dbcall *op, const PGresult *res)
 {
-	control_reply(op->req, json_pack("{s:o}", "jobs", json_cell(res, 0, 0)));
+	control_reply(op->req, json_pack("{s:o}", "jobs", dbcall_json_cell(res, 0, 0)));
 }
 
 void
@@ -322,11 +236,11 @@ jobs_list(struct control_req *req, struct daemon *d, json_t *params)
 	values[2] = tenant;
 	values[3] = before > 0 ? before_s : NULL;
 	values[4] = limit_s;
-	run(req, d, list_sql, 5, values, list_done, NULL);
+	dbcall(req, d, list_sql, 5, values, list_done, NULL);
 }
 
 static void
-show_done(struct op *op, const PGresult *res)
+show_done(struct dbcall *op, const PGresult *res)
 {
 	if (PQntuples(res) == 0) {
 		control_error(op->req, IFACE ".NoSuchJob",
@@ -334,7 +248,7 @@ show_done(struct op *op, const PGresult *res)
 		                                                       "id")));
 		return;
 	}
-	control_reply(op->req, json_pack("{s:o}", "job", json_cell(res, 0, 0)));
+	control_reply(op->req, json_pack("{s:o}", "job", dbcall_json_cell(res, 0, 0)));
 }
 
 void
@@ -350,7 +264,7 @@ jobs_show(struct control_req *req, struct daemon *d, json_t *params)
 		return;
 	}
 	snprintf(id_s, sizeof(id_s), "%lld", id);
-	run(req, d, "SELECT info FROM migrated.job_info WHERE id = $1::bigint",
+	dbcall(req, d, "SELECT info FROM migrated.job_info WHERE id = $1::bigint",
 	    1, values, show_done, json_pack("{s:I}", "id", (json_int_t)id));
 }
 
@@ -379,9 +293,9 @@ static const char transition_sql[] =
     " (SELECT id FROM bad), (SELECT state FROM bad)";
 
 static void
-transition_done(struct op *op, const PGresult *res)
+transition_done(struct dbcall *op, const PGresult *res)
 {
-	json_t *ids = json_cell(res, 0, 0);
+	json_t *ids = dbcall_json_cell(res, 0, 0);
 	long long stop[64];
 	size_t i;
 	json_t *v;
@@ -439,7 +353,7 @@ transition(struct control_req *req, struct daemon *d, json_t *params,
 	values[0] = ids_s;
 	values[1] = t->to;
 	values[2] = t->from;
-	run(req, d, transition_sql, 3, values, transition_done,
+	dbcall(req, d, transition_sql, 3, values, transition_done,
 	    json_pack("{s:s}", "to", t->to));
 	free(ids_s);
 }
@@ -534,7 +448,7 @@ watch_send(struct watch *w, const PGresult *res)
 		if (prev != NULL && strcmp(json_string_value(prev), info) == 0)
 			continue;
 		json_object_set_new(w->last, id, json_string(info));
-		json_array_append_new(changed, json_cell(res, i, 1));
+		json_array_append_new(changed, dbcall_json_cell(res, i, 1));
 	}
 	size_t count = json_array_size(changed);
 	for (size_t i = 0; i < count; i++) {
@@ -627,7 +541,7 @@ jobs_watch(struct control_req *req, struct daemon *d, json_t *params)
 	}
 	w = calloc(1, sizeof(*w));
 	if (w == NULL) {
-		unavailable(req, "out of memory");
+		dbcall_unavailable(req, "out of memory");
 		return;
 	}
 	w->req = req;
@@ -638,7 +552,7 @@ jobs_watch(struct control_req *req, struct daemon *d, json_t *params)
 		w->ids = dump(ids);
 	if (w->last == NULL || w->timer == NULL) {
 		watch_free(w);
-		unavailable(req, "out of memory");
+		dbcall_unavailable(req, "out of memory");
 		return;
 	}
 	control_on_cancel(req, watch_cancel, w);

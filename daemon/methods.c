@@ -10,9 +10,11 @@
 #include "daemon.h"
 #include "jobs.h"
 #include "log.h"
+#include "audit.h"
 #include "catalog.h"
 #include "scheduler.h"
 #include "store.h"
+#include "validate.h"
 
 #define IFACE "io.migrated"
 #define SERVICE "org.varlink.service"
@@ -168,7 +170,20 @@ static const struct method methods[] = {
 	{IFACE ".Retry", jobs_retry, true, jobs_select_params},
 	{IFACE ".Watch", jobs_watch, false, jobs_watch_params},
 	{IFACE ".Reload", reload, true, no_params},
+	{IFACE ".GetLog", audit_get_log, false, audit_log_params},
+	{IFACE ".Validate", validate_method, false, validate_params},
+	{IFACE ".Verify", verify_method, false, verify_params},
 };
+
+/* Every mutating call is audited with its parameters and outcome. */
+static void
+on_mutating_end(struct control_req *req, const char *error, void *arg)
+{
+	const struct vl_call *call = control_call(req);
+
+	audit_record(arg, control_peer_uid(req), call->method, call->parameters,
+	             error != NULL ? error : "ok");
+}
 
 /* Root, the daemon's own user, or a member of admin_group. */
 static bool
@@ -215,9 +230,9 @@ methods_dispatch(struct control_req *req, void *arg)
 		const struct method *m = &methods[i];
 		if (strcmp(m->name, call->method) != 0)
 			continue;
+		if (m->needs_admin)
+			control_on_end(req, on_mutating_end, d);
 		if (m->needs_admin && !authorized(req, d)) {
-			log_notice("uid %d may not call %s: permission denied",
-			           (int)control_peer_uid(req), m->name);
 			control_error(req, VL_ERR_PERMISSION_DENIED, NULL);
 			return;
 		}

@@ -1,5 +1,4 @@
 /* Unit tests for daemon/plan.c: plan files, their errors, plan directories. */
-#define _XOPEN_SOURCE 700 /* nftw */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>

@@ -1,0 +1,108 @@
+#include "audit.h"
+
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "daemon.h"
+#include "dbcall.h"
+#include "log.h"
+#include "pg.h"
+#include "store.h"
+
+const char *const audit_log_params[] = {"job", "limit", "before", NULL};
+
+
+static void
+on_recorded(void *arg, const PGresult *res, const char *error)
+{
+	char *text = arg;
+	char buf[512];
+
+	if (res == NULL || !pg_result_ok(res))
+		log_warning("audit entry not stored (%s): %s",
+		            res == NULL ? error
+		                        : pg_result_error(res, buf, sizeof(buf)),
+		            text);
+	free(text);
+}
+
+void
+audit_record(struct daemon *d, uid_t uid, const char *action,
+             json_t *parameters, const char *result)
+{
+	struct passwd *pw = getpwuid(uid);
+	char uid_s[24];
+	char *params = json_dumps(parameters != NULL ? parameters : json_null(),
+	                          JSON_COMPACT | JSON_ENCODE_ANY);
+	json_t *entry = json_pack("{s:i, s:s?, s:s, s:s?, s:s}", "uid", (int)uid,
+	                          "user", pw != NULL ? pw->pw_name : NULL,
+	                          "action", action, "parameters", params,
+	                          "result", result);
+	char *text = json_dumps(entry, JSON_COMPACT);
+	const char *values[5];
+
+	json_decref(entry);
+	snprintf(uid_s, sizeof(uid_s), "%d", (int)uid);
+	values[0] = uid_s;
+	values[1] = pw != NULL ? pw->pw_name : NULL;
+	values[2] = action;
+	values[3] = params;
+	values[4] = result;
+	log_notice("audit: uid %d (%s) %s: %s", (int)uid,
+	           pw != NULL ? pw->pw_name : "?", action, result);
+	if (!store_ready(d->store) ||
+	    pg_query(store_conn(d->store),
+	             "INSERT INTO migrated.audit (uid, username, action,"
+	             " parameters, result) VALUES ($1::integer, $2, $3, $4::jsonb,"
+	             " $5)",
+	             5, values, on_recorded, text) < 0) {
+		log_warning("audit entry not stored (database unavailable): %s",
+		            text != NULL ? text : action);
+		free(text);
+	}
+	free(params);
+}
+
+static const char log_sql[] =
+    "SELECT coalesce(json_agg(json_build_object("
+    "  'id', id, 'at', to_char(at AT TIME ZONE 'UTC',"
+    "   'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"'),"
+    "  'uid', uid, 'user', username, 'action', action, 'job', job_id,"
+    "  'parameters', parameters, 'result', result) ORDER BY id DESC), '[]')"
+    " FROM (SELECT * FROM migrated.audit"
+    "  WHERE ($1::bigint IS NULL OR job_id = $1)"
+    "  AND ($2::bigint IS NULL OR id < $2)"
+    "  ORDER BY id DESC LIMIT $3::bigint) a";
+
+static void
+log_done(struct dbcall *call, const PGresult *res)
+{
+	control_reply(call->req, json_pack("{s:o}", "entries",
+	                                   dbcall_json_cell(res, 0, 0)));
+}
+
+void
+audit_get_log(struct control_req *req, struct daemon *d, json_t *params)
+{
+	long long job = 0, limit = 100, before = 0;
+	char job_s[24], limit_s[24], before_s[24];
+	const char *values[3];
+	const char *bad = NULL;
+
+	if (vl_param_int(params, "job", false, 1, INT64_MAX, &job, &bad) < 0 ||
+	    vl_param_int(params, "limit", false, 1, 100000, &limit, &bad) < 0 ||
+	    vl_param_int(params, "before", false, 1, INT64_MAX, &before, &bad) <
+	        0) {
+		control_invalid_param(req, bad);
+		return;
+	}
+	snprintf(job_s, sizeof(job_s), "%lld", job);
+	snprintf(limit_s, sizeof(limit_s), "%lld", limit);
+	snprintf(before_s, sizeof(before_s), "%lld", before);
+	values[0] = job > 0 ? job_s : NULL;
+	values[1] = before > 0 ? before_s : NULL;
+	values[2] = limit_s;
+	dbcall(req, d, log_sql, 3, values, log_done, NULL);
+}

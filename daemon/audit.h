@@ -1,0 +1,25 @@
+/*
+ * The audit log: who called which mutating method with what and how it
+ * ended (job transitions are recorded by a trigger in the schema), and the
+ * GetLog method that reads it back.
+ */
+#ifndef AUDIT_H
+#define AUDIT_H
+
+#include <sys/types.h>
+
+#include <jansson.h>
+
+#include "control.h"
+
+struct daemon;
+
+/* Stores one entry; failures are logged (the entry then lives in the log). */
+void audit_record(struct daemon *d, uid_t uid, const char *action,
+                  json_t *parameters, const char *result);
+
+extern const char *const audit_log_params[];
+void audit_get_log(struct control_req *req, struct daemon *d,
+                   json_t *params);
+
+#endif

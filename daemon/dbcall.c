@@ -1,0 +1,84 @@
+#include "dbcall.h"
+
+#include <stdlib.h>
+
+#include "daemon.h"
+#include "log.h"
+#include "pg.h"
+#include "store.h"
+
+void
+dbcall_unavailable(struct control_req *req, const char *why)
+{
+	control_error(req, "io.migrated.DatabaseUnavailable",
+	              json_pack("{s:s}", "message",
+	                        why != NULL ? why : "not connected"));
+}
+
+static void
+dbcall_free(struct dbcall *call)
+{
+	json_decref(call->ctx);
+	free(call);
+}
+
+static void
+on_result(void *arg, const PGresult *res, const char *error)
+{
+	struct dbcall *call = arg;
+
+	if (res == NULL) {
+		dbcall_unavailable(call->req, error);
+	} else if (!pg_result_ok(res)) {
+		const char *state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+		const char *msg = PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY);
+		log_warning("%s failed: %s", control_call(call->req)->method,
+		            msg != NULL ? msg : "?");
+		control_error(call->req, "io.migrated.DatabaseError",
+		              json_pack("{s:s, s:s}", "message",
+		                        msg != NULL ? msg : "?", "sqlstate",
+		                        state != NULL ? state : ""));
+	} else {
+		call->fn(call, res);
+	}
+	dbcall_free(call);
+}
+
+void
+dbcall(struct control_req *req, struct daemon *d, const char *sql, int n,
+       const char *const *values, dbcall_fn fn, json_t *ctx)
+{
+	struct dbcall *call;
+
+	if (!store_ready(d->store)) {
+		json_decref(ctx);
+		dbcall_unavailable(req, store_error(d->store));
+		return;
+	}
+	call = calloc(1, sizeof(*call));
+	if (call == NULL) {
+		json_decref(ctx);
+		dbcall_unavailable(req, "out of memory");
+		return;
+	}
+	call->req = req;
+	call->d = d;
+	call->fn = fn;
+	call->ctx = ctx;
+	if (pg_query(store_conn(d->store), sql, n, values, on_result, call) <
+	    0) {
+		dbcall_free(call);
+		dbcall_unavailable(req, store_error(d->store));
+	}
+}
+
+json_t *
+dbcall_json_cell(const PGresult *res, int row, int col)
+{
+	json_t *v;
+
+	if (PQntuples(res) <= row || PQgetisnull(res, row, col))
+		return json_null();
+	v = json_loads(PQgetvalue(res, row, col), JSON_DECODE_ANY, NULL);
+	return v != NULL ? v : json_null();
+}

@@ -1,0 +1,255 @@
+#include "validate.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "catalog.h"
+#include "checks.h"
+#include "daemon.h"
+#include "dbcall.h"
+#include "pg.h"
+#include "store.h"
+
+#define IFACE "io.migrated"
+#define MAX_TENANT 1024
+
+const char *const validate_params[] = {"plan", "tenants", "all", NULL};
+const char *const verify_params[] = {"id", "plan", "tenant", NULL};
+
+/* One Validate or Verify call: the plan it runs and where it is. */
+struct run {
+	struct control_req *req;
+	struct daemon *d;
+	struct catalog *cat;       /* keeps plan alive across a reload */
+	const struct plan *plan;
+	json_t *tenants;           /* Validate: still to check */
+	size_t next;
+	json_t *results;           /* Validate: one entry per tenant */
+	json_t *job;               /* Verify: the job's id, plan, tenant */
+};
+
+static struct run *
+run_new(struct control_req *req, struct daemon *d, const char *plan)
+{
+	struct run *r = calloc(1, sizeof(*r));
+
+	if (r == NULL) {
+		dbcall_unavailable(req, "out of memory");
+		return NULL;
+	}
+	r->req = req;
+	r->d = d;
+	r->cat = catalog_ref(d->plans);
+	r->plan = catalog_find(r->cat, plan);
+	r->results = json_array();
+	if (r->plan == NULL) {
+		control_error(req, IFACE ".NoSuchPlan",
+		              json_pack("{s:s}", "name", plan));
+		catalog_unref(r->cat);
+		json_decref(r->results);
+		free(r);
+		return NULL;
+	}
+	return r;
+}
+
+static void
+run_free(struct run *r)
+{
+	catalog_unref(r->cat);
+	json_decref(r->tenants);
+	json_decref(r->results);
+	json_decref(r->job);
+	free(r);
+}
+
+/* ---- Validate ---- */
+
+static void validate_next(struct run *r);
+
+static void
+on_tenant_checked(void *arg, json_t *results, bool failed, const char *error)
+{
+	struct run *r = arg;
+	const char *tenant =
+	    json_string_value(json_array_get(r->tenants, r->next));
+
+	json_array_append_new(
+	    r->results,
+	    json_pack("{s:s, s:b, s:s?, s:O}", "tenant", tenant, "ok",
+	              !failed && error == NULL, "error", error, "checks",
+	              results));
+	r->next++;
+	validate_next(r);
+}
+
+static void
+validate_next(struct run *r)
+{
+	const char *tenant;
+
+	if (r->next == json_array_size(r->tenants)) {
+		control_reply(r->req, json_pack("{s:O}", "results", r->results));
+		run_free(r);
+		return;
+	}
+	tenant = json_string_value(json_array_get(r->tenants, r->next));
+	if (checks_run(store_conn(r->d->store), r->plan, r->plan->checks,
+	               r->plan->nchecks, tenant, NULL, on_tenant_checked,
+	               r) < 0) {
+		dbcall_unavailable(r->req, store_error(r->d->store));
+		run_free(r);
+	}
+}
+
+static void
+on_all_tenants(void *arg, const PGresult *res, const char *error)
+{
+	struct run *r = arg;
+	char buf[512];
+
+	if (res == NULL || !pg_result_ok(res)) {
+		dbcall_unavailable(r->req,
+		                   res == NULL ? error
+		                               : pg_result_error(res, buf,
+		                                                 sizeof(buf)));
+		run_free(r);
+		return;
+	}
+	r->tenants = json_array();
+	for (int i = 0; i < PQntuples(res); i++)
+		if (!PQgetisnull(res, i, 0))
+			json_array_append_new(r->tenants,
+			                      json_string(PQgetvalue(res, i, 0)));
+	validate_next(r);
+}
+
+void
+validate_method(struct control_req *req, struct daemon *d, json_t *params)
+{
+	const char *plan = NULL, *bad = NULL;
+	json_t *tenants = NULL;
+	bool all = false;
+	struct run *r;
+
+	if (vl_param_string(params, "plan", true, &plan, &bad) < 0 ||
+	    vl_param_strings(params, "tenants", MAX_TENANT, &tenants, &bad) < 0 ||
+	    vl_param_bool(params, "all", &all, &bad) < 0) {
+		control_invalid_param(req, bad);
+		return;
+	}
+	if (all == (tenants != NULL) ||
+	    (tenants != NULL && json_array_size(tenants) == 0)) {
+		control_invalid_param(req, "tenants");
+		return;
+	}
+	if (!store_ready(d->store)) {
+		dbcall_unavailable(req, store_error(d->store));
+		return;
+	}
+	r = run_new(req, d, plan);
+	if (r == NULL)
+		return;
+	if (tenants != NULL) {
+		r->tenants = json_incref(tenants);
+		validate_next(r);
+		return;
+	}
+	if (pg_query(store_conn(d->store), r->plan->tenants.stmt.text, 0, NULL,
+	             on_all_tenants, r) < 0) {
+		dbcall_unavailable(req, store_error(d->store));
+		run_free(r);
+	}
+}
+
+/* ---- Verify ---- */
+
+static void
+on_verified(void *arg, json_t *results, bool failed, const char *error)
+{
+	struct run *r = arg;
+
+	if (error != NULL) {
+		control_error(r->req, IFACE ".DatabaseError",
+		              json_pack("{s:s, s:s}", "message", error, "sqlstate",
+		                        ""));
+	} else {
+		control_reply(r->req,
+		              json_pack("{s:O, s:O, s:O, s:b, s:O}", "job",
+		                        json_object_get(r->job, "id"), "plan",
+		                        json_object_get(r->job, "plan"), "tenant",
+		                        json_object_get(r->job, "tenant"), "ok",
+		                        !failed, "checks", results));
+	}
+	run_free(r);
+}
+
+static void
+job_found(struct dbcall *call, const PGresult *res)
+{
+	json_t *job = dbcall_json_cell(res, 0, 0);
+	struct run *r;
+
+	if (!json_is_object(job)) {
+		json_decref(job);
+		if (json_is_integer(json_object_get(call->ctx, "id")))
+			control_error(call->req, IFACE ".NoSuchJob",
+			              json_pack("{s:O}", "id",
+			                        json_object_get(call->ctx, "id")));
+		else
+			control_error(call->req, IFACE ".NoSuchJob",
+			              json_pack("{s:i}", "id", 0));
+		return;
+	}
+	r = run_new(call->req, call->d,
+	            json_string_value(json_object_get(job, "plan")));
+	if (r == NULL) {
+		json_decref(job);
+		return;
+	}
+	r->job = job;
+	if (checks_run(store_conn(r->d->store), r->plan, r->plan->verifies,
+	               r->plan->nverifies,
+	               json_string_value(json_object_get(job, "tenant")),
+	               json_is_object(json_object_get(job, "params"))
+	                   ? json_object_get(job, "params")
+	                   : NULL,
+	               on_verified, r) < 0) {
+		dbcall_unavailable(r->req, store_error(r->d->store));
+		run_free(r);
+	}
+}
+
+void
+verify_method(struct control_req *req, struct daemon *d, json_t *params)
+{
+	const char *plan = NULL, *tenant = NULL, *bad = NULL;
+	long long id = 0;
+	char id_s[24];
+	const char *values[3];
+
+	if (vl_param_int(params, "id", false, 1, INT64_MAX, &id, &bad) < 0 ||
+	    vl_param_string(params, "plan", false, &plan, &bad) < 0 ||
+	    vl_param_string(params, "tenant", false, &tenant, &bad) < 0) {
+		control_invalid_param(req, bad);
+		return;
+	}
+	if ((id > 0) == (plan != NULL || tenant != NULL) ||
+	    (id == 0 && (plan == NULL || tenant == NULL))) {
+		control_invalid_param(req, id > 0 ? "plan" : "id");
+		return;
+	}
+	snprintf(id_s, sizeof(id_s), "%lld", id);
+	values[0] = id > 0 ? id_s : NULL;
+	values[1] = plan;
+	values[2] = tenant;
+	dbcall(req, d,
+	       "SELECT json_build_object('id', id, 'plan', plan, 'tenant',"
+	       " tenant, 'params', params) FROM migrated.jobs"
+	       " WHERE ($1::bigint IS NOT NULL AND id = $1)"
+	       " OR ($1::bigint IS NULL AND plan = $2 AND tenant = $3)"
+	       " ORDER BY id DESC LIMIT 1",
+	       3, values, job_found,
+	       id > 0 ? json_pack("{s:I}", "id", (json_int_t)id) : NULL);
+}
