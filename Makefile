@@ -32,7 +32,8 @@ DAEMON_SRC = daemon/main.c daemon/control.c daemon/methods.c daemon/jobs.c \
              daemon/pg.c \
              daemon/notify.c daemon/store.c daemon/scheduler.c \
              daemon/runner.c daemon/catalog.c daemon/checks.c daemon/dbcall.c \
-             daemon/audit.c daemon/validate.c $(DAEMON_LIB)
+             daemon/audit.c daemon/validate.c daemon/stepsql.c \
+             daemon/backups.c $(DAEMON_LIB)
 CTL_SRC    = ctl/main.c ctl/client.c ctl/output.c ctl/commands.c
 
 obj = $(patsubst %.c,$(B)/obj/%.o,$(1))

@@ -11,6 +11,7 @@
 #include "jobs.h"
 #include "log.h"
 #include "audit.h"
+#include "backups.h"
 #include "catalog.h"
 #include "scheduler.h"
 #include "store.h"
@@ -173,6 +174,9 @@ static const struct method methods[] = {
 	{IFACE ".GetLog", audit_get_log, false, audit_log_params},
 	{IFACE ".Validate", validate_method, false, validate_params},
 	{IFACE ".Verify", verify_method, false, verify_params},
+	{IFACE ".Rollback", backups_rollback, true, backups_rollback_params},
+	{IFACE ".ListBackups", backups_list, false, backups_list_params},
+	{IFACE ".DropBackups", backups_drop, true, backups_drop_params},
 };
 
 /* Every mutating call is audited with its parameters and outcome. */

@@ -402,7 +402,8 @@ read_line(char *str, int num, void *stream)
 	errno = 0;
 	n = getline(&ld->buf, &ld->bufcap, ld->fp);
 	if (n < 0) {
-		if (ferror(ld->fp))
+		/* Not the end of the file: never take a part for the whole. */
+		if (errno != 0 || ferror(ld->fp))
 			fail(ld, ld->line + 1, "cannot read: %s", strerror(errno));
 		return NULL;
 	}
@@ -469,6 +470,11 @@ add_key(struct loader *ld, const char *name, const char *value)
 	keys = section_defs[sec->kind].keys;
 	for (k = 0; keys[k] != NULL && strcmp(keys[k], name) != 0; k++)
 		;
+	if (keys[k] == NULL && strpbrk(name, " \t") != NULL)
+		return fail(ld, ld->line,
+		            "\"%s\" is not a key; indent the continuation lines "
+		            "of a value",
+		            shown(name, shown_buf, sizeof shown_buf));
 	if (keys[k] == NULL) {
 		section_label(sec, label, sizeof label);
 		join(keys, count(keys), known, sizeof known);
@@ -709,11 +715,9 @@ build_relation(struct loader *ld, const struct value *v,
 
 	if (dot == NULL)
 		r = parse_ident(v->text, strlen(v->text), &step->table);
-	else
-		r = parse_ident(v->text, (size_t)(dot - v->text), &step->schema) ==
-		            0
-		        ? parse_ident(dot + 1, strlen(dot + 1), &step->table)
-		        : -1;
+	else if ((r = parse_ident(v->text, (size_t)(dot - v->text),
+	                          &step->schema)) == 0)
+		r = parse_ident(dot + 1, strlen(dot + 1), &step->table);
 	if (r == -1)
 		return fail(ld, v->lines[0],
 		            "bad table \"%s\": expected name or schema.name "

@@ -13,6 +13,7 @@
 #include "pg.h"
 #include "catalog.h"
 #include "checks.h"
+#include "stepsql.h"
 
 /* pg_advisory_lock(JOB_LOCK, hashtext(plan || '/' || tenant)) per job */
 #define JOB_LOCK "1835623"
@@ -41,15 +42,15 @@ struct runner {
 	long long batch_override;
 	bool dry_run;              /* batches roll back; progress is kept */
 	bool skip_checks;
+	bool restore;              /* a rollback job */
+	char source_s[24];         /* rollback: the job whose backups it uses */
 	json_t *steps;             /* [[name, state, checkpoint], ...] */
 	size_t step_idx;
 	const struct plan_step *step;
 	struct log_ctx ctx;
 
 	/* the step */
-	char *table_q;             /* quoted [schema.]table */
-	char *range_sql;           /* where's params, then lo, batch */
-	char *estimate_sql;        /* where's params, then the lowest key */
+	struct stepsql sql;
 	char *lo;
 	char *hi;
 	long long batch;
@@ -60,6 +61,10 @@ struct runner {
 };
 
 static void next_step(struct runner *r);
+static void job_failed(struct runner *r, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+static int query(struct runner *r, const char *sql, int n,
+                 const char *const *values, pg_result_cb cb);
 static void next_batch(struct runner *r);
 static void verify(struct runner *r);
 static void on_batch_part(void *arg, const PGresult *res, const char *error);
@@ -79,6 +84,40 @@ bind_params(struct runner *r, const struct sql_stmt *stmt, const char **values)
 	return catalog_bind(stmt, r->tenant, r->lo, r->hi, r->params, values);
 }
 
+/* Values for one of the step's queries; -1 (job failed) when one lacks. */
+static int
+bind_step(struct runner *r, enum stepsql_query q, const char **values)
+{
+	char batch[24];
+	struct stepsql_env env = {
+		.tenant = r->tenant,
+		.params = r->params,
+		.job = r->job_s,
+		.source = r->source_s,
+		.lo = r->lo,
+		.hi = r->hi,
+		.batch = batch,
+	};
+	int n;
+
+	snprintf(batch, sizeof(batch), "%lld", r->batch);
+	n = stepsql_bind(&r->sql, q, &env, values);
+	if (n < 0)
+		job_failed(r, "step %s: a parameter has no value", r->step->name);
+	return n;
+}
+
+/* Sends one of the step's queries. */
+static void
+step_query(struct runner *r, enum stepsql_query q, pg_result_cb cb)
+{
+	const char *values[MAX_PARAMS + 4];
+	int n = bind_step(r, q, values);
+
+	if (n >= 0)
+		query(r, r->sql.text[q], n, values, cb);
+}
+
 static int
 query(struct runner *r, const char *sql, int n, const char *const *values,
       pg_result_cb cb)
@@ -94,9 +133,7 @@ query(struct runner *r, const char *sql, int n, const char *const *values,
 static void
 clear_step(struct runner *r)
 {
-	replace(&r->table_q, NULL);
-	replace(&r->range_sql, NULL);
-	replace(&r->estimate_sql, NULL);
+	stepsql_clear(&r->sql);
 	replace(&r->lo, NULL);
 	replace(&r->hi, NULL);
 	r->step = NULL;
@@ -118,7 +155,8 @@ clear_job(struct runner *r)
 	r->job = 0;
 	r->step_idx = 0;
 	r->batch_override = 0;
-	r->dry_run = r->skip_checks = false;
+	r->dry_run = r->skip_checks = r->restore = false;
+	r->source_s[0] = '\0';
 	r->stop = false;
 	memset(&r->ctx, 0, sizeof(r->ctx));
 }
@@ -218,10 +256,14 @@ job_succeeded(struct runner *r)
 	const char *values[2] = {r->job_s, r->owner};
 
 	log_ctx(LOG_INFO, &r->ctx, "job succeeded");
+	/* a rollback that succeeded marks the job it undid */
 	if (query(r,
-	          "UPDATE migrated.jobs SET state = 'succeeded',"
-	          " finished = now(), updated = now(), owner = NULL"
-	          " WHERE id = $1::bigint AND state = 'running' AND owner = $2",
+	          "WITH done AS (UPDATE migrated.jobs SET state = 'succeeded',"
+	          "  finished = now(), updated = now(), owner = NULL"
+	          "  WHERE id = $1::bigint AND state = 'running' AND owner = $2"
+	          "  RETURNING rollback_of)"
+	          "UPDATE migrated.jobs SET state = 'rolled_back', updated = now()"
+	          " WHERE id = (SELECT rollback_of FROM done)",
 	          2, values, on_job_ended) < 0)
 		clear_job(r);
 }
@@ -315,7 +357,9 @@ on_apply(void *arg, const PGresult *res, const char *error)
 	if (r->freeing || res == NULL)
 		return;
 	note_error(r, res);
-	r->changed = atoll(PQcmdTuples((PGresult *)res));
+	r->changed = r->restore && PQntuples(res) == 1
+	                 ? atoll(PQgetvalue(res, 0, 0))
+	                 : atoll(PQcmdTuples((PGresult *)res));
 	if (r->batch_error[0] != '\0') {
 		query(r, "ROLLBACK", 0, NULL, on_batch_end);
 		return;
@@ -333,19 +377,15 @@ on_apply(void *arg, const PGresult *res, const char *error)
 static void
 run_batch(struct runner *r)
 {
-	const char *values[MAX_PARAMS];
-	const struct sql_stmt *apply = &r->step->apply.stmt;
-
 	r->batch_error[0] = '\0';
 	r->batch_stale = false;
 	r->changed = 0;
-	if (bind_params(r, apply, values) < 0) {
-		job_failed(r, "step %s: apply has a parameter without a value",
-		           r->step->name);
+	if (query(r, "BEGIN", 0, NULL, on_batch_part) < 0)
 		return;
-	}
-	if (query(r, "BEGIN", 0, NULL, on_batch_part) == 0)
-		query(r, apply->text, (int)apply->nparams, values, on_apply);
+	/* pre-images first, in the same transaction */
+	if (r->sql.text[STEPSQL_BACKUP] != NULL && !r->dry_run)
+		step_query(r, STEPSQL_BACKUP, on_batch_part);
+	step_query(r, STEPSQL_APPLY, on_apply);
 }
 
 static void
@@ -387,79 +427,15 @@ on_range(void *arg, const PGresult *res, const char *error)
 static void
 next_batch(struct runner *r)
 {
-	const char *values[MAX_PARAMS + 2];
-	const struct sql_stmt *where = &r->step->where.stmt;
-	char batch[24];
-
 	if (r->stop) {
 		log_ctx(LOG_INFO, &r->ctx, "stopped after the current batch");
 		release(r);
 		return;
 	}
-	if (bind_params(r, where, values) < 0) {
-		job_failed(r, "step %s: where has a parameter without a value",
-		           r->step->name);
-		return;
-	}
-	snprintf(batch, sizeof(batch), "%lld", r->batch);
-	values[where->nparams] = r->lo;
-	values[where->nparams + 1] = batch;
-	query(r, r->range_sql, (int)where->nparams + 2, values, on_range);
+	step_query(r, STEPSQL_RANGE, on_range);
 }
 
 /* ---- starting a step ---- */
-
-/* "schema"."table" and "key", quoted by libpq. */
-static char *
-quoted(struct runner *r, const char *a, const char *b)
-{
-	char *qa = pg_escape_ident(r->conn, a);
-	char *qb = b != NULL ? pg_escape_ident(r->conn, b) : NULL;
-	char *out = NULL;
-
-	if (qa != NULL && (b == NULL || qb != NULL) &&
-	    asprintf(&out, "%s%s%s", qa, b != NULL ? "." : "",
-	             b != NULL ? qb : "") < 0)
-		out = NULL;
-	free(qa);
-	free(qb);
-	return out;
-}
-
-static int
-build_step_sql(struct runner *r)
-{
-	const struct plan_step *s = r->step;
-	size_t n = s->where.stmt.nparams;
-	char *key = quoted(r, s->key, NULL);
-	const char *table;
-	int rc = -1;
-
-	r->table_q = s->schema != NULL ? quoted(r, s->schema, s->table)
-	                               : quoted(r, s->table, NULL);
-	table = r->table_q;
-	if (table == NULL || key == NULL)
-		goto out;
-	if (asprintf(&r->range_sql,
-	             "SELECT max(k)::text, count(*) FROM (SELECT %s AS k"
-	             " FROM %s WHERE (%s) AND %s > $%zu ORDER BY 1"
-	             " LIMIT $%zu::bigint) s",
-	             key, table, s->where.stmt.text, key, n + 1, n + 2) < 0) {
-		r->range_sql = NULL;
-		goto out;
-	}
-	if (asprintf(&r->estimate_sql,
-	             "SELECT count(*), count(*) FILTER (WHERE NOT (%s > $%zu))"
-	             " FROM %s WHERE (%s)",
-	             key, n + 1, table, s->where.stmt.text) < 0) {
-		r->estimate_sql = NULL;
-		goto out;
-	}
-	rc = 0;
-out:
-	free(key);
-	return rc;
-}
 
 static void
 on_step_started(void *arg, const PGresult *res, const char *error)
@@ -530,12 +506,17 @@ lowest_key(const char *type)
 	return NULL;
 }
 
+/* Counts the step's rows from lo on, then starts its batches. */
+static void
+estimate(struct runner *r)
+{
+	step_query(r, STEPSQL_ESTIMATE, on_estimate);
+}
+
 static void
 on_key_type(void *arg, const PGresult *res, const char *error)
 {
 	struct runner *r = arg;
-	const char *values[MAX_PARAMS + 1];
-	const struct sql_stmt *where;
 	const char *lowest;
 
 	(void)error;
@@ -543,12 +524,12 @@ on_key_type(void *arg, const PGresult *res, const char *error)
 		return;
 	if (strcmp(PQgetvalue(res, 0, 0), "f") == 0) {
 		job_failed(r, "step %s: there is no table %s", r->step->name,
-		           r->table_q);
+		           r->sql.table);
 		return;
 	}
 	if (PQgetisnull(res, 0, 1)) {
 		job_failed(r, "step %s: table %s has no column %s", r->step->name,
-		           r->table_q, r->step->key);
+		           r->sql.table, r->step->key);
 		return;
 	}
 	lowest = lowest_key(PQgetvalue(res, 0, 1));
@@ -560,13 +541,85 @@ on_key_type(void *arg, const PGresult *res, const char *error)
 		return;
 	}
 	replace(&r->lo, lowest);
-	where = &r->step->where.stmt;
-	if (bind_params(r, where, values) < 0) {
+	estimate(r);
+}
+
+/* A migrate step: the key's type tells where the first batch starts. */
+static void
+start_migrate(struct runner *r, const char *checkpoint)
+{
+	const char *values[2];
+
+	if (stepsql_build(&r->sql, r->conn, r->step, STEPSQL_MIGRATE, NULL,
+	                  NULL) < 0) {
 		job_failed(r, "step %s: cannot prepare its queries", r->step->name);
 		return;
 	}
-	values[where->nparams] = r->lo;
-	query(r, r->estimate_sql, (int)where->nparams + 1, values, on_estimate);
+	if (checkpoint != NULL) {
+		/* resume exactly after the last committed batch */
+		replace(&r->lo, checkpoint);
+		log_ctx(LOG_INFO, &r->ctx, "resuming after key %s", checkpoint);
+		next_batch(r);
+		return;
+	}
+	values[0] = r->sql.table;
+	values[1] = r->step->key;
+	query(r,
+	      "SELECT to_regclass($1) IS NOT NULL,"
+	      " (SELECT format_type(a.atttypid, NULL) FROM pg_attribute a"
+	      "  WHERE a.attrelid = to_regclass($1)"
+	      "  AND a.attname = $2 AND NOT a.attisdropped)",
+	      2, values, on_key_type);
+}
+
+static void
+on_columns(void *arg, const PGresult *res, const char *error)
+{
+	struct runner *r = arg;
+	const char *checkpoint;
+
+	(void)error;
+	if (failed(r, res, "reading the table's columns"))
+		return;
+	if (PQgetisnull(res, 0, 0)) {
+		job_failed(r, "step %s: there is no table %s to restore",
+		           r->step->name, r->step->table);
+		return;
+	}
+	if (stepsql_build(&r->sql, r->conn, r->step, STEPSQL_RESTORE,
+	                  PQgetvalue(res, 0, 0), PQgetvalue(res, 0, 1)) < 0) {
+		job_failed(r, "step %s: cannot prepare its queries", r->step->name);
+		return;
+	}
+	checkpoint = json_string_value(
+	    json_array_get(json_array_get(r->steps, r->step_idx), 2));
+	if (checkpoint != NULL) {
+		replace(&r->lo, checkpoint);
+		next_batch(r);
+		return;
+	}
+	replace(&r->lo, "");
+	estimate(r);
+}
+
+/* A restore step: writes back every column that can be written. */
+static void
+start_restore(struct runner *r)
+{
+	char *table = stepsql_table(r->conn, r->step);
+	const char *values[1] = {table};
+
+	if (table == NULL) {
+		job_failed(r, "step %s: cannot prepare its queries", r->step->name);
+		return;
+	}
+	query(r,
+	      "SELECT string_agg(quote_ident(attname), ', ' ORDER BY attnum),"
+	      " string_agg('r.' || quote_ident(attname), ', ' ORDER BY attnum)"
+	      " FROM pg_attribute WHERE attrelid = to_regclass($1)"
+	      " AND attnum > 0 AND NOT attisdropped AND attgenerated = ''",
+	      1, values, on_columns);
+	free(table);
 }
 
 static void
@@ -574,7 +627,6 @@ next_step(struct runner *r)
 {
 	json_t *entry;
 	const char *name, *state, *checkpoint;
-	const char *values[2];
 
 	clear_step(r);
 	if (r->stop) {
@@ -604,25 +656,11 @@ next_step(struct runner *r)
 		next_step(r);
 		return;
 	}
-	if (build_step_sql(r) < 0) {
-		job_failed(r, "step %s: cannot prepare its queries", name);
-		return;
-	}
-	if (strcmp(state, "running") == 0 && checkpoint != NULL) {
-		/* resume exactly after the last committed batch */
-		replace(&r->lo, checkpoint);
-		log_ctx(LOG_INFO, &r->ctx, "resuming after key %s", checkpoint);
-		next_batch(r);
-		return;
-	}
-	values[0] = r->table_q;
-	values[1] = r->step->key;
-	query(r,
-	      "SELECT to_regclass($1) IS NOT NULL,"
-	      " (SELECT format_type(a.atttypid, NULL) FROM pg_attribute a"
-	      "  WHERE a.attrelid = to_regclass($1)"
-	      "  AND a.attname = $2 AND NOT a.attisdropped)",
-	      2, values, on_key_type);
+	if (r->restore)
+		start_restore(r);
+	else
+		start_migrate(r, strcmp(state, "running") == 0 ? checkpoint
+		                                               : NULL);
 }
 
 /* ---- claiming ---- */
@@ -670,7 +708,7 @@ on_verified(void *arg, json_t *results, bool bad, const char *error)
 static void
 verify(struct runner *r)
 {
-	if (r->dry_run || r->plan->nverifies == 0) {
+	if (r->dry_run || r->restore || r->plan->nverifies == 0) {
 		job_succeeded(r);
 		return;
 	}
@@ -715,7 +753,7 @@ precheck(struct runner *r)
 		           "pending") != 0)
 			started = true;
 	}
-	if (started || r->skip_checks || r->plan->nchecks == 0) {
+	if (started || r->skip_checks || r->restore || r->plan->nchecks == 0) {
 		next_step(r);
 		return;
 	}
@@ -808,6 +846,8 @@ on_claimed(void *arg, const PGresult *res, const char *error)
 	r->batch_override = atoll(PQgetvalue(res, 0, 2));
 	r->dry_run = strcmp(PQgetvalue(res, 0, 3), "t") == 0;
 	r->skip_checks = strcmp(PQgetvalue(res, 0, 4), "t") == 0;
+	r->restore = strcmp(PQgetvalue(res, 0, 5), "t") == 0;
+	snprintf(r->source_s, sizeof(r->source_s), "%s", PQgetvalue(res, 0, 6));
 	params = PQgetisnull(res, 0, 1)
 	             ? NULL
 	             : json_loads(PQgetvalue(res, 0, 1), 0, NULL);
@@ -863,7 +903,8 @@ on_candidate(void *arg, const PGresult *res, const char *error)
 	      " WHERE id = $1::bigint AND state IN ('queued', 'running')"
 	      " AND pg_try_advisory_lock(" JOB_LOCK ","
 	      " hashtext(plan || '/' || tenant))"
-	      " RETURNING tenant, params, batch_size, dry_run, skip_checks",
+	      " RETURNING tenant, params, batch_size, dry_run, skip_checks,"
+	      " kind = 'rollback', rollback_of",
 	      2, values, on_claimed);
 }
 

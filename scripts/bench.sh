@@ -109,7 +109,8 @@ elapsed() {
 
 # A fresh database $1 holding $2 demo rows, written out to disk.
 load() {
-	sql postgres -c "DROP DATABASE IF EXISTS $1 WITH (FORCE)" \
+	sql postgres -c "SET client_min_messages = warning" \
+	    -c "DROP DATABASE IF EXISTS $1 WITH (FORCE)" \
 	    -c "CREATE DATABASE $1"
 	sql "$1" -v rows="$2" -f "$top/conf/demo/schema.sql" \
 	    -f "$top/conf/demo/data.sql"

@@ -155,20 +155,36 @@ def test_check_reports_bad_plans_as_file_line_message(make_daemon, pg):
 
 
 def test_bad_plan_in_running_daemon_leaves_good_plans(jd, pg):
+    """Reload is all or nothing: with a bad plan in plan_dir it fails, names
+    every bad file:line, and the plans already loaded stay in force."""
+    write_plan(jd, "extra", two_step_plan())
     for name, (text, _, _) in BAD_PLANS.items():
         write_plan(jd, name, text)
-    reload(jd)
+    reply = jd.call("io.migrated.Reload", {})
+    assert reply.get("error") == "io.migrated.ReloadFailed", reply
+    assert "3 plan(s)" in reply["parameters"]["message"], reply
     jd.check_alive()
     assert plan_names(jd) == ["cnt", "slow"]
     for line in bad_plan_errors(jd):
         assert "plan not loaded: %s" % line in jd.log(), jd.log()
-    for name in BAD_PLANS:
+    for name in list(BAD_PLANS) + ["extra"]:
         reply = jd.call("io.migrated.ShowPlan", {"name": name})
-        assert reply.get("error") == "io.migrated.NoSuchPlan", reply
+        assert reply == {"error": "io.migrated.NoSuchPlan",
+                         "parameters": {"name": name}}, reply
+    # SIGHUP: the same, logged.
+    jd.reload()
+    jd.wait_log(r"reload failed: 3 plan\(s\)")
+    jd.check_alive()
+    assert plan_names(jd) == ["cnt", "slow"]
     # The good plans still work.
     ids = submit(jd, "cnt", ["a"])
     wait_state(jd, ids)
     assert_counters(pg, ["a"], ROWS, "t1", others=["b", "c"])
+    # Once the bad files are gone the new good plan loads.
+    for name in BAD_PLANS:
+        (jd.dir / "plans" / ("%s.plan" % name)).unlink()
+    reload(jd)
+    assert plan_names(jd) == ["cnt", "extra", "slow"]
 
 
 def test_unknown_plan(jd):
@@ -262,11 +278,15 @@ def test_batch_sizes_and_show_json(make_daemon, pg):
         j = ctl_json(d, "show", str(job))["job"]
         assert j["tenant"] == tenant
         last_key = str(keys_of(TENANTS, tenant, ROWS)[-1])
+        assert [s["name"] for s in j["steps"]] == ["one", "two"]
         for s in j["steps"]:
-            assert s == {"name": s["name"], "state": "done",
-                         "rows_done": ROWS, "rows_estimated": ROWS,
-                         "batches": batches_for(ROWS, batch),
-                         "checkpoint": last_key}, (batch, j)
+            got = {k: s.get(k) for k in ("state", "rows_done",
+                                         "rows_estimated", "batches",
+                                         "checkpoint")}
+            assert got == {"state": "done", "rows_done": ROWS,
+                           "rows_estimated": ROWS,
+                           "batches": batches_for(ROWS, batch),
+                           "checkpoint": last_key}, (batch, j)
     assert show(d, j_override)["batch_size"] == 7
     assert show(d, j_step)["batch_size"] == 0
     for table in ("t1", "t2"):

@@ -12,22 +12,25 @@ import pytest
 
 import varlink
 from conftest import ROOT, wait_for
+from jobs_util import (counter_plan, counter_step, make_tables, submit,
+                       wait_state, write_plan)
 
 # --- database outages ---------------------------------------------------------
 
 
-def db_state(daemon):
-    return daemon.status()
+def wait_database(daemon, state, timeout=15):
+    """Polls GetStatus until database is state; returns that Status."""
+    def reached():
+        status = daemon.status()
+        return status if status["database"] == state else None
+    return wait_for("GetStatus to report the database %s" % state, reached,
+                    timeout)
 
 
 def test_database_outage_is_reported_and_recovered(daemon, pg):
     try:
         pg.stop()
-        status = wait_for(
-            "GetStatus to report the database disconnected",
-            lambda: (lambda s: s if s["database"] == "disconnected" else None)(
-                db_state(daemon)),
-            timeout=15)
+        status = wait_database(daemon, "disconnected")
         assert isinstance(status.get("database_error"), str), status
         assert status["database_error"].strip(), status
         rc, out, err = daemon.ctl("status")
@@ -36,18 +39,14 @@ def test_database_outage_is_reported_and_recovered(daemon, pg):
         daemon.check_alive()
     finally:
         pg.start()
-    status = wait_for("GetStatus to report the database connected again",
-                      lambda: (lambda s: s if s["database"] == "connected"
-                               else None)(db_state(daemon)),
-                      timeout=15)
+    status = wait_database(daemon, "connected")
     assert status.get("database_error") is None, status
     daemon.check_alive()
 
 
 def test_quick_postgres_restart(daemon, pg):
     pg.restart()
-    wait_for("the database to be connected after a restart",
-             lambda: db_state(daemon)["database"] == "connected", timeout=15)
+    wait_database(daemon, "connected")
     daemon.check_alive()
     daemon.stop()
 
@@ -96,18 +95,27 @@ def test_sighup_with_broken_config_keeps_old_config(daemon):
     daemon.stop()
 
 
-def test_sighup_applies_a_good_changed_config(daemon):
-    daemon.write_conf(batch_size=500, log_level="debug", workers=3)
-    daemon.reload()
+def test_sighup_applies_a_good_changed_config(make_daemon, pg):
+    make_tables(pg, ["a", "b"], 50)
+    d = make_daemon(batch_size=1000)
+    write_plan(d, "cnt", counter_plan([counter_step("one")]))  # no batch =
+    d.start()
+    [before] = submit(d, "cnt", ["a"])
+    assert wait_state(d, [before])[before]["steps"][0]["batches"] == 1
+
+    d.write_conf(batch_size=10, workers=3)
+    d.reload()
     # workers needs a restart: the daemon says so and keeps the old value.
-    daemon.wait_log(r"\bworkers\b")
-    daemon.check_alive()
-    assert "reload failed" not in daemon.log(), daemon.log()
-    status = daemon.status()
+    d.wait_log(r"(?m)^migrated\[%d\]: warning: .*\bworkers\b" % d.pid)
+    d.check_alive()
+    assert "reload failed" not in d.log(), d.log()
+    status = d.status()
     assert status["workers"] == 2, status
     assert status["database"] == "connected"
-    # TODO(issue: submit) check that new jobs get batch_size 500.
-    daemon.stop()
+    # batch_size is reloadable: a new job uses it.
+    [after] = submit(d, "cnt", ["b"])
+    assert wait_state(d, [after])[after]["steps"][0]["batches"] == 5
+    d.stop()
 
 
 def test_sighup_applies_a_new_plan_dir(daemon):

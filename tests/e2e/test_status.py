@@ -20,12 +20,10 @@ def test_status_human_output_names_version_and_database(daemon, version):
 
 
 def status_from_json(out):
-    """`--json status` prints the Status object, either alone or as the
-    reply's parameters {"status": {...}}."""
+    """`--json status` prints the reply's parameters: {"status": {...}}."""
     doc = json.loads(out)
-    if isinstance(doc, dict) and set(doc) == {"status"}:
-        doc = doc["status"]
-    return doc
+    assert isinstance(doc, dict) and set(doc) == {"status"}, doc
+    return doc["status"]
 
 
 def test_status_json_has_the_idl_fields(daemon, version):

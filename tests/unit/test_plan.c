@@ -356,6 +356,11 @@ test_key_errors(void **state)
 	expect_error(HEAD "[step a]\ntabel = x\n", 4,
 	             "unknown key tabel in [step a] (known: table, key, where, "
 	             "apply, batch, after, backup)");
+	expect_error(HEAD "[step a]\ntable = t\nkey = id\napply = UPDATE t\n"
+	                  "WHERE x = :lo AND y = :hi\n",
+	             7,
+	             "\"WHERE x\" is not a key; indent the continuation lines of "
+	             "a value");
 	expect_error("[plan]\ntenants = a\ntenants = b\n", 3,
 	             "duplicate key tenants (first at line 2)");
 	expect_error(HEAD "[step a]\ntable = ta\nkey = id\n", 3,

@@ -1,0 +1,206 @@
+#include "backups.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "daemon.h"
+#include "dbcall.h"
+#include "log.h"
+#include "scheduler.h"
+
+#define IFACE "io.migrated"
+
+const char *const backups_rollback_params[] = {"id", "plan", "tenant",
+                                               "priority", NULL};
+const char *const backups_list_params[] = {"job", "plan", "tenant", NULL};
+const char *const backups_drop_params[] = {"jobs", "older_than_days", NULL};
+
+/*
+ * One statement: find the job (by id, or the latest migrate job of plan and
+ * tenant), check it can be rolled back, and queue the rollback job with
+ * the steps that have backups, in reverse order.
+ */
+static const char rollback_sql[] =
+    "WITH o AS ("
+    "  SELECT * FROM migrated.jobs"
+    "  WHERE ($1::bigint IS NOT NULL AND id = $1)"
+    "   OR ($1::bigint IS NULL AND plan = $2 AND tenant = $3"
+    "       AND kind = 'migrate')"
+    "  ORDER BY id DESC LIMIT 1),"
+    " b AS (SELECT DISTINCT step FROM migrated.backups"
+    "  WHERE job_id = (SELECT id FROM o)),"
+    " ok AS (SELECT o.* FROM o WHERE o.kind = 'migrate' AND NOT o.dry_run"
+    "  AND o.state IN ('succeeded', 'failed', 'cancelled')"
+    "  AND EXISTS (SELECT 1 FROM b)),"
+    " ins AS ("
+    "  INSERT INTO migrated.jobs (plan, tenant, kind, rollback_of, priority,"
+    "   params)"
+    "  SELECT plan, tenant, 'rollback', id, $4::integer, params FROM ok"
+    "  RETURNING id),"
+    " st AS ("
+    "  INSERT INTO migrated.job_steps (job_id, step, ord)"
+    "  SELECT ins.id, s.step, -s.ord FROM ins, migrated.job_steps s"
+    "  WHERE s.job_id = (SELECT id FROM ok)"
+    "   AND s.step IN (SELECT step FROM b))"
+    "SELECT (SELECT id FROM o), (SELECT state FROM o), (SELECT kind FROM o),"
+    " (SELECT dry_run FROM o), (SELECT count(*) FROM b), (SELECT id FROM ins)";
+
+static void
+rollback_done(struct dbcall *call, const PGresult *res)
+{
+	const char *state = PQgetvalue(res, 0, 1);
+	json_int_t id = atoll(PQgetvalue(res, 0, 0));
+	const char *why = NULL;
+
+	if (PQgetisnull(res, 0, 0)) {
+		control_error(call->req, IFACE ".NoSuchJob",
+		              json_pack("{s:I}", "id",
+		                        json_integer_value(
+		                            json_object_get(call->ctx, "id"))));
+		return;
+	}
+	if (!PQgetisnull(res, 0, 5)) {
+		json_int_t job = atoll(PQgetvalue(res, 0, 5));
+		log_info("queued rollback job %lld of job %lld", (long long)job,
+		         (long long)id);
+		scheduler_kick(call->d->sched);
+		control_reply(call->req, json_pack("{s:I}", "job", job));
+		return;
+	}
+	if (strcmp(state, "queued") == 0 || strcmp(state, "running") == 0 ||
+	    strcmp(state, "paused") == 0 || strcmp(state, "rolled_back") == 0) {
+		control_error(call->req, IFACE ".InvalidJobState",
+		              json_pack("{s:I, s:s}", "id", id, "state", state));
+		return;
+	}
+	if (strcmp(PQgetvalue(res, 0, 2), "rollback") == 0)
+		why = "it is a rollback job itself";
+	else if (strcmp(PQgetvalue(res, 0, 3), "t") == 0)
+		why = "it was a dry run and changed nothing";
+	else
+		why = "it has no backups: none of its steps ran with backup = yes, "
+		      "or they were dropped";
+	control_error(call->req, IFACE ".NoBackup",
+	              json_pack("{s:I, s:s}", "id", id, "reason", why));
+}
+
+void
+backups_rollback(struct control_req *req, struct daemon *d, json_t *params)
+{
+	const char *plan = NULL, *tenant = NULL, *bad = NULL;
+	long long id = 0, priority = 0;
+	char id_s[24], prio_s[24];
+	const char *values[4];
+
+	if (vl_param_int(params, "id", false, 1, INT64_MAX, &id, &bad) < 0 ||
+	    vl_param_string(params, "plan", false, &plan, &bad) < 0 ||
+	    vl_param_string(params, "tenant", false, &tenant, &bad) < 0 ||
+	    vl_param_int(params, "priority", false, -1000, 1000, &priority,
+	                 &bad) < 0) {
+		control_invalid_param(req, bad);
+		return;
+	}
+	if ((id > 0) == (plan != NULL || tenant != NULL) ||
+	    (id == 0 && (plan == NULL || tenant == NULL))) {
+		control_invalid_param(req, id > 0 ? "plan" : "id");
+		return;
+	}
+	snprintf(id_s, sizeof(id_s), "%lld", id);
+	snprintf(prio_s, sizeof(prio_s), "%lld", priority);
+	values[0] = id > 0 ? id_s : NULL;
+	values[1] = plan;
+	values[2] = tenant;
+	values[3] = prio_s;
+	dbcall(req, d, rollback_sql, 4, values, rollback_done,
+	       json_pack("{s:I}", "id", (json_int_t)id));
+}
+
+static const char list_sql[] =
+    "SELECT coalesce(json_agg(json_build_object("
+    "  'job', job_id, 'plan', plan, 'tenant', tenant, 'step', step,"
+    "  'rows', rows, 'bytes', bytes,"
+    "  'oldest', to_char(oldest AT TIME ZONE 'UTC',"
+    "   'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"'),"
+    "  'age_sec', extract(epoch FROM now() - oldest)::bigint)"
+    "  ORDER BY job_id, step), '[]')"
+    " FROM migrated.backup_info"
+    " WHERE ($1::bigint IS NULL OR job_id = $1)"
+    " AND ($2::text IS NULL OR plan = $2)"
+    " AND ($3::text IS NULL OR tenant = $3)";
+
+static void
+list_done(struct dbcall *call, const PGresult *res)
+{
+	control_reply(call->req, json_pack("{s:o}", "backups",
+	                                   dbcall_json_cell(res, 0, 0)));
+}
+
+void
+backups_list(struct control_req *req, struct daemon *d, json_t *params)
+{
+	const char *plan = NULL, *tenant = NULL, *bad = NULL;
+	long long job = 0;
+	char job_s[24];
+	const char *values[3];
+
+	if (vl_param_int(params, "job", false, 1, INT64_MAX, &job, &bad) < 0 ||
+	    vl_param_string(params, "plan", false, &plan, &bad) < 0 ||
+	    vl_param_string(params, "tenant", false, &tenant, &bad) < 0) {
+		control_invalid_param(req, bad);
+		return;
+	}
+	snprintf(job_s, sizeof(job_s), "%lld", job);
+	values[0] = job > 0 ? job_s : NULL;
+	values[1] = plan;
+	values[2] = tenant;
+	dbcall(req, d, list_sql, 3, values, list_done, NULL);
+}
+
+static const char drop_sql[] =
+    "WITH gone AS (DELETE FROM migrated.backups b"
+    " WHERE ($1::json IS NULL OR b.job_id IN"
+    "  (SELECT x::bigint FROM json_array_elements_text($1::json) x))"
+    " AND ($2::integer IS NULL OR b.job_id IN (SELECT job_id"
+    "  FROM migrated.backup_info"
+    "  WHERE oldest < now() - make_interval(days => $2::integer)))"
+    " RETURNING 1) SELECT count(*) FROM gone";
+
+static void
+drop_done(struct dbcall *call, const PGresult *res)
+{
+	log_info("dropped %s backup row(s)", PQgetvalue(res, 0, 0));
+	control_reply(call->req,
+	              json_pack("{s:I}", "dropped",
+	                        (json_int_t)atoll(PQgetvalue(res, 0, 0))));
+}
+
+void
+backups_drop(struct control_req *req, struct daemon *d, json_t *params)
+{
+	json_t *jobs = NULL;
+	long long days = -1;
+	const char *bad = NULL;
+	char days_s[24];
+	char *jobs_s = NULL;
+	const char *values[2];
+
+	if (vl_param_ints(params, "jobs", &jobs, &bad) < 0 ||
+	    vl_param_int(params, "older_than_days", false, 0, 100000, &days,
+	                 &bad) < 0) {
+		control_invalid_param(req, bad);
+		return;
+	}
+	/* never everything by accident: say which jobs or how old */
+	if ((jobs == NULL || json_array_size(jobs) == 0) && days < 0) {
+		control_invalid_param(req, "jobs");
+		return;
+	}
+	if (jobs != NULL)
+		jobs_s = json_dumps(jobs, JSON_COMPACT);
+	snprintf(days_s, sizeof(days_s), "%lld", days);
+	values[0] = jobs_s;
+	values[1] = days >= 0 ? days_s : NULL;
+	dbcall(req, d, drop_sql, 2, values, drop_done, NULL);
+	free(jobs_s);
+}

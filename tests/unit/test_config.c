@@ -1,0 +1,851 @@
+/*
+ * Unit tests for daemon/config.c and daemon/inifile.c: migrated.conf
+ * parsing, errors as "file:line: message", reload helpers, and the agreement
+ * of conf/migrated.conf with the key table.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include <dirent.h>
+#include <limits.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <syslog.h>
+#include <unistd.h>
+
+#include "config.h"
+
+/* The sample, relative to the repository root where `make unit` runs. */
+#ifndef SAMPLE_CONF
+#define SAMPLE_CONF "conf/migrated.conf"
+#endif
+
+static char tmpdir[] = "/tmp/test_config.XXXXXX";
+
+static int
+make_tmpdir(void **state)
+{
+	(void)state;
+	return mkdtemp(tmpdir) != NULL ? 0 : -1;
+}
+
+static int
+remove_tmpdir(void **state)
+{
+	DIR *d = opendir(tmpdir);
+	struct dirent *e;
+	char path[PATH_MAX];
+
+	(void)state;
+	if (d == NULL)
+		return -1;
+	while ((e = readdir(d)) != NULL) {
+		if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", tmpdir, e->d_name);
+		if (unlink(path) < 0 && rmdir(path) < 0)
+			fprintf(stderr, "cannot remove %s\n", path);
+	}
+	closedir(d);
+	return rmdir(tmpdir);
+}
+
+static void
+tmp_path(const char *name, char *path, size_t size)
+{
+	int n = snprintf(path, size, "%s/%s", tmpdir, name);
+
+	assert_true(n > 0 && (size_t)n < size);
+}
+
+/* Writes len bytes of data to the temporary file name; returns its path. */
+static const char *
+write_file(const char *name, const void *data, size_t len)
+{
+	static char path[PATH_MAX];
+	FILE *fp;
+
+	tmp_path(name, path, sizeof(path));
+	fp = fopen(path, "w");
+	assert_non_null(fp);
+	assert_int_equal(fwrite(data, 1, len, fp), len);
+	assert_int_equal(fclose(fp), 0);
+	return path;
+}
+
+static const char *
+write_conf(const char *text)
+{
+	return write_file("test.conf", text, strlen(text));
+}
+
+static void
+load_ok(const char *path, struct config *cfg)
+{
+	char err[1024] = "";
+
+	if (config_load(path, cfg, err, sizeof(err)) != 0)
+		fail_msg("config_load(%s) failed: %s", path, err);
+	assert_string_equal(cfg->file, path);
+}
+
+static void
+load_text(const char *text, struct config *cfg)
+{
+	load_ok(write_conf(text), cfg);
+}
+
+/* Loads path, expects a failure that leaves cfg empty; the error into err. */
+static void
+load_fails(const char *path, char *err, size_t errlen)
+{
+	static const struct config empty;
+	struct config cfg;
+
+	memset(&cfg, 0xa5, sizeof(cfg));
+	if (config_load(path, &cfg, err, errlen) == 0) {
+		config_free(&cfg);
+		fail_msg("config_load(%s) succeeded; an error was expected",
+		         path);
+	}
+	assert_memory_equal(&cfg, &empty, sizeof(cfg));
+}
+
+/* Loads path and expects the error "path:line: msg". */
+static void
+expect_load_error(const char *path, int line, const char *msg)
+{
+	char err[1024] = "";
+	char want[1024];
+
+	load_fails(path, err, sizeof(err));
+	snprintf(want, sizeof(want), "%s:%d: %s", path, line, msg);
+	assert_string_equal(err, want);
+}
+
+static void
+expect_error(const char *text, int line, const char *msg)
+{
+	expect_load_error(write_conf(text), line, msg);
+}
+
+static const struct config_key *
+key_named(const char *name)
+{
+	for (const struct config_key *k = config_keys; k->name != NULL; k++)
+		if (strcmp(k->name, name) == 0)
+			return k;
+	fail_msg("no key %s in config_keys", name);
+	abort(); /* not reached: fail_msg jumps out of the test */
+}
+
+static void
+expect_formatted(const struct config *cfg, const char *name, const char *want)
+{
+	char buf[1024];
+
+	config_format(cfg, key_named(name), buf, sizeof(buf));
+	assert_string_equal(buf, want);
+}
+
+/* Every key of cfg formats as its default. */
+static void
+expect_defaults(const struct config *cfg)
+{
+	char buf[1024];
+
+	for (const struct config_key *k = config_keys; k->name != NULL; k++) {
+		config_format(cfg, k, buf, sizeof(buf));
+		if (strcmp(buf, k->def) != 0)
+			fail_msg("[%s] %s is '%s', default '%s'", k->section,
+			         k->name, buf, k->def);
+	}
+}
+
+/* The table matches the keys, sections and reload rules of the design. */
+static void
+test_key_table(void **state)
+{
+	static const struct {
+		const char *section, *name;
+		bool reloadable;
+	} want[] = {
+	    {"daemon", "socket", false},          {"daemon", "socket_mode", false},
+	    {"daemon", "plan_dir", true},         {"daemon", "workers", false},
+	    {"daemon", "batch_size", true},       {"daemon", "admin_group", true},
+	    {"daemon", "log_level", true},        {"daemon", "reconnect_max_ms", true},
+	    {"target", "conninfo", false},
+	};
+	size_t n = sizeof(want) / sizeof(want[0]);
+	size_t i;
+
+	(void)state;
+	for (i = 0; config_keys[i].name != NULL; i++) {
+		assert_true(i < n);
+		assert_string_equal(config_keys[i].section, want[i].section);
+		assert_string_equal(config_keys[i].name, want[i].name);
+		assert_int_equal(config_keys[i].reloadable, want[i].reloadable);
+		assert_non_null(config_keys[i].help);
+		assert_true(config_keys[i].help[0] != '\0');
+	}
+	assert_int_equal(i, n);
+}
+
+static void
+test_defaults(void **state)
+{
+	struct config cfg;
+
+	(void)state;
+	load_text("", &cfg);
+	assert_string_equal(cfg.socket, "/run/migrated/io.migrated");
+	assert_int_equal(cfg.socket_mode, 0660);
+	assert_string_equal(cfg.plan_dir, "/etc/migrated/plans");
+	assert_int_equal(cfg.workers, 4);
+	assert_int_equal(cfg.batch_size, 1000);
+	assert_string_equal(cfg.admin_group, "");
+	assert_int_equal(cfg.log_level, LOG_INFO);
+	assert_int_equal(cfg.reconnect_max_ms, 5000);
+	assert_string_equal(cfg.target_conninfo, "");
+	expect_defaults(&cfg);
+	config_free(&cfg);
+	assert_null(cfg.file);
+	assert_null(cfg.socket);
+
+	/* Comments, blank lines and empty sections change nothing. */
+	load_text("# comment\n; comment\n\n[daemon]\n\n[target]\n", &cfg);
+	expect_defaults(&cfg);
+	config_free(&cfg);
+}
+
+static void
+test_every_key_set(void **state)
+{
+	struct config cfg;
+
+	(void)state;
+	load_text("[daemon]\n"
+	          "socket = /tmp/m.sock\n"
+	          "socket_mode = 0600\n"
+	          "plan_dir=/srv/plans\n"
+	          "workers = 64\n"
+	          "batch_size = 1000000\n"
+	          "admin_group = migrators\n"
+	          "log_level = debug\n"
+	          "reconnect_max_ms = 100\n"
+	          "[target]\n"
+	          "conninfo = host=db port=5433 dbname=app\n",
+	          &cfg);
+	assert_string_equal(cfg.socket, "/tmp/m.sock");
+	assert_int_equal(cfg.socket_mode, 0600);
+	assert_string_equal(cfg.plan_dir, "/srv/plans");
+	assert_int_equal(cfg.workers, 64);
+	assert_int_equal(cfg.batch_size, 1000000);
+	assert_string_equal(cfg.admin_group, "migrators");
+	assert_int_equal(cfg.log_level, LOG_DEBUG);
+	assert_int_equal(cfg.reconnect_max_ms, 100);
+	assert_string_equal(cfg.target_conninfo, "host=db port=5433 dbname=app");
+	config_free(&cfg);
+
+	/* The other ends of the ranges; sections may be given in any order. */
+	load_text("[target]\nconninfo = service=target\n"
+	          "[daemon]\nworkers = 1\nbatch_size = 1\n"
+	          "reconnect_max_ms = 600000\nsocket_mode = 0777\n",
+	          &cfg);
+	assert_string_equal(cfg.target_conninfo, "service=target");
+	assert_int_equal(cfg.workers, 1);
+	assert_int_equal(cfg.batch_size, 1);
+	assert_int_equal(cfg.reconnect_max_ms, 600000);
+	assert_int_equal(cfg.socket_mode, 0777);
+	config_free(&cfg);
+}
+
+static void
+test_log_levels(void **state)
+{
+	static const struct {
+		const char *name;
+		int level;
+	} levels[] = {
+	    {"debug", LOG_DEBUG},     {"info", LOG_INFO}, {"notice", LOG_NOTICE},
+	    {"warning", LOG_WARNING}, {"error", LOG_ERR},
+	};
+	struct config cfg;
+	char text[128];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(levels) / sizeof(levels[0]); i++) {
+		snprintf(text, sizeof(text), "[daemon]\nlog_level = %s\n",
+		         levels[i].name);
+		load_text(text, &cfg);
+		assert_int_equal(cfg.log_level, levels[i].level);
+		expect_formatted(&cfg, "log_level", levels[i].name);
+		config_free(&cfg);
+	}
+}
+
+static void
+test_unknown_key(void **state)
+{
+	(void)state;
+	expect_error("[daemon]\nworkers = 4\nsockets = /x\n", 3,
+	             "unknown key 'sockets' in [daemon]");
+	expect_error("[target]\nworkers = 4\n", 2,
+	             "unknown key 'workers' in [target]");
+	expect_error("[daemon]\nWorkers = 4\n", 2,
+	             "unknown key 'Workers' in [daemon]");
+}
+
+static void
+test_unknown_section(void **state)
+{
+	(void)state;
+	/* Reported at the section header, not at its first key. */
+	expect_error("[daemon]\nworkers = 4\n[deamon]\n# c\nworkers = 5\n", 3,
+	             "unknown section [deamon] (known: [daemon], [target])");
+	expect_error("[Daemon]\nworkers = 4\n", 1,
+	             "unknown section [Daemon] (known: [daemon], [target])");
+	expect_error("[daemon]\n  [ target ]\nconninfo = x\n", 2,
+	             "unknown section [ target ] (known: [daemon], [target])");
+}
+
+/* An unknown section is an error even when it holds no key. */
+static void
+test_unknown_empty_section(void **state)
+{
+	(void)state;
+	expect_error("[daemon]\nworkers = 4\n[bogus]\n", 3,
+	             "unknown section [bogus] (known: [daemon], [target])");
+}
+
+static void
+test_key_outside_section(void **state)
+{
+	(void)state;
+	expect_error("workers = 4\n[daemon]\n", 1,
+	             "'workers' is outside any section");
+	expect_error("# comment\n\nbogus = 1\n", 3,
+	             "'bogus' is outside any section");
+}
+
+static void
+test_duplicate_key(void **state)
+{
+	(void)state;
+	expect_error("[daemon]\nworkers = 4\nworkers = 4\n", 3,
+	             "'workers' is set twice in [daemon]");
+	expect_error("[daemon]\nworkers = 4\n[target]\nconninfo =\n"
+	             "[daemon]\nbatch_size = 5\nworkers = 5\n",
+	             7, "'workers' is set twice in [daemon]");
+	expect_error("[target]\nconninfo = a\nconninfo = b\n", 3,
+	             "'conninfo' is set twice in [target]");
+}
+
+static void
+expect_bad_value(const char *name, const char *value, const char *msg)
+{
+	char text[256];
+
+	snprintf(text, sizeof(text), "[daemon]\n# x\n%s = %s\n", name, value);
+	expect_error(text, 3, msg);
+}
+
+static void
+test_bad_integers(void **state)
+{
+	static const char *const bad[] = {
+	    "0", "65", "abc", "-1", "4.0", "4x", "0x10", "", "1e1",
+	    "99999999999999999999",
+	};
+	char msg[256];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		snprintf(msg, sizeof(msg),
+		         "workers: '%s' is not a whole number from 1 to 64",
+		         bad[i]);
+		expect_bad_value("workers", bad[i], msg);
+	}
+	expect_bad_value("batch_size", "0",
+	                 "batch_size: '0' is not a whole number from 1 to "
+	                 "1000000");
+	expect_bad_value("batch_size", "1000001",
+	                 "batch_size: '1000001' is not a whole number from 1 "
+	                 "to 1000000");
+	expect_bad_value("reconnect_max_ms", "99",
+	                 "reconnect_max_ms: '99' is not a whole number from 100 "
+	                 "to 600000");
+	expect_bad_value("reconnect_max_ms", "600001",
+	                 "reconnect_max_ms: '600001' is not a whole number from "
+	                 "100 to 600000");
+}
+
+static void
+test_bad_modes(void **state)
+{
+	static const char *const bad[] = {
+	    "660", "0999", "01777", "", "0x1ff", "-0660", "0660 ", "rw-rw----",
+	};
+	char msg[256];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		/* A trailing space is stripped: "0660 " is valid. */
+		if (strcmp(bad[i], "0660 ") == 0)
+			continue;
+		snprintf(msg, sizeof(msg),
+		         "socket_mode: '%s' is not an octal file mode like 0660",
+		         bad[i]);
+		expect_bad_value("socket_mode", bad[i], msg);
+	}
+}
+
+static void
+test_bad_log_level(void **state)
+{
+	static const char *const bad[] = {"verbose", "INFO", "warn", "err", "",
+	                                  "7"};
+	char msg[256];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		snprintf(msg, sizeof(msg),
+		         "log_level: '%s' is not one of debug, info, notice, "
+		         "warning, error",
+		         bad[i]);
+		expect_bad_value("log_level", bad[i], msg);
+	}
+}
+
+static void
+test_continuation_line(void **state)
+{
+	(void)state;
+	expect_error("[daemon]\nsocket = /run/a\n  /b\n", 3,
+	             "'socket' does not take a value over several lines");
+	expect_error("[target]\nconninfo = host=a\n\tport=5\n", 3,
+	             "'conninfo' does not take a value over several lines");
+}
+
+/* "[daemon]\nsocket = /" followed by 'a's, so that line 2 is n long. */
+static const char *
+write_long_line(size_t n)
+{
+	static const char head[] = "[daemon]\nsocket = /";
+	size_t len = sizeof(head) - 1 + (n - 10) + 1;
+	char *text = malloc(len);
+	const char *path;
+
+	assert_non_null(text);
+	memcpy(text, head, sizeof(head) - 1);
+	memset(text + sizeof(head) - 1, 'a', n - 10);
+	text[len - 1] = '\n';
+	path = write_file("long.conf", text, len);
+	free(text);
+	return path;
+}
+
+static void
+test_line_too_long(void **state)
+{
+	struct config cfg;
+
+	(void)state;
+	expect_load_error(write_long_line(300), 2,
+	                  "line too long (at most 198 characters)");
+	expect_load_error(write_long_line(199), 2,
+	                  "line too long (at most 198 characters)");
+	load_ok(write_long_line(198), &cfg);
+	assert_int_equal(strlen(cfg.socket), 198 - 9);
+	config_free(&cfg);
+}
+
+static void
+test_missing_or_unreadable(void **state)
+{
+	char path[PATH_MAX];
+
+	(void)state;
+	tmp_path("missing.conf", path, sizeof(path));
+	expect_load_error(path, 0, "cannot open: No such file or directory");
+
+	tmp_path("adir", path, sizeof(path));
+	assert_int_equal(mkdir(path, 0700), 0);
+	expect_load_error(path, 0, "read error");
+
+	/* root reads any file whatever its mode */
+	if (geteuid() != 0) {
+		const char *p = write_conf("[daemon]\n");
+		assert_int_equal(chmod(p, 0), 0);
+		expect_load_error(p, 0, "cannot open: Permission denied");
+	}
+}
+
+static const char syntax_error[] =
+    "syntax error (expected [section], key = value, or a comment)";
+
+static void
+test_syntax_errors(void **state)
+{
+	static const char png[] = "\x89PNG\r\n\x1a\n\x01\x02IHDR\xff\xfe";
+
+	(void)state;
+	expect_load_error(write_file("png.conf", png, sizeof(png) - 1), 1,
+	                  syntax_error);
+	expect_error("[daemon]\nworkers\n", 2, syntax_error);
+	expect_error("[daemon]\n# c\nworkers 4\n", 3, syntax_error);
+}
+
+/*
+ * The first problem is the one reported: a broken line is not hidden by a
+ * later complaint about the lines after it.
+ */
+static void
+test_first_error_reported(void **state)
+{
+	(void)state;
+	expect_error("[daemon\nworkers = 5\n", 1, syntax_error);
+	expect_error("[daemon]\nfoo\nworkers = abc\n", 2, syntax_error);
+}
+
+/* NUL bytes make a file binary: it is refused, not read up to the NUL. */
+static void
+test_nul_bytes_refused(void **state)
+{
+	static const char junk[] = "\0\x01\x02\xff\xfe\n";
+	static const char nul_value[] = "[daemon]\nworkers = 8\0junk\n";
+	char err[1024] = "";
+	char want[PATH_MAX];
+	const char *path;
+
+	(void)state;
+	/* The wording is the fixer's choice; the place is not. */
+	path = write_file("junk.conf", junk, sizeof(junk) - 1);
+	snprintf(want, sizeof(want), "%s:1: ", path);
+	load_fails(path, err, sizeof(err));
+	assert_memory_equal(err, want, strlen(want));
+
+	path = write_file("nul.conf", nul_value, sizeof(nul_value) - 1);
+	snprintf(want, sizeof(want), "%s:2: ", path);
+	load_fails(path, err, sizeof(err));
+	assert_memory_equal(err, want, strlen(want));
+}
+
+/* A valid value, other than the default, for every key. */
+static const struct {
+	const char *name, *value;
+} samples[] = {
+    {"socket", "/tmp/x/io.migrated"},
+    {"socket_mode", "0600"},
+    {"plan_dir", "/srv/migrated/plans"},
+    {"workers", "12"},
+    {"batch_size", "250"},
+    {"admin_group", "migrators"},
+    {"log_level", "warning"},
+    {"reconnect_max_ms", "30000"},
+    {"conninfo", "service=app"},
+};
+#define NSAMPLES (sizeof(samples) / sizeof(samples[0]))
+
+/* Loads a file setting only key name to value. */
+static void
+load_one(const char *name, const char *value, struct config *cfg)
+{
+	char text[2048];
+
+	snprintf(text, sizeof(text), "[%s]\n%s = %s\n",
+	         key_named(name)->section, name, value);
+	load_text(text, cfg);
+}
+
+static void
+test_format_round_trip(void **state)
+{
+	struct config cfg, again;
+	size_t nkeys = 0;
+
+	(void)state;
+	for (const struct config_key *k = config_keys; k->name != NULL; k++)
+		nkeys++;
+	assert_int_equal(NSAMPLES, nkeys);
+
+	for (size_t i = 0; i < NSAMPLES; i++) {
+		char buf[1024];
+
+		load_one(samples[i].name, samples[i].value, &cfg);
+		config_format(&cfg, key_named(samples[i].name), buf,
+		              sizeof(buf));
+		assert_string_equal(buf, samples[i].value);
+		/* What config_format writes reads back the same. */
+		load_one(samples[i].name, buf, &again);
+		expect_formatted(&again, samples[i].name, samples[i].value);
+		config_free(&again);
+		config_free(&cfg);
+	}
+
+	/* Values are written in one canonical spelling. */
+	load_text("[daemon]\nsocket_mode = 00640\nworkers = 007\n", &cfg);
+	expect_formatted(&cfg, "socket_mode", "0640");
+	expect_formatted(&cfg, "workers", "7");
+	config_free(&cfg);
+	load_text("[daemon]\nsocket_mode = 0\n", &cfg);
+	expect_formatted(&cfg, "socket_mode", "0000");
+	config_free(&cfg);
+}
+
+static void
+test_restart_needed(void **state)
+{
+	struct config old, cfg;
+
+	(void)state;
+	load_text("", &old);
+	load_text("", &cfg);
+	assert_null(config_restart_needed(&old, &cfg));
+	config_free(&cfg);
+
+	/* Only the keys a reload cannot change are named. */
+	for (size_t i = 0; i < NSAMPLES; i++) {
+		const struct config_key *k = key_named(samples[i].name);
+
+		load_one(samples[i].name, samples[i].value, &cfg);
+		if (k->reloadable)
+			assert_null(config_restart_needed(&old, &cfg));
+		else
+			assert_ptr_equal(config_restart_needed(&old, &cfg), k);
+		config_free(&cfg);
+	}
+
+	/* The first such key in table order. */
+	load_text("[target]\nconninfo = dbname=x\n"
+	          "[daemon]\nworkers = 2\nsocket = /x\n",
+	          &cfg);
+	assert_ptr_equal(config_restart_needed(&old, &cfg), key_named("socket"));
+	config_free(&cfg);
+
+	/* Another spelling of the same value is no change. */
+	load_text("[daemon]\nsocket_mode = 00660\nworkers = 04\n", &cfg);
+	assert_null(config_restart_needed(&old, &cfg));
+	config_free(&cfg);
+	config_free(&old);
+}
+
+static void
+test_keep(void **state)
+{
+	struct config old, cfg;
+	const struct config_key *k;
+
+	(void)state;
+	load_text("", &old);
+	load_text("[daemon]\nsocket = /new\nsocket_mode = 0600\nworkers = 9\n"
+	          "batch_size = 7\nlog_level = error\n"
+	          "[target]\nconninfo = dbname=new\n",
+	          &cfg);
+	while ((k = config_restart_needed(&old, &cfg)) != NULL)
+		assert_int_equal(config_keep(&cfg, &old, k), 0);
+	assert_string_equal(cfg.socket, "/run/migrated/io.migrated");
+	assert_int_equal(cfg.socket_mode, 0660);
+	assert_int_equal(cfg.workers, 4);
+	assert_string_equal(cfg.target_conninfo, "");
+	/* Reloadable keys keep their new values. */
+	assert_int_equal(cfg.batch_size, 7);
+	assert_int_equal(cfg.log_level, LOG_ERR);
+
+	/* Any key can be kept, a reloadable one included. */
+	assert_int_equal(config_keep(&cfg, &old, key_named("log_level")), 0);
+	assert_int_equal(cfg.log_level, LOG_INFO);
+	assert_int_equal(config_keep(&cfg, &old, key_named("batch_size")), 0);
+	assert_int_equal(cfg.batch_size, 1000);
+	config_free(&cfg);
+	config_free(&old);
+}
+
+/* One line of the sample, trailing white space stripped. */
+struct sample_line {
+	char text[512];
+	int number;
+};
+
+static size_t
+read_sample(struct sample_line *lines, size_t max)
+{
+	FILE *fp = fopen(SAMPLE_CONF, "r");
+	size_t n = 0;
+
+	if (fp == NULL)
+		fail_msg("cannot open %s (run from the repository root)",
+		         SAMPLE_CONF);
+	while (n < max && fgets(lines[n].text, sizeof(lines[n].text), fp)) {
+		char *t = lines[n].text;
+		size_t len = strlen(t);
+
+		while (len > 0 && (t[len - 1] == '\n' || t[len - 1] == ' ' ||
+		                   t[len - 1] == '\t' || t[len - 1] == '\r'))
+			t[--len] = '\0';
+		lines[n].number = (int)n + 1;
+		n++;
+	}
+	assert_true(feof(fp));
+	fclose(fp);
+	return n;
+}
+
+/*
+ * Recognises "NAME = ..." and "#NAME = ..." (or ";NAME"): the key name into
+ * name, and whether the line is commented out.
+ */
+static bool
+key_line(const char *line, char *name, size_t size, bool *commented)
+{
+	const char *p = line;
+	size_t len = 0;
+
+	*commented = (*p == '#' || *p == ';');
+	if (*commented)
+		p++;
+	while ((p[len] >= 'a' && p[len] <= 'z') ||
+	       (p[len] >= 'A' && p[len] <= 'Z') ||
+	       (p[len] >= '0' && p[len] <= '9') || p[len] == '_')
+		len++;
+	if (len == 0 || len >= size)
+		return false;
+	memcpy(name, p, len);
+	name[len] = '\0';
+	p += len;
+	while (*p == ' ' || *p == '\t')
+		p++;
+	return *p == '=';
+}
+
+#define MAX_SAMPLE_LINES 1000
+
+static void
+test_sample_agrees_with_table(void **state)
+{
+	static struct sample_line lines[MAX_SAMPLE_LINES];
+	size_t nlines = read_sample(lines, MAX_SAMPLE_LINES);
+	int count[sizeof(samples) / sizeof(samples[0]) + 1] = {0};
+	char section[64] = "";
+
+	(void)state;
+	assert_true(nlines < MAX_SAMPLE_LINES);
+	for (size_t i = 0; i < nlines; i++) {
+		const char *t = lines[i].text;
+		char name[64], want[512];
+		bool commented;
+
+		if (t[0] == '[') {
+			const char *end = strchr(t, ']');
+			assert_non_null(end);
+			snprintf(section, sizeof(section), "%.*s",
+			         (int)(end - t - 1), t + 1);
+			continue;
+		}
+		if (!key_line(t, name, sizeof(name), &commented))
+			continue;
+		const struct config_key *k = config_keys;
+		while (k->name != NULL && strcmp(k->name, name) != 0)
+			k++;
+		if (k->name == NULL)
+			fail_msg("%s:%d: '%s' is not in config_keys",
+			         SAMPLE_CONF, lines[i].number, name);
+		count[k - config_keys]++;
+		if (strcmp(section, k->section) != 0)
+			fail_msg("%s:%d: '%s' is under [%s], not [%s]",
+			         SAMPLE_CONF, lines[i].number, name, section,
+			         k->section);
+		if (!commented)
+			continue;
+		snprintf(want, sizeof(want), "#%s =%s%s", k->name,
+		         k->def[0] != '\0' ? " " : "", k->def);
+		if (strcmp(t, want) != 0)
+			fail_msg("%s:%d: '%s' should read '%s'", SAMPLE_CONF,
+			         lines[i].number, t, want);
+	}
+	for (const struct config_key *k = config_keys; k->name != NULL; k++)
+		if (count[k - config_keys] != 1)
+			fail_msg("%s: '%s' appears %d times, not once",
+			         SAMPLE_CONF, k->name, count[k - config_keys]);
+}
+
+static void
+test_sample_loads_as_defaults(void **state)
+{
+	struct config cfg;
+
+	(void)state;
+	load_ok(SAMPLE_CONF, &cfg);
+	expect_defaults(&cfg);
+	config_free(&cfg);
+}
+
+/* With every "#key = value" uncommented, the sample still means the defaults. */
+static void
+test_sample_uncommented_is_defaults(void **state)
+{
+	static struct sample_line lines[MAX_SAMPLE_LINES];
+	static char text[MAX_SAMPLE_LINES * 512];
+	size_t nlines = read_sample(lines, MAX_SAMPLE_LINES);
+	size_t len = 0;
+	size_t uncommented = 0;
+	struct config cfg;
+
+	(void)state;
+	for (size_t i = 0; i < nlines; i++) {
+		const char *t = lines[i].text;
+		char name[64];
+		bool commented;
+
+		if (key_line(t, name, sizeof(name), &commented) && commented) {
+			t++;
+			uncommented++;
+		}
+		len += (size_t)snprintf(text + len, sizeof(text) - len, "%s\n",
+		                        t);
+	}
+	assert_int_equal(uncommented, NSAMPLES);
+	load_ok(write_file("sample.conf", text, len), &cfg);
+	expect_defaults(&cfg);
+	config_free(&cfg);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_key_table),
+	    cmocka_unit_test(test_defaults),
+	    cmocka_unit_test(test_every_key_set),
+	    cmocka_unit_test(test_log_levels),
+	    cmocka_unit_test(test_unknown_key),
+	    cmocka_unit_test(test_unknown_section),
+	    cmocka_unit_test(test_unknown_empty_section),
+	    cmocka_unit_test(test_key_outside_section),
+	    cmocka_unit_test(test_duplicate_key),
+	    cmocka_unit_test(test_bad_integers),
+	    cmocka_unit_test(test_bad_modes),
+	    cmocka_unit_test(test_bad_log_level),
+	    cmocka_unit_test(test_continuation_line),
+	    cmocka_unit_test(test_line_too_long),
+	    cmocka_unit_test(test_missing_or_unreadable),
+	    cmocka_unit_test(test_syntax_errors),
+	    cmocka_unit_test(test_first_error_reported),
+	    cmocka_unit_test(test_nul_bytes_refused),
+	    cmocka_unit_test(test_format_round_trip),
+	    cmocka_unit_test(test_restart_needed),
+	    cmocka_unit_test(test_keep),
+	    cmocka_unit_test(test_sample_agrees_with_table),
+	    cmocka_unit_test(test_sample_loads_as_defaults),
+	    cmocka_unit_test(test_sample_uncommented_is_defaults),
+	};
+
+	return cmocka_run_group_tests(tests, make_tmpdir, remove_tmpdir);
+}
