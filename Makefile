@@ -88,10 +88,30 @@ check: deps
 	$(MAKE) all
 	$(MAKE) unit
 	$(MAKE) lint-man
+	sh scripts/check-units.sh
 	$(MAKE) e2e
 
 lint-man:
 	mandoc -Tlint -Wwarning man/*.[0-9]
+
+# The same tests on a build with AddressSanitizer and UBSan (in build-asan).
+SANITIZE = -fsanitize=address,undefined -fno-omit-frame-pointer \
+           -fno-sanitize-recover=all
+check-sanitize: deps
+	$(MAKE) B=build-asan CFLAGS="-O1 -g $(SANITIZE)" \
+	    LDFLAGS="$(SANITIZE)" all unit
+	MIGRATED_BUILD=build-asan ASAN_OPTIONS=detect_leaks=1 \
+	    UBSAN_OPTIONS=print_stacktrace=1 \
+	    /usr/bin/python3 -m pytest -q tests/e2e
+
+bench: deps
+	$(MAKE) all
+	sh scripts/bench.sh
+
+# SIGKILLs and PostgreSQL restarts during a run; checks exactly-once.
+chaos: deps
+	$(MAKE) all
+	/usr/bin/python3 tests/chaos/chaos.py
 
 demo: deps
 	$(MAKE) all
@@ -125,8 +145,9 @@ install: all
 	    $(DESTDIR)$(TMPFILESDIR)/migrated.conf
 
 clean:
-	rm -rf $(B)
+	rm -rf $(B) build-asan
 
-.PHONY: all unit e2e deps check lint-man demo format format-check install clean
+.PHONY: all unit e2e deps check check-sanitize bench chaos lint-man demo format \
+        format-check install clean
 
 -include $(shell find $(B)/obj -name '*.d' 2>/dev/null)

@@ -18,7 +18,7 @@ from jobs_util import (
 TENANTS = [tenant_name(i) for i in range(20)]
 ROWS = 2000
 BATCH = 20
-SLEEP = 0.005            # seconds per batch: a run lasts a few seconds
+SLEEP = 0.003            # seconds per batch: a run lasts a few seconds
 
 
 def crash_plan(sleep=SLEEP):
@@ -52,8 +52,8 @@ def test_kill9_at_random_instants_loses_and_repeats_nothing(make_daemon, pg):
     ids = submit(d, "crash", TENANTS)
     total = len(TENANTS) * ROWS
     kills = []
-    while len(kills) < 6:
-        time.sleep(rnd.uniform(0.02, 0.4))
+    while len(kills) < 7:
+        time.sleep(rnd.uniform(0.02, 0.6))
         done = rows_done(pg)
         assert done < total, (
             "the run ended after %d kills: make it slower" % len(kills))

@@ -98,7 +98,8 @@ def test_sighup_with_broken_config_keeps_old_config(daemon):
 def test_sighup_applies_a_good_changed_config(make_daemon, pg):
     make_tables(pg, ["a", "b"], 50)
     d = make_daemon(batch_size=1000)
-    write_plan(d, "cnt", counter_plan([counter_step("one")]))  # no batch =
+    # The step sets no batch, so the daemon's batch_size applies.
+    write_plan(d, "cnt", counter_plan([counter_step("one")]))
     d.start()
     [before] = submit(d, "cnt", ["a"])
     assert wait_state(d, [before])[before]["steps"][0]["batches"] == 1
