@@ -89,6 +89,7 @@ check: deps
 	$(MAKE) unit
 	$(MAKE) lint-man
 	sh scripts/check-units.sh
+	$(MAKE) fuzz FUZZ_SECONDS=10
 	$(MAKE) e2e
 
 lint-man:
@@ -107,6 +108,38 @@ check-sanitize: deps
 bench: deps
 	$(MAKE) all
 	sh scripts/bench.sh
+
+# libFuzzer targets (clang): framing and messages, config, plans, SQL.
+# `make fuzz` runs each for FUZZ_SECONDS (check runs them briefly); new
+# inputs go to build-fuzz/corpus, crashes to build-fuzz/crash-*.
+FUZZ_SECONDS ?= 300
+FUZZ_TARGETS = frame config plan sql
+FUZZ_CFLAGS = -std=c11 -D_GNU_SOURCE -g -O1 -Iproto -Idaemon -Ibuild-fuzz \
+              -Wall -Wextra -Werror \
+              -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
+              $(shell pkg-config --cflags $(PKGS))
+FUZZ_SRC_frame  = proto/vl_frame.c proto/vl_message.c
+FUZZ_SRC_config = daemon/config.c daemon/inifile.c tests/fuzz/fuzz_file.c
+FUZZ_SRC_plan   = daemon/plan.c daemon/sql_params.c daemon/inifile.c \
+                  tests/fuzz/fuzz_file.c
+FUZZ_SRC_sql    = daemon/sql_params.c
+
+build-fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(wildcard proto/*.c daemon/*.c daemon/*.h proto/*.h)
+	@mkdir -p $(@D)
+	clang $(FUZZ_CFLAGS) -DMIGRATED_SYSCONFDIR='"/etc"' -o $@ $< \
+	    $(FUZZ_SRC_$*) $(LDLIBS)
+
+fuzz-build: $(patsubst %,build-fuzz/fuzz_%,$(FUZZ_TARGETS))
+
+fuzz: deps fuzz-build
+	@set -e; for t in $(FUZZ_TARGETS); do \
+	    mkdir -p build-fuzz/corpus/$$t; \
+	    echo "== fuzz_$$t for $(FUZZ_SECONDS) s"; \
+	    build-fuzz/fuzz_$$t -max_total_time=$(FUZZ_SECONDS) \
+	        -artifact_prefix=build-fuzz/crash-$$t- -print_final_stats=1 \
+	        build-fuzz/corpus/$$t tests/fuzz/corpus/$$t 2>&1 | \
+	        grep -E '^(stat::number_of_executed_units|==|INFO: Seed)|ERROR|SUMMARY' ; \
+	done
 
 # SIGKILLs and PostgreSQL restarts during a run; checks exactly-once.
 chaos: deps
@@ -145,9 +178,10 @@ install: all
 	    $(DESTDIR)$(TMPFILESDIR)/migrated.conf
 
 clean:
-	rm -rf $(B) build-asan
+	rm -rf $(B) build-asan build-fuzz
 
-.PHONY: all unit e2e deps check check-sanitize bench chaos lint-man demo format \
+.PHONY: all unit e2e deps check check-sanitize bench chaos fuzz fuzz-build \
+        lint-man demo format \
         format-check install clean
 
 -include $(shell find $(B)/obj -name '*.d' 2>/dev/null)

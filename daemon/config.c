@@ -159,6 +159,14 @@ on_key(void *user, struct inifile_pos *pos, const char *section,
 	struct load_state *st = user;
 	const struct config_key *key;
 
+	if (name == NULL) {
+		if (known_section(section))
+			return 0;
+		snprintf(err, errlen,
+		         "unknown section [%s] (known: [daemon], [target])",
+		         section);
+		return -1;
+	}
 	if (pos->continuation) {
 		snprintf(err, errlen,
 		         "'%s' does not take a value over several lines", name);

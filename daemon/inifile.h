@@ -14,8 +14,9 @@ struct inifile_pos {
 };
 
 /*
- * Called per key = value; returns 0, or -1 after writing a message (without
- * the file:line prefix) to err.
+ * Called per key = value, and once per [section] header with name and
+ * value NULL; returns 0, or -1 after writing a message (without the
+ * file:line prefix) to err.
  */
 typedef int (*inifile_handler)(void *user, struct inifile_pos *pos,
                                const char *section, const char *name,

@@ -65,6 +65,27 @@ def test_kill9_at_random_instants_loses_and_repeats_nothing(make_daemon, pg):
     assert_exactly_once(d, pg, ids, TENANTS, ROWS)
 
 
+def test_sigterm_mid_run_then_restart_resumes(make_daemon, pg):
+    tenants = TENANTS[:4]
+    rows = 1000
+    make_tables(pg, tenants, rows)
+    d = make_daemon(workers=2)
+    write_plan(d, "crash", crash_plan())
+    d.start()
+    ids = submit(d, "crash", tenants)
+    wait_for("some progress", lambda: rows_done(pg) >= 4 * BATCH, 10)
+    d.stop()                    # exit 0 within the conftest's bound
+    stopped = rows_done(pg)
+    assert stopped < len(tenants) * rows, "the run ended too soon"
+    # Nothing runs while it is stopped; what was committed is consistent.
+    time.sleep(0.3)
+    assert rows_done(pg) == stopped
+    done = pg.psql("SELECT count(*) FROM t1 WHERE n = 1").strip()
+    assert int(done) == stopped
+    d.start()
+    assert_exactly_once(d, pg, ids, tenants, rows)
+
+
 def test_postgres_restart_during_a_run(make_daemon, pg):
     tenants = TENANTS[:6]
     rows = 1000

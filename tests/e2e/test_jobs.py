@@ -218,6 +218,12 @@ def test_submit_one_job_per_tenant_and_data(jd, pg):
         assert j["error"] is None and j["finished"] is not None
     for table in ("t1", "t2"):
         assert_counters(pg, ["a", "b"], ROWS, table, others=["c"])
+    # status counts them (refreshed every second) and the rows done.
+    status = wait_for("status to count 2 succeeded jobs", lambda: (
+        lambda st: st if st["jobs"]["succeeded"] == 2 else None)(
+            jd.status()), 5)
+    assert status["rows_done"] == 4 * ROWS, status
+    assert status["jobs"]["running"] == status["jobs"]["queued"] == 0
     # :org from the params query lands in the rows of its tenant only.
     got = pg.psql("SELECT tenant_id, org, count(*) FROM t1"
                   " GROUP BY 1, 2 ORDER BY 1").splitlines()
@@ -246,6 +252,36 @@ def test_steps_subset_runs_only_those_steps(jd, pg):
     assert [s["name"] for s in j["steps"]] == ["one", "two"], j
     assert_counters(pg, ["b"], ROWS, "t1", others=["a", "c"])
     assert_counters(pg, ["a", "b"], ROWS, "t2", others=["c"])
+
+
+def test_steps_run_in_dependency_order(make_daemon, pg):
+    """Step two is written first but runs after step one: when it runs,
+    every t1 row of the tenant is already done (its apply records how many
+    were, in org)."""
+    make_tables(pg, TENANTS, ROWS, tables=("t1", "t2"))
+    d = make_daemon()
+    write_plan(d, "order", counter_plan([
+        "[step two]\n"
+        "after = one\n"
+        "table = t2\n"
+        "key = id\n"
+        "where = tenant_id = :tenant\n"
+        "apply = UPDATE t2 SET n = n + 1,\n"
+        "          org = (SELECT count(*) FROM t1\n"
+        "                 WHERE tenant_id = :tenant AND n = 1)\n"
+        "        WHERE tenant_id = :tenant AND id > :lo AND id <= :hi\n"
+        "batch = 10\n",
+        counter_step("one", "t1", batch=10)], params=False))
+    d.start()
+    assert [s["name"] for s in d.call("io.migrated.ShowPlan", {
+        "name": "order"})["parameters"]["plan"]["steps"]] == ["one", "two"]
+    [job] = submit(d, "order", ["b"])
+    j = wait_state(d, [job])[job]
+    assert [s["name"] for s in j["steps"]] == ["one", "two"]
+    assert pg.psql("SELECT DISTINCT org FROM t2 WHERE tenant_id = 'b'"
+                   ).split() == [str(ROWS)]
+    for table in ("t1", "t2"):
+        assert_counters(pg, ["b"], ROWS, table, others=["a", "c"])
 
 
 def test_unknown_step_is_an_error(jd, pg):
@@ -358,7 +394,7 @@ def test_priority_then_fifo(make_daemon, pg):
     make_tables(pg, tenants, 5)
     d = make_daemon(workers=1)
     write_plan(d, "cnt", counter_plan([counter_step("one", sleep=0.01)]))
-    write_plan(d, "block", counter_plan([counter_step("one", sleep=1.0,
+    write_plan(d, "block", counter_plan([counter_step("one", sleep=2.0,
                                                       batch=100)]))
     d.start()
     # The only worker is busy while the others are queued.

@@ -391,15 +391,12 @@ static void
 test_bad_modes(void **state)
 {
 	static const char *const bad[] = {
-	    "660", "0999", "01777", "", "0x1ff", "-0660", "0660 ", "rw-rw----",
+	    "660", "0999", "01777", "", "0x1ff", "-0660", "0660x", "rw-rw----",
 	};
 	char msg[256];
 
 	(void)state;
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-		/* A trailing space is stripped: "0660 " is valid. */
-		if (strcmp(bad[i], "0660 ") == 0)
-			continue;
 		snprintf(msg, sizeof(msg),
 		         "socket_mode: '%s' is not an octal file mode like 0660",
 		         bad[i]);
@@ -478,7 +475,7 @@ test_missing_or_unreadable(void **state)
 
 	tmp_path("adir", path, sizeof(path));
 	assert_int_equal(mkdir(path, 0700), 0);
-	expect_load_error(path, 0, "read error");
+	expect_load_error(path, 0, "cannot read: Is a directory");
 
 	/* root reads any file whatever its mode */
 	if (geteuid() != 0) {
@@ -649,8 +646,10 @@ test_keep(void **state)
 	          "batch_size = 7\nlog_level = error\n"
 	          "[target]\nconninfo = dbname=new\n",
 	          &cfg);
-	while ((k = config_restart_needed(&old, &cfg)) != NULL)
-		assert_int_equal(config_keep(&cfg, &old, k), 0);
+	for (k = config_keys; k->name != NULL; k++)
+		if (!k->reloadable)
+			assert_int_equal(config_keep(&cfg, &old, k), 0);
+	assert_null(config_restart_needed(&old, &cfg));
 	assert_string_equal(cfg.socket, "/run/migrated/io.migrated");
 	assert_int_equal(cfg.socket_mode, 0660);
 	assert_int_equal(cfg.workers, 4);
@@ -795,7 +794,7 @@ test_sample_uncommented_is_defaults(void **state)
 	static char text[MAX_SAMPLE_LINES * 512];
 	size_t nlines = read_sample(lines, MAX_SAMPLE_LINES);
 	size_t len = 0;
-	size_t uncommented = 0;
+	size_t keys = 0;
 	struct config cfg;
 
 	(void)state;
@@ -804,14 +803,14 @@ test_sample_uncommented_is_defaults(void **state)
 		char name[64];
 		bool commented;
 
-		if (key_line(t, name, sizeof(name), &commented) && commented) {
-			t++;
-			uncommented++;
+		if (key_line(t, name, sizeof(name), &commented)) {
+			t += commented;
+			keys++;
 		}
 		len += (size_t)snprintf(text + len, sizeof(text) - len, "%s\n",
 		                        t);
 	}
-	assert_int_equal(uncommented, NSAMPLES);
+	assert_int_equal(keys, NSAMPLES);
 	load_ok(write_file("sample.conf", text, len), &cfg);
 	expect_defaults(&cfg);
 	config_free(&cfg);

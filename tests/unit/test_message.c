@@ -298,7 +298,7 @@ test_method_interface_len(void **state)
 	assert_int_equal(vl_method_interface_len("org.varlink.service.GetInfo"),
 	                 19);
 	assert_int_equal(vl_method_interface_len("a.b.C"), 3);
-	assert_int_equal(vl_method_interface_len("a-1.b_2.C3"), 7);
+	assert_int_equal(vl_method_interface_len("a-1.b2.C3"), 6);
 	assert_int_equal(vl_method_interface_len("GetStatus"), 0);
 	assert_int_equal(vl_method_interface_len(""), 0);
 	assert_int_equal(vl_method_interface_len("."), 0);

@@ -1,0 +1,87 @@
+#include "value.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+const json_t *
+value_get(const json_t *obj, const char *key)
+{
+	const json_t *v = json_object_get(obj, key);
+
+	return json_is_null(v) ? NULL : v;
+}
+
+const char *
+value_str(const json_t *obj, const char *key)
+{
+	return json_string_value(value_get(obj, key));
+}
+
+long long
+value_int(const json_t *obj, const char *key, long long def)
+{
+	const json_t *v = value_get(obj, key);
+
+	return json_is_integer(v) ? json_integer_value(v) : def;
+}
+
+/* "a, b, c"; "-" for an empty array. */
+static char *
+list_text(const json_t *array)
+{
+	char *joined = strdup(json_array_size(array) == 0 ? "-" : "");
+	size_t i;
+	const json_t *item;
+
+	json_array_foreach(array, i, item) {
+		char *part = value_text(item);
+		char *next = NULL;
+
+		if (joined == NULL || part == NULL ||
+		    asprintf(&next, "%s%s%s", joined, i > 0 ? ", " : "", part) < 0)
+			next = NULL;
+		free(part);
+		free(joined);
+		joined = next;
+	}
+	return joined;
+}
+
+char *
+value_text(const json_t *v)
+{
+	char *text = NULL;
+
+	switch (json_typeof(v)) {
+	case JSON_STRING:
+		return strdup(json_string_value(v));
+	case JSON_INTEGER:
+		if (asprintf(&text, "%" JSON_INTEGER_FORMAT, json_integer_value(v)) < 0)
+			return NULL;
+		return text;
+	case JSON_REAL:
+		if (asprintf(&text, "%.1f", json_real_value(v)) < 0)
+			return NULL;
+		return text;
+	case JSON_TRUE:
+		return strdup("yes");
+	case JSON_FALSE:
+		return strdup("no");
+	case JSON_ARRAY:
+		return list_text(v);
+	case JSON_OBJECT:
+		return json_dumps(v, JSON_COMPACT | JSON_SORT_KEYS);
+	case JSON_NULL:
+	default:
+		return strdup("-");
+	}
+}
+
+char *
+value_field(const json_t *obj, const char *key)
+{
+	const json_t *v = value_get(obj, key);
+
+	return v == NULL ? strdup("-") : value_text(v);
+}

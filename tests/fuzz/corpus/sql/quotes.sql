@@ -1,0 +1,1 @@
+SELECT 'a:b' || $$:x$$ || E'\':y' FROM t WHERE k::text = :org /* :z /* nested */ */
