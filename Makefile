@@ -141,6 +141,20 @@ fuzz: deps fuzz-build
 	        grep -E '^(stat::number_of_executed_units|==|INFO: Seed)|ERROR|SUMMARY' ; \
 	done
 
+# Static analysis with the checked-in configuration (.clang-tidy, lint/).
+LINT_SRC = $(wildcard daemon/*.c proto/*.c ctl/*.c)
+LINT_DEFS = -std=c11 -D_GNU_SOURCE -Iproto -Idaemon -I$(B)/gen \
+            -DMIGRATED_VERSION='"$(VERSION)"' -DMIGRATED_SYSCONFDIR='"/etc"'
+lint: deps $(B)/gen/interface.c
+	cppcheck --quiet --enable=warning,performance,portability \
+	    --error-exitcode=1 --inline-suppr --std=c11 -D_GNU_SOURCE \
+	    -Iproto -Idaemon -I$(B)/gen --library=posix \
+	    --library=lint/jansson.cfg \
+	    --suppressions-list=lint/cppcheck-suppressions.txt \
+	    daemon proto ctl tests/unit tests/fuzz
+	clang-tidy --quiet $(LINT_SRC) -- $(LINT_DEFS) \
+	    $(shell pkg-config --cflags $(PKGS))
+
 # SIGKILLs and PostgreSQL restarts during a run; checks exactly-once.
 chaos: deps
 	$(MAKE) all
@@ -181,7 +195,7 @@ clean:
 	rm -rf $(B) build-asan build-fuzz
 
 .PHONY: all unit e2e deps check check-sanitize bench chaos fuzz fuzz-build \
-        lint-man demo format \
+        lint lint-man demo format \
         format-check install clean
 
 -include $(shell find $(B)/obj -name '*.d' 2>/dev/null)

@@ -1,4 +1,7 @@
-/* migratectl output: tables, summaries, JSON, errors and progress lines. */
+/*
+ * migratectl output: the daemon's replies as JSON for scripts or as
+ * tables and summaries for people, and its errors as sentences.
+ */
 #ifndef OUTPUT_H
 #define OUTPUT_H
 
@@ -34,22 +37,20 @@ int out_jobs(FILE *f, const json_t *jobs) __attribute__((warn_unused_result));
 int out_job(FILE *f, const json_t *job) __attribute__((warn_unused_result));
 /* "Paused 2 jobs: 4, 5." or "No job paused." */
 void out_job_ids(FILE *f, const char *verb, const json_t *ids);
-
-/* Live progress lines, one per job, redrawn in place on a terminal. */
-struct out_progress;
-
-struct out_progress *out_progress_new(FILE *f)
+/* After a dry run: the rows each step of each dry-run job would change. */
+int out_dry_run(FILE *f, const json_t *jobs)
     __attribute__((warn_unused_result));
-/* Records a new state of a job (a Job object). Returns 0, or -1. */
-int out_progress_update(struct out_progress *p, const json_t *job)
+/* Validate's results: a line per tenant, a row per check. */
+int out_validation(FILE *f, const json_t *results)
     __attribute__((warn_unused_result));
-/*
- * Redraws the lines; unless force, at most ten times a second. Returns 0,
- * or -1 if out of memory.
- */
-int out_progress_draw(struct out_progress *p, bool force)
+/* Verify's reply parameters: the job, the outcome, a row per check. */
+int out_verification(FILE *f, const json_t *reply)
     __attribute__((warn_unused_result));
-void out_progress_free(struct out_progress *p);
+int out_backups(FILE *f, const json_t *backups)
+    __attribute__((warn_unused_result));
+/* The audit log: a row per entry, parameters shown compactly. */
+int out_log(FILE *f, const json_t *entries)
+    __attribute__((warn_unused_result));
 
 /* The i-th job state ("queued", ...), or NULL past the last one. */
 const char *out_job_state(size_t i);

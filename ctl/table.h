@@ -38,12 +38,20 @@ void table_clear(struct table *t);
 void table_put(struct table *t, char *text);
 void table_cell(struct table *t, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
+/*
+ * Appends text (taken over, like table_put) as a line of its own between
+ * rows: it is not aligned and does not widen the columns.
+ */
+void table_line(struct table *t, char *text);
 /* obj[key] as a cell, as value_field() shows it. */
 void table_field(struct table *t, const json_t *obj, const char *key);
 /* A row "Label:" obj[key] of a summary. */
 void table_summary_field(struct table *t, const char *label,
                          const json_t *obj, const char *key);
-/* Prints and clears t. Returns 0, or -1 if an allocation failed. */
+/*
+ * Prints and clears t. Empty cells at the end of a row print nothing.
+ * Returns 0, or -1 if an allocation failed.
+ */
 int table_done(struct table *t, FILE *f) __attribute__((warn_unused_result));
 
 /*

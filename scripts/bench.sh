@@ -1,12 +1,17 @@
 #!/bin/sh
 # `make bench`: the daemon against one plain UPDATE ... FROM per table, on
 # identical demo data (conf/demo) in a throwaway PostgreSQL cluster, then the
-# control socket's GetStatus latency with 50 clients polling while 2 workers
-# migrate. Prints figures and checks that both ways give the same rows; it
-# never judges timings. docs/BENCHMARKS.md explains the figures.
+# control socket's GetStatus latency with 50 clients polling while the
+# workers migrate. Prints figures and checks that every run leaves the same
+# rows; it never judges timings. docs/BENCHMARKS.md explains the figures.
 #
 # Environment:
 #   BENCH_ROWS     row counts to measure (default "100000 1000000")
+#   BENCH_PLANS    plan variants (default "shipped bare"): shipped is
+#                  conf/plans/tenant-to-org.plan as it is; bare is the same
+#                  plan without backups and post-verifications, which is
+#                  what the single statement does
+#   REPEAT         runs of each measurement (default 1)
 #   BATCH          batch_size in the daemon's configuration (default 5000;
 #                  steps that set their own batch keep it)
 #   WORKERS        workers in the daemon's configuration (default 2)
@@ -19,15 +24,17 @@
 set -eu
 
 top=$(cd "$(dirname "$0")/.." && pwd)
-build=$top/${B:-build}
 case ${B:-build} in
 /*) build=$B ;;
+*) build=$top/${B:-build} ;;
 esac
 migrated=$build/migrated
 migratectl=$build/migratectl
 PGBIN=/usr/lib/postgresql/15/bin
 PYTHON=/usr/bin/python3
 rows_list=${BENCH_ROWS:-100000 1000000}
+plans=${BENCH_PLANS:-shipped bare}
+repeat=${REPEAT:-1}
 batch=${BATCH:-5000}
 workers=${WORKERS:-2}
 lat_rows=${LAT_ROWS:-1000000}
@@ -36,6 +43,7 @@ lat_interval=${LAT_INTERVAL:-0.1}
 port=${BENCH_PORT:-54339}
 plan=tenant-to-org
 tables="profiles claims documents"
+hz=$(getconf CLK_TCK)
 
 for b in "$migrated" "$migratectl"; do
 	[ -x "$b" ] || { echo "bench: $b is not built; run make all" >&2; exit 1; }
@@ -93,9 +101,9 @@ sql() {
 	    -U postgres -d "$db" "$@"
 }
 
-# One value: psql on database $1 with -tAc "$2".
+# One value (or one row, fields separated by spaces) of query $2 on $1.
 sql_value() {
-	sql "$1" -tAc "$2"
+	sql "$1" -tAF ' ' -c "$2"
 }
 
 now() {
@@ -105,6 +113,15 @@ now() {
 # Seconds from $1 to $2, three decimals.
 elapsed() {
 	awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", b - a }'
+}
+
+# CPU seconds (user + system) used so far by the processes $@.
+cpu_of() {
+	for p in "$@"; do
+		cat "/proc/$p/stat"
+	done | awk -v hz="$hz" '
+	    { sub(/^.*\) /, ""); t += $12 + $13 }   # utime, stime
+	    END { printf "%.2f", t / hz }'
 }
 
 # A fresh database $1 holding $2 demo rows, written out to disk.
@@ -129,29 +146,59 @@ result_of() {
 	            || (SELECT string_agg(id || ':' || organization_id, ','
 	                                  ORDER BY id) FROM claims)
 	            || (SELECT string_agg(id || ':' || organization_id, ','
-	                                  ORDER BY id) FROM documents))" |
-	    tr '|' ' '
+	                                  ORDER BY id) FROM documents))"
 }
 
-# Seconds taken by the single-statement baseline on database $1.
+# The single-statement baseline on database bench_baseline, one statement
+# (and transaction) per table; prints "wall-seconds cpu-seconds", the CPU
+# being that of the server process that ran them.
 baseline() {
-	set --
-	for t in $tables; do
-		set -- "$@" -c "UPDATE $t t SET organization_id = m.organization_id
-		    FROM tenant_org_mappings m WHERE t.tenant_id = m.tenant_id"
-	done
+	{
+		echo 'SELECT pg_backend_pid() AS pid \gset'
+		for t in $tables; do
+			echo "UPDATE $t t SET organization_id = m.organization_id"
+			echo "FROM tenant_org_mappings m"
+			echo "WHERE t.tenant_id = m.tenant_id;"
+		done
+		echo '\setenv BENCH_PID :pid'
+		echo "\\! cat /proc/\$BENCH_PID/stat >$dir/baseline.stat"
+	} >"$dir/baseline.sql"
 	t0=$(now)
-	sql bench_baseline "$@"
+	sql bench_baseline -f "$dir/baseline.sql"
 	t1=$(now)
-	elapsed "$t0" "$t1"
+	echo "$(elapsed "$t0" "$t1") $(awk -v hz="$hz" '
+	    { sub(/^.*\) /, ""); printf "%.2f", ($12 + $13) / hz }' \
+	    "$dir/baseline.stat")"
 }
 
-# Starts the daemon on database $1 and waits until it serves.
+# The plan directory for variant $1.
+plan_dir() {
+	case $1 in
+	shipped)
+		echo "$top/conf/plans"
+		;;
+	bare)
+		# the same plan without backup = yes and [verify] sections
+		mkdir -p "$dir/plans-bare"
+		awk '/^\[/ { skip = ($0 ~ /^\[verify /) }
+		     !skip && !/^backup *= *yes/' \
+		    "$top/conf/plans/$plan.plan" >"$dir/plans-bare/$plan.plan"
+		echo "$dir/plans-bare"
+		;;
+	*)
+		echo "bench: unknown plan variant $1 (shipped or bare)" >&2
+		exit 2
+		;;
+	esac
+}
+
+# Starts the daemon on database $1 with plan directory $2; waits until it
+# serves.
 start_daemon() {
 	cat >"$dir/migrated.conf" <<-CONF
 	[daemon]
 	socket = $dir/io.migrated
-	plan_dir = $top/conf/plans
+	plan_dir = $2
 	workers = $workers
 	batch_size = $batch
 	log_level = info
@@ -177,6 +224,13 @@ start_daemon() {
 	done
 }
 
+# CPU seconds of the daemon and of its server processes on database $1.
+daemon_cpu() {
+	cpu_of "$daemon_pid" $(sql_value "$1" "
+	    SELECT pid FROM pg_stat_activity
+	    WHERE datname = current_database() AND pid <> pg_backend_pid()")
+}
+
 # Runs the plan for every tenant through the daemon; prints the seconds
 # from submit until --wait returned.
 daemon_run() {
@@ -199,10 +253,11 @@ daemon_stats() {
 	           count(*) FILTER (WHERE state = 'succeeded'),
 	           round(extract(epoch FROM max(finished) - min(created))::numeric,
 	                 3)
-	    FROM migrated.jobs" | tr '|' ' '
+	    FROM migrated.jobs"
 }
 
-# Stops after printing why when the two results differ or rows are left.
+# Stops after printing why when result $2 differs from the baseline's $1
+# or rows are left without an organization.
 compare() {
 	set -- $1 $2
 	if [ "$1" -ne 0 ] || [ "$3" -ne 0 ] || [ "$2" != "$4" ]; then
@@ -215,47 +270,67 @@ compare() {
 say "throwaway PostgreSQL 15 cluster in $dir/pg (port $port)"
 sh "$top/scripts/pgcluster.sh" start "$dir/pg" "$port"
 export MIGRATED_SOCKET="$dir/io.migrated"
+load_before=$(cut -d' ' -f1-3 /proc/loadavg)
 
 results=
 for rows in $rows_list; do
-	say "$rows rows: baseline, one UPDATE ... FROM per table"
-	load bench_baseline "$rows"
-	base_s=$(baseline)
-	base_result=$(result_of bench_baseline)
-	sql postgres -c "DROP DATABASE bench_baseline"
-
-	say "$rows rows: migrated, $workers workers, batch_size $batch"
-	load bench_daemon "$rows"
-	start_daemon bench_daemon
-	daemon_s=$(daemon_run)
-	stop_daemon
-	daemon_result=$(result_of bench_daemon)
-	stats=$(daemon_stats bench_daemon)
-	compare "$base_result" "$daemon_result"
-	say "same result: 0 rows left, md5 ${base_result#* }"
-	results="$results$rows $base_s $daemon_s $stats
+	run=1
+	while [ "$run" -le "$repeat" ]; do
+		say "$rows rows, run $run: baseline, one UPDATE ... FROM per table"
+		load bench_baseline "$rows"
+		base=$(baseline)
+		base_result=$(result_of bench_baseline)
+		sql postgres -c "DROP DATABASE bench_baseline"
+		for variant in $plans; do
+			say "$rows rows, run $run: migrated, plan $variant"
+			load bench_daemon "$rows"
+			start_daemon bench_daemon "$(plan_dir "$variant")"
+			daemon_s=$(daemon_run)
+			cpu=$(daemon_cpu bench_daemon)
+			stop_daemon
+			stats=$(daemon_stats bench_daemon)
+			compare "$base_result" "$(result_of bench_daemon)"
+			results="$results$rows $variant $base $daemon_s $cpu $stats
 "
+		done
+		say "same rows in every run: md5 ${base_result#* }"
+		run=$((run + 1))
+	done
 done
+sql postgres -c "DROP DATABASE IF EXISTS bench_daemon"
 
 echo
-echo "Throughput: $workers workers, batch_size $batch; wall seconds"
-printf '%9s %10s %10s %7s %10s %8s %6s %10s\n' rows baseline daemon ratio \
-    'rows/s' batches jobs 'job span'
-printf '%s' "$results" | while read -r rows base_s daemon_s batches jobs span; do
-	awk -v r="$rows" -v b="$base_s" -v d="$daemon_s" -v n="$batches" \
-	    -v j="$jobs" -v s="$span" 'BEGIN {
-		printf "%9d %10.2f %10.2f %7.2f %10.0f %8d %6d %10.2f\n",
-		    r, b, d, d / b, r / d, n, j, s
+echo "$("$migrated" --version 2>/dev/null | head -n 1)," \
+    "$(nproc) CPUs, $(sql_value postgres 'SHOW server_version') with" \
+    "fsync=$(sql_value postgres 'SHOW fsync')," \
+    "shared_buffers=$(sql_value postgres 'SHOW shared_buffers')"
+echo "load average before: $load_before;" \
+    "after: $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "workers = $workers, batch_size = $batch (steps with their own batch" \
+    "keep it); times in seconds"
+echo
+printf '%8s %-8s %9s %8s %6s %8s %8s %8s %8s %6s\n' rows plan baseline \
+    daemon ratio 'rows/s' batches 'cpu base' 'cpu dmn' jobs
+printf '%s' "$results" |
+while read -r rows variant base_s base_cpu daemon_s cpu batches jobs span; do
+	awk -v r="$rows" -v v="$variant" -v b="$base_s" -v d="$daemon_s" \
+	    -v bc="$base_cpu" -v c="$cpu" -v n="$batches" -v j="$jobs" 'BEGIN {
+		printf "%8d %-8s %9.2f %8.2f %6.2f %8.0f %8d %8.2f %8.2f %6d\n",
+		    r, v, b, d, d / b, r / d, n, bc, c, j
 	}'
 done
+echo
+echo "baseline: wall seconds of the three statements; daemon: from submit" \
+    "until submit --wait returned; cpu: CPU seconds of the server process" \
+    "(baseline) or of migrated and its server processes (daemon)."
 
 [ "$lat_rows" -gt 0 ] || exit 0
 
 echo
 say "latency: $lat_clients clients polling GetStatus every ${lat_interval}s" \
-    "while $workers workers migrate $lat_rows rows"
+    "while $workers workers migrate $lat_rows rows (plan shipped)"
 load bench_daemon "$lat_rows"
-start_daemon bench_daemon
+start_daemon bench_daemon "$(plan_dir shipped)"
 "$PYTHON" "$top/scripts/bench_latency.py" --socket "$MIGRATED_SOCKET" \
     --clients "$lat_clients" --interval "$lat_interval" >"$dir/latency.out" &
 lat_pid=$!
@@ -266,5 +341,5 @@ wait "$lat_pid" || lat_rc=$?
 lat_pid=
 stop_daemon
 cat "$dir/latency.out"
+echo "  while migrating $lat_rows rows in $lat_daemon_s s (plan shipped)"
 [ "$lat_rc" -eq 0 ] || echo "bench: some GetStatus calls failed" >&2
-echo "(the migration took ${lat_daemon_s} s under this load)"

@@ -11,7 +11,6 @@ so that a step that forgot its tenant restriction would show.
 import json
 import math
 import os
-import re
 import signal
 import time
 from pathlib import Path
@@ -20,8 +19,6 @@ import varlink
 from conftest import wait_for
 
 ENDED = ("succeeded", "failed", "cancelled")
-# The runner's lowest bigint key: the checkpoint before a step's first batch.
-LOWEST_BIGINT = "-9223372036854775808"
 
 
 def lit(value):
@@ -174,8 +171,13 @@ def submit(daemon, plan, tenants=(), *extra):
     return ids
 
 
-def show(daemon, job):
+def show(daemon, job, unavailable_ok=False):
+    """ShowJob. With unavailable_ok, None while the daemon says the database
+    is unavailable (it is reconnecting)."""
     reply = daemon.call("io.migrated.ShowJob", {"id": job})
+    if unavailable_ok and reply.get("error") == (
+            "io.migrated.DatabaseUnavailable"):
+        return None
     assert "error" not in reply, reply
     return reply["parameters"]["job"]
 
@@ -195,8 +197,9 @@ def wait_state(daemon, jobs, states=("succeeded",), timeout=30):
 
     def all_there():
         daemon.check_alive()
-        shown = {j: show(daemon, j) for j in jobs}
-        if all(s["state"] in stop_at for s in shown.values()):
+        shown = {j: show(daemon, j, unavailable_ok=True) for j in jobs}
+        if all(s is not None and s["state"] in stop_at
+               for s in shown.values()):
             return shown
         return None
     shown = wait_for("jobs %s to reach %s" % (jobs, sorted(want)), all_there,
@@ -211,8 +214,8 @@ def wait_job(daemon, job, predicate, what, timeout=20):
     """Polls ShowJob until predicate(job) holds; returns the Job."""
     def check():
         daemon.check_alive()
-        j = show(daemon, job)
-        return j if predicate(j) else None
+        j = show(daemon, job, unavailable_ok=True)
+        return j if j is not None and predicate(j) else None
     return wait_for("job %d: %s" % (job, what), check, timeout, interval=0.05)
 
 
@@ -221,16 +224,6 @@ def step_of(job, name):
         if s["name"] == name:
             return s
     raise AssertionError("job %d has no step %s: %r" % (job["id"], name, job))
-
-
-def db_jobs(pg):
-    """{id: (state, tenant, error)} straight from the state tables."""
-    out = {}
-    for line in pg.psql("SELECT id, state, tenant FROM migrated.jobs"
-                        " ORDER BY id").splitlines():
-        jid, state, tenant = line.split("|", 2)
-        out[int(jid)] = (state, tenant)
-    return out
 
 
 def batches_for(rows, batch):
@@ -254,9 +247,4 @@ def timed_status(daemon):
     elapsed = time.monotonic() - t0
     assert "error" not in reply, reply
     return elapsed, reply["parameters"]["status"]
-
-
-def log_lines(daemon, pattern):
-    rx = re.compile(pattern)
-    return [l for l in daemon.log().splitlines() if rx.search(l)]
 

@@ -122,16 +122,20 @@ def psql_json(pg, sql):
     return json.loads(pg.psql(sql))
 
 
-def fingerprint(pg, table, key="id"):
-    """(rows, md5 of every column of every row in key order)."""
-    out = pg.psql("SELECT count(*) || ' ' || coalesce(md5(string_agg(t::text,"
-                  " E'\\n' ORDER BY t.%s)), '-') FROM %s t" % (key, table))
+def fingerprint(pg, table, where="true"):
+    """(rows, md5 of every column of every row), of the rows where holds
+    (an SQL condition on the table's alias t). Rows are ordered by their
+    text, which the unique key makes unique."""
+    out = pg.psql("SELECT count(*) || ' ' || coalesce(md5(string_agg(x,"
+                  " E'\\n' ORDER BY x COLLATE \"C\")), '-') FROM"
+                  " (SELECT t::text AS x FROM %s t WHERE %s) s"
+                  % (table, where))
     n, md5 = out.strip().split(" ")
     return int(n), md5
 
 
-def fingerprints(pg, tables):
-    return {t: fingerprint(pg, t) for t in tables}
+def fingerprints(pg, tables, where="true"):
+    return {t: fingerprint(pg, t, where=where) for t in tables}
 
 
 def tables_in(pg, schema="public"):
@@ -222,9 +226,9 @@ def acct_changes(pg, tenant):
 
 
 def item_deletes(pg, tenant):
-    """Rows the item step deletes for tenant (id % 3 = 0)."""
+    """Rows the item step deletes for tenant (qty % 3 = 0)."""
     return int(pg.psql("SELECT count(*) FROM item WHERE tenant_id = %s"
-                       " AND id %% 3 = 0" % lit(tenant)))
+                       " AND qty %% 3 = 0" % lit(tenant)))
 
 
 # --- plans -------------------------------------------------------------------------
@@ -261,10 +265,9 @@ after = acct
 table = item
 key = id
 where = tenant_id = :tenant
-apply = WITH d AS (DELETE FROM item
-          WHERE tenant_id = :tenant AND id > :lo AND id <= :hi
-          AND id %% 3 = 0 RETURNING 1)
-        SELECT count(*) FROM d
+apply = DELETE FROM item
+        WHERE tenant_id = :tenant AND id > :lo AND id <= :hi
+          AND qty %% 3 = 0
 batch = %(batch)d
 backup = %(backup)s
 """
@@ -301,10 +304,9 @@ def safety_plan(backup=True, batch=BATCH, checks=False, verifies=False,
     item = ITEM_STEP % v
     if not item_delete:
         item = item.replace(
-            "WITH d AS (DELETE FROM item\n"
-            "          WHERE tenant_id = :tenant AND id > :lo AND id <= :hi\n"
-            "          AND id % 3 = 0 RETURNING 1)\n"
-            "        SELECT count(*) FROM d",
+            "DELETE FROM item\n"
+            "        WHERE tenant_id = :tenant AND id > :lo AND id <= :hi\n"
+            "          AND qty % 3 = 0",
             "UPDATE item SET qty = qty + 1000, label = NULL\n"
             "        WHERE tenant_id = :tenant AND id > :lo AND id <= :hi")
     parts = [PLAN_HEAD, ACCT_STEP % v, item]
@@ -378,9 +380,10 @@ print(json.dumps(out))
 
 def _drop_to(user):
     pw = pwd.getpwnam(user)
+    groups = os.getgrouplist(pw.pw_name, pw.pw_gid)
 
     def drop():
-        os.setgroups(os.getgrouplist(pw.pw_name, pw.pw_gid))
+        os.setgroups(groups)
         os.setgid(pw.pw_gid)
         os.setuid(pw.pw_uid)
     return drop

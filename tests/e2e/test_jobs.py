@@ -14,7 +14,7 @@ import pytest
 
 from conftest import MIGRATED, run, wait_for
 from jobs_util import (
-    LOWEST_BIGINT, assert_counters, batches_for, counter_plan, counter_step,
+    assert_counters, batches_for, counter_plan, counter_step,
     ctl_json, keys_of, list_jobs, lit, make_tables, plan_names, reload,
     show, step_of, submit, timed_status, wait_job, wait_state, write_plan)
 

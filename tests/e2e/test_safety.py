@@ -1,0 +1,496 @@
+"""Safety end to end (issue 4): pre-checks, dry runs, backups with an exact
+rollback, post-verification and the audit log, through raw Varlink calls
+to the real daemon on a real PostgreSQL.
+
+"Exactly as before" is checked with fingerprints: the md5 of every column
+of every row of a table in key order (safety_util.fingerprint). The data
+set (safety_util.make_data) has a column of most types, NULLs, quotes,
+Unicode and a generated column; the plan's acct step changes every column
+it can of the rows that have a balance, and its item step deletes one row
+of three.
+"""
+
+import time
+
+import pytest
+
+from conftest import wait_for
+from jobs_util import kill9, lit, reload, show, write_plan
+from safety_util import (
+    BATCH, INVALID, ROWS, TENANTS, acct_changes, calls_logged, err,
+    fingerprint, fingerprints, install, item_deletes, job_count, last_log_id,
+    log_entries, make_data, make_slow_table, ok, psql_json, rollback,
+    run_job, safety_plan, slow_plan, state_rows, steps_by_name, submit,
+    wait_ended)
+
+TABLES = ("acct", "item", "tmap")
+NO_BACKUP_REASON = ("it has no backups: none of its steps ran with "
+                    "backup = yes, or they were dropped")
+
+
+@pytest.fixture
+def sd(make_daemon, pg):
+    """A daemon with the safety data set and plans:
+    safe (backups), nobk (no backups), chk (checks), ver (verifies)."""
+    make_data(pg)
+    d = make_daemon()
+    install(d, safe=safety_plan(), nobk=safety_plan(backup=False),
+            chk=safety_plan(checks=True), ver=safety_plan(verifies=True))
+    return d.start()
+
+
+def notes_null(pg, tenant):
+    return pg.psql("SELECT count(*) FROM acct WHERE tenant_id = %s"
+                   " AND note IS NULL" % lit(tenant)).strip()
+
+
+def rows_of(pg, table, tenant):
+    return int(pg.psql("SELECT count(*) FROM %s WHERE tenant_id = %s"
+                       % (table, lit(tenant))))
+
+
+# --- pre-checks ---------------------------------------------------------------
+
+def test_failed_error_check_stops_the_job_before_any_change(sd, pg):
+    before = fingerprints(pg, TABLES)
+    job = run_job(sd, "chk", "globex", want="failed")
+    assert job["error"] == ("pre-check failed, nothing was changed: active:"
+                            " found 'frozen', expected 'active'")
+    # the warning-level check that failed too is recorded, not fatal
+    assert job["warnings"] == ["no_notes: found '%s', expected '0'"
+                               % notes_null(pg, "globex")]
+    assert [(s["name"], s["state"], s["rows_done"], s["batches"],
+             s["checkpoint"]) for s in job["steps"]] == [
+        ("acct", "pending", 0, 0, None), ("item", "pending", 0, 0, None)]
+    assert job["rows_changed"] == 0
+    assert fingerprints(pg, TABLES) == before
+    assert ok(sd, "ListBackups", {"job": job["id"]}) == {"backups": []}
+
+
+def test_failed_warning_check_lets_the_job_run(sd, pg):
+    nulls = notes_null(pg, "acme")
+    assert int(nulls) > 0
+    job = run_job(sd, "chk", "acme")
+    assert job["warnings"] == ["no_notes: found '%s', expected '0'" % nulls]
+    assert job["error"] is None
+    steps = steps_by_name(job)
+    assert steps["acct"]["rows_changed"] == acct_changes(pg, "acme") > 0
+
+
+def test_validate_reports_per_tenant_and_changes_nothing(sd, pg):
+    before = fingerprints(pg, TABLES)
+    res = ok(sd, "Validate", {"plan": "chk",
+                              "tenants": ["acme", "globex", "nosuch"]})
+    assert res == {"results": [
+        {"tenant": "acme", "ok": True, "error": None, "checks": [
+            {"name": "active", "severity": "error", "ok": True,
+             "found": "active", "expected": "active"},
+            {"name": "no_notes", "severity": "warning", "ok": False,
+             "found": notes_null(pg, "acme"), "expected": "0"}]},
+        {"tenant": "globex", "ok": False, "error": None, "checks": [
+            {"name": "active", "severity": "error", "ok": False,
+             "found": "frozen", "expected": "active"},
+            {"name": "no_notes", "severity": "warning", "ok": False,
+             "found": notes_null(pg, "globex"), "expected": "0"}]},
+        # no mapping row: the params query finds no row, nothing runs
+        {"tenant": "nosuch", "ok": False, "checks": [],
+         "error": "the params query returned 0 rows; it must return "
+                  "exactly one"},
+    ]}
+    every = ok(sd, "Validate", {"plan": "chk", "all": True})["results"]
+    assert [(r["tenant"], r["ok"]) for r in every] == [
+        ("acme", True), ("globex", False), ("initech", True)]
+    assert job_count(pg) == 0
+    assert ok(sd, "ListJobs") == {"jobs": []}
+    assert fingerprints(pg, TABLES) == before
+    assert err(sd, "Validate", {"plan": "nope", "tenants": ["acme"]}) == (
+        "io.migrated.NoSuchPlan", {"name": "nope"})
+    assert err(sd, "Validate", {"plan": "chk"}) == (
+        INVALID, {"parameter": "tenants"})
+
+
+def test_skip_checks_runs_anyway_and_is_audited(sd, pg):
+    since = last_log_id(sd)
+    job = run_job(sd, "chk", "globex", skip_checks=True)
+    assert job["skip_checks"] is True
+    assert job["warnings"] == []          # the checks did not run at all
+    steps = steps_by_name(job)
+    assert steps["acct"]["rows_changed"] == acct_changes(pg, "globex")
+    assert calls_logged(sd, since) == [
+        (0, "root", "io.migrated.Submit",
+         {"plan": "chk", "tenants": ["globex"], "skip_checks": True}, "ok")]
+
+
+# --- dry run ---------------------------------------------------------------------
+
+def test_dry_run_changes_nothing_and_predicts_rows_changed(sd, pg):
+    # another job's progress, which the dry run must not touch either
+    done = run_job(sd, "safe", "acme")
+    before = fingerprints(pg, TABLES)
+    state_before = state_rows(pg)
+    expect_acct = acct_changes(pg, "initech")
+    expect_item = item_deletes(pg, "initech")
+
+    dry = run_job(sd, "safe", "initech", dry_run=True)
+    assert dry["dry_run"] is True
+    assert fingerprints(pg, TABLES) == before
+    assert state_rows(pg, exclude=[dry["id"]]) == state_before
+    steps = steps_by_name(dry)
+    assert {n: (s["state"], s["rows_done"], s["rows_changed"])
+            for n, s in steps.items()} == {
+        "acct": ("done", ROWS, expect_acct),
+        "item": ("done", ROWS, expect_item)}
+    assert dry["rows_changed"] == expect_acct + expect_item
+    # a dry run stores no pre-images and cannot be rolled back
+    assert ok(sd, "ListBackups", {"job": dry["id"]}) == {"backups": []}
+    assert err(sd, "Rollback", {"id": dry["id"]}) == (
+        "io.migrated.NoBackup",
+        {"id": dry["id"], "reason": "it was a dry run and changed nothing"})
+
+    real = run_job(sd, "safe", "initech")
+    real_steps = steps_by_name(real)
+    for name in ("acct", "item"):
+        assert real_steps[name]["rows_changed"] == steps[name][
+            "rows_changed"], name
+    # and that is what the real run did to the data
+    assert rows_of(pg, "item", "initech") == ROWS - expect_item
+    assert int(pg.psql("SELECT count(*) FROM acct WHERE tenant_id = 'initech'"
+                       " AND note = 'changed'")) == expect_acct
+    assert show(sd, done["id"])["steps"] == done["steps"]
+
+
+# --- backups and rollback ----------------------------------------------------------
+
+def test_rollback_restores_every_column_and_deleted_rows(sd, pg):
+    before = fingerprints(pg, TABLES)
+    deletes = item_deletes(pg, "acme")
+    job = run_job(sd, "safe", "acme")
+    after = fingerprints(pg, TABLES)
+    assert after["acct"][0] == before["acct"][0]
+    assert after["acct"][1] != before["acct"][1]
+    assert after["item"][0] == before["item"][0] - deletes
+    assert steps_by_name(job)["item"]["rows_changed"] == deletes > 0
+
+    backups = ok(sd, "ListBackups", {"job": job["id"]})["backups"]
+    sizes = psql_json(pg, "SELECT json_object_agg(step, b) FROM (SELECT step,"
+                          " sum(pg_column_size(row)) b FROM migrated.backups"
+                          " WHERE job_id = %d GROUP BY step) s" % job["id"])
+    assert [(b["job"], b["plan"], b["tenant"], b["step"], b["rows"],
+             b["bytes"]) for b in backups] == [
+        (job["id"], "safe", "acme", "acct", ROWS, sizes["acct"]),
+        (job["id"], "safe", "acme", "item", ROWS, sizes["item"])]
+    assert all(b["age_sec"] >= 0 and b["oldest"].endswith("Z")
+               for b in backups)
+
+    rb = rollback(sd, id=job["id"])
+    assert (rb["kind"], rb["rollback_of"], rb["plan"], rb["tenant"]) == (
+        "rollback", job["id"], "safe", "acme")
+    # the steps in reverse order, each restoring every backed-up row
+    assert [(s["name"], s["state"], s["rows_done"]) for s in rb["steps"]] == [
+        ("item", "done", ROWS), ("acct", "done", ROWS)]
+    assert fingerprints(pg, TABLES) == before
+    assert show(sd, job["id"])["state"] == "rolled_back"
+    # a job rolled back cannot be rolled back again
+    assert err(sd, "Rollback", {"id": job["id"]}) == (
+        "io.migrated.InvalidJobState", {"id": job["id"],
+                                        "state": "rolled_back"})
+    assert err(sd, "Rollback", {"id": rb["id"]}) == (
+        "io.migrated.NoBackup", {"id": rb["id"],
+                                 "reason": "it is a rollback job itself"})
+
+
+def test_rollback_by_plan_and_tenant_picks_the_latest_job(sd, pg):
+    acme = "t.tenant_id = 'acme'"
+    initech = "t.tenant_id = 'initech'"
+    original = fingerprints(pg, TABLES)
+    first = run_job(sd, "safe", "acme")
+    after_first = fingerprints(pg, TABLES, acme)
+    second = run_job(sd, "safe", "acme")     # changes the rows once more
+    assert fingerprints(pg, TABLES, acme)["acct"] != after_first["acct"]
+    run_job(sd, "safe", "initech")           # another tenant: not picked
+    after_initech = fingerprints(pg, TABLES, initech)
+
+    rb = rollback(sd, plan="safe", tenant="acme")
+    assert rb["rollback_of"] == second["id"]
+    assert fingerprints(pg, TABLES, acme) == after_first
+    assert fingerprints(pg, TABLES, initech) == after_initech
+    assert show(sd, second["id"])["state"] == "rolled_back"
+    assert show(sd, first["id"])["state"] == "succeeded"
+
+    # the latest migrate job is rolled back now: refused, not the first one
+    assert err(sd, "Rollback", {"plan": "safe", "tenant": "acme"}) == (
+        "io.migrated.InvalidJobState", {"id": second["id"],
+                                        "state": "rolled_back"})
+    rollback(sd, id=first["id"])
+    assert fingerprints(pg, TABLES, acme) == fingerprints(
+        pg, TABLES, acme) != after_first
+    assert fingerprints(pg, TABLES, initech) == after_initech
+    rollback(sd, plan="safe", tenant="initech")
+    assert fingerprints(pg, TABLES) == original
+
+
+def test_rollback_refusals(make_daemon, pg):
+    make_data(pg)
+    make_slow_table(pg, tenants=("s1", "s2"), rows=200)
+    d = make_daemon(workers=1)
+    install(d, safe=safety_plan(), nobk=safety_plan(backup=False),
+            slow=slow_plan())
+    d.start()
+    plain = run_job(d, "nobk", "acme")
+    assert err(d, "Rollback", {"id": plain["id"]}) == (
+        "io.migrated.NoBackup", {"id": plain["id"],
+                                 "reason": NO_BACKUP_REASON})
+    assert err(d, "Rollback", {"plan": "nobk", "tenant": "acme"}) == (
+        "io.migrated.NoBackup", {"id": plain["id"],
+                                 "reason": NO_BACKUP_REASON})
+
+    # one worker: the first slow job runs, the second waits in the queue
+    running, queued = submit(d, "slow", ["s1", "s2"])
+    wait_for("job %d running" % running,
+             lambda: show(d, running)["state"] == "running", 10)
+    assert show(d, queued)["state"] == "queued"
+    assert err(d, "Rollback", {"id": running}) == (
+        "io.migrated.InvalidJobState", {"id": running, "state": "running"})
+    assert err(d, "Rollback", {"id": queued}) == (
+        "io.migrated.InvalidJobState", {"id": queued, "state": "queued"})
+    ok(d, "Pause", {"ids": [queued]})
+    assert err(d, "Rollback", {"id": queued}) == (
+        "io.migrated.InvalidJobState", {"id": queued, "state": "paused"})
+    ok(d, "Cancel", {"ids": [running, queued]})
+
+    assert err(d, "Rollback", {"id": 999999}) == (
+        "io.migrated.NoSuchJob", {"id": 999999})
+    assert err(d, "Rollback", {"plan": "safe", "tenant": "nobody"})[0] == (
+        "io.migrated.NoSuchJob")
+    for params, bad in (({}, "id"), ({"plan": "safe"}, "id"),
+                        ({"id": plain["id"], "plan": "safe"}, "plan"),
+                        ({"id": 0}, "id"), ({"id": "1"}, "id")):
+        assert err(d, "Rollback", params) == (INVALID, {"parameter": bad}), (
+            params)
+    assert job_count(pg) == 3                  # no rollback job was queued
+
+
+def test_rollback_survives_kill9_and_restores_exactly(make_daemon, pg):
+    rows = 3000
+    batch = 20
+    make_data(pg, tenants=["big", "other"], rows=rows)
+    d = make_daemon()
+    install(d, safe=safety_plan(batch=batch))
+    d.start()
+    before = fingerprints(pg, TABLES)
+    job = run_job(d, "safe", "big", timeout=60)
+    # every restore statement now takes a while: the rollback lasts seconds
+    pg.psql("CREATE FUNCTION slow_down() RETURNS trigger LANGUAGE plpgsql"
+            " AS $$ BEGIN PERFORM pg_sleep(0.01); RETURN NULL; END $$;"
+            "CREATE TRIGGER slow_acct AFTER UPDATE ON acct"
+            " FOR EACH STATEMENT EXECUTE FUNCTION slow_down();"
+            "CREATE TRIGGER slow_item AFTER INSERT ON item"
+            " FOR EACH STATEMENT EXECUTE FUNCTION slow_down()")
+    rb = ok(d, "Rollback", {"id": job["id"]})["job"]
+
+    def restored():
+        return int(pg.psql("SELECT coalesce(sum(rows_done), 0) FROM"
+                           " migrated.job_steps WHERE job_id = %d" % rb))
+    kills = []
+    for _ in range(2):
+        wait_for("rollback progress", lambda: restored() > (
+            kills[-1] if kills else 0) + 3 * batch, 20, interval=0.02)
+        kill9(d)
+        kills.append(restored())
+        assert kills[-1] < 2 * rows, "the rollback ended: make it slower"
+        d.start()
+    print("rows restored at each kill:", kills)
+    j = wait_ended(d, rb, timeout=60)
+    assert j["state"] == "succeeded", j
+    # each batch exactly once: no range restored twice or skipped
+    assert [(s["name"], s["rows_done"], s["batches"]) for s in j["steps"]] == [
+        ("item", rows, -(-rows // batch)), ("acct", rows, -(-rows // batch))]
+    pg.psql("DROP TRIGGER slow_acct ON acct; DROP TRIGGER slow_item ON item")
+    assert fingerprints(pg, TABLES) == before
+    assert show(d, job["id"])["state"] == "rolled_back"
+
+
+def test_list_and_drop_backups(sd, pg):
+    a = run_job(sd, "safe", "acme")
+    i = run_job(sd, "safe", "initech")
+    run_job(sd, "nobk", "globex")
+    listed = ok(sd, "ListBackups")["backups"]
+    assert [(b["job"], b["tenant"], b["step"], b["rows"]) for b in listed] == [
+        (a["id"], "acme", "acct", ROWS), (a["id"], "acme", "item", ROWS),
+        (i["id"], "initech", "acct", ROWS), (i["id"], "initech", "item", ROWS)]
+    assert all(b["bytes"] > 0 for b in listed)
+    assert ok(sd, "ListBackups", {"tenant": "initech"})["backups"] == [
+        b for b in listed if b["job"] == i["id"]]
+    assert ok(sd, "ListBackups", {"job": a["id"]})["backups"] == [
+        b for b in listed if b["job"] == a["id"]]
+    assert [b["job"] for b in ok(sd, "ListBackups",
+                                 {"plan": "safe"})["backups"]] == [
+        a["id"], a["id"], i["id"], i["id"]]
+    assert ok(sd, "ListBackups", {"plan": "nobk"}) == {"backups": []}
+
+    # never everything by accident
+    assert err(sd, "DropBackups", {}) == (INVALID, {"parameter": "jobs"})
+    assert err(sd, "DropBackups", {"jobs": []}) == (
+        INVALID, {"parameter": "jobs"})
+    assert ok(sd, "DropBackups", {"older_than_days": 1}) == {"dropped": 0}
+
+    assert ok(sd, "DropBackups", {"jobs": [a["id"]]}) == {"dropped": 2 * ROWS}
+    assert ok(sd, "ListBackups", {"job": a["id"]}) == {"backups": []}
+    assert err(sd, "Rollback", {"id": a["id"]}) == (
+        "io.migrated.NoBackup", {"id": a["id"], "reason": NO_BACKUP_REASON})
+    assert ok(sd, "DropBackups", {"older_than_days": 0}) == {
+        "dropped": 2 * ROWS}
+    assert ok(sd, "ListBackups") == {"backups": []}
+    assert err(sd, "Rollback", {"plan": "safe", "tenant": "initech"}) == (
+        "io.migrated.NoBackup", {"id": i["id"], "reason": NO_BACKUP_REASON})
+    assert int(pg.psql("SELECT count(*) FROM migrated.backups")) == 0
+
+
+# --- post-verification --------------------------------------------------------------
+
+def test_failed_verify_fails_the_job_and_verify_runs_on_demand(sd, pg):
+    # the acct step leaves the rows without a balance without their org
+    left = int(pg.psql("SELECT count(*) FROM acct WHERE tenant_id = 'acme'"
+                       " AND balance IS NULL"))
+    assert left > 0
+    job = run_job(sd, "ver", "acme", want="failed")
+    item_rows = rows_of(pg, "item", "acme")
+    assert job["error"] == ("verification failed: orgs: found '%d',"
+                            " expected '0'" % left)
+    assert job["warnings"] == ["items_left: found '%d', expected '0'"
+                               % item_rows]
+    # the steps did run (verification comes after them)
+    assert [s["state"] for s in job["steps"]] == ["done", "done"]
+
+    expect = {"job": job["id"], "plan": "ver", "tenant": "acme", "ok": False,
+              "checks": [
+                  {"name": "orgs", "severity": "error", "ok": False,
+                   "found": str(left), "expected": "0"},
+                  {"name": "items_left", "severity": "warning", "ok": False,
+                   "found": str(item_rows), "expected": "0"}]}
+    assert ok(sd, "Verify", {"id": job["id"]}) == expect
+    assert ok(sd, "Verify", {"plan": "ver", "tenant": "acme"}) == expect
+
+    # fix the data by hand: the same verification now holds
+    pg.psql("UPDATE acct SET org = 100 WHERE tenant_id = 'acme'")
+    expect["ok"] = True
+    expect["checks"][0].update(ok=True, found="0")
+    assert ok(sd, "Verify", {"id": job["id"]}) == expect
+
+    assert err(sd, "Verify", {"id": 424242}) == (
+        "io.migrated.NoSuchJob", {"id": 424242})
+    assert err(sd, "Verify", {"plan": "ver"}) == (
+        INVALID, {"parameter": "id"})
+
+
+def test_verify_of_a_good_job(sd, pg):
+    pg.psql("UPDATE acct SET balance = 0 WHERE balance IS NULL")
+    job = run_job(sd, "ver", "initech")
+    assert job["error"] is None
+    res = ok(sd, "Verify", {"id": job["id"]})
+    assert res["ok"] is True
+    assert [(c["name"], c["ok"]) for c in res["checks"]] == [
+        ("orgs", True), ("items_left", False)]
+
+
+# --- audit log ------------------------------------------------------------------------
+
+def test_every_mutating_call_is_audited(make_daemon, pg):
+    make_data(pg)
+    make_slow_table(pg, tenants=("s1",), rows=200)
+    d = make_daemon()
+    install(d, safe=safety_plan(), slow=slow_plan())
+    d.start()
+    since = last_log_id(d)
+    done = run_job(d, "safe", "acme")
+    (slow,) = submit(d, "slow", ["s1"])
+    calls = [
+        ("Pause", {"ids": [slow]}, "ok"),
+        ("Resume", {"ids": [slow]}, "ok"),
+        ("Cancel", {"ids": [slow]}, "ok"),
+        ("Retry", {"ids": [slow]}, "ok"),
+        ("Pause", {"ids": [987654]}, "io.migrated.NoSuchJob"),
+        ("Submit", {"plan": "nope", "tenants": ["x"]},
+         "io.migrated.NoSuchPlan"),
+        ("Submit", {"plan": "safe", "tenants": ["x"], "batch_size": 0},
+         INVALID),
+        ("Rollback", {"id": done["id"]}, "ok"),
+        ("Rollback", {"id": slow}, "io.migrated.InvalidJobState"),
+        ("DropBackups", {"older_than_days": 30}, "ok"),
+        ("Reload", {}, "ok"),
+    ]
+    for name, params, result in calls:
+        reply = d.call("io.migrated." + name, params)
+        assert reply.get("error", "ok") == result, (name, reply)
+    rb = wait_ended(d, done["id"] + 2)         # the rollback job
+    assert rb["kind"] == "rollback", rb
+    write_plan(d, "broken", "[plan]\n")
+    reply = d.call("io.migrated.Reload", {})
+    assert reply["error"] == "io.migrated.ReloadFailed"
+    final = wait_ended(d, slow, timeout=30)
+    assert final["state"] == "succeeded", final
+
+    logged = calls_logged(d, since)
+    want = [(0, "root", "io.migrated.Submit",
+             {"plan": "safe", "tenants": ["acme"]}, "ok"),
+            (0, "root", "io.migrated.Submit",
+             {"plan": "slow", "tenants": ["s1"]}, "ok")]
+    want += [(0, "root", "io.migrated." + n, p, r) for n, p, r in calls]
+    want += [(0, "root", "io.migrated.Reload", {},
+              "io.migrated.ReloadFailed")]
+    assert logged == want
+
+    # job transitions: "job <state>", uid null, with where it came from
+    entries = list(reversed(log_entries(d, job=slow)))
+    assert all(e["job"] == slow and e["uid"] is None and e["user"] is None
+               for e in entries)
+    states = [e["action"] for e in entries]
+    assert all(a.startswith("job ") for a in states), states
+    assert [a for a in states if a != "job running"] == [
+        "job queued", "job paused", "job queued", "job cancelled",
+        "job queued", "job succeeded"]
+    assert states[-2:] == ["job running", "job succeeded"]
+    prev = None
+    for e in entries:
+        assert e["parameters"]["from"] == prev, entries
+        assert (e["parameters"]["plan"], e["parameters"]["tenant"]) == (
+            "slow", "s1")
+        prev = e["action"][4:]
+    rbs = [e["action"] for e in reversed(log_entries(d, job=done["id"]))]
+    assert rbs == ["job queued", "job running", "job succeeded",
+                   "job rolled_back"]
+
+
+def test_get_log_pages(sd, pg):
+    for t in TENANTS:
+        ok(sd, "Submit", {"plan": "nobk", "tenants": [t], "dry_run": True})
+    for j in ok(sd, "ListJobs")["jobs"]:
+        wait_ended(sd, j["id"])
+    full = log_entries(sd)
+    assert len(full) >= 12
+    ids = [e["id"] for e in full]
+    assert ids == sorted(ids, reverse=True) and len(set(ids)) == len(ids)
+    pages = []
+    before = None
+    while True:
+        params = {"limit": 5}
+        if before is not None:
+            params["before"] = before
+        page = ok(sd, "GetLog", params)["entries"]
+        if not page:
+            break
+        assert len(page) <= 5
+        pages.append(page)
+        before = page[-1]["id"]
+    assert [e for p in pages for e in p] == full
+    assert all(len(p) == 5 for p in pages[:-1])
+    first_job = min(j["id"] for j in ok(sd, "ListJobs")["jobs"])
+    mine = log_entries(sd, job=first_job)
+    assert mine and all(e["job"] == first_job for e in mine)
+    assert mine == [e for e in full if e["job"] == first_job]
+    assert ok(sd, "GetLog", {"job": first_job, "limit": 1})["entries"] == \
+        mine[:1]
+    assert ok(sd, "GetLog", {"before": 1})["entries"] == []
+    for params, bad in (({"limit": 0}, "limit"), ({"before": 0}, "before"),
+                        ({"job": "1"}, "job"), ({"limit": 100001}, "limit")):
+        assert err(sd, "GetLog", params) == (INVALID, {"parameter": bad})
