@@ -11,7 +11,8 @@ enum cmd_exit {
 	CMD_EXIT_DAEMON = 1,   /* the daemon answered with an error */
 	CMD_EXIT_USAGE = 2,
 	CMD_EXIT_CONNECT = 3,  /* cannot connect, connection broke, bad reply */
-	CMD_EXIT_JOB_FAILED = 4, /* --wait: a job did not succeed */
+	CMD_EXIT_FAILED = 4,   /* a job or a check did not pass: --wait,
+	                          validate, verify */
 };
 
 #define CMD_DEFAULT_SOCKET "/run/migrated/io.migrated"
@@ -35,18 +36,5 @@ int cmd_run(const struct cmd *cmd, struct cmd_global *global, int argc,
 
 /* Lists the commands with one line each, for migratectl --help. */
 void cmd_list(FILE *f);
-
-/*
- * Prints "migratectl: [command: ]message" and a hint to stderr; returns
- * CMD_EXIT_USAGE.
- */
-int cmd_usage_error(const char *command, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-
-/*
- * Reports the option getopt_long just rejected with c ('?' or ':', with
- * opterr 0 and optstring starting with ':'); returns CMD_EXIT_USAGE.
- */
-int cmd_option_error(const char *command, int c, char **argv);
 
 #endif

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "args.h"
 #include "commands.h"
 
 static void
@@ -57,7 +58,7 @@ main(int argc, char **argv)
 		switch (c) {
 		case 's':
 			if (optarg[0] == '\0')
-				return cmd_usage_error(NULL, "--socket: empty value");
+				return args_usage_error(NULL, "--socket: empty value");
 			global.socket = optarg;
 			break;
 		case 'j':
@@ -70,13 +71,13 @@ main(int argc, char **argv)
 			printf("migratectl %s\n", MIGRATED_VERSION);
 			return fflush(stdout) == 0 ? CMD_EXIT_OK : CMD_EXIT_DAEMON;
 		default:
-			return cmd_option_error(NULL, c, argv);
+			return args_option_error(NULL, c, argv);
 		}
 	}
 	if (optind >= argc)
-		return cmd_usage_error(NULL, "no command given");
+		return args_usage_error(NULL, "no command given");
 	cmd = cmd_find(argv[optind]);
 	if (cmd == NULL)
-		return cmd_usage_error(NULL, "unknown command '%s'", argv[optind]);
+		return args_usage_error(NULL, "unknown command '%s'", argv[optind]);
 	return cmd_run(cmd, &global, argc - optind, argv + optind);
 }

@@ -6,6 +6,7 @@
 
 #include "daemon.h"
 #include "dbcall.h"
+#include "params.h"
 #include "log.h"
 #include "scheduler.h"
 
@@ -93,17 +94,10 @@ backups_rollback(struct control_req *req, struct daemon *d, json_t *params)
 	char id_s[24], prio_s[24];
 	const char *values[4];
 
-	if (vl_param_int(params, "id", false, 1, INT64_MAX, &id, &bad) < 0 ||
-	    vl_param_string(params, "plan", false, &plan, &bad) < 0 ||
-	    vl_param_string(params, "tenant", false, &tenant, &bad) < 0 ||
+	if (params_job_ref(params, &id, &plan, &tenant, &bad) < 0 ||
 	    vl_param_int(params, "priority", false, -1000, 1000, &priority,
 	                 &bad) < 0) {
 		control_invalid_param(req, bad);
-		return;
-	}
-	if ((id > 0) == (plan != NULL || tenant != NULL) ||
-	    (id == 0 && (plan == NULL || tenant == NULL))) {
-		control_invalid_param(req, id > 0 ? "plan" : "id");
 		return;
 	}
 	snprintf(id_s, sizeof(id_s), "%lld", id);

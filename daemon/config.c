@@ -8,11 +8,12 @@
 
 #include "inifile.h"
 
-#define KEY(sec, nm, ty, df, lo, hi, rl, field, hl)                          \
-	{                                                                    \
-		.section = sec, .name = nm, .type = ty, .def = df, .min = lo, \
-		.max = hi, .reloadable = rl,                                 \
-		.offset = offsetof(struct config, field), .help = hl         \
+/* field is a member name for offsetof, so it cannot be parenthesized. */
+#define KEY(sec, nm, ty, df, lo, hi, rl, field, hl)                           \
+	{                                                                     \
+		.section = (sec), .name = (nm), .type = (ty), .def = (df),    \
+		.min = (lo), .max = (hi), .reloadable = (rl),                 \
+		.offset = offsetof(struct config, field), .help = (hl)        \
 	}
 
 const struct config_key config_keys[] = {

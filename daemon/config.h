@@ -25,12 +25,12 @@ struct config {
 struct config_key {
 	const char *section;
 	const char *name;
-	enum config_type type;
 	const char *def;       /* default, as it would be written in the file */
-	long long min, max;    /* CONFIG_INT bounds */
-	bool reloadable;
-	size_t offset;         /* into struct config */
 	const char *help;
+	long long min, max;    /* CONFIG_INT bounds */
+	size_t offset;         /* into struct config */
+	enum config_type type;
+	bool reloadable;
 };
 
 /* The key table, ended by an entry with a NULL name. */

@@ -11,9 +11,9 @@
 #include "scheduler.h"
 #include "store.h"
 #include "dbcall.h"
+#include "params.h"
 
 #define IFACE "io.migrated"
-#define MAX_TENANT 1024        /* bytes in a tenant name */
 #define WATCH_INTERVAL_MS 500
 
 const char *const jobs_submit_params[] = {
@@ -145,8 +145,7 @@ jobs_submit(struct control_req *req, struct daemon *d, json_t *params)
 	const struct plan *plan;
 
 	if (vl_param_string(params, "plan", true, &name, &bad) < 0 ||
-	    vl_param_strings(params, "tenants", MAX_TENANT, &tenants, &bad) < 0 ||
-	    vl_param_bool(params, "all", &all, &bad) < 0 ||
+	    params_tenants(params, &tenants, &all, &bad) < 0 ||
 	    vl_param_strings(params, "steps", 256, &steps, &bad) < 0 ||
 	    vl_param_int(params, "batch_size", false, 1, 1000000, &batch, &bad) <
 	        0 ||
@@ -155,11 +154,6 @@ jobs_submit(struct control_req *req, struct daemon *d, json_t *params)
 	    vl_param_bool(params, "dry_run", &dry_run, &bad) < 0 ||
 	    vl_param_bool(params, "skip_checks", &skip_checks, &bad) < 0) {
 		control_invalid_param(req, bad);
-		return;
-	}
-	if (all == (tenants != NULL) ||
-	    (tenants != NULL && json_array_size(tenants) == 0)) {
-		control_invalid_param(req, "tenants");
 		return;
 	}
 	plan = catalog_find(d->plans, name);

@@ -8,11 +8,11 @@
 #include "checks.h"
 #include "daemon.h"
 #include "dbcall.h"
+#include "params.h"
 #include "pg.h"
 #include "store.h"
 
 #define IFACE "io.migrated"
-#define MAX_TENANT 1024
 
 const char *const validate_params[] = {"plan", "tenants", "all", NULL};
 const char *const verify_params[] = {"id", "plan", "tenant", NULL};
@@ -134,14 +134,8 @@ validate_method(struct control_req *req, struct daemon *d, json_t *params)
 	struct run *r;
 
 	if (vl_param_string(params, "plan", true, &plan, &bad) < 0 ||
-	    vl_param_strings(params, "tenants", MAX_TENANT, &tenants, &bad) < 0 ||
-	    vl_param_bool(params, "all", &all, &bad) < 0) {
+	    params_tenants(params, &tenants, &all, &bad) < 0) {
 		control_invalid_param(req, bad);
-		return;
-	}
-	if (all == (tenants != NULL) ||
-	    (tenants != NULL && json_array_size(tenants) == 0)) {
-		control_invalid_param(req, "tenants");
 		return;
 	}
 	if (!store_ready(d->store)) {
@@ -229,15 +223,8 @@ verify_method(struct control_req *req, struct daemon *d, json_t *params)
 	char id_s[24];
 	const char *values[3];
 
-	if (vl_param_int(params, "id", false, 1, INT64_MAX, &id, &bad) < 0 ||
-	    vl_param_string(params, "plan", false, &plan, &bad) < 0 ||
-	    vl_param_string(params, "tenant", false, &tenant, &bad) < 0) {
+	if (params_job_ref(params, &id, &plan, &tenant, &bad) < 0) {
 		control_invalid_param(req, bad);
-		return;
-	}
-	if ((id > 0) == (plan != NULL || tenant != NULL) ||
-	    (id == 0 && (plan == NULL || tenant == NULL))) {
-		control_invalid_param(req, id > 0 ? "plan" : "id");
 		return;
 	}
 	snprintf(id_s, sizeof(id_s), "%lld", id);

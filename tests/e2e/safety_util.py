@@ -162,6 +162,7 @@ def state_rows(pg, exclude=()):
 # with a column of most types (NULLs, quotes, Unicode, a generated column)
 # and table item, one row of three of which the plans delete. Keys of the
 # tenants interleave, so a step that forgot the tenant would show.
+SAFETY_TABLES = ("acct", "item", "tmap")
 TENANTS = ["acme", "globex", "initech"]
 STATUS = {"acme": "active", "globex": "frozen", "initech": "active"}
 ROWS = 60

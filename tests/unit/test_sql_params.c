@@ -198,7 +198,7 @@ static void
 test_deep_nesting(void **state)
 {
 	char *open = repeat("/*", 10000, ""), *close = repeat("*/", 10000, "");
-	char *sql = malloc(strlen(open) + strlen(close) + 16);
+	char *sql = malloc(strlen(open) + strlen(close) + 16), *tmp;
 	char *parens = repeat("(", 10000, ":lo"), *closing = repeat(")", 10000, "");
 	struct sql_stmt st;
 	char err[256];
@@ -219,8 +219,9 @@ test_deep_nesting(void **state)
 	                 -1);
 	assert_string_equal(err, "unterminated /* comment (started at line 1)");
 
-	sql = realloc(sql, strlen(parens) + strlen(closing) + 1);
-	assert_non_null(sql);
+	tmp = realloc(sql, strlen(parens) + strlen(closing) + 1);
+	assert_non_null(tmp);
+	sql = tmp;
 	sprintf(sql, "%s%s", parens, closing);
 	assert_int_equal(sql_compile(sql, plan_params, NPLAN, &st, NULL, err,
 	                             sizeof err),

@@ -1,0 +1,87 @@
+/*
+ * The options and arguments of migratectl's commands: one table of
+ * options, one parser. Each command accepts a subset of the options.
+ */
+#ifndef ARGS_H
+#define ARGS_H
+
+#include <stdbool.h>
+
+#include <jansson.h>
+
+#include "commands.h"
+
+enum arg_opt {
+	ARG_TENANT,
+	ARG_ALL,
+	ARG_STEPS,
+	ARG_BATCH_SIZE,
+	ARG_PRIORITY,
+	ARG_WAIT,
+	ARG_STATE,
+	ARG_PLAN,
+	ARG_LIMIT,
+	ARG_BEFORE,
+	ARG_DRY_RUN,
+	ARG_SKIP_CHECKS,
+	ARG_JOB,
+	ARG_DROP,
+	ARG_OLDER_THAN,
+	ARG_COUNT
+};
+
+#define ARG_BIT(o) (1u << (o))
+
+/* What a command accepts. */
+struct args_spec {
+	const char *command;   /* its name, for messages */
+	unsigned opts;         /* ARG_BIT()s */
+	bool job_args;         /* its positional arguments may be job ids */
+};
+
+struct args {
+	const char *command;
+	json_t *tenants;       /* --tenant values, in order */
+	json_t *steps;         /* --steps names, in order */
+	bool all, wait, help, dry_run, skip_checks, drop;
+	bool has_batch_size, has_priority, has_limit, has_before, has_job,
+	    has_older_than;
+	long long batch_size, priority, limit, before, job, older_than;
+	const char *state;
+	const char *plan;
+	char **pos;            /* positional arguments */
+	int npos;
+};
+
+/*
+ * Parses argv (argv[0] is the command's name) into a, which the caller
+ * clears with args_clear. --json and --socket go to g. Returns an exit
+ * status: CMD_EXIT_OK, or the usage error it printed.
+ */
+int args_parse(const struct args_spec *spec, struct cmd_global *g, int argc,
+               char **argv, struct args *a);
+void args_clear(struct args *a);
+
+/* Checks the number of positional arguments; what names a missing one. */
+int args_check_npos(const struct args *a, int min, int max,
+                    const char *what);
+/* text is a job id: a positive whole number. */
+bool args_is_job_id(const char *text);
+/* The positional arguments as job ids; *ids is NULL when there are none. */
+int args_job_ids(const struct args *a, json_t **ids);
+/* At most one --tenant; *tenant is NULL when none was given. */
+int args_one_tenant(const struct args *a, const char **tenant);
+
+/*
+ * Prints "migratectl: [command: ]message" and a hint to stderr; returns
+ * CMD_EXIT_USAGE.
+ */
+int args_usage_error(const char *command, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+/*
+ * Reports the option getopt_long just rejected with c ('?' or ':', with
+ * opterr 0 and optstring starting with ':'); returns CMD_EXIT_USAGE.
+ */
+int args_option_error(const char *command, int c, char **argv);
+
+#endif
