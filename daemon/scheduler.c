@@ -14,7 +14,7 @@
 #include "store.h"
 
 #define TICK_MS 1000
-#define RATE_WINDOW 60
+#define RATE_WINDOW 10         /* seconds the rate is averaged over */
 
 struct scheduler {
 	struct daemon *d;
@@ -199,7 +199,8 @@ scheduler_set_ready(struct scheduler *s, bool ready)
 void
 scheduler_kick(struct scheduler *s)
 {
-	claim_next(s);
+	/* fresh totals for status, and a claim, on the next loop turn */
+	event_active(s->tick, 0, 0);
 }
 
 void

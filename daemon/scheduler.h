@@ -28,7 +28,7 @@ void scheduler_stop_jobs(struct scheduler *s, const long long *ids, int n);
 const struct job_counts *scheduler_counts(const struct scheduler *s);
 int scheduler_busy(const struct scheduler *s);
 long long scheduler_rows_done(const struct scheduler *s);
-/* Rows per second over the last minute. */
+/* Rows per second over the last 10 seconds. */
 double scheduler_rate(const struct scheduler *s);
 
 #endif

@@ -408,7 +408,8 @@ lx_next(struct lexer *lx, struct token *t)
 static int
 buf_add(struct buf *b, const char *s, size_t n)
 {
-	if (b->len + n + 1 > b->cap) {
+	/* len + n + 1 > cap, written so that it cannot wrap around */
+	if (n >= b->cap - b->len) {
 		size_t cap = b->cap ? b->cap : 64;
 		char *p;
 

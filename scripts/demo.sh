@@ -7,6 +7,8 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 migrated=$top/build/migrated
 migratectl=$top/build/migratectl
 port=${DEMO_PORT:-54329}
+rows=${DEMO_ROWS:-1000000}
+tenants=${DEMO_TENANTS:-100}
 
 for b in "$migrated" "$migratectl"; do
 	[ -x "$b" ] || { echo "demo: $b is not built; run make all" >&2; exit 1; }
@@ -94,14 +96,61 @@ done
 step "migratectl status"
 "$migratectl" status
 
-# ---------------------------------------------------------------------------
-# Later: load the demo data (conf/demo/*.sql) into the cluster, copy the
-# example plan into $dir/plans, reload, then:
-#   migratectl plans
-#   migratectl submit tenant-to-org --all --wait
-#   migratectl list
-# and show the rows moved with psql.
-# ---------------------------------------------------------------------------
+step "loading the demo data: $rows rows over $tenants tenants (conf/demo)"
+psql -X -q -d "$conninfo" -v rows="$rows" -v tenants="$tenants" \
+    -f "$top/conf/demo/schema.sql" -f "$top/conf/demo/data.sql"
+psql -X -d "$conninfo" -c "SELECT 'profiles' AS tbl, count(*) FROM profiles
+    UNION ALL SELECT 'claims', count(*) FROM claims
+    UNION ALL SELECT 'documents', count(*) FROM documents"
+
+step "installing the plan conf/plans/tenant-to-org.plan and reloading"
+cp "$top/conf/plans/tenant-to-org.plan" "$dir/plans/"
+kill -HUP "$daemon_pid"
+sleep 0.5
+"$migratectl" plans
+
+step "validating the plan's pre-checks for two tenants"
+"$migratectl" validate tenant-to-org --tenant tenant-001 --tenant tenant-002 ||
+    true
+
+step "migratectl submit tenant-to-org --all"
+"$migratectl" submit tenant-to-org --all
+
+step "progress (every second until every job has ended)"
+while :; do
+	line=$("$migratectl" --json status | /usr/bin/python3 -c '
+import json, sys
+s = json.load(sys.stdin)["status"]
+j = s["jobs"]
+total = sum(j.values())
+ended = j["succeeded"] + j["failed"] + j["cancelled"]
+if total == 0:
+    print("counting jobs...")
+else:
+    print("%3d/%d jobs ended (%d running, %d failed)  %9d rows  %8.0f rows/s"
+          % (ended, total, j["running"], j["failed"], s["rows_done"],
+             s["rows_per_sec"]))
+print("done" if total > 0 and j["queued"] + j["running"] == 0 else "more")')
+	echo "$line" | head -n 1
+	[ "$(echo "$line" | tail -n 1)" = done ] && break
+	sleep 1
+done
+
+step "the latest jobs"
+"$migratectl" list --limit 5
+
+step "checking the result in the database"
+psql -X -d "$conninfo" -c "SELECT 'profiles' AS tbl,
+        count(*) FILTER (WHERE organization_id IS NULL) AS unmigrated,
+        count(*) AS total FROM profiles
+    UNION ALL SELECT 'claims', count(*) FILTER (WHERE organization_id IS NULL),
+        count(*) FROM claims
+    UNION ALL SELECT 'documents',
+        count(*) FILTER (WHERE organization_id IS NULL), count(*)
+        FROM documents"
+
+step "the audit log (newest 5 entries)"
+"$migratectl" log --limit 5
 
 step "stopping migrated with SIGTERM"
 kill -TERM "$daemon_pid"
@@ -111,7 +160,7 @@ daemon_pid=
 echo "migrated exited with status $rc"
 [ "$rc" -eq 0 ]
 
-step "daemon log"
-cat "$dir/migrated.log"
+step "daemon log (last 10 lines)"
+tail -n 10 "$dir/migrated.log"
 
 step "done"
