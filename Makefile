@@ -34,7 +34,7 @@ DAEMON_SRC = daemon/main.c daemon/control.c daemon/methods.c daemon/jobs.c \
              daemon/runner.c daemon/catalog.c daemon/checks.c daemon/dbcall.c \
              daemon/audit.c daemon/validate.c daemon/stepsql.c \
              daemon/backups.c $(DAEMON_LIB)
-CTL_SRC    = ctl/main.c ctl/client.c ctl/output.c ctl/commands.c
+CTL_SRC    = ctl/main.c ctl/client.c ctl/args.c ctl/session.c ctl/watch.c ctl/commands.c ctl/value.c ctl/table.c ctl/progress.c ctl/output.c
 
 obj = $(patsubst %.c,$(B)/obj/%.o,$(1))
 
@@ -104,6 +104,11 @@ check-sanitize: deps
 	MIGRATED_BUILD=build-asan ASAN_OPTIONS=detect_leaks=1 \
 	    UBSAN_OPTIONS=print_stacktrace=1 \
 	    /usr/bin/python3 -m pytest -q tests/e2e
+
+# The end-to-end tests with every daemon under valgrind.
+check-valgrind: deps
+	$(MAKE) all
+	MIGRATED_VALGRIND=1 /usr/bin/python3 -m pytest -q tests/e2e
 
 bench: deps
 	$(MAKE) all
@@ -194,7 +199,7 @@ install: all
 clean:
 	rm -rf $(B) build-asan build-fuzz
 
-.PHONY: all unit e2e deps check check-sanitize bench chaos fuzz fuzz-build \
+.PHONY: all unit e2e deps check check-sanitize check-valgrind bench chaos fuzz fuzz-build \
         lint lint-man demo format \
         format-check install clean
 

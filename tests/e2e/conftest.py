@@ -31,8 +31,11 @@ PSQL = next(p for p in ("/usr/lib/postgresql/15/bin/psql", "/usr/bin/psql")
             if os.path.exists(p))
 
 TEST_TIMEOUT = 90          # seconds, per test (setup + call)
-START_TIMEOUT = 15         # seconds for the daemon to be ready
-STOP_TIMEOUT = 10          # seconds for a clean stop after SIGTERM
+# MIGRATED_VALGRIND=1 runs every daemon under valgrind (make check-valgrind):
+# any invalid access or definite leak fails the test that started it.
+VALGRIND = os.environ.get("MIGRATED_VALGRIND") == "1"
+START_TIMEOUT = 60 if VALGRIND else 15  # seconds for the daemon to be ready
+STOP_TIMEOUT = 30 if VALGRIND else 10  # seconds for a clean stop after SIGTERM
 
 # Environment the daemon and migratectl must not inherit from whoever runs
 # the tests (systemd, a shell with MIGRATED_SOCKET set, ...).
@@ -226,6 +229,11 @@ class Daemon:
         With activate=PATH it runs under systemd-socket-activate listening
         on PATH, and clients use PATH."""
         cmd = [str(MIGRATED), "-c", self.conf_path, *args]
+        if VALGRIND:
+            cmd = ["valgrind", "--quiet", "--error-exitcode=99",
+                   "--leak-check=full", "--show-leak-kinds=definite",
+                   "--errors-for-leak-kinds=definite",
+                   "--log-file=%s.valgrind" % self.log_path, *cmd]
         if activate is not None:
             self.socket = str(activate)
             passed = ["--setenv=%s=%s" % kv for kv in (env or {}).items()]
@@ -319,12 +327,19 @@ class Daemon:
                 and self.proc.poll() is not None)
         log = self.log()
         self.kill()
+        try:
+            with open("%s.valgrind" % self.log_path, errors="replace") as f:
+                report = f.read()
+        except FileNotFoundError:
+            report = ""
         shutil.rmtree(self.dir, ignore_errors=True)
         # Shown by pytest when the test fails.
         print("---- migrated log (%s) ----\n%s" % (self.log_path, log))
         if died:
             pytest.fail("migrated died during the test with status %s"
                         % self.proc.returncode)
+        if report.strip():
+            pytest.fail("valgrind found errors in migrated:\n%s" % report)
 
     # clients
 
