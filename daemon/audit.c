@@ -72,7 +72,10 @@ static const char log_sql[] =
     "  'uid', uid, 'user', username, 'action', action, 'job', job_id,"
     "  'parameters', parameters, 'result', result) ORDER BY id DESC), '[]')"
     " FROM (SELECT * FROM migrated.audit"
-    "  WHERE ($1::bigint IS NULL OR job_id = $1)"
+    "  WHERE ($1::bigint IS NULL OR job_id = $1"
+    "   OR parameters->>'id' = $1::text"
+    "   OR coalesce(parameters->'ids' @> to_jsonb($1::bigint), false)"
+    "   OR coalesce(parameters->'jobs' @> to_jsonb($1::bigint), false))"
     "  AND ($2::bigint IS NULL OR id < $2)"
     "  ORDER BY id DESC LIMIT $3::bigint) a";
 

@@ -27,13 +27,16 @@ static const char rollback_sql[] =
     "  SELECT * FROM migrated.jobs"
     "  WHERE ($1::bigint IS NOT NULL AND id = $1)"
     "   OR ($1::bigint IS NULL AND plan = $2 AND tenant = $3"
-    "       AND kind = 'migrate')"
+    "       AND kind = 'migrate' AND NOT dry_run)"
     "  ORDER BY id DESC LIMIT 1),"
     " b AS (SELECT DISTINCT step FROM migrated.backups"
     "  WHERE job_id = (SELECT id FROM o)),"
+    " busy AS (SELECT a.id FROM migrated.jobs a, o"
+    "  WHERE a.plan = o.plan AND a.tenant = o.tenant"
+    "  AND a.state IN ('queued', 'running', 'paused') LIMIT 1),"
     " ok AS (SELECT o.* FROM o WHERE o.kind = 'migrate' AND NOT o.dry_run"
     "  AND o.state IN ('succeeded', 'failed', 'cancelled')"
-    "  AND EXISTS (SELECT 1 FROM b)),"
+    "  AND EXISTS (SELECT 1 FROM b) AND NOT EXISTS (SELECT 1 FROM busy)),"
     " ins AS ("
     "  INSERT INTO migrated.jobs (plan, tenant, kind, rollback_of, priority,"
     "   params)"
@@ -45,7 +48,8 @@ static const char rollback_sql[] =
     "  WHERE s.job_id = (SELECT id FROM ok)"
     "   AND s.step IN (SELECT step FROM b))"
     "SELECT (SELECT id FROM o), (SELECT state FROM o), (SELECT kind FROM o),"
-    " (SELECT dry_run FROM o), (SELECT count(*) FROM b), (SELECT id FROM ins)";
+    " (SELECT dry_run FROM o), (SELECT count(*) FROM b), (SELECT id FROM ins),"
+    " (SELECT id FROM busy), (SELECT plan FROM o), (SELECT tenant FROM o)";
 
 static void
 rollback_done(struct dbcall *call, const PGresult *res)
@@ -67,6 +71,15 @@ rollback_done(struct dbcall *call, const PGresult *res)
 		         (long long)id);
 		scheduler_kick(call->d->sched);
 		control_reply(call->req, json_pack("{s:I}", "job", job));
+		return;
+	}
+	if (!PQgetisnull(res, 0, 6)) {
+		/* one unfinished job per plan and tenant, rollbacks included */
+		control_error(call->req, IFACE ".JobExists",
+		              json_pack("{s:s, s:s, s:I}", "plan",
+		                        PQgetvalue(res, 0, 7), "tenant",
+		                        PQgetvalue(res, 0, 8), "id",
+		                        (json_int_t)atoll(PQgetvalue(res, 0, 6))));
 		return;
 	}
 	if (strcmp(state, "queued") == 0 || strcmp(state, "running") == 0 ||

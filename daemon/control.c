@@ -18,7 +18,7 @@
 #include "vl_frame.h"
 
 /* A client that does not read its replies is dropped past this. */
-#define MAX_OUTPUT (64u * 1024u * 1024u)
+#define MAX_OUTPUT ((size_t)64 * 1024 * 1024)
 #define ACCEPT_BACKOFF_MS 500
 
 struct control_conn {
@@ -359,7 +359,8 @@ on_accept(evutil_socket_t fd, short what, void *arg)
 		}
 		if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS ||
 		    errno == ENOMEM) {
-			struct timeval tv = {0, ACCEPT_BACKOFF_MS * 1000};
+			struct timeval tv = {
+			    0, (suseconds_t)ACCEPT_BACKOFF_MS * 1000};
 			log_warning("accept: %s; pausing new connections",
 			            strerror(errno));
 			event_del(ctl.accept_ev);
@@ -503,9 +504,10 @@ control_close(void)
 			conn_hangup(conn, "daemon stopping");
 		conn = next;
 	}
-	while (ctl.conns != NULL) {
-		struct control_conn *conn = ctl.conns;
+	for (struct control_conn *conn = ctl.conns, *next; conn != NULL;
+	     conn = next) {
 		struct control_req *req = conn->active;
+		next = conn->next;
 		if (req != NULL) {
 			vl_call_clear(&req->call);
 			free(req);

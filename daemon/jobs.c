@@ -127,10 +127,20 @@ tenants_done(struct dbcall *op, const PGresult *res)
 		                        "sqlstate", ""));
 		return;
 	}
-	for (int i = 0; i < n; i++)
-		if (!PQgetisnull(res, i, 0))
-			json_array_append_new(tenants,
-			                      json_string(PQgetvalue(res, i, 0)));
+	for (int i = 0; i < n; i++) {
+		if (PQgetisnull(res, i, 0))
+			continue;
+		if (PQgetlength(res, i, 0) > PARAMS_MAX_TENANT) {
+			json_decref(tenants);
+			control_error(op->req, IFACE ".DatabaseError",
+			              json_pack("{s:s, s:s}", "message",
+			                        "the plan's tenants query returned a "
+			                        "name over 1024 bytes",
+			                        "sqlstate", ""));
+			return;
+		}
+		json_array_append_new(tenants, json_string(PQgetvalue(res, i, 0)));
+	}
 	json_object_set_new(op->ctx, "tenants", tenants);
 	submit_insert(op->req, op->d, json_incref(op->ctx));
 }
@@ -276,15 +286,25 @@ static const char transition_sql[] =
     "  SELECT w.id, j.state FROM want w LEFT JOIN migrated.jobs j USING (id)"
     "  WHERE j.id IS NULL OR NOT (j.state = ANY ($3::text[]))"
     "  ORDER BY w.id LIMIT 1),"
+    " busy AS ("
+    "  SELECT w.id, a.id AS other, a.plan, a.tenant FROM want w"
+    "  JOIN migrated.jobs j USING (id) JOIN migrated.jobs a"
+    "  ON a.plan = j.plan AND a.tenant = j.tenant AND a.id <> j.id"
+    "  WHERE $2 = 'queued' AND j.state IN ('failed', 'cancelled')"
+    "  AND a.state IN ('queued', 'running', 'paused')"
+    "  ORDER BY w.id LIMIT 1),"
     " upd AS ("
     "  UPDATE migrated.jobs j SET state = $2, updated = now(),"
     "   finished = CASE WHEN $2 = 'cancelled' THEN now() ELSE NULL END,"
     "   error = CASE WHEN $2 = 'queued' THEN NULL ELSE j.error END"
     "  WHERE j.state = ANY ($3::text[]) AND NOT EXISTS (SELECT 1 FROM bad)"
+    "   AND NOT EXISTS (SELECT 1 FROM busy)"
     "   AND ($1::json IS NULL OR j.id IN (SELECT id FROM want))"
     "  RETURNING j.id)"
     "SELECT (SELECT coalesce(json_agg(id ORDER BY id), '[]') FROM upd),"
-    " (SELECT id FROM bad), (SELECT state FROM bad)";
+    " (SELECT id FROM bad), (SELECT state FROM bad),"
+    " (SELECT other FROM busy), (SELECT plan FROM busy),"
+    " (SELECT tenant FROM busy)";
 
 static void
 transition_done(struct dbcall *op, const PGresult *res)
@@ -295,6 +315,15 @@ transition_done(struct dbcall *op, const PGresult *res)
 	json_t *v;
 	int n = 0;
 
+	if (!PQgetisnull(res, 0, 3)) {
+		json_decref(ids);
+		control_error(op->req, IFACE ".JobExists",
+		              json_pack("{s:s, s:s, s:I}", "plan",
+		                        PQgetvalue(res, 0, 4), "tenant",
+		                        PQgetvalue(res, 0, 5), "id",
+		                        (json_int_t)atoll(PQgetvalue(res, 0, 3))));
+		return;
+	}
 	if (!PQgetisnull(res, 0, 1)) {
 		json_int_t id = atoll(PQgetvalue(res, 0, 1));
 		json_decref(ids);
@@ -394,7 +423,8 @@ struct watch {
 };
 
 static const char watch_sql[] =
-    "SELECT id, info, state IN ('succeeded', 'failed', 'cancelled')"
+    "SELECT id, info,"
+    " state IN ('succeeded', 'failed', 'cancelled', 'rolled_back')"
     " FROM migrated.job_info"
     " WHERE id IN (SELECT x::bigint FROM json_array_elements_text($1::json) x)"
     " ORDER BY id";
@@ -462,7 +492,7 @@ watch_send(struct watch *w, const PGresult *res)
 		watch_free(w);
 		return;
 	}
-	struct timeval tv = {0, WATCH_INTERVAL_MS * 1000};
+	struct timeval tv = {0, (suseconds_t)WATCH_INTERVAL_MS * 1000};
 	event_add(w->timer, &tv);
 }
 
@@ -470,7 +500,7 @@ static void
 on_watch_result(void *arg, const PGresult *res, const char *error)
 {
 	struct watch *w = arg;
-	struct timeval tv = {0, WATCH_INTERVAL_MS * 1000};
+	struct timeval tv = {0, (suseconds_t)WATCH_INTERVAL_MS * 1000};
 
 	w->querying = false;
 	if (w->cancelled) {
@@ -495,7 +525,7 @@ static void
 on_watch_timer(evutil_socket_t fd, short what, void *arg)
 {
 	struct watch *w = arg;
-	struct timeval tv = {0, WATCH_INTERVAL_MS * 1000};
+	struct timeval tv = {0, (suseconds_t)WATCH_INTERVAL_MS * 1000};
 	const char *values[1] = {w->ids};
 	int rc;
 

@@ -140,6 +140,7 @@ daemon_reload(struct daemon *d, char *err, size_t errlen)
 	d->plans = plans;
 	log_set_level((int)d->cfg.log_level);
 	store_set_backoff_max(d->store, d->cfg.reconnect_max_ms);
+	scheduler_set_backoff_max(d->sched, d->cfg.reconnect_max_ms);
 	log_info("reloaded %s: %d plan(s)", d->cfg.file,
 	         catalog_count(d->plans));
 	return 0;

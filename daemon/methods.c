@@ -90,7 +90,7 @@ get_status(struct control_req *req, struct daemon *d, json_t *params)
 	(void)params;
 	control_reply(req, json_pack(
 	    "{s:{s:s, s:I, s:I, s:s, s:s?, s:I, s:i, s:i, s:{s:I, s:I, s:I, "
-	    "s:I, s:I, s:I}, s:I, s:f}}",
+	    "s:I, s:I, s:I, s:I}, s:I, s:f}}",
 	    "status", "version", MIGRATED_VERSION, "pid", (json_int_t)getpid(),
 	    "uptime_sec", (json_int_t)(time(NULL) - d->started), "database",
 	    store_db_state(d->store), "database_error", dberr, "workers",
@@ -99,7 +99,8 @@ get_status(struct control_req *req, struct daemon *d, json_t *params)
 	    (json_int_t)c->queued, "running", (json_int_t)c->running, "paused",
 	    (json_int_t)c->paused, "succeeded", (json_int_t)c->succeeded,
 	    "failed", (json_int_t)c->failed, "cancelled",
-	    (json_int_t)c->cancelled, "rows_done",
+	    (json_int_t)c->cancelled, "rolled_back", (json_int_t)c->rolled_back,
+	    "rows_done",
 	    (json_int_t)scheduler_rows_done(d->sched), "rows_per_sec",
 	    scheduler_rate(d->sched)));
 }

@@ -459,8 +459,9 @@ on_estimate(void *arg, const PGresult *res, const char *error)
 		return;
 	if (atoll(PQgetvalue(res, 0, 1)) > 0) {
 		job_failed(r,
-		           "step %s: %s rows have a key at or below %s, the "
-		           "lowest value batches can start after",
+		           "step %s: %s rows have a NULL key or a key at or "
+		           "below %s, the lowest value batches can start after; "
+		           "they would be skipped",
 		           r->step->name, PQgetvalue(res, 0, 1),
 		           r->lo[0] != '\0' ? r->lo : "''");
 		return;
@@ -1015,6 +1016,12 @@ long long
 runner_job(const struct runner *r)
 {
 	return r->job;
+}
+
+void
+runner_set_backoff_max(struct runner *r, long long ms)
+{
+	pg_conn_set_backoff_max(r->conn, ms);
 }
 
 void

@@ -35,6 +35,7 @@ long long runner_job(const struct runner *r);
  * the jobs other local runners hold). Ends with the claimed event.
  */
 void runner_claim(struct runner *r, const char *exclude);
+void runner_set_backoff_max(struct runner *r, long long ms);
 /* Stops after the current batch (the job's state was changed elsewhere). */
 void runner_stop(struct runner *r);
 

@@ -58,6 +58,8 @@ on_counts(void *arg, const PGresult *res, const char *error)
 			c.failed = n;
 		else if (strcmp(state, "cancelled") == 0)
 			c.cancelled = n;
+		else if (strcmp(state, "rolled_back") == 0)
+			c.rolled_back = n;
 	}
 	s->counts = c;
 	notify_status("%d/%d workers busy; jobs: %lld queued, %lld running, "
@@ -152,13 +154,15 @@ scheduler_new(struct daemon *d)
 	struct scheduler *s = calloc(1, sizeof(*s));
 	struct runner_events ev = {on_runner_idle, on_runner_claimed, on_rows,
 	                          NULL};
-	struct timeval tv = {TICK_MS / 1000, (TICK_MS % 1000) * 1000};
+	struct timeval tv = {TICK_MS / 1000,
+	                     (suseconds_t)(TICK_MS % 1000) * 1000};
 
 	if (s == NULL)
 		return NULL;
 	ev.arg = s;
 	s->d = d;
 	s->nrunners = (int)d->cfg.workers;
+	/* NOLINTNEXTLINE(bugprone-sizeof-expression): an array of pointers */
 	s->runners = calloc((size_t)s->nrunners, sizeof(*s->runners));
 	s->tick = event_new(d->base, -1, EV_PERSIST, on_tick, s);
 	if (s->runners == NULL || s->tick == NULL || event_add(s->tick, &tv) < 0) {
@@ -194,6 +198,13 @@ scheduler_set_ready(struct scheduler *s, bool ready)
 	s->ready = ready;
 	if (ready)
 		event_active(s->tick, 0, 0);
+}
+
+void
+scheduler_set_backoff_max(struct scheduler *s, long long ms)
+{
+	for (int i = 0; i < s->nrunners; i++)
+		runner_set_backoff_max(s->runners[i], ms);
 }
 
 void

@@ -12,6 +12,7 @@ struct scheduler;
 
 struct job_counts {
 	long long queued, running, paused, succeeded, failed, cancelled;
+	long long rolled_back;
 };
 
 struct scheduler *scheduler_new(struct daemon *d)
@@ -20,6 +21,8 @@ struct scheduler *scheduler_new(struct daemon *d)
 void scheduler_free(struct scheduler *s);
 /* The database became usable, or not. */
 void scheduler_set_ready(struct scheduler *s, bool ready);
+/* Applies a reloaded reconnect_max_ms to the runners' connections. */
+void scheduler_set_backoff_max(struct scheduler *s, long long ms);
 /* Look for work now (after a submit, resume, retry). */
 void scheduler_kick(struct scheduler *s);
 /* Stop the local run of these jobs after their current batch. */

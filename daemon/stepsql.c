@@ -35,9 +35,9 @@ build_migrate(struct stepsql *s, const char *key)
 	size_t n = s->step->where.stmt.nparams;
 
 	if (asprintf(&s->text[STEPSQL_ESTIMATE],
-	             "SELECT count(*), count(*) FILTER (WHERE NOT (%s > $%zu))"
-	             " FROM %s WHERE (%s)",
-	             key, n + 1, s->table, where) < 0 ||
+	             "SELECT count(*), count(*) FILTER (WHERE %s IS NULL"
+	             " OR NOT (%s > $%zu)) FROM %s WHERE (%s)",
+	             key, key, n + 1, s->table, where) < 0 ||
 	    asprintf(&s->text[STEPSQL_RANGE],
 	             "SELECT max(k)::text, count(*) FROM (SELECT %s AS k"
 	             " FROM %s WHERE (%s) AND %s > $%zu ORDER BY 1"

@@ -235,7 +235,8 @@ verify_method(struct control_req *req, struct daemon *d, json_t *params)
 	       "SELECT json_build_object('id', id, 'plan', plan, 'tenant',"
 	       " tenant, 'params', params) FROM migrated.jobs"
 	       " WHERE ($1::bigint IS NOT NULL AND id = $1)"
-	       " OR ($1::bigint IS NULL AND plan = $2 AND tenant = $3)"
+	       " OR ($1::bigint IS NULL AND plan = $2 AND tenant = $3"
+	       "  AND kind = 'migrate' AND NOT dry_run)"
 	       " ORDER BY id DESC LIMIT 1",
 	       3, values, job_found,
 	       id > 0 ? json_pack("{s:I}", "id", (json_int_t)id) : NULL);

@@ -19,12 +19,12 @@ vl_frame_pop(struct evbuffer *in, size_t *scanned, char **msg, size_t *len)
 	nul = evbuffer_search(in, "", 1, &start);
 	if (nul.pos < 0) {
 		*scanned = buffered;
-		if (buffered > VL_MAX_MESSAGE)
+		if (buffered > (size_t)VL_MAX_MESSAGE)
 			return VL_FRAME_TOO_BIG;
 		return VL_FRAME_PARTIAL;
 	}
 	*scanned = 0;
-	if ((size_t)nul.pos > VL_MAX_MESSAGE)
+	if ((size_t)nul.pos > (size_t)VL_MAX_MESSAGE)
 		return VL_FRAME_TOO_BIG;
 
 	char *copy = malloc((size_t)nul.pos + 1);
