@@ -19,8 +19,10 @@ B         ?= build
 WARN = -Wall -Wextra -Werror -Wshadow -Wpointer-arith -Wcast-align \
        -Wstrict-prototypes -Wmissing-prototypes -Wwrite-strings \
        -Wformat=2 -Wundef -Wvla -Wnull-dereference -Wimplicit-fallthrough
+# CFLAGS and LDFLAGS are the user's (make CFLAGS=...); the project's own
+# flags are added on top in ALL_CFLAGS, so overriding CFLAGS keeps them.
 CFLAGS  ?= -O2 -g
-CFLAGS  += -std=c11 -D_GNU_SOURCE $(WARN) -Iproto -I$(B)/gen \
+ALL_CFLAGS = $(CFLAGS) -std=c11 -D_GNU_SOURCE $(WARN) -Iproto -I$(B)/gen \
            -DMIGRATED_VERSION='"$(VERSION)"' \
            -DMIGRATED_SYSCONFDIR='"$(SYSCONFDIR)"' \
            $(shell pkg-config --cflags $(PKGS))
@@ -34,7 +36,7 @@ DAEMON_SRC = daemon/main.c daemon/control.c daemon/methods.c daemon/jobs.c \
              daemon/runner.c daemon/catalog.c daemon/checks.c daemon/dbcall.c \
              daemon/audit.c daemon/validate.c daemon/stepsql.c \
              daemon/backups.c $(DAEMON_LIB)
-CTL_SRC    = ctl/main.c ctl/client.c ctl/args.c ctl/session.c ctl/watch.c ctl/commands.c ctl/value.c ctl/table.c ctl/progress.c ctl/output.c
+CTL_SRC    = ctl/main.c ctl/client.c ctl/args.c ctl/session.c ctl/watch.c ctl/commands.c ctl/value.c ctl/table.c ctl/progress.c ctl/output.c ctl/report.c
 
 obj = $(patsubst %.c,$(B)/obj/%.o,$(1))
 
@@ -46,7 +48,7 @@ $(B)/gen/interface.c: proto/io.migrated.varlink scripts/embed.sh
 
 $(B)/obj/%.o: %.c
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) -MMD -MP -c $< -o $@
+	$(CC) $(ALL_CFLAGS) -MMD -MP -c $< -o $@
 
 SCHEMA_SQL = $(sort $(wildcard daemon/schema/*.sql))
 
@@ -56,14 +58,14 @@ $(B)/gen/schema.c: $(SCHEMA_SQL) scripts/embed.sh
 
 $(B)/obj/gen/%.o: $(B)/gen/%.c
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) -Wno-missing-variable-declarations -c $< -o $@
+	$(CC) $(ALL_CFLAGS) -Wno-missing-variable-declarations -c $< -o $@
 
 $(B)/migrated: $(call obj,$(DAEMON_SRC) $(PROTO_SRC)) $(B)/obj/gen/interface.o \
     $(B)/obj/gen/schema.o
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 $(B)/migratectl: $(call obj,$(CTL_SRC) $(PROTO_SRC))
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 # Unit tests (cmocka): one binary per tests/unit/test_*.c, linked with the
 # pure modules they exercise.
@@ -72,7 +74,7 @@ UNIT_LIBS  = $(call obj,$(PROTO_SRC) $(DAEMON_LIB)) $(B)/obj/gen/interface.o
 
 $(B)/tests/%: tests/unit/%.c $(UNIT_LIBS)
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) -Idaemon $(LDFLAGS) -o $@ $^ $(LDLIBS) \
+	$(CC) $(ALL_CFLAGS) -Idaemon $(LDFLAGS) -o $@ $^ $(LDLIBS) \
 	    $(shell pkg-config --libs cmocka)
 
 unit: $(UNIT_TESTS)

@@ -256,9 +256,11 @@ run(const char *file, bool debug)
 	event_base_dispatch(d.base);
 	rc = 0;
 out:
+	/* Store first: its pending queries fail, and their callbacks still
+	 * find the scheduler and the requests they answer. */
+	store_free(d.store);
 	scheduler_free(d.sched);
 	control_close();
-	store_free(d.store);
 	notify_finish();
 	for (int i = 0; i < 3; i++)
 		if (sigs[i] != NULL)

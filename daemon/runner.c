@@ -54,6 +54,7 @@ struct runner {
 	char *lo;
 	char *hi;
 	long long batch;
+	char batch_s[24];          /* batch as text, bound by the range query */
 	long long rows;
 	long long changed;         /* rows apply reported for the batch */
 	char batch_error[1024];
@@ -88,7 +89,6 @@ bind_params(struct runner *r, const struct sql_stmt *stmt, const char **values)
 static int
 bind_step(struct runner *r, enum stepsql_query q, const char **values)
 {
-	char batch[24];
 	struct stepsql_env env = {
 		.tenant = r->tenant,
 		.params = r->params,
@@ -96,11 +96,12 @@ bind_step(struct runner *r, enum stepsql_query q, const char **values)
 		.source = r->source_s,
 		.lo = r->lo,
 		.hi = r->hi,
-		.batch = batch,
+		.batch = r->batch_s,
 	};
 	int n;
 
-	snprintf(batch, sizeof(batch), "%lld", r->batch);
+	/* values point into r: they must outlive this call */
+	snprintf(r->batch_s, sizeof(r->batch_s), "%lld", r->batch);
 	n = stepsql_bind(&r->sql, q, &env, values);
 	if (n < 0)
 		job_failed(r, "step %s: a parameter has no value", r->step->name);

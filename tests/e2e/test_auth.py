@@ -112,14 +112,21 @@ def test_migratectl_as_nobody(make_daemon, pg):
     rc, out, err = ctl_as("nobody", d.socket, "--json", "list")
     assert rc == 0, err
     assert str(job["id"]) in out
+    for args in (("validate", "safe", "--tenant", "acme"), ("backups",),
+                 ("log", "--limit", "3"), ("verify", str(job["id"]))):
+        rc, out, err = ctl_as("nobody", d.socket, *args)
+        assert rc == 0, (args, rc, out, err)
     for args in (("submit", "safe", "--tenant", "initech"),
                  ("pause", str(job["id"])), ("cancel", str(job["id"])),
-                 ("retry", str(job["id"]))):
+                 ("retry", str(job["id"])), ("rollback", str(job["id"])),
+                 ("backups", "--drop", str(job["id"])),
+                 ("backups", "--drop", "--older-than", "0")):
         rc, out, err = ctl_as("nobody", d.socket, *args)
         assert rc == 1, (args, rc, out, err)
         assert "PermissionDenied" in err or "permission" in err.lower(), (
             args, err)
     assert job_count(pg) == 1
+    assert len(ok(d, "ListBackups")["backups"]) == 2
 
 
 def test_socket_mode_keeps_others_out(make_daemon, pg):

@@ -53,7 +53,7 @@ def test_kill9_at_random_instants_loses_and_repeats_nothing(make_daemon, pg):
     total = len(TENANTS) * ROWS
     kills = []
     while len(kills) < 7:
-        time.sleep(rnd.uniform(0.02, 0.6))
+        time.sleep(rnd.uniform(0.02, 0.5))
         done = rows_done(pg)
         assert done < total, (
             "the run ended after %d kills: make it slower" % len(kills))

@@ -2,14 +2,15 @@
 rollback, post-verification and the audit log, through raw Varlink calls
 to the real daemon on a real PostgreSQL.
 
-"Exactly as before" is checked with fingerprints: the md5 of every column
-of every row of a table in key order (safety_util.fingerprint). The data
+"Exactly as before" is checked with fingerprints: the row count and the
+md5 of every column of every row of a table (safety_util.fingerprint). The data
 set (safety_util.make_data) has a column of most types, NULLs, quotes,
 Unicode and a generated column; the plan's acct step changes every column
 it can of the rows that have a balance, and its item step deletes one row
 of three.
 """
 
+import json
 
 import pytest
 
@@ -23,6 +24,15 @@ from safety_util import (
     wait_ended)
 
 TABLES = SAFETY_TABLES
+# Makes every UPDATE statement on acct and INSERT on item take 10 ms more:
+# jobs and rollbacks on a few thousand rows then last seconds.
+SLOW_TRIGGER = (
+    "CREATE OR REPLACE FUNCTION slow_down() RETURNS trigger LANGUAGE plpgsql"
+    " AS $$ BEGIN PERFORM pg_sleep(0.01); RETURN NULL; END $$;"
+    "CREATE TRIGGER slow_acct AFTER UPDATE ON acct"
+    " FOR EACH STATEMENT EXECUTE FUNCTION slow_down();"
+    "CREATE TRIGGER slow_item AFTER INSERT ON item"
+    " FOR EACH STATEMENT EXECUTE FUNCTION slow_down()")
 NO_BACKUP_REASON = ("it has no backups: none of its steps ran with "
                     "backup = yes, or they were dropped")
 
@@ -202,6 +212,7 @@ def test_rollback_by_plan_and_tenant_picks_the_latest_job(sd, pg):
     acme = "t.tenant_id = 'acme'"
     initech = "t.tenant_id = 'initech'"
     original = fingerprints(pg, TABLES)
+    original_acme = fingerprints(pg, TABLES, acme)
     first = run_job(sd, "safe", "acme")
     after_first = fingerprints(pg, TABLES, acme)
     second = run_job(sd, "safe", "acme")     # changes the rows once more
@@ -221,8 +232,7 @@ def test_rollback_by_plan_and_tenant_picks_the_latest_job(sd, pg):
         "io.migrated.InvalidJobState", {"id": second["id"],
                                         "state": "rolled_back"})
     rollback(sd, id=first["id"])
-    assert fingerprints(pg, TABLES, acme) == fingerprints(
-        pg, TABLES, acme) != after_first
+    assert fingerprints(pg, TABLES, acme) == original_acme
     assert fingerprints(pg, TABLES, initech) == after_initech
     rollback(sd, plan="safe", tenant="initech")
     assert fingerprints(pg, TABLES) == original
@@ -230,7 +240,7 @@ def test_rollback_by_plan_and_tenant_picks_the_latest_job(sd, pg):
 
 def test_rollback_refusals(make_daemon, pg):
     make_data(pg)
-    make_slow_table(pg, tenants=("s1", "s2"), rows=200)
+    make_slow_table(pg, tenants=("s1",), rows=200)
     d = make_daemon(workers=1)
     install(d, safe=safety_plan(), nobk=safety_plan(backup=False),
             slow=slow_plan())
@@ -243,6 +253,37 @@ def test_rollback_refusals(make_daemon, pg):
         "io.migrated.NoBackup", {"id": plain["id"],
                                  "reason": NO_BACKUP_REASON})
 
+    backed = run_job(d, "safe", "initech")
+    # one worker: a slow job runs, and the next job waits in the queue
+    (running,) = submit(d, "slow", ["s1"])
+    wait_for("job %d running" % running,
+             lambda: show(d, running)["state"] == "running", 10)
+    # another job of the same plan and tenant waits in the queue: the
+    # rollback would be a second unfinished job of that plan and tenant
+    (waiting,) = submit(d, "safe", ["initech"])
+    assert err(d, "Rollback", {"id": backed["id"]}) == (
+        "io.migrated.JobExists", {"plan": "safe", "tenant": "initech",
+                                  "id": waiting})
+    ok(d, "Cancel", {"ids": [running, waiting]})
+
+    assert err(d, "Rollback", {"id": 999999}) == (
+        "io.migrated.NoSuchJob", {"id": 999999})
+    assert err(d, "Rollback", {"plan": "safe", "tenant": "nobody"})[0] == (
+        "io.migrated.NoSuchJob")
+    for params, bad in (({}, "id"), ({"plan": "safe"}, "tenant"),
+                        ({"tenant": "acme"}, "id"),
+                        ({"id": plain["id"], "plan": "safe"}, "plan"),
+                        ({"id": 0}, "id"), ({"id": "1"}, "id")):
+        assert err(d, "Rollback", params) == (INVALID, {"parameter": bad}), (
+            params)
+    assert job_count(pg) == 4                  # no rollback job was queued
+
+
+def test_rollback_of_an_unfinished_job_is_refused(make_daemon, pg):
+    make_slow_table(pg, tenants=("s1", "s2"), rows=200)
+    d = make_daemon(workers=1)
+    install(d, slow=slow_plan())
+    d.start()
     # one worker: the first slow job runs, the second waits in the queue
     running, queued = submit(d, "slow", ["s1", "s2"])
     wait_for("job %d running" % running,
@@ -256,17 +297,7 @@ def test_rollback_refusals(make_daemon, pg):
     assert err(d, "Rollback", {"id": queued}) == (
         "io.migrated.InvalidJobState", {"id": queued, "state": "paused"})
     ok(d, "Cancel", {"ids": [running, queued]})
-
-    assert err(d, "Rollback", {"id": 999999}) == (
-        "io.migrated.NoSuchJob", {"id": 999999})
-    assert err(d, "Rollback", {"plan": "safe", "tenant": "nobody"})[0] == (
-        "io.migrated.NoSuchJob")
-    for params, bad in (({}, "id"), ({"plan": "safe"}, "id"),
-                        ({"id": plain["id"], "plan": "safe"}, "plan"),
-                        ({"id": 0}, "id"), ({"id": "1"}, "id")):
-        assert err(d, "Rollback", params) == (INVALID, {"parameter": bad}), (
-            params)
-    assert job_count(pg) == 3                  # no rollback job was queued
+    assert job_count(pg) == 2
 
 
 def test_rollback_survives_kill9_and_restores_exactly(make_daemon, pg):
@@ -279,12 +310,7 @@ def test_rollback_survives_kill9_and_restores_exactly(make_daemon, pg):
     before = fingerprints(pg, TABLES)
     job = run_job(d, "safe", "big", timeout=60)
     # every restore statement now takes a while: the rollback lasts seconds
-    pg.psql("CREATE FUNCTION slow_down() RETURNS trigger LANGUAGE plpgsql"
-            " AS $$ BEGIN PERFORM pg_sleep(0.01); RETURN NULL; END $$;"
-            "CREATE TRIGGER slow_acct AFTER UPDATE ON acct"
-            " FOR EACH STATEMENT EXECUTE FUNCTION slow_down();"
-            "CREATE TRIGGER slow_item AFTER INSERT ON item"
-            " FOR EACH STATEMENT EXECUTE FUNCTION slow_down()")
+    pg.psql(SLOW_TRIGGER)
     rb = ok(d, "Rollback", {"id": job["id"]})["job"]
 
     def restored():
@@ -308,6 +334,102 @@ def test_rollback_survives_kill9_and_restores_exactly(make_daemon, pg):
     pg.psql("DROP TRIGGER slow_acct ON acct; DROP TRIGGER slow_item ON item")
     assert fingerprints(pg, TABLES) == before
     assert show(d, job["id"])["state"] == "rolled_back"
+
+
+def test_rollback_of_a_job_cancelled_midway(make_daemon, pg):
+    rows = 600
+    make_data(pg, tenants=["big", "other"], rows=rows)
+    d = make_daemon()
+    install(d, safe=safety_plan())
+    d.start()
+    before = fingerprints(pg, TABLES)
+    pg.psql(SLOW_TRIGGER)
+    (job,) = submit(d, "safe", ["big"])
+    wait_for("some batches", lambda: steps_by_name(show(d, job))["acct"][
+        "batches"] >= 5, 20)
+    ok(d, "Cancel", {"ids": [job]})
+    j = wait_ended(d, job)
+    assert j["state"] == "cancelled"
+    acct = steps_by_name(j)["acct"]
+    assert 0 < acct["rows_done"] < rows
+    assert steps_by_name(j)["item"]["rows_done"] == 0
+    # pre-images were stored in the batches' own transactions: exactly
+    # the rows of the committed batches
+    assert [(b["step"], b["rows"]) for b in ok(
+        d, "ListBackups", {"job": job})["backups"]] == [
+        ("acct", acct["rows_done"])]
+    assert fingerprints(pg, TABLES) != before
+
+    rb = rollback(d, id=job)
+    assert [(s["name"], s["rows_done"]) for s in rb["steps"]] == [
+        ("acct", acct["rows_done"])]
+    assert fingerprints(pg, TABLES) == before
+    assert show(d, job)["state"] == "rolled_back"
+
+
+def test_rollback_of_a_job_whose_verification_failed(sd, pg):
+    before = fingerprints(pg, TABLES)
+    job = run_job(sd, "ver", "globex", want="failed")
+    assert job["error"].startswith("verification failed: orgs: found ")
+    rollback(sd, plan="ver", tenant="globex")
+    assert fingerprints(pg, TABLES) == before
+    assert show(sd, job["id"])["state"] == "rolled_back"
+
+
+# Rows that the jsonb round trip of the pre-images must not alter.
+ODD_PLAN = """[plan]
+tenants = SELECT DISTINCT tenant_id FROM odd ORDER BY 1
+
+[step odd]
+table = odd
+key = id
+where = tenant_id = :tenant
+apply = UPDATE odd SET v = NULL
+        WHERE tenant_id = :tenant AND id > :lo AND id <= :hi
+backup = yes
+"""
+
+
+def rollback_odd_table(make_daemon, pg, id_type, v_type, values):
+    """Creates table odd (id id_type, tenant_id, v v_type) with values,
+    runs a backed-up job that nulls v, rolls it back; returns (before,
+    after) as the text of every row."""
+    pg.psql("DROP TABLE IF EXISTS odd; CREATE TABLE odd (id %s PRIMARY KEY,"
+            " tenant_id text NOT NULL, v %s)" % (id_type, v_type))
+    for v in values:
+        pg.psql("INSERT INTO odd (tenant_id, v) VALUES ('t', %s)" % v)
+    d = make_daemon()
+    install(d, odd=ODD_PLAN)
+    d.start()
+    rows = "SELECT json_agg(o::text ORDER BY id) FROM odd o"
+    before = psql_json(pg, rows)
+    job = run_job(d, "odd", "t")
+    rb = ok(d, "Rollback", {"id": job["id"]})["job"]
+    j = wait_ended(d, rb)
+    assert j["state"] == "succeeded", j["error"]
+    return before, psql_json(pg, rows)
+
+
+def test_rollback_of_a_table_with_an_identity_key(make_daemon, pg):
+    before, after = rollback_odd_table(
+        make_daemon, pg, "bigint GENERATED ALWAYS AS IDENTITY", "text",
+        ["'a'", "'b'", "NULL"])
+    assert after == before
+
+
+def test_rollback_restores_json_columns_verbatim(make_daemon, pg):
+    # json (unlike jsonb) keeps its text: spacing, key order, duplicates
+    before, after = rollback_odd_table(
+        make_daemon, pg, "bigint GENERATED BY DEFAULT AS IDENTITY", "json",
+        ["'{\"b\":1,  \"a\":2, \"a\":3}'", "'[1,   2.50]'"])
+    assert after == before
+
+
+def test_rollback_restores_negative_zero_and_array_bounds(make_daemon, pg):
+    before, after = rollback_odd_table(
+        make_daemon, pg, "serial", "float8[]",
+        ["'{-0,1.5}'", "'[0:1]={7,8}'", "'{{1,2},{3,4}}'"])
+    assert after == before
 
 
 def test_list_and_drop_backups(sd, pg):
@@ -380,7 +502,10 @@ def test_failed_verify_fails_the_job_and_verify_runs_on_demand(sd, pg):
     assert err(sd, "Verify", {"id": 424242}) == (
         "io.migrated.NoSuchJob", {"id": 424242})
     assert err(sd, "Verify", {"plan": "ver"}) == (
-        INVALID, {"parameter": "id"})
+        INVALID, {"parameter": "tenant"})
+    assert err(sd, "Verify", {}) == (INVALID, {"parameter": "id"})
+    assert err(sd, "Verify", {"id": job["id"], "tenant": "acme"}) == (
+        INVALID, {"parameter": "plan"})
 
 
 def test_verify_of_a_good_job(sd, pg):
@@ -415,15 +540,17 @@ def test_every_mutating_call_is_audited(make_daemon, pg):
         ("Submit", {"plan": "safe", "tenants": ["x"], "batch_size": 0},
          INVALID),
         ("Rollback", {"id": done["id"]}, "ok"),
-        ("Rollback", {"id": slow}, "io.migrated.InvalidJobState"),
+        ("Rollback", {"id": 5555}, "io.migrated.NoSuchJob"),
         ("DropBackups", {"older_than_days": 30}, "ok"),
         ("Reload", {}, "ok"),
     ]
+    rb = None
     for name, params, result in calls:
         reply = d.call("io.migrated." + name, params)
         assert reply.get("error", "ok") == result, (name, reply)
-    rb = wait_ended(d, done["id"] + 2)         # the rollback job
-    assert rb["kind"] == "rollback", rb
+        if name == "Rollback" and result == "ok":
+            rb = reply["parameters"]["job"]
+    assert wait_ended(d, rb)["state"] == "succeeded"
     write_plan(d, "broken", "[plan]\n")
     reply = d.call("io.migrated.Reload", {})
     assert reply["error"] == "io.migrated.ReloadFailed"
@@ -441,11 +568,17 @@ def test_every_mutating_call_is_audited(make_daemon, pg):
     assert logged == want
 
     # job transitions: "job <state>", uid null, with where it came from
-    entries = list(reversed(log_entries(d, job=slow)))
+    # GetLog for a job: the operator calls that named it, and its
+    # transitions: "job <state>", uid null, with where it came from
+    named = list(reversed(log_entries(d, job=slow)))
+    assert [(e["action"], e["parameters"], e["result"]) for e in named
+            if not e["action"].startswith("job ")] == [
+        ("io.migrated." + n, p, r) for n, p, r in calls
+        if slow in p.get("ids", []) or p.get("id") == slow]
+    entries = [e for e in named if e["action"].startswith("job ")]
     assert all(e["job"] == slow and e["uid"] is None and e["user"] is None
                for e in entries)
     states = [e["action"] for e in entries]
-    assert all(a.startswith("job ") for a in states), states
     assert [a for a in states if a != "job running"] == [
         "job queued", "job paused", "job queued", "job cancelled",
         "job queued", "job succeeded"]
@@ -458,7 +591,7 @@ def test_every_mutating_call_is_audited(make_daemon, pg):
         prev = e["action"][4:]
     rbs = [e["action"] for e in reversed(log_entries(d, job=done["id"]))]
     assert rbs == ["job queued", "job running", "job succeeded",
-                   "job rolled_back"]
+                   "io.migrated.Rollback", "job rolled_back"]
 
 
 def test_get_log_pages(sd, pg):
@@ -494,3 +627,77 @@ def test_get_log_pages(sd, pg):
     for params, bad in (({"limit": 0}, "limit"), ({"before": 0}, "before"),
                         ({"job": "1"}, "job"), ({"limit": 100001}, "limit")):
         assert err(sd, "GetLog", params) == (INVALID, {"parameter": bad})
+
+
+# --- migratectl ------------------------------------------------------------------------
+
+def ctl(daemon, *args, rc=0):
+    """migratectl ARGS; asserts the exit status; returns (the first JSON
+    value of stdout, or None without --json; stdout; stderr)."""
+    got, out, error = daemon.ctl(*args)
+    assert got == rc, "migratectl %s: rc %d\n%s%s" % (
+        " ".join(args), got, out, error)
+    value = None
+    if "--json" in args and out.strip():
+        value = json.JSONDecoder().raw_decode(out.lstrip())[0]
+    return value, out, error
+
+
+def test_migratectl_safety_commands(sd, pg):
+    original = fingerprints(pg, TABLES)
+    res, _, _ = ctl(sd, "--json", "validate", "chk", "--tenant", "acme",
+                    "--tenant", "globex", rc=4)
+    assert [(r["tenant"], r["ok"]) for r in res["results"]] == [
+        ("acme", True), ("globex", False)]
+    _, out, _ = ctl(sd, "validate", "chk", "--tenant", "acme")
+    assert "acme" in out
+    res, _, error = ctl(sd, "--json", "submit", "chk", "--tenant", "globex",
+                        "--wait", rc=4)
+    (refused,) = res["jobs"]
+    assert "pre-check failed, nothing was changed: active: found 'frozen'," \
+        " expected 'active'" in error
+    assert fingerprints(pg, TABLES) == original
+
+    res, _, _ = ctl(sd, "--json", "submit", "chk", "--tenant", "globex",
+                    "--skip-checks", "--wait")
+    (skipped,) = res["jobs"]
+    entries, _, _ = ctl(sd, "--json", "log", "--limit", "1000")
+    assert [e["parameters"] for e in entries["entries"]
+            if e["action"] == "io.migrated.Submit"
+            and e["parameters"].get("skip_checks")] == [
+        {"plan": "chk", "tenants": ["globex"], "skip_checks": True}]
+    base = fingerprints(pg, TABLES)
+
+    ctl(sd, "--json", "submit", "safe", "--tenant", "acme", "--dry-run",
+        "--wait")
+    assert fingerprints(pg, TABLES) == base
+    res, _, _ = ctl(sd, "--json", "submit", "safe", "--tenant", "acme",
+                    "--wait")
+    (job,) = res["jobs"]
+    assert fingerprints(pg, TABLES) != base
+    res, _, _ = ctl(sd, "--json", "backups", "--job", str(job))
+    assert [(b["step"], b["rows"]) for b in res["backups"]] == [
+        ("acct", ROWS), ("item", ROWS)]
+    _, out, _ = ctl(sd, "backups")
+    assert "acct" in out and "item" in out
+    res, _, _ = ctl(sd, "--json", "rollback", "safe", "--tenant", "acme",
+                    "--wait")
+    assert fingerprints(pg, TABLES) == base
+    assert show(sd, job)["state"] == "rolled_back"
+    assert show(sd, res["job"])["rollback_of"] == job
+    _, _, error = ctl(sd, "rollback", str(refused), rc=1)
+    assert "io.migrated.NoBackup" in error
+
+    ctl(sd, "--json", "submit", "ver", "--tenant", "initech", "--wait", rc=4)
+    res, _, _ = ctl(sd, "--json", "verify", "ver", "--tenant", "initech",
+                    rc=4)
+    assert (res["ok"], [c["name"] for c in res["checks"]]) == (
+        False, ["orgs", "items_left"])
+
+    res, _, _ = ctl(sd, "--json", "backups", "--drop", str(skipped))
+    assert res == {"dropped": 2 * ROWS}
+    ctl(sd, "--json", "backups", "--drop", "--older-than", "0")
+    assert ok(sd, "ListBackups") == {"backups": []}
+    res, _, _ = ctl(sd, "--json", "log", "--job", str(job))
+    assert {e["job"] for e in res["entries"]} == {job}
+    assert [e["action"] for e in res["entries"]][:1] == ["job rolled_back"]
