@@ -37,27 +37,8 @@ int out_jobs(FILE *f, const json_t *jobs) __attribute__((warn_unused_result));
 int out_job(FILE *f, const json_t *job) __attribute__((warn_unused_result));
 /* "Paused 2 jobs: 4, 5." or "No job paused." */
 void out_job_ids(FILE *f, const char *verb, const json_t *ids);
-/*
- * "Rollback of job 12 queued as job 13." target is what Rollback was
- * given: {id} or {plan, tenant}.
- */
-void out_rollback_queued(FILE *f, long long job, const json_t *target);
-/* "Dropped 1200 backup rows." */
-int out_dropped(FILE *f, const json_t *rows)
-    __attribute__((warn_unused_result));
 /* After a dry run: the rows each step of each dry-run job would change. */
 int out_dry_run(FILE *f, const json_t *jobs)
-    __attribute__((warn_unused_result));
-/* Validate's results: a line per tenant, a row per check. */
-int out_validation(FILE *f, const json_t *results)
-    __attribute__((warn_unused_result));
-/* Verify's reply parameters: the job, the outcome, a row per check. */
-int out_verification(FILE *f, const json_t *reply)
-    __attribute__((warn_unused_result));
-int out_backups(FILE *f, const json_t *backups)
-    __attribute__((warn_unused_result));
-/* The audit log: a row per entry, parameters shown compactly. */
-int out_log(FILE *f, const json_t *entries)
     __attribute__((warn_unused_result));
 
 /* The i-th job state ("queued", ...), or NULL past the last one. */

@@ -13,7 +13,7 @@
 #define RATE_TAU_SEC 10.0      /* smoothing of the progress rate */
 #define REDRAW_SEC 0.1
 
-/* ---- rows and percentages --------------------------------------------- */
+/* ---- rows and percentages ---------------------------------------------- */
 
 char *
 progress_rows_text(const json_t *obj)
@@ -57,7 +57,7 @@ progress_percent_text(const json_t *job)
 	return text;
 }
 
-/* ---- live lines --------------------------------------------------------- */
+/* ---- live lines -------------------------------------------------------- */
 
 struct progress_job {
 	long long id;

@@ -10,7 +10,7 @@
 
 const struct table_column table_summary[2] = {{NULL, false}, {NULL, false}};
 
-/* ---- display width ---------------------------------------------------- */
+/* ---- display width ----------------------------------------------------- */
 
 size_t
 table_fit(const char *s, size_t max, size_t *width)
@@ -78,7 +78,7 @@ table_shorten(const char *s, size_t max)
 	return text;
 }
 
-/* ---- tables ----------------------------------------------------------- */
+/* ---- tables ------------------------------------------------------------ */
 
 void
 table_init(struct table *t, const struct table_column *cols, size_t ncols)
@@ -236,7 +236,7 @@ table_done(struct table *t, FILE *f)
 	return rc;
 }
 
-/* ---- human formats ---------------------------------------------------- */
+/* ---- human formats ----------------------------------------------------- */
 
 void
 table_duration(char *buf, size_t len, double sec)

@@ -32,7 +32,7 @@ static const char rollback_sql[] =
     " b AS (SELECT DISTINCT step FROM migrated.backups"
     "  WHERE job_id = (SELECT id FROM o)),"
     " busy AS (SELECT a.id FROM migrated.jobs a, o"
-    "  WHERE a.plan = o.plan AND a.tenant = o.tenant"
+    "  WHERE a.plan = o.plan AND a.tenant = o.tenant AND a.id <> o.id"
     "  AND a.state IN ('queued', 'running', 'paused') LIMIT 1),"
     " ok AS (SELECT o.* FROM o WHERE o.kind = 'migrate' AND NOT o.dry_run"
     "  AND o.state IN ('succeeded', 'failed', 'cancelled')"

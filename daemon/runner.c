@@ -552,8 +552,8 @@ start_migrate(struct runner *r, const char *checkpoint)
 {
 	const char *values[2];
 
-	if (stepsql_build(&r->sql, r->conn, r->step, STEPSQL_MIGRATE, NULL,
-	                  NULL) < 0) {
+	if (stepsql_build(&r->sql, r->conn, r->step, STEPSQL_MIGRATE, NULL) <
+	    0) {
 		job_failed(r, "step %s: cannot prepare its queries", r->step->name);
 		return;
 	}
@@ -588,8 +588,19 @@ on_columns(void *arg, const PGresult *res, const char *error)
 		           r->step->name, r->step->table);
 		return;
 	}
-	if (stepsql_build(&r->sql, r->conn, r->step, STEPSQL_RESTORE,
-	                  PQgetvalue(res, 0, 0), PQgetvalue(res, 0, 1)) < 0) {
+	struct stepsql_cols cols = {
+		.insert = PQgetvalue(res, 0, 0),
+		.update = PQgetvalue(res, 0, 1),
+		.rupdate = PQgetvalue(res, 0, 2),
+	};
+
+	if (PQgetisnull(res, 0, 1)) {
+		job_failed(r, "step %s: table %s has no column a restore can set",
+		           r->step->name, r->step->table);
+		return;
+	}
+	if (stepsql_build(&r->sql, r->conn, r->step, STEPSQL_RESTORE, &cols) <
+	    0) {
 		job_failed(r, "step %s: cannot prepare its queries", r->step->name);
 		return;
 	}
@@ -615,12 +626,7 @@ start_restore(struct runner *r)
 		job_failed(r, "step %s: cannot prepare its queries", r->step->name);
 		return;
 	}
-	query(r,
-	      "SELECT string_agg(quote_ident(attname), ', ' ORDER BY attnum),"
-	      " string_agg('r.' || quote_ident(attname), ', ' ORDER BY attnum)"
-	      " FROM pg_attribute WHERE attrelid = to_regclass($1)"
-	      " AND attnum > 0 AND NOT attisdropped AND attgenerated = ''",
-	      1, values, on_columns);
+	query(r, stepsql_cols_sql, 1, values, on_columns);
 	free(table);
 }
 

@@ -12,6 +12,15 @@ quote(struct pg_conn *conn, const char *name)
 	return pg_escape_ident(conn, name);
 }
 
+const char stepsql_cols_sql[] =
+    "SELECT string_agg(quote_ident(attname), ', ' ORDER BY attnum),"
+    " string_agg(quote_ident(attname), ', ' ORDER BY attnum)"
+    "  FILTER (WHERE attidentity <> 'a'),"
+    " string_agg('r.' || quote_ident(attname), ', ' ORDER BY attnum)"
+    "  FILTER (WHERE attidentity <> 'a')"
+    " FROM pg_attribute WHERE attrelid = to_regclass($1)"
+    " AND attnum > 0 AND NOT attisdropped AND attgenerated = ''";
+
 char *
 stepsql_table(struct pg_conn *conn, const struct plan_step *step)
 {
@@ -50,7 +59,7 @@ build_migrate(struct stepsql *s, const char *key)
 	if (s->step->backup &&
 	    asprintf(&s->text[STEPSQL_BACKUP],
 	             "INSERT INTO migrated.backups (job_id, step, key, row)"
-	             " SELECT $%zu::bigint, $%zu, t.%s::text, to_jsonb(t)"
+	             " SELECT $%zu::bigint, $%zu, t.%s::text, t::text"
 	             " FROM %s t WHERE (%s) AND t.%s > $%zu AND t.%s <= $%zu"
 	             " ON CONFLICT DO NOTHING",
 	             n + 1, n + 2, key, s->table, where, key, n + 3, key,
@@ -60,8 +69,7 @@ build_migrate(struct stepsql *s, const char *key)
 }
 
 static int
-build_restore(struct stepsql *s, const char *key, const char *columns,
-              const char *rcolumns)
+build_restore(struct stepsql *s, const char *key, const struct stepsql_cols *c)
 {
 	if (asprintf(&s->text[STEPSQL_ESTIMATE],
 	             "SELECT count(*), 0 FROM migrated.backups"
@@ -75,8 +83,7 @@ build_restore(struct stepsql *s, const char *key, const char *columns,
 	/* rows apply changed get their pre-image back; rows it deleted
 	 * come back; the count of both is the statement's result */
 	if (asprintf(&s->text[STEPSQL_APPLY],
-	             "WITH r AS (SELECT p.* FROM migrated.backups b,"
-	             "  jsonb_populate_record(NULL::%s, b.row) p"
+	             "WITH r AS (SELECT (b.row::%s).* FROM migrated.backups b"
 	             "  WHERE b.job_id = $1::bigint AND b.step = $2"
 	             "  AND b.key > $3 AND b.key <= $4),"
 	             " u AS (UPDATE %s t SET (%s) = ROW(%s) FROM r"
@@ -85,8 +92,8 @@ build_restore(struct stepsql *s, const char *key, const char *columns,
 	             "  SELECT %s FROM r WHERE NOT EXISTS"
 	             "  (SELECT 1 FROM %s t WHERE t.%s = r.%s) RETURNING 1)"
 	             "SELECT (SELECT count(*) FROM u) + (SELECT count(*) FROM i)",
-	             s->table, s->table, columns, rcolumns, key, key, s->table,
-	             columns, columns, s->table, key, key) < 0)
+	             s->table, s->table, c->update, c->rupdate, key, key,
+	             s->table, c->insert, c->insert, s->table, key, key) < 0)
 		return -1;
 	return 0;
 }
@@ -94,7 +101,7 @@ build_restore(struct stepsql *s, const char *key, const char *columns,
 int
 stepsql_build(struct stepsql *s, struct pg_conn *conn,
               const struct plan_step *step, enum stepsql_kind kind,
-              const char *columns, const char *rcolumns)
+              const struct stepsql_cols *cols)
 {
 	char *key;
 	int rc = -1;
@@ -106,8 +113,7 @@ stepsql_build(struct stepsql *s, struct pg_conn *conn,
 	key = quote(conn, step->key);
 	if (s->table != NULL && key != NULL)
 		rc = kind == STEPSQL_MIGRATE ? build_migrate(s, key)
-		                             : build_restore(s, key, columns,
-		                                             rcolumns);
+		                             : build_restore(s, key, cols);
 	free(key);
 	if (rc < 0)
 		stepsql_clear(s);

@@ -39,17 +39,25 @@ struct stepsql {
 	char *text[4];         /* by enum stepsql_query; NULL when unused */
 };
 
+/* A table's columns for a restore, quoted and comma-separated. */
+struct stepsql_cols {
+	const char *insert;    /* every stored column (not generated ones) */
+	const char *update;    /* those an UPDATE may set (no identity always) */
+	const char *rupdate;   /* update's, each prefixed with "r." */
+};
+
+/* The query that reads a table's stepsql_cols ($1: the quoted table). */
+extern const char stepsql_cols_sql[];
+
 /* "schema"."table" as the step names it, quoted by libpq. */
 char *stepsql_table(struct pg_conn *conn, const struct plan_step *step);
 
 /*
- * Builds the texts. columns (restore only) is the table's writable
- * columns, quoted and comma-separated; rcolumns the same prefixed "r.".
- * -1 on out of memory.
+ * Builds the texts; cols only for STEPSQL_RESTORE. -1 on out of memory.
  */
 int stepsql_build(struct stepsql *s, struct pg_conn *conn,
                   const struct plan_step *step, enum stepsql_kind kind,
-                  const char *columns, const char *rcolumns)
+                  const struct stepsql_cols *cols)
     __attribute__((warn_unused_result));
 void stepsql_clear(struct stepsql *s);
 

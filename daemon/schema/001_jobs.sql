@@ -53,12 +53,14 @@ CREATE TABLE migrated.job_steps (
 );
 
 -- The whole row, before a batch of a step with backup = yes changed it,
--- stored in the batch's own transaction. key is the step's key as text.
+-- stored in the batch's own transaction. key is the step's key as text;
+-- row is the row's own text form (t::text), which casts back to the
+-- table's row type exactly (json spacing, -0, array bounds and all).
 CREATE TABLE migrated.backups (
     job_id bigint NOT NULL REFERENCES migrated.jobs ON DELETE CASCADE,
     step text NOT NULL,
     key text COLLATE "C" NOT NULL,
-    row jsonb NOT NULL,
+    row text NOT NULL,
     at timestamptz NOT NULL DEFAULT now(),
     PRIMARY KEY (job_id, step, key)
 );
