@@ -406,8 +406,17 @@ STATUS_FIELDS = {
     "workers": int, "workers_busy": int, "plans": int, "jobs": dict,
     "rows_done": int, "rows_per_sec": (int, float),
 }
-JOB_STATES = ("queued", "running", "paused", "succeeded", "failed",
-              "cancelled")
+
+
+def _idl_fields(type_name):
+    """Field names of a type in proto/io.migrated.varlink, the source of
+    truth the daemon's replies must match."""
+    text = INTERFACE_FILE.read_text()
+    body = re.search(r"type %s \((.*?)\)" % type_name, text, re.S).group(1)
+    return tuple(re.findall(r"^\s*(\w+):", body, re.M))
+
+
+JOB_STATES = _idl_fields("JobCounts")
 
 
 def check_status(status):
