@@ -51,6 +51,10 @@ emit(int prio, const struct log_ctx *ctx, const char *fmt, va_list ap)
 	if (prio > max_level)
 		return;
 	vsnprintf(msg, sizeof(msg), fmt, ap);
+	/* one message, one line (libpq's texts carry newlines and tabs) */
+	for (char *p = msg; *p != '\0'; p++)
+		if (*p == '\n' || *p == '\t')
+			*p = ' ';
 	if (to_journal) {
 		char job[32];
 		snprintf(job, sizeof(job), "%lld", ctx != NULL ? ctx->job : 0);

@@ -314,6 +314,19 @@ on_io(evutil_socket_t fd, short what, void *arg)
 		read_results(conn);
 }
 
+/* Server notices go to the log, not straight to stderr. */
+static void
+on_notice(void *arg, const PGresult *res)
+{
+	struct pg_conn *conn = arg;
+	const char *sev = PQresultErrorField(res, PG_DIAG_SEVERITY_NONLOCALIZED);
+	const char *msg = PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY);
+	bool warning = sev != NULL && strcmp(sev, "WARNING") == 0;
+
+	log_msg(warning ? LOG_WARNING : LOG_DEBUG, "%s: server %s: %s",
+	        conn->name, sev != NULL ? sev : "notice", msg != NULL ? msg : "");
+}
+
 static void
 start_connect(struct pg_conn *conn)
 {
@@ -328,6 +341,7 @@ start_connect(struct pg_conn *conn)
 		                                     : "out of memory");
 		return;
 	}
+	PQsetNoticeReceiver(conn->pg, on_notice, conn);
 	set_state(conn, PG_CONNECTING);
 	event_del(conn->timer);
 	event_add(conn->timer, &timeout);
