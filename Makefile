@@ -97,20 +97,22 @@ check: deps
 lint-man:
 	mandoc -Tlint -Wwarning man/*.[0-9]
 
-# The same tests on a build with AddressSanitizer and UBSan (in build-asan).
+# The end-to-end tests with every daemon under valgrind.
+check-valgrind: deps
+	$(MAKE) all
+	MIGRATED_VALGRIND=1 /usr/bin/python3 -m pytest -q tests/e2e
+
+# valgrind on the daemon during the end-to-end tests, then the unit and
+# end-to-end tests again on a build with AddressSanitizer and UBSan
+# (build-asan). Any report fails the run.
 SANITIZE = -fsanitize=address,undefined -fno-omit-frame-pointer \
            -fno-sanitize-recover=all
-check-sanitize: deps
+check-sanitize: check-valgrind
 	$(MAKE) B=build-asan CFLAGS="-O1 -g $(SANITIZE)" \
 	    LDFLAGS="$(SANITIZE)" all unit
 	MIGRATED_BUILD=build-asan ASAN_OPTIONS=detect_leaks=1 \
 	    UBSAN_OPTIONS=print_stacktrace=1 \
 	    /usr/bin/python3 -m pytest -q tests/e2e
-
-# The end-to-end tests with every daemon under valgrind.
-check-valgrind: deps
-	$(MAKE) all
-	MIGRATED_VALGRIND=1 /usr/bin/python3 -m pytest -q tests/e2e
 
 bench: deps
 	$(MAKE) all
