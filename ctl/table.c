@@ -189,10 +189,11 @@ print_row(FILE *f, const struct table *t, char *const *cells,
 {
 	size_t n = t->ncols;
 
-	while (n > 1 && cells[n - 1][0] == '\0')
+	while (n > 1 && (cells[n - 1] == NULL || cells[n - 1][0] == '\0'))
 		n--;
 	for (size_t c = 0; c < n; c++)
-		print_cell(f, cells[c], width[c], t->cols[c].right, c + 1 == n);
+		print_cell(f, cells[c] != NULL ? cells[c] : "", width[c],
+		           t->cols[c].right, c + 1 == n);
 }
 
 static int
@@ -202,7 +203,8 @@ table_print(struct table *t, FILE *f)
 	const char *headers[TABLE_MAX_COLS];
 	size_t rows = t->ncols ? t->ncells / t->ncols : 0;
 
-	if (t->failed || t->ncols > TABLE_MAX_COLS || t->ncells % t->ncols)
+	if (t->failed || t->ncols == 0 || t->ncols > TABLE_MAX_COLS ||
+	    t->ncells % t->ncols != 0)
 		return -1;
 	for (size_t c = 0; c < t->ncols; c++) {
 		headers[c] = t->cols[c].header;
