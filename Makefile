@@ -89,7 +89,7 @@ deps:
 check: deps
 	$(MAKE) all
 	$(MAKE) unit
-	$(MAKE) lint-man lint
+	$(MAKE) lint-man lint format-check
 	sh scripts/check-units.sh
 	$(MAKE) fuzz FUZZ_SECONDS=10
 	$(MAKE) e2e
@@ -177,11 +177,13 @@ demo: deps
 	$(MAKE) all
 	sh scripts/demo.sh
 
+FORMAT_SRC = $(wildcard daemon/*.[ch] proto/*.[ch] ctl/*.[ch] tests/unit/*.c \
+               tests/fuzz/*.[ch])
 format:
-	clang-format -i $(wildcard */*.c */*.h tests/unit/*.c)
+	clang-format -i $(FORMAT_SRC)
 
 format-check:
-	clang-format --dry-run --Werror $(wildcard */*.c */*.h tests/unit/*.c)
+	clang-format --dry-run --Werror $(FORMAT_SRC)
 
 install: all
 	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(BINDIR) \

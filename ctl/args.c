@@ -14,37 +14,37 @@
 #define OPT_VAL(o) (256 + (o))
 
 static const struct option arg_options[ARG_COUNT] = {
-	[ARG_TENANT] = {"tenant", required_argument, NULL, OPT_VAL(ARG_TENANT)},
-	[ARG_ALL] = {"all", no_argument, NULL, OPT_VAL(ARG_ALL)},
-	[ARG_STEPS] = {"steps", required_argument, NULL, OPT_VAL(ARG_STEPS)},
-	[ARG_BATCH_SIZE] = {"batch-size", required_argument, NULL,
-	                    OPT_VAL(ARG_BATCH_SIZE)},
-	[ARG_PRIORITY] = {"priority", required_argument, NULL,
-	                  OPT_VAL(ARG_PRIORITY)},
-	[ARG_WAIT] = {"wait", no_argument, NULL, OPT_VAL(ARG_WAIT)},
-	[ARG_STATE] = {"state", required_argument, NULL, OPT_VAL(ARG_STATE)},
-	[ARG_PLAN] = {"plan", required_argument, NULL, OPT_VAL(ARG_PLAN)},
-	[ARG_LIMIT] = {"limit", required_argument, NULL, OPT_VAL(ARG_LIMIT)},
-	[ARG_BEFORE] = {"before", required_argument, NULL, OPT_VAL(ARG_BEFORE)},
-	[ARG_DRY_RUN] = {"dry-run", no_argument, NULL, OPT_VAL(ARG_DRY_RUN)},
-	[ARG_SKIP_CHECKS] = {"skip-checks", no_argument, NULL,
-	                     OPT_VAL(ARG_SKIP_CHECKS)},
-	[ARG_JOB] = {"job", required_argument, NULL, OPT_VAL(ARG_JOB)},
-	[ARG_DROP] = {"drop", no_argument, NULL, OPT_VAL(ARG_DROP)},
-	[ARG_OLDER_THAN] = {"older-than", required_argument, NULL,
-	                    OPT_VAL(ARG_OLDER_THAN)},
+        [ARG_TENANT] = {"tenant", required_argument, NULL, OPT_VAL(ARG_TENANT)},
+        [ARG_ALL] = {"all", no_argument, NULL, OPT_VAL(ARG_ALL)},
+        [ARG_STEPS] = {"steps", required_argument, NULL, OPT_VAL(ARG_STEPS)},
+        [ARG_BATCH_SIZE] = {"batch-size", required_argument, NULL,
+                            OPT_VAL(ARG_BATCH_SIZE)},
+        [ARG_PRIORITY] = {"priority", required_argument, NULL,
+                          OPT_VAL(ARG_PRIORITY)},
+        [ARG_WAIT] = {"wait", no_argument, NULL, OPT_VAL(ARG_WAIT)},
+        [ARG_STATE] = {"state", required_argument, NULL, OPT_VAL(ARG_STATE)},
+        [ARG_PLAN] = {"plan", required_argument, NULL, OPT_VAL(ARG_PLAN)},
+        [ARG_LIMIT] = {"limit", required_argument, NULL, OPT_VAL(ARG_LIMIT)},
+        [ARG_BEFORE] = {"before", required_argument, NULL, OPT_VAL(ARG_BEFORE)},
+        [ARG_DRY_RUN] = {"dry-run", no_argument, NULL, OPT_VAL(ARG_DRY_RUN)},
+        [ARG_SKIP_CHECKS] = {"skip-checks", no_argument, NULL,
+                             OPT_VAL(ARG_SKIP_CHECKS)},
+        [ARG_JOB] = {"job", required_argument, NULL, OPT_VAL(ARG_JOB)},
+        [ARG_DROP] = {"drop", no_argument, NULL, OPT_VAL(ARG_DROP)},
+        [ARG_OLDER_THAN] = {"older-than", required_argument, NULL,
+                            OPT_VAL(ARG_OLDER_THAN)},
 };
 
 /* Accepted by every command. */
 static const struct option common_options[] = {
-	{"json", no_argument, NULL, 'j'},
-	{"socket", required_argument, NULL, 's'},
-	{"help", no_argument, NULL, 'h'},
+        {"json", no_argument, NULL, 'j'},
+        {"socket", required_argument, NULL, 's'},
+        {"help", no_argument, NULL, 'h'},
 };
 #define NCOMMON (sizeof(common_options) / sizeof(common_options[0]))
 
 #define BATCH_SIZE_MAX 1000000
-#define OLDER_THAN_MAX 100000  /* days, as the daemon accepts */
+#define OLDER_THAN_MAX 100000 /* days, as the daemon accepts */
 
 void
 args_clear(struct args *a)
@@ -117,9 +117,9 @@ add_steps(struct args *a, const char *list)
 		while (end > start && isspace((unsigned char)end[-1]))
 			end--;
 		if (start == end)
-			return args_usage_error(a->command,
-			                        "--steps: empty step name in '%s'",
-			                        list);
+			return args_usage_error(
+			        a->command, "--steps: empty step name in '%s'",
+			        list);
 		if (append_string(&a->steps, start, (size_t)(end - start)) < 0)
 			return CMD_EXIT_DAEMON;
 		if (p[len] == '\0')
@@ -133,22 +133,23 @@ number_arg(const struct args *a, const char *opt, const char *text,
            long long min, long long max, long long *out, bool *has)
 {
 	if (parse_int(text, min, max, out) < 0)
-		return args_usage_error(a->command,
-		                        "--%s: '%s' is not a whole number from %lld "
-		                        "to %lld",
-		                        opt, text, min, max);
+		return args_usage_error(
+		        a->command,
+		        "--%s: '%s' is not a whole number from %lld "
+		        "to %lld",
+		        opt, text, min, max);
 	*has = true;
 	return CMD_EXIT_OK;
 }
 
 static int
-id_arg(const struct args *a, const char *opt, const char *text,
-       long long *out, bool *has)
+id_arg(const struct args *a, const char *opt, const char *text, long long *out,
+       bool *has)
 {
 	if (parse_int(text, 1, INT64_MAX, out) < 0)
-		return args_usage_error(a->command,
-		                        "--%s: '%s' is not a positive whole number",
-		                        opt, text);
+		return args_usage_error(
+		        a->command, "--%s: '%s' is not a positive whole number",
+		        opt, text);
 	*has = true;
 	return CMD_EXIT_OK;
 }
@@ -164,8 +165,9 @@ state_arg(struct args *a, const char *text)
 			a->state = text;
 			return CMD_EXIT_OK;
 		}
-		used += (size_t)snprintf(known + used, sizeof(known) - used, "%s%s",
-		                         i ? ", " : "", out_job_state(i));
+		used += (size_t)snprintf(known + used, sizeof(known) - used,
+		                         "%s%s", i ? ", " : "",
+		                         out_job_state(i));
 	}
 	return args_usage_error(a->command,
 	                        "--state: '%s' is not a job state (%s)", text,
@@ -200,8 +202,8 @@ take_option(struct cmd_global *g, struct args *a, int opt, const char *arg)
 			return args_usage_error(a->command,
 			                        "--tenant: empty tenant name");
 		return append_string(&a->tenants, arg, strlen(arg)) < 0
-		           ? CMD_EXIT_DAEMON
-		           : CMD_EXIT_OK;
+		               ? CMD_EXIT_DAEMON
+		               : CMD_EXIT_OK;
 	case OPT_VAL(ARG_ALL):
 		a->all = true;
 		return CMD_EXIT_OK;
@@ -274,10 +276,11 @@ bad_option(const struct args_spec *spec, int c, char **argv)
 	const char *word = argv[optind - 1];
 
 	if (spec->job_args && word[0] == '-' && isdigit((unsigned char)word[1]))
-		return args_usage_error(spec->command,
-		                        "'%s' is not a job id (a positive whole "
-		                        "number)",
-		                        word);
+		return args_usage_error(
+		        spec->command,
+		        "'%s' is not a job id (a positive whole "
+		        "number)",
+		        word);
 	return args_option_error(spec->command, c, argv);
 }
 
@@ -298,7 +301,7 @@ args_parse(const struct args_spec *spec, struct cmd_global *g, int argc,
 	for (size_t i = 0; i < NCOMMON; i++)
 		longopts[n++] = common_options[i];
 
-	optind = 0;            /* glibc: start afresh after main's parsing */
+	optind = 0; /* glibc: start afresh after main's parsing */
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, ":js:h", longopts, NULL)) != -1) {
 		int rc;
@@ -348,10 +351,11 @@ args_job_ids(const struct args *a, json_t **ids)
 		if (parse_int(a->pos[i], 1, INT64_MAX, &id) < 0) {
 			json_decref(*ids);
 			*ids = NULL;
-			return args_usage_error(a->command,
-			                        "'%s' is not a job id (a positive "
-			                        "whole number)",
-			                        a->pos[i]);
+			return args_usage_error(
+			        a->command,
+			        "'%s' is not a job id (a positive "
+			        "whole number)",
+			        a->pos[i]);
 		}
 		if (*ids == NULL ||
 		    json_array_append_new(*ids, json_integer(id)) < 0) {

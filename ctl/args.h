@@ -34,22 +34,22 @@ enum arg_opt {
 
 /* What a command accepts. */
 struct args_spec {
-	const char *command;   /* its name, for messages */
-	unsigned opts;         /* ARG_BIT()s */
-	bool job_args;         /* its positional arguments may be job ids */
+	const char *command; /* its name, for messages */
+	unsigned opts;       /* ARG_BIT()s */
+	bool job_args;       /* its positional arguments may be job ids */
 };
 
 struct args {
 	const char *command;
-	json_t *tenants;       /* --tenant values, in order */
-	json_t *steps;         /* --steps names, in order */
+	json_t *tenants; /* --tenant values, in order */
+	json_t *steps;   /* --steps names, in order */
 	bool all, wait, help, dry_run, skip_checks, drop;
 	bool has_batch_size, has_priority, has_limit, has_before, has_job,
-	    has_older_than;
+	        has_older_than;
 	long long batch_size, priority, limit, before, job, older_than;
 	const char *state;
 	const char *plan;
-	char **pos;            /* positional arguments */
+	char **pos; /* positional arguments */
 	int npos;
 };
 
@@ -63,8 +63,7 @@ int args_parse(const struct args_spec *spec, struct cmd_global *g, int argc,
 void args_clear(struct args *a);
 
 /* Checks the number of positional arguments; what names a missing one. */
-int args_check_npos(const struct args *a, int min, int max,
-                    const char *what);
+int args_check_npos(const struct args *a, int min, int max, const char *what);
 /* text is a job id: a positive whole number. */
 bool args_is_job_id(const char *text);
 /* The positional arguments as job ids; *ids is NULL when there are none. */
@@ -77,7 +76,7 @@ int args_one_tenant(const struct args *a, const char **tenant);
  * CMD_EXIT_USAGE.
  */
 int args_usage_error(const char *command, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
+        __attribute__((format(printf, 2, 3)));
 /*
  * Reports the option getopt_long just rejected with c ('?' or ':', with
  * opterr 0 and optstring starting with ':'); returns CMD_EXIT_USAGE.

@@ -19,7 +19,7 @@ struct client {
 	char *path;
 	struct evbuffer *in;
 	struct evbuffer *out;
-	size_t scanned;        /* for vl_frame_pop */
+	size_t scanned; /* for vl_frame_pop */
 };
 
 static const char *
@@ -121,8 +121,8 @@ write_all(struct client *client, char *err, size_t errlen)
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0) {
-			snprintf(err, errlen, "cannot send to %s: %s", client->path,
-			         strerror(errno));
+			snprintf(err, errlen, "cannot send to %s: %s",
+			         client->path, strerror(errno));
 			return -1;
 		}
 		evbuffer_drain(client->out, (size_t)n);
@@ -160,15 +160,16 @@ fill(struct client *client, char *err, size_t errlen)
 		if (n > 0)
 			return 0;
 		if (n == 0) {
-			snprintf(err, errlen,
-			         "connection to %s closed by migrated before its reply "
-			         "was complete",
-			         client->path);
+			snprintf(
+			        err, errlen,
+			        "connection to %s closed by migrated before its reply "
+			        "was complete",
+			        client->path);
 			return -1;
 		}
 		if (errno != EINTR) {
-			snprintf(err, errlen, "cannot read from %s: %s", client->path,
-			         strerror(errno));
+			snprintf(err, errlen, "cannot read from %s: %s",
+			         client->path, strerror(errno));
 			return -1;
 		}
 	}
@@ -185,20 +186,23 @@ read_reply(struct client *client, struct vl_reply *reply, char *err,
 		char why[256];
 		int rc;
 
-		switch (vl_frame_pop(client->in, &client->scanned, &msg, &len)) {
+		switch (vl_frame_pop(client->in, &client->scanned, &msg,
+		                     &len)) {
 		case VL_FRAME_OK:
 			rc = vl_reply_decode(msg, len, reply, why, sizeof(why));
 			free(msg);
 			if (rc < 0) {
-				snprintf(err, errlen, "malformed reply from migrated: %s",
+				snprintf(err, errlen,
+				         "malformed reply from migrated: %s",
 				         why);
 				return -1;
 			}
 			return 0;
 		case VL_FRAME_TOO_BIG:
-			snprintf(err, errlen,
-			         "malformed reply from migrated: longer than %u bytes",
-			         VL_MAX_MESSAGE);
+			snprintf(
+			        err, errlen,
+			        "malformed reply from migrated: longer than %u bytes",
+			        VL_MAX_MESSAGE);
 			return -1;
 		case VL_FRAME_PARTIAL:
 			break;
@@ -210,8 +214,7 @@ read_reply(struct client *client, struct vl_reply *reply, char *err,
 
 int
 client_call(struct client *client, const char *method, json_t *parameters,
-            bool more, client_reply_fn *fn, void *arg, char *err,
-            size_t errlen)
+            bool more, client_reply_fn *fn, void *arg, char *err, size_t errlen)
 {
 	if (send_call(client, method, parameters, more, err, errlen) < 0)
 		return -1;
@@ -224,9 +227,10 @@ client_call(struct client *client, const char *method, json_t *parameters,
 			return -1;
 		if (reply.continues && !more) {
 			vl_reply_clear(&reply);
-			snprintf(err, errlen,
-			         "malformed reply from migrated: \"continues\" in the "
-			         "reply to a call without \"more\"");
+			snprintf(
+			        err, errlen,
+			        "malformed reply from migrated: \"continues\" in the "
+			        "reply to a call without \"more\"");
 			return -1;
 		}
 		last = !reply.continues || reply.error != NULL;
@@ -250,9 +254,8 @@ keep_reply(struct vl_reply *reply, void *arg)
 }
 
 int
-client_call_once(struct client *client, const char *method,
-                 json_t *parameters, struct vl_reply *reply, char *err,
-                 size_t errlen)
+client_call_once(struct client *client, const char *method, json_t *parameters,
+                 struct vl_reply *reply, char *err, size_t errlen)
 {
 	memset(reply, 0, sizeof(*reply));
 	return client_call(client, method, parameters, false, keep_reply, reply,

@@ -24,7 +24,7 @@ typedef int client_reply_fn(struct vl_reply *reply, void *arg);
  * "cannot connect to PATH: REASON" (with a hint when there is one) to err.
  */
 struct client *client_connect(const char *path, char *err, size_t errlen)
-    __attribute__((warn_unused_result));
+        __attribute__((warn_unused_result));
 
 void client_free(struct client *client);
 
@@ -35,10 +35,9 @@ void client_free(struct client *client);
  * the call, or -1 when the connection failed or a reply is malformed (the
  * reason is in err).
  */
-int client_call(struct client *client, const char *method,
-                json_t *parameters, bool more, client_reply_fn *fn,
-                void *arg, char *err, size_t errlen)
-    __attribute__((warn_unused_result));
+int client_call(struct client *client, const char *method, json_t *parameters,
+                bool more, client_reply_fn *fn, void *arg, char *err,
+                size_t errlen) __attribute__((warn_unused_result));
 
 /*
  * Calls method and stores its one reply, maybe an error, in *reply (the

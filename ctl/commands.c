@@ -23,11 +23,11 @@ struct ctx {
 struct cmd {
 	struct args_spec spec; /* name, options, positional job ids */
 	int (*run)(struct ctx *ctx, struct args *a);
-	const char *method;    /* for the job actions */
-	const char *verb;      /* for the job actions: "paused" */
-	const char *synopsis;  /* arguments, after the name */
-	const char *summary;   /* one line for migratectl --help */
-	const char *help;      /* description and options */
+	const char *method;   /* for the job actions */
+	const char *verb;     /* for the job actions: "paused" */
+	const char *synopsis; /* arguments, after the name */
+	const char *summary;  /* one line for migratectl --help */
+	const char *help;     /* description and options */
 };
 
 /* ---- helpers ----------------------------------------------------------- */
@@ -62,12 +62,13 @@ check_tenants(const struct args *a)
 	if (rc != CMD_EXIT_OK)
 		return rc;
 	if (a->tenants != NULL && a->all)
-		return args_usage_error(a->command,
-		                        "--tenant and --all exclude each other");
+		return args_usage_error(
+		        a->command, "--tenant and --all exclude each other");
 	if (a->tenants == NULL && !a->all)
-		return args_usage_error(a->command,
-		                        "give the tenants with --tenant T (once per "
-		                        "tenant) or --all");
+		return args_usage_error(
+		        a->command,
+		        "give the tenants with --tenant T (once per "
+		        "tenant) or --all");
 	return CMD_EXIT_OK;
 }
 
@@ -100,15 +101,17 @@ target_params(const struct args *a, json_t **p)
 	if (rc != CMD_EXIT_OK)
 		return rc;
 	if (tenant != NULL)
-		*p = json_pack("{s:s, s:s}", "plan", a->pos[0], "tenant", tenant);
+		*p = json_pack("{s:s, s:s}", "plan", a->pos[0], "tenant",
+		               tenant);
 	else if (args_is_job_id(a->pos[0]))
 		*p = json_pack("{s:I}", "id",
 		               (json_int_t)strtoll(a->pos[0], NULL, 10));
 	else
-		return args_usage_error(a->command,
-		                        "'%s' is not a job id; for the latest job "
-		                        "of a plan give PLAN --tenant T",
-		                        a->pos[0]);
+		return args_usage_error(
+		        a->command,
+		        "'%s' is not a job id; for the latest job "
+		        "of a plan give PLAN --tenant T",
+		        a->pos[0]);
 	if (*p == NULL) {
 		fputs("migratectl: out of memory\n", stderr);
 		return CMD_EXIT_DAEMON;
@@ -125,8 +128,8 @@ call_target(struct ctx *ctx, const char *method, const json_t *target,
             const char *key, json_type type, struct vl_reply *reply,
             const json_t **value)
 {
-	int rc = session_call_raw(&ctx->session, method,
-	                          json_deep_copy(target), reply);
+	int rc = session_call_raw(&ctx->session, method, json_deep_copy(target),
+	                          reply);
 
 	if (rc != CMD_EXIT_OK)
 		return rc;
@@ -190,7 +193,8 @@ run_plans(struct ctx *ctx, struct args *a)
 		return rc;
 	if (a->npos == 0)
 		return session_call_and_show(&ctx->session, IFACE "ListPlans",
-		                             NULL, "plans", JSON_ARRAY, out_plans);
+		                             NULL, "plans", JSON_ARRAY,
+		                             out_plans);
 	return session_call_and_show(&ctx->session, IFACE "ShowPlan",
 	                             json_pack("{s:s}", "name", a->pos[0]),
 	                             "plan", JSON_OBJECT, out_plan);
@@ -226,8 +230,9 @@ run_submit(struct ctx *ctx, struct args *a)
 	if (rc != CMD_EXIT_OK)
 		return rc;
 	if (!session_valid_ids(ids))
-		rc = session_malformed(IFACE "Submit", "has job ids that are not "
-		                                       "positive integers");
+		rc = session_malformed(IFACE "Submit",
+		                       "has job ids that are not "
+		                       "positive integers");
 	if (rc == CMD_EXIT_OK)
 		rc = session_show_ids(&ctx->session, &reply, ids, "submitted");
 	/* With no job queued, Watch would follow every unfinished job. */
@@ -271,9 +276,9 @@ run_show(struct ctx *ctx, struct args *a)
 	if (rc != CMD_EXIT_OK)
 		return rc;
 	rc = session_call_and_show(
-	    &ctx->session, IFACE "ShowJob",
-	    json_pack("{s:O}", "id", json_array_get(ids, 0)), "job",
-	    JSON_OBJECT, out_job);
+	        &ctx->session, IFACE "ShowJob",
+	        json_pack("{s:O}", "id", json_array_get(ids, 0)), "job",
+	        JSON_OBJECT, out_job);
 	json_decref(ids);
 	return rc;
 }
@@ -342,7 +347,8 @@ run_validate(struct ctx *ctx, struct args *a)
 	if (rc != CMD_EXIT_OK)
 		return rc;
 	rc = session_show(&ctx->session, &reply, results, report_validation);
-	json_array_foreach(results, i, result) {
+	json_array_foreach(results, i, result)
+	{
 		bool ok = json_is_true(json_object_get(result, "ok"));
 
 		if (rc == CMD_EXIT_OK && !ok)
@@ -361,8 +367,8 @@ run_verify(struct ctx *ctx, struct args *a)
 	int rc = target_params(a, &target);
 
 	if (rc == CMD_EXIT_OK)
-		rc = call_target(ctx, IFACE "Verify", target, "checks", JSON_ARRAY,
-		                 &reply, &checks);
+		rc = call_target(ctx, IFACE "Verify", target, "checks",
+		                 JSON_ARRAY, &reply, &checks);
 	json_decref(target);
 	if (rc != CMD_EXIT_OK)
 		return rc;
@@ -390,12 +396,13 @@ run_rollback(struct ctx *ctx, struct args *a)
 	rc = call_target(ctx, IFACE "Rollback", target, "job", JSON_INTEGER,
 	                 &reply, &job);
 	if (rc == CMD_EXIT_OK && json_integer_value(job) <= 0)
-		rc = session_malformed(IFACE "Rollback", "has a job id that is not "
-		                                         "a positive integer");
+		rc = session_malformed(IFACE "Rollback",
+		                       "has a job id that is not "
+		                       "a positive integer");
 	if (rc == CMD_EXIT_OK && ctx->session.global->json)
 		rc = out_json(stdout, reply.parameters) < 0
-		         ? session_output_failed()
-		         : session_written();
+		             ? session_output_failed()
+		             : session_written();
 	else if (rc == CMD_EXIT_OK) {
 		report_rollback_queued(stdout, json_integer_value(job), target);
 		rc = session_written();
@@ -403,7 +410,8 @@ run_rollback(struct ctx *ctx, struct args *a)
 	if (rc == CMD_EXIT_OK && a->wait) {
 		json_t *ids = json_pack("[O]", job);
 
-		rc = ids != NULL ? wait_jobs(ctx, ids) : session_output_failed();
+		rc = ids != NULL ? wait_jobs(ctx, ids)
+		                 : session_output_failed();
 		json_decref(ids);
 	}
 	vl_reply_clear(&reply);
@@ -420,16 +428,17 @@ drop_backups(struct ctx *ctx, struct args *a)
 	int rc;
 
 	if (a->has_job || a->plan != NULL || a->tenants != NULL)
-		return args_usage_error(a->command,
-		                        "--job, --plan and --tenant choose backups "
-		                        "to list; --drop takes job ids or "
-		                        "--older-than");
+		return args_usage_error(
+		        a->command, "--job, --plan and --tenant choose backups "
+		                    "to list; --drop takes job ids or "
+		                    "--older-than");
 	if (a->npos > 0 && a->has_older_than)
 		return args_usage_error(a->command, "job ids and --older-than "
 		                                    "exclude each other");
 	if (a->npos == 0 && !a->has_older_than)
-		return args_usage_error(a->command,
-		                        "--drop: give job ids or --older-than DAYS");
+		return args_usage_error(
+		        a->command,
+		        "--drop: give job ids or --older-than DAYS");
 	rc = args_job_ids(a, &ids);
 	if (rc != CMD_EXIT_OK)
 		return rc;
@@ -455,7 +464,8 @@ run_backups(struct ctx *ctx, struct args *a)
 		                        "backups of jobs add --drop",
 		                        a->pos[0]);
 	if (a->has_older_than)
-		return args_usage_error(a->command, "--older-than needs --drop");
+		return args_usage_error(a->command,
+		                        "--older-than needs --drop");
 	rc = args_one_tenant(a, &tenant);
 	if (rc != CMD_EXIT_OK)
 		return rc;
@@ -489,159 +499,208 @@ run_log(struct ctx *ctx, struct args *a)
 
 /* ---- the table --------------------------------------------------------- */
 
-#define COMMON_HELP                                                          \
-	"  -j, --json         print JSON for scripts instead of text\n"          \
-	"  -s, --socket PATH  the daemon's socket\n"                            \
+#define COMMON_HELP                                                            \
+	"  -j, --json         print JSON for scripts instead of text\n"        \
+	"  -s, --socket PATH  the daemon's socket\n"                           \
 	"  -h, --help         show this help\n"
 
-#define TENANT_HELP                                                          \
-	"  --tenant T         tenant T; repeat for several tenants\n"           \
+#define TENANT_HELP                                                            \
+	"  --tenant T         tenant T; repeat for several tenants\n"          \
 	"  --all              every tenant the plan's tenants query lists\n"
 
-#define TARGET_HELP                                                          \
-	"JOB is a job id; PLAN --tenant T names the latest job of plan PLAN\n"   \
+#define TARGET_HELP                                                            \
+	"JOB is a job id; PLAN --tenant T names the latest job of plan PLAN\n" \
 	"for tenant T.\n"
 
 #define B(o) ARG_BIT(ARG_##o)
 
 static const struct cmd commands[] = {
-	{{"status", 0, false}, run_status, NULL, NULL, "",
-	 "show the daemon's version, database, workers and job totals",
-	 "Shows the state of the daemon: version, pid, uptime, database\n"
-	 "connection, busy workers, plans loaded, jobs by state, rows done\n"
-	 "and rows per second over the last minute.\n"},
-	{{"plans", 0, false}, run_plans, NULL, NULL, "[NAME]",
-	 "list the plans, or show plan NAME with its steps",
-	 "Without NAME lists the plans loaded from plan_dir; with NAME shows\n"
-	 "that plan: its file, parameters, checks, verifications and steps.\n"},
-	{{"submit",
-	  B(TENANT) | B(ALL) | B(STEPS) | B(BATCH_SIZE) | B(PRIORITY) | B(WAIT) |
-	      B(DRY_RUN) | B(SKIP_CHECKS),
-	  false},
-	 run_submit, NULL, NULL,
-	 "PLAN (--tenant T ... | --all) [--steps A,B] [--batch-size N] "
-	 "[--priority P] [--dry-run] [--skip-checks] [--wait]",
-	 "queue one job per tenant for a plan",
-	 "Queues one job per tenant for plan PLAN and prints the new job ids.\n"
-	 "\n" TENANT_HELP
-	 "  --steps A,B        run only these steps (in dependency order)\n"
-	 "  --batch-size N     rows per batch (1 to 1000000) instead of the "
-	 "plan's\n"
-	 "  --priority P       higher runs first (default 0)\n"
-	 "  --dry-run          run every batch and roll it back, counting the "
-	 "rows\n"
-	 "                     it would change; nothing is changed\n"
-	 "  --skip-checks      skip the plan's [check] sections (recorded in "
-	 "the\n"
-	 "                     audit log)\n"
-	 "  --wait             show progress until every job ended; exit 4 if "
-	 "one\n"
-	 "                     did not succeed\n"},
-	{{"list", B(STATE) | B(PLAN) | B(TENANT) | B(LIMIT) | B(BEFORE), false},
-	 run_list, NULL, NULL,
-	 "[--state S] [--plan P] [--tenant T] [--limit N] [--before ID]",
-	 "list jobs, newest first",
-	 "Lists jobs, newest first.\n"
-	 "\n"
-	 "  --state S          only jobs in state S (queued, running, paused,\n"
-	 "                     succeeded, failed, cancelled, rolled_back)\n"
-	 "  --plan P           only jobs of plan P\n"
-	 "  --tenant T         only jobs for tenant T\n"
-	 "  --limit N          at most N jobs\n"
-	 "  --before ID        only jobs older than job ID: the next page after\n"
-	 "                     a page whose last job is ID\n"},
-	{{"show", 0, true}, run_show, NULL, NULL, "JOB",
-	 "show one job with the progress of each step",
-	 "Shows job JOB: plan, tenant, state, error, kind, dry run, warnings,\n"
-	 "times, rows changed and the progress of each step with its\n"
-	 "checkpoint.\n"},
-	{{"watch", 0, true}, run_watch, NULL, NULL, "[JOB ...]",
-	 "follow jobs until they have ended",
-	 "Follows the given jobs, or every unfinished job, until they have\n"
-	 "all ended. On a terminal one line per job is redrawn with a progress\n"
-	 "bar, rows done and estimated, rows per second and the time left;\n"
-	 "otherwise (or with --json) each update is printed as one line of\n"
-	 "JSON.\n"},
-	{{"pause", B(ALL), true}, run_action, IFACE "Pause", "paused",
-	 "(JOB ... | --all)", "pause jobs; a running job stops after its batch",
-	 "Pauses queued or running jobs; a running job stops after its current\n"
-	 "batch. Prints the jobs that were paused.\n"
-	 "\n"
-	 "  --all              every queued or running job\n"},
-	{{"resume", B(ALL), true}, run_action, IFACE "Resume", "resumed",
-	 "(JOB ... | --all)", "put paused jobs back in the queue",
-	 "Puts paused jobs back in the queue. Prints the jobs that were\n"
-	 "resumed.\n"
-	 "\n"
-	 "  --all              every paused job\n"},
-	{{"cancel", B(ALL), true}, run_action, IFACE "Cancel", "cancelled",
-	 "(JOB ... | --all)", "cancel jobs that have not ended",
-	 "Cancels jobs that have not ended. Work already committed stays.\n"
-	 "\n"
-	 "  --all              every job that has not ended\n"},
-	{{"retry", B(ALL), true}, run_action, IFACE "Retry", "retried",
-	 "(JOB ... | --all)", "queue failed or cancelled jobs again",
-	 "Queues failed or cancelled jobs again; they continue from their\n"
-	 "checkpoint.\n"
-	 "\n"
-	 "  --all              every failed or cancelled job\n"},
-	{{"validate", B(TENANT) | B(ALL), false}, run_validate, NULL, NULL,
-	 "PLAN (--tenant T ... | --all)",
-	 "run a plan's pre-checks for tenants; change nothing",
-	 "Runs the [check] sections of plan PLAN for the tenants and prints,\n"
-	 "for each tenant, OK or FAILED and each check's severity, the value\n"
-	 "found and the value expected. Nothing is changed. Exits 4 if a\n"
-	 "tenant failed an error-level check or its checks could not run.\n"
-	 "\n" TENANT_HELP},
-	{{"verify", B(TENANT), true}, run_verify, NULL, NULL,
-	 "(JOB | PLAN --tenant T)",
-	 "run a job's post-verifications again",
-	 "Runs the [verify] sections of a job's plan again for its tenant and\n"
-	 "prints each one's value found and expected. Exits 4 if one did not\n"
-	 "hold.\n"
-	 "\n" TARGET_HELP},
-	{{"rollback", B(TENANT) | B(PRIORITY) | B(WAIT), true}, run_rollback,
-	 NULL, NULL, "(JOB | PLAN --tenant T) [--priority P] [--wait]",
-	 "restore what a job changed from its backups",
-	 "Queues a rollback job that restores the rows a finished job changed\n"
-	 "from the backups its steps with backup = yes stored, and prints its\n"
-	 "id. When it succeeds the original job becomes rolled_back.\n"
-	 "\n" TARGET_HELP
-	 "\n"
-	 "  --tenant T         with PLAN: the tenant of the job to roll back\n"
-	 "  --priority P       higher runs first (default 0)\n"
-	 "  --wait             show progress until the rollback ended; exit 4 "
-	 "if\n"
-	 "                     it did not succeed\n"},
-	{{"backups", B(JOB) | B(PLAN) | B(TENANT) | B(DROP) | B(OLDER_THAN),
-	  true},
-	 run_backups, NULL, NULL,
-	 "[--job J] [--plan P] [--tenant T] | --drop (JOB ... | --older-than "
-	 "DAYS)",
-	 "list or drop the backups that rollbacks restore",
-	 "Lists the stored backups, one row per job and step, with their rows,\n"
-	 "size and age; or, with --drop, drops backups. A job whose backups\n"
-	 "are dropped cannot be rolled back any more.\n"
-	 "\n"
-	 "  --job J            only the backups of job J\n"
-	 "  --plan P           only those of jobs of plan P\n"
-	 "  --tenant T         only those of jobs for tenant T\n"
-	 "  --drop             drop the backups of the jobs given as arguments,\n"
-	 "                     or those older than --older-than\n"
-	 "  --older-than DAYS  with --drop: the backups of every job whose "
-	 "oldest\n"
-	 "                     backup is older than DAYS days\n"},
-	{{"log", B(JOB) | B(LIMIT) | B(BEFORE), false}, run_log, NULL, NULL,
-	 "[--job J] [--limit N] [--before ID]",
-	 "show the audit log, newest first",
-	 "Shows the audit log, newest first: every mutating call (who, the\n"
-	 "method and its parameters, the result) and every change of a job's\n"
-	 "state (made by the daemon).\n"
-	 "\n"
-	 "  --job J            only the entries of job J\n"
-	 "  --limit N          at most N entries (the daemon's default is 100)\n"
-	 "  --before ID        only entries older than entry ID: the next page\n"
-	 "                     after a page whose last entry is ID\n"},
+        {{"status", 0, false},
+         run_status,
+         NULL,
+         NULL,
+         "",
+         "show the daemon's version, database, workers and job totals",
+         "Shows the state of the daemon: version, pid, uptime, database\n"
+         "connection, busy workers, plans loaded, jobs by state, rows done\n"
+         "and rows per second over the last minute.\n"},
+        {{"plans", 0, false},
+         run_plans,
+         NULL,
+         NULL,
+         "[NAME]",
+         "list the plans, or show plan NAME with its steps",
+         "Without NAME lists the plans loaded from plan_dir; with NAME shows\n"
+         "that plan: its file, parameters, checks, verifications and steps.\n"},
+        {{"submit",
+          B(TENANT) | B(ALL) | B(STEPS) | B(BATCH_SIZE) | B(PRIORITY) |
+                  B(WAIT) | B(DRY_RUN) | B(SKIP_CHECKS),
+          false},
+         run_submit,
+         NULL,
+         NULL,
+         "PLAN (--tenant T ... | --all) [--steps A,B] [--batch-size N] "
+         "[--priority P] [--dry-run] [--skip-checks] [--wait]",
+         "queue one job per tenant for a plan",
+         "Queues one job per tenant for plan PLAN and prints the new job ids.\n"
+         "\n" TENANT_HELP
+         "  --steps A,B        run only these steps (in dependency order)\n"
+         "  --batch-size N     rows per batch (1 to 1000000) instead of the "
+         "plan's\n"
+         "  --priority P       higher runs first (default 0)\n"
+         "  --dry-run          run every batch and roll it back, counting the "
+         "rows\n"
+         "                     it would change; nothing is changed\n"
+         "  --skip-checks      skip the plan's [check] sections (recorded in "
+         "the\n"
+         "                     audit log)\n"
+         "  --wait             show progress until every job ended; exit 4 if "
+         "one\n"
+         "                     did not succeed\n"},
+        {{"list", B(STATE) | B(PLAN) | B(TENANT) | B(LIMIT) | B(BEFORE), false},
+         run_list,
+         NULL,
+         NULL,
+         "[--state S] [--plan P] [--tenant T] [--limit N] [--before ID]",
+         "list jobs, newest first",
+         "Lists jobs, newest first.\n"
+         "\n"
+         "  --state S          only jobs in state S (queued, running, paused,\n"
+         "                     succeeded, failed, cancelled, rolled_back)\n"
+         "  --plan P           only jobs of plan P\n"
+         "  --tenant T         only jobs for tenant T\n"
+         "  --limit N          at most N jobs\n"
+         "  --before ID        only jobs older than job ID: the next page after\n"
+         "                     a page whose last job is ID\n"},
+        {{"show", 0, true},
+         run_show,
+         NULL,
+         NULL,
+         "JOB",
+         "show one job with the progress of each step",
+         "Shows job JOB: plan, tenant, state, error, kind, dry run, warnings,\n"
+         "times, rows changed and the progress of each step with its\n"
+         "checkpoint.\n"},
+        {{"watch", 0, true},
+         run_watch,
+         NULL,
+         NULL,
+         "[JOB ...]",
+         "follow jobs until they have ended",
+         "Follows the given jobs, or every unfinished job, until they have\n"
+         "all ended. On a terminal one line per job is redrawn with a progress\n"
+         "bar, rows done and estimated, rows per second and the time left;\n"
+         "otherwise (or with --json) each update is printed as one line of\n"
+         "JSON.\n"},
+        {{"pause", B(ALL), true},
+         run_action,
+         IFACE "Pause",
+         "paused",
+         "(JOB ... | --all)",
+         "pause jobs; a running job stops after its batch",
+         "Pauses queued or running jobs; a running job stops after its current\n"
+         "batch. Prints the jobs that were paused.\n"
+         "\n"
+         "  --all              every queued or running job\n"},
+        {{"resume", B(ALL), true},
+         run_action,
+         IFACE "Resume",
+         "resumed",
+         "(JOB ... | --all)",
+         "put paused jobs back in the queue",
+         "Puts paused jobs back in the queue. Prints the jobs that were\n"
+         "resumed.\n"
+         "\n"
+         "  --all              every paused job\n"},
+        {{"cancel", B(ALL), true},
+         run_action,
+         IFACE "Cancel",
+         "cancelled",
+         "(JOB ... | --all)",
+         "cancel jobs that have not ended",
+         "Cancels jobs that have not ended. Work already committed stays.\n"
+         "\n"
+         "  --all              every job that has not ended\n"},
+        {{"retry", B(ALL), true},
+         run_action,
+         IFACE "Retry",
+         "retried",
+         "(JOB ... | --all)",
+         "queue failed or cancelled jobs again",
+         "Queues failed or cancelled jobs again; they continue from their\n"
+         "checkpoint.\n"
+         "\n"
+         "  --all              every failed or cancelled job\n"},
+        {{"validate", B(TENANT) | B(ALL), false},
+         run_validate,
+         NULL,
+         NULL,
+         "PLAN (--tenant T ... | --all)",
+         "run a plan's pre-checks for tenants; change nothing",
+         "Runs the [check] sections of plan PLAN for the tenants and prints,\n"
+         "for each tenant, OK or FAILED and each check's severity, the value\n"
+         "found and the value expected. Nothing is changed. Exits 4 if a\n"
+         "tenant failed an error-level check or its checks could not run.\n"
+         "\n" TENANT_HELP},
+        {{"verify", B(TENANT), true},
+         run_verify,
+         NULL,
+         NULL,
+         "(JOB | PLAN --tenant T)",
+         "run a job's post-verifications again",
+         "Runs the [verify] sections of a job's plan again for its tenant and\n"
+         "prints each one's value found and expected. Exits 4 if one did not\n"
+         "hold.\n"
+         "\n" TARGET_HELP},
+        {{"rollback", B(TENANT) | B(PRIORITY) | B(WAIT), true},
+         run_rollback,
+         NULL,
+         NULL,
+         "(JOB | PLAN --tenant T) [--priority P] [--wait]",
+         "restore what a job changed from its backups",
+         "Queues a rollback job that restores the rows a finished job changed\n"
+         "from the backups its steps with backup = yes stored, and prints its\n"
+         "id. When it succeeds the original job becomes rolled_back.\n"
+         "\n" TARGET_HELP "\n"
+         "  --tenant T         with PLAN: the tenant of the job to roll back\n"
+         "  --priority P       higher runs first (default 0)\n"
+         "  --wait             show progress until the rollback ended; exit 4 "
+         "if\n"
+         "                     it did not succeed\n"},
+        {{"backups", B(JOB) | B(PLAN) | B(TENANT) | B(DROP) | B(OLDER_THAN),
+          true},
+         run_backups,
+         NULL,
+         NULL,
+         "[--job J] [--plan P] [--tenant T] | --drop (JOB ... | --older-than "
+         "DAYS)",
+         "list or drop the backups that rollbacks restore",
+         "Lists the stored backups, one row per job and step, with their rows,\n"
+         "size and age; or, with --drop, drops backups. A job whose backups\n"
+         "are dropped cannot be rolled back any more.\n"
+         "\n"
+         "  --job J            only the backups of job J\n"
+         "  --plan P           only those of jobs of plan P\n"
+         "  --tenant T         only those of jobs for tenant T\n"
+         "  --drop             drop the backups of the jobs given as arguments,\n"
+         "                     or those older than --older-than\n"
+         "  --older-than DAYS  with --drop: the backups of every job whose "
+         "oldest\n"
+         "                     backup is older than DAYS days\n"},
+        {{"log", B(JOB) | B(LIMIT) | B(BEFORE), false},
+         run_log,
+         NULL,
+         NULL,
+         "[--job J] [--limit N] [--before ID]",
+         "show the audit log, newest first",
+         "Shows the audit log, newest first: every mutating call (who, the\n"
+         "method and its parameters, the result) and every change of a job's\n"
+         "state (made by the daemon).\n"
+         "\n"
+         "  --job J            only the entries of job J\n"
+         "  --limit N          at most N entries (the daemon's default is 100)\n"
+         "  --before ID        only entries older than entry ID: the next page\n"
+         "                     after a page whose last entry is ID\n"},
 };
 
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
@@ -677,8 +736,7 @@ print_help(const struct cmd *cmd)
 }
 
 int
-cmd_run(const struct cmd *cmd, struct cmd_global *global, int argc,
-        char **argv)
+cmd_run(const struct cmd *cmd, struct cmd_global *global, int argc, char **argv)
 {
 	struct args a;
 	struct ctx ctx = {.cmd = cmd, .session = {.global = global}};

@@ -8,10 +8,10 @@
 /* Exit status of migratectl (documented in migratectl(1)). */
 enum cmd_exit {
 	CMD_EXIT_OK = 0,
-	CMD_EXIT_DAEMON = 1,   /* the daemon answered with an error */
+	CMD_EXIT_DAEMON = 1, /* the daemon answered with an error */
 	CMD_EXIT_USAGE = 2,
-	CMD_EXIT_CONNECT = 3,  /* cannot connect, connection broke, bad reply */
-	CMD_EXIT_FAILED = 4,   /* a job or a check did not pass: --wait,
+	CMD_EXIT_CONNECT = 3, /* cannot connect, connection broke, bad reply */
+	CMD_EXIT_FAILED = 4,  /* a job or a check did not pass: --wait,
 	                          validate, verify */
 };
 

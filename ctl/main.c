@@ -41,11 +41,11 @@ int
 main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
-		{"socket", required_argument, NULL, 's'},
-		{"json", no_argument, NULL, 'j'},
-		{"help", no_argument, NULL, 'h'},
-		{"version", no_argument, NULL, 'V'},
-		{NULL, 0, NULL, 0},
+	        {"socket", required_argument, NULL, 's'},
+	        {"json", no_argument, NULL, 'j'},
+	        {"help", no_argument, NULL, 'h'},
+	        {"version", no_argument, NULL, 'V'},
+	        {NULL, 0, NULL, 0},
 	};
 	struct cmd_global global = {.socket = default_socket()};
 	const struct cmd *cmd;
@@ -58,7 +58,8 @@ main(int argc, char **argv)
 		switch (c) {
 		case 's':
 			if (optarg[0] == '\0')
-				return args_usage_error(NULL, "--socket: empty value");
+				return args_usage_error(
+				        NULL, "--socket: empty value");
 			global.socket = optarg;
 			break;
 		case 'j':
@@ -66,10 +67,12 @@ main(int argc, char **argv)
 			break;
 		case 'h':
 			usage(stdout);
-			return fflush(stdout) == 0 ? CMD_EXIT_OK : CMD_EXIT_DAEMON;
+			return fflush(stdout) == 0 ? CMD_EXIT_OK
+			                           : CMD_EXIT_DAEMON;
 		case 'V':
 			printf("migratectl %s\n", MIGRATED_VERSION);
-			return fflush(stdout) == 0 ? CMD_EXIT_OK : CMD_EXIT_DAEMON;
+			return fflush(stdout) == 0 ? CMD_EXIT_OK
+			                           : CMD_EXIT_DAEMON;
 		default:
 			return args_option_error(NULL, c, argv);
 		}
@@ -78,6 +81,7 @@ main(int argc, char **argv)
 		return args_usage_error(NULL, "no command given");
 	cmd = cmd_find(argv[optind]);
 	if (cmd == NULL)
-		return args_usage_error(NULL, "unknown command '%s'", argv[optind]);
+		return args_usage_error(NULL, "unknown command '%s'",
+		                        argv[optind]);
 	return cmd_run(cmd, &global, argc - optind, argv + optind);
 }

@@ -13,9 +13,8 @@
 /* ---- job states -------------------------------------------------------- */
 
 /* The job states of io.migrated.varlink, in their natural order. */
-static const char *const job_states[] = {"queued",    "running",
-                                         "paused",    "succeeded",
-                                         "failed",    "cancelled",
+static const char *const job_states[] = {"queued",     "running", "paused",
+                                         "succeeded",  "failed",  "cancelled",
                                          "rolled_back"};
 #define NJOB_STATES (sizeof(job_states) / sizeof(job_states[0]))
 
@@ -31,8 +30,8 @@ out_state_ended(const char *state)
 	static const char *const ended[] = {"succeeded", "failed", "cancelled",
 	                                    "rolled_back"};
 
-	for (size_t i = 0; state != NULL && i < sizeof(ended) / sizeof(ended[0]);
-	     i++)
+	for (size_t i = 0;
+	     state != NULL && i < sizeof(ended) / sizeof(ended[0]); i++)
 		if (strcmp(state, ended[i]) == 0)
 			return true;
 	return false;
@@ -43,7 +42,8 @@ out_state_ended(const char *state)
 static int
 dump(FILE *f, const json_t *v, size_t flags)
 {
-	if (json_dumpf(v, f, flags | JSON_SORT_KEYS) < 0 || fputc('\n', f) == EOF)
+	if (json_dumpf(v, f, flags | JSON_SORT_KEYS) < 0 ||
+	    fputc('\n', f) == EOF)
 		return -1;
 	return fflush(f) == EOF ? -1 : 0;
 }
@@ -70,31 +70,31 @@ static const struct {
 	 */
 	const char *text;
 } error_texts[] = {
-	{"io.migrated.NoSuchJob", "no job {id}"},
-	{"io.migrated.NoSuchPlan", "no plan '{name}'"},
-	{"io.migrated.InvalidPlan", "{file}:{line}: {message}"},
-	{"io.migrated.NoSuchStep", "plan '{plan}' has no step '{step}'"},
-	{"io.migrated.InvalidJobState",
-	 "job {id} is {state}, which does not allow this"},
-	{"io.migrated.DatabaseUnavailable",
-	 "the database cannot be reached now, try again later: {message}"},
-	{"io.migrated.DatabaseError",
-	 "the database refused the request: {message}[ (SQLSTATE {sqlstate})]"},
-	{"io.migrated.ReloadFailed",
-	 "reload failed, the previous configuration stays: {message}"},
-	{"io.migrated.NoBackup", "job {id} cannot be rolled back: {reason}"},
-	{"io.migrated.JobExists",
-	 "tenant {tenant} already has unfinished job {id} of plan {plan}"},
-	{VL_ERR_INVALID_PARAMETER, "invalid parameter '{parameter}'"},
-	{VL_ERR_PERMISSION_DENIED,
-	 "permission denied: this needs root or membership in the daemon's "
-	 "admin_group"},
-	{VL_ERR_METHOD_NOT_FOUND,
-	 "migrated does not know the method '{method}' (is it older than "
-	 "migratectl?)"},
-	{VL_ERR_INTERFACE_NOT_FOUND,
-	 "migrated does not offer the interface '{interface}'"},
-	{VL_ERR_EXPECTED_MORE, "migrated expected a call with \"more\""},
+        {"io.migrated.NoSuchJob", "no job {id}"},
+        {"io.migrated.NoSuchPlan", "no plan '{name}'"},
+        {"io.migrated.InvalidPlan", "{file}:{line}: {message}"},
+        {"io.migrated.NoSuchStep", "plan '{plan}' has no step '{step}'"},
+        {"io.migrated.InvalidJobState",
+         "job {id} is {state}, which does not allow this"},
+        {"io.migrated.DatabaseUnavailable",
+         "the database cannot be reached now, try again later: {message}"},
+        {"io.migrated.DatabaseError",
+         "the database refused the request: {message}[ (SQLSTATE {sqlstate})]"},
+        {"io.migrated.ReloadFailed",
+         "reload failed, the previous configuration stays: {message}"},
+        {"io.migrated.NoBackup", "job {id} cannot be rolled back: {reason}"},
+        {"io.migrated.JobExists",
+         "tenant {tenant} already has unfinished job {id} of plan {plan}"},
+        {VL_ERR_INVALID_PARAMETER, "invalid parameter '{parameter}'"},
+        {VL_ERR_PERMISSION_DENIED,
+         "permission denied: this needs root or membership in the daemon's "
+         "admin_group"},
+        {VL_ERR_METHOD_NOT_FOUND,
+         "migrated does not know the method '{method}' (is it older than "
+         "migratectl?)"},
+        {VL_ERR_INTERFACE_NOT_FOUND,
+         "migrated does not offer the interface '{interface}'"},
+        {VL_ERR_EXPECTED_MORE, "migrated expected a call with \"more\""},
 };
 
 /* Appends parameter key (of keylen bytes) to buf; false if it is empty. */
@@ -136,18 +136,19 @@ expand_span(const char *text, const char *end, const json_t *parameters,
 			close = memchr(text, '}', (size_t)(end - text));
 		if (close != NULL) {
 			complete &= expand_param(parameters, text + 1,
-			                         (size_t)(close - text - 1), buf, len,
-			                         used);
+			                         (size_t)(close - text - 1),
+			                         buf, len, used);
 			text = close + 1;
 			continue;
 		}
 		if (*text == '[') {
-			const char *stop = memchr(text, ']', (size_t)(end - text));
+			const char *stop =
+			        memchr(text, ']', (size_t)(end - text));
 			size_t mark = *used;
 
 			if (stop != NULL) {
-				if (!expand_span(text + 1, stop, parameters, buf, len,
-				                 used))
+				if (!expand_span(text + 1, stop, parameters,
+				                 buf, len, used))
 					*used = mark;
 				text = stop + 1;
 				continue;
@@ -178,7 +179,8 @@ void
 out_error_text(const char *error, const json_t *parameters, char *buf,
                size_t len)
 {
-	for (size_t i = 0; i < sizeof(error_texts) / sizeof(error_texts[0]); i++) {
+	for (size_t i = 0; i < sizeof(error_texts) / sizeof(error_texts[0]);
+	     i++) {
 		if (strcmp(error, error_texts[i].error) == 0) {
 			expand(error_texts[i].text, parameters, buf, len);
 			table_sanitize(buf);
@@ -209,21 +211,23 @@ counts_text(const json_t *counts)
 		const json_t *n = json_object_get(counts, job_states[i]);
 
 		if (json_is_integer(n) && used < sizeof(text))
-			used += (size_t)snprintf(text + used, sizeof(text) - used,
-			                         "%s%" JSON_INTEGER_FORMAT " %s",
-			                         used ? ", " : "",
-			                         json_integer_value(n), job_states[i]);
+			used += (size_t)snprintf(
+			        text + used, sizeof(text) - used,
+			        "%s%" JSON_INTEGER_FORMAT " %s",
+			        used ? ", " : "", json_integer_value(n),
+			        job_states[i]);
 	}
 	/* states added after this client was built */
-	json_object_foreach((json_t *)counts, key, v) {
+	json_object_foreach((json_t *)counts, key, v)
+	{
 		bool known = false;
 		for (size_t i = 0; i < NJOB_STATES; i++)
 			known = known || strcmp(key, job_states[i]) == 0;
 		if (!known && json_is_integer(v) && used < sizeof(text))
-			used += (size_t)snprintf(text + used, sizeof(text) - used,
-			                         "%s%" JSON_INTEGER_FORMAT " %s",
-			                         used ? ", " : "",
-			                         json_integer_value(v), key);
+			used += (size_t)snprintf(
+			        text + used, sizeof(text) - used,
+			        "%s%" JSON_INTEGER_FORMAT " %s",
+			        used ? ", " : "", json_integer_value(v), key);
 	}
 	return strdup(used ? text : "-");
 }
@@ -246,9 +250,11 @@ out_status(FILE *f, const json_t *status)
 	table_cell(&t, "%s", uptime);
 	table_cell(&t, "Database:");
 	table_cell(&t, "%s%s%s", db != NULL ? db : "-",
-	           db_error != NULL ? ": " : "", db_error != NULL ? db_error : "");
+	           db_error != NULL ? ": " : "",
+	           db_error != NULL ? db_error : "");
 	table_cell(&t, "Workers:");
-	table_cell(&t, "%lld of %lld busy", value_int(status, "workers_busy", 0),
+	table_cell(&t, "%lld of %lld busy",
+	           value_int(status, "workers_busy", 0),
 	           value_int(status, "workers", 0));
 	table_summary_field(&t, "Plans", status, "plans");
 	table_cell(&t, "Jobs:");
@@ -266,7 +272,7 @@ int
 out_plans(FILE *f, const json_t *plans)
 {
 	static const struct table_column cols[] = {
-	    {"NAME", false}, {"STEPS", true}, {"DESCRIPTION", false}};
+	        {"NAME", false}, {"STEPS", true}, {"DESCRIPTION", false}};
 	struct table t;
 	size_t i;
 	const json_t *plan;
@@ -276,12 +282,14 @@ out_plans(FILE *f, const json_t *plans)
 		return 0;
 	}
 	table_init(&t, cols, 3);
-	json_array_foreach((json_t *)plans, i, plan) {
+	json_array_foreach((json_t *)plans, i, plan)
+	{
 		const char *desc = value_str(plan, "description");
 		size_t line = desc != NULL ? strcspn(desc, "\n") : 0;
 
 		table_field(&t, plan, "name");
-		table_cell(&t, "%zu", json_array_size(value_get(plan, "steps")));
+		table_cell(&t, "%zu",
+		           json_array_size(value_get(plan, "steps")));
 		table_cell(&t, "%.*s", (int)line, desc != NULL ? desc : "");
 	}
 	return table_done(&t, f);
@@ -290,9 +298,11 @@ out_plans(FILE *f, const json_t *plans)
 int
 out_plan(FILE *f, const json_t *plan)
 {
-	static const struct table_column cols[] = {
-	    {"STEP", false}, {"TABLE", false}, {"KEY", false},
-	    {"BATCH", true}, {"AFTER", false}};
+	static const struct table_column cols[] = {{"STEP", false},
+	                                           {"TABLE", false},
+	                                           {"KEY", false},
+	                                           {"BATCH", true},
+	                                           {"AFTER", false}};
 	static const char *const keys[] = {"name", "table", "key", "batch",
 	                                   "after"};
 	struct table t;
@@ -312,9 +322,9 @@ out_plan(FILE *f, const json_t *plan)
 		return 0;
 	fputc('\n', f);
 	table_init(&t, cols, 5);
-	json_array_foreach(value_get(plan, "steps"), i, step)
-		for (size_t k = 0; k < 5; k++)
-			table_field(&t, step, keys[k]);
+	json_array_foreach(value_get(plan, "steps"), i, step) for (size_t k = 0;
+	                                                           k < 5; k++)
+	        table_field(&t, step, keys[k]);
 	return table_done(&t, f);
 }
 
@@ -345,7 +355,8 @@ is_unusual(const json_t *job)
 {
 	const char *kind = value_str(job, "kind");
 
-	return is_dry_run(job) || (kind != NULL && strcmp(kind, "migrate") != 0);
+	return is_dry_run(job) ||
+	       (kind != NULL && strcmp(kind, "migrate") != 0);
 }
 
 static bool
@@ -354,7 +365,8 @@ any_job(const json_t *jobs, bool (*test)(const json_t *job))
 	size_t i;
 	const json_t *job;
 
-	json_array_foreach(jobs, i, job) {
+	json_array_foreach(jobs, i, job)
+	{
 		if (test(job))
 			return true;
 	}
@@ -373,11 +385,11 @@ out_jobs(FILE *f, const json_t *jobs)
 		struct table_column col;
 		enum shown shown;
 	} all[] = {
-	    {{"ID", true}, ALWAYS},          {{"PLAN", false}, ALWAYS},
-	    {{"TENANT", false}, ALWAYS},     {{"STATE", false}, ALWAYS},
-	    {{"KIND", false}, IF_KIND},      {{"PRIORITY", true}, ALWAYS},
-	    {{"ROWS", true}, ALWAYS},        {{"DONE", true}, ALWAYS},
-	    {{"CHANGED", true}, IF_CHANGED}, {{"CREATED", false}, ALWAYS}};
+	        {{"ID", true}, ALWAYS},          {{"PLAN", false}, ALWAYS},
+	        {{"TENANT", false}, ALWAYS},     {{"STATE", false}, ALWAYS},
+	        {{"KIND", false}, IF_KIND},      {{"PRIORITY", true}, ALWAYS},
+	        {{"ROWS", true}, ALWAYS},        {{"DONE", true}, ALWAYS},
+	        {{"CHANGED", true}, IF_CHANGED}, {{"CREATED", false}, ALWAYS}};
 	struct table_column cols[sizeof(all) / sizeof(all[0])];
 	bool kind = any_job(jobs, is_unusual);
 	bool changed = any_job(jobs, is_dry_run);
@@ -391,11 +403,13 @@ out_jobs(FILE *f, const json_t *jobs)
 		return 0;
 	}
 	for (size_t c = 0; c < sizeof(all) / sizeof(all[0]); c++)
-		if (all[c].shown == ALWAYS || (all[c].shown == IF_KIND && kind) ||
+		if (all[c].shown == ALWAYS ||
+		    (all[c].shown == IF_KIND && kind) ||
 		    (all[c].shown == IF_CHANGED && changed))
 			cols[ncols++] = all[c].col;
 	table_init(&t, cols, ncols);
-	json_array_foreach(jobs, i, job) {
+	json_array_foreach(jobs, i, job)
+	{
 		table_field(&t, job, "id");
 		table_field(&t, job, "plan");
 		table_field(&t, job, "tenant");
@@ -430,7 +444,8 @@ job_summary(struct table *t, const json_t *job)
 		table_cell(t, "job %lld", value_int(job, "rollback_of", 0));
 	}
 	table_cell(t, "Dry run:");
-	table_cell(t, "%s", dry_run ? "yes, every batch was rolled back" : "no");
+	table_cell(t, "%s",
+	           dry_run ? "yes, every batch was rolled back" : "no");
 	table_cell(t, "Checks:");
 	table_cell(t, "%s",
 	           json_is_true(json_object_get(job, "skip_checks")) ? "skipped"
@@ -453,12 +468,12 @@ int
 out_job(FILE *f, const json_t *job)
 {
 	static const struct table_column cols[] = {
-	    {"STEP", false},   {"STATE", false},   {"ROWS", true},
-	    {"ESTIMATED", true}, {"CHANGED", true}, {"BATCHES", true},
-	    {"CHECKPOINT", false}};
+	        {"STEP", false},      {"STATE", false},  {"ROWS", true},
+	        {"ESTIMATED", true},  {"CHANGED", true}, {"BATCHES", true},
+	        {"CHECKPOINT", false}};
 	static const char *const keys[] = {
-	    "name",         "state",   "rows_done", "rows_estimated",
-	    "rows_changed", "batches", "checkpoint"};
+	        "name",         "state",   "rows_done", "rows_estimated",
+	        "rows_changed", "batches", "checkpoint"};
 	const size_t ncols = sizeof(cols) / sizeof(cols[0]);
 	struct table t;
 	size_t i;
@@ -472,9 +487,9 @@ out_job(FILE *f, const json_t *job)
 		return 0;
 	fputc('\n', f);
 	table_init(&t, cols, ncols);
-	json_array_foreach(value_get(job, "steps"), i, step)
-		for (size_t k = 0; k < ncols; k++)
-			table_field(&t, step, keys[k]);
+	json_array_foreach(value_get(job, "steps"), i,
+	                   step) for (size_t k = 0; k < ncols; k++)
+	        table_field(&t, step, keys[k]);
 	return table_done(&t, f);
 }
 
@@ -489,32 +504,37 @@ out_job_ids(FILE *f, const char *verb, const json_t *ids)
 		fprintf(f, "No job %s.\n", verb);
 		return;
 	}
-	fprintf(f, "%c%s %zu job%s: ", toupper((unsigned char)verb[0]), verb + 1,
-	        n, n == 1 ? "" : "s");
+	fprintf(f, "%c%s %zu job%s: ", toupper((unsigned char)verb[0]),
+	        verb + 1, n, n == 1 ? "" : "s");
 	json_array_foreach(ids, i, id)
-		fprintf(f, "%s%" JSON_INTEGER_FORMAT, i ? ", " : "",
-		        json_integer_value(id));
+	        fprintf(f, "%s%" JSON_INTEGER_FORMAT, i ? ", " : "",
+	                json_integer_value(id));
 	fputs(".\n", f);
 }
 
 int
 out_dry_run(FILE *f, const json_t *jobs)
 {
-	static const struct table_column cols[] = {
-	    {"JOB", true}, {"TENANT", false}, {"STEP", false},
-	    {"ROWS", true}, {"WOULD CHANGE", true}};
+	static const struct table_column cols[] = {{"JOB", true},
+	                                           {"TENANT", false},
+	                                           {"STEP", false},
+	                                           {"ROWS", true},
+	                                           {"WOULD CHANGE", true}};
 	struct table t;
 	size_t i, k;
 	const json_t *job, *step;
 
 	if (!any_job(jobs, is_dry_run))
 		return 0;
-	fputs("Dry run, nothing was changed. Rows each step would change:\n", f);
+	fputs("Dry run, nothing was changed. Rows each step would change:\n",
+	      f);
 	table_init(&t, cols, 5);
-	json_array_foreach(jobs, i, job) {
+	json_array_foreach(jobs, i, job)
+	{
 		if (!is_dry_run(job))
 			continue;
-		json_array_foreach(value_get(job, "steps"), k, step) {
+		json_array_foreach(value_get(job, "steps"), k, step)
+		{
 			table_field(&t, job, "id");
 			table_field(&t, job, "tenant");
 			table_field(&t, step, "name");

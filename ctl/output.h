@@ -14,8 +14,7 @@
 /* Prints v as stable pretty JSON (sorted keys, 2-space indent). */
 int out_json(FILE *f, const json_t *v) __attribute__((warn_unused_result));
 /* Prints v as one line of compact JSON with sorted keys. */
-int out_json_line(FILE *f, const json_t *v)
-    __attribute__((warn_unused_result));
+int out_json_line(FILE *f, const json_t *v) __attribute__((warn_unused_result));
 
 /*
  * Writes a readable text for a Varlink error and its parameters to buf:
@@ -29,9 +28,8 @@ void out_error_text(const char *error, const json_t *parameters, char *buf,
  * memory. Missing or null fields show as "-".
  */
 int out_status(FILE *f, const json_t *status)
-    __attribute__((warn_unused_result));
-int out_plans(FILE *f, const json_t *plans)
-    __attribute__((warn_unused_result));
+        __attribute__((warn_unused_result));
+int out_plans(FILE *f, const json_t *plans) __attribute__((warn_unused_result));
 int out_plan(FILE *f, const json_t *plan) __attribute__((warn_unused_result));
 int out_jobs(FILE *f, const json_t *jobs) __attribute__((warn_unused_result));
 int out_job(FILE *f, const json_t *job) __attribute__((warn_unused_result));
@@ -39,7 +37,7 @@ int out_job(FILE *f, const json_t *job) __attribute__((warn_unused_result));
 void out_job_ids(FILE *f, const char *verb, const json_t *ids);
 /* After a dry run: the rows each step of each dry-run job would change. */
 int out_dry_run(FILE *f, const json_t *jobs)
-    __attribute__((warn_unused_result));
+        __attribute__((warn_unused_result));
 
 /* The i-th job state ("queued", ...), or NULL past the last one. */
 const char *out_job_state(size_t i);

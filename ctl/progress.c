@@ -10,7 +10,7 @@
 
 #define BAR_WIDTH 20
 #define BAR_MIN_WIDTH 8
-#define RATE_TAU_SEC 10.0      /* smoothing of the progress rate */
+#define RATE_TAU_SEC 10.0 /* smoothing of the progress rate */
 #define REDRAW_SEC 0.1
 
 /* ---- rows and percentages ---------------------------------------------- */
@@ -61,10 +61,10 @@ progress_percent_text(const json_t *job)
 
 struct progress_job {
 	long long id;
-	json_t *job;           /* latest state */
-	double sample_at;      /* when rows_done was last sampled */
+	json_t *job;      /* latest state */
+	double sample_at; /* when rows_done was last sampled */
 	long long sample_rows;
-	double rate;           /* rows per second, smoothed; < 0 unknown */
+	double rate; /* rows per second, smoothed; < 0 unknown */
 };
 
 struct progress {
@@ -72,7 +72,7 @@ struct progress {
 	struct progress_job *jobs;
 	size_t njobs;
 	size_t cap;
-	int lines;             /* lines drawn last time */
+	int lines; /* lines drawn last time */
 	double drawn_at;
 	bool dirty;
 };
@@ -115,7 +115,8 @@ progress_find(struct progress *p, long long id)
 			return &p->jobs[i];
 	if (p->njobs == p->cap) {
 		size_t cap = p->cap ? 2 * p->cap : 8;
-		struct progress_job *jobs = realloc(p->jobs, cap * sizeof(*jobs));
+		struct progress_job *jobs =
+		        realloc(p->jobs, cap * sizeof(*jobs));
 
 		if (jobs == NULL)
 			return NULL;
@@ -215,8 +216,9 @@ progress_row(struct table *t, const struct progress_job *pj, int bar_width)
 	}
 	if (running && pj->rate > 0 && left > 0)
 		table_duration(eta, sizeof(eta),
-		               (double)left / pj->rate < 1 ? 1
-		                                          : (double)left / pj->rate);
+		               (double)left / pj->rate < 1
+		                       ? 1
+		                       : (double)left / pj->rate);
 	table_cell(t, "%s", eta);
 }
 
@@ -225,9 +227,9 @@ static char *
 progress_render(const struct progress *p, int bar_width)
 {
 	static const struct table_column cols[] = {
-	    {"JOB", true},       {"TENANT", false}, {"STATE", false},
-	    {"PROGRESS", false}, {"ROWS", true},    {"RATE", true},
-	    {"ETA", false}};
+	        {"JOB", true},       {"TENANT", false}, {"STATE", false},
+	        {"PROGRESS", false}, {"ROWS", true},    {"RATE", true},
+	        {"ETA", false}};
 	struct table t;
 	char *text = NULL;
 	size_t len = 0;
@@ -316,8 +318,8 @@ progress_draw(struct progress *p, bool force)
 	if (wide > cols) {
 		size_t excess = wide - cols;
 		int bar = excess >= BAR_WIDTH - BAR_MIN_WIDTH
-		              ? BAR_MIN_WIDTH
-		              : BAR_WIDTH - (int)excess;
+		                  ? BAR_MIN_WIDTH
+		                  : BAR_WIDTH - (int)excess;
 
 		free(text);
 		text = progress_render(p, bar);

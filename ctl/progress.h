@@ -15,24 +15,23 @@
  * "45000/100000" of a Job or StepProgress ("45000/?" when nothing is
  * estimated); malloc'd, NULL only when out of memory.
  */
-char *progress_rows_text(const json_t *obj)
-    __attribute__((warn_unused_result));
+char *progress_rows_text(const json_t *obj) __attribute__((warn_unused_result));
 /* "45%", or "-" when nothing is estimated; malloc'd like the above. */
 char *progress_percent_text(const json_t *job)
-    __attribute__((warn_unused_result));
+        __attribute__((warn_unused_result));
 
 struct progress;
 
 struct progress *progress_new(FILE *f) __attribute__((warn_unused_result));
 /* Records a new state of a job (a Job object). Returns 0, or -1. */
 int progress_update(struct progress *p, const json_t *job)
-    __attribute__((warn_unused_result));
+        __attribute__((warn_unused_result));
 /*
  * Redraws the lines; unless force, at most ten times a second. Returns 0,
  * or -1 if out of memory.
  */
 int progress_draw(struct progress *p, bool force)
-    __attribute__((warn_unused_result));
+        __attribute__((warn_unused_result));
 void progress_free(struct progress *p);
 
 #endif

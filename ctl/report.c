@@ -31,7 +31,8 @@ check_rows(struct table *t, const json_t *checks, const char *indent)
 	size_t i;
 	const json_t *check;
 
-	json_array_foreach(checks, i, check) {
+	json_array_foreach(checks, i, check)
+	{
 		const char *name = value_str(check, "name");
 
 		table_cell(t, "%s%s", indent, name != NULL ? name : "-");
@@ -57,7 +58,8 @@ tenant_rows(struct table *t, const json_t *result)
 
 	table_field(t, result, "tenant");
 	table_cell(t, "%s",
-	           json_is_true(json_object_get(result, "ok")) ? "OK" : "FAILED");
+	           json_is_true(json_object_get(result, "ok")) ? "OK"
+	                                                       : "FAILED");
 	for (size_t c = 2; c < NCHECK_COLS; c++)
 		table_cell(t, "%s", "");
 	check_rows(t, value_get(result, "checks"), "  ");
@@ -72,8 +74,11 @@ int
 report_validation(FILE *f, const json_t *results)
 {
 	static const struct table_column cols[NCHECK_COLS] = {
-	    {"TENANT/CHECK", false}, {"RESULT", false}, {"SEVERITY", false},
-	    {"FOUND", false},        {"EXPECTED", false}};
+	        {"TENANT/CHECK", false},
+	        {"RESULT", false},
+	        {"SEVERITY", false},
+	        {"FOUND", false},
+	        {"EXPECTED", false}};
 	size_t failed = 0;
 	struct table t;
 	size_t i;
@@ -84,7 +89,8 @@ report_validation(FILE *f, const json_t *results)
 		return 0;
 	}
 	table_init(&t, cols, NCHECK_COLS);
-	json_array_foreach(results, i, result) {
+	json_array_foreach(results, i, result)
+	{
 		tenant_rows(&t, result);
 		failed += !json_is_true(json_object_get(result, "ok"));
 	}
@@ -103,8 +109,11 @@ int
 report_verification(FILE *f, const json_t *reply)
 {
 	static const struct table_column cols[NCHECK_COLS] = {
-	    {"CHECK", false}, {"RESULT", false}, {"SEVERITY", false},
-	    {"FOUND", false}, {"EXPECTED", false}};
+	        {"CHECK", false},
+	        {"RESULT", false},
+	        {"SEVERITY", false},
+	        {"FOUND", false},
+	        {"EXPECTED", false}};
 	char *plan = value_field(reply, "plan");
 	char *tenant = value_field(reply, "tenant");
 	struct table t;
@@ -141,8 +150,9 @@ report_rollback_queued(FILE *f, long long job, const json_t *target)
 	if (plan != NULL && tenant != NULL && value_get(target, "id") == NULL) {
 		table_sanitize(plan);
 		table_sanitize(tenant);
-		fprintf(f, "Rollback of the latest job of plan %s for tenant %s "
-		           "queued as job %lld.\n",
+		fprintf(f,
+		        "Rollback of the latest job of plan %s for tenant %s "
+		        "queued as job %lld.\n",
 		        plan, tenant, job);
 	} else {
 		fprintf(f, "Rollback of job %lld queued as job %lld.\n",
@@ -158,8 +168,9 @@ int
 report_backups(FILE *f, const json_t *backups)
 {
 	static const struct table_column cols[] = {
-	    {"JOB", true},  {"PLAN", false}, {"TENANT", false}, {"STEP", false},
-	    {"ROWS", true}, {"SIZE", true},  {"AGE", true}};
+	        {"JOB", true},   {"PLAN", false}, {"TENANT", false},
+	        {"STEP", false}, {"ROWS", true},  {"SIZE", true},
+	        {"AGE", true}};
 	struct table t;
 	size_t i;
 	const json_t *b;
@@ -169,7 +180,8 @@ report_backups(FILE *f, const json_t *backups)
 		return 0;
 	}
 	table_init(&t, cols, sizeof(cols) / sizeof(cols[0]));
-	json_array_foreach(backups, i, b) {
+	json_array_foreach(backups, i, b)
+	{
 		char size[32], age[32];
 
 		table_size(size, sizeof(size), value_int(b, "bytes", 0));
@@ -243,12 +255,14 @@ param_text(const json_t *v)
 		return strdup("false");
 	case JSON_ARRAY:
 		joined = strdup("");
-		json_array_foreach(v, i, item) {
+		json_array_foreach(v, i, item)
+		{
 			char *part = param_text(item);
 			char *next = NULL;
 
 			if (joined == NULL || part == NULL ||
-			    asprintf(&next, "%s%s%s", joined, i ? "," : "", part) < 0)
+			    asprintf(&next, "%s%s%s", joined, i ? "," : "",
+			             part) < 0)
 				next = NULL;
 			free(part);
 			free(joined);
@@ -308,8 +322,7 @@ params_text(const json_t *params)
 		free(keys);
 		return NULL;
 	}
-	json_object_foreach((json_t *)params, key, v)
-		keys[n++] = key;
+	json_object_foreach((json_t *)params, key, v) keys[n++] = key;
 	qsort(keys, n, sizeof(*keys), compare_keys);
 	for (size_t i = 0; i < n; i++) {
 		const json_t *pv = json_object_get(params, keys[i]);
@@ -337,9 +350,9 @@ int
 report_log(FILE *f, const json_t *entries)
 {
 	static const struct table_column cols[] = {
-	    {"ID", true},      {"TIME", false},       {"WHO", false},
-	    {"ACTION", false}, {"JOB", true},         {"PARAMETERS", false},
-	    {"RESULT", false}};
+	        {"ID", true},      {"TIME", false}, {"WHO", false},
+	        {"ACTION", false}, {"JOB", true},   {"PARAMETERS", false},
+	        {"RESULT", false}};
 	struct table t;
 	size_t i;
 	const json_t *e;
@@ -349,7 +362,8 @@ report_log(FILE *f, const json_t *entries)
 		return 0;
 	}
 	table_init(&t, cols, sizeof(cols) / sizeof(cols[0]));
-	json_array_foreach(entries, i, e) {
+	json_array_foreach(entries, i, e)
+	{
 		table_field(&t, e, "id");
 		table_field(&t, e, "at");
 		table_put(&t, who_text(e));

@@ -150,16 +150,15 @@ session_show_ids(struct session *s, const struct vl_reply *reply,
 {
 	if (s->global->json)
 		return out_json(stdout, reply->parameters) < 0
-		           ? session_output_failed()
-		           : session_written();
+		               ? session_output_failed()
+		               : session_written();
 	out_job_ids(stdout, verb, ids);
 	return session_written();
 }
 
 int
-session_call_and_show(struct session *s, const char *method,
-                      json_t *parameters, const char *key, json_type type,
-                      session_human_fn *human)
+session_call_and_show(struct session *s, const char *method, json_t *parameters,
+                      const char *key, json_type type, session_human_fn *human)
 {
 	struct vl_reply reply;
 	const json_t *value = NULL;
@@ -178,7 +177,8 @@ session_valid_ids(const json_t *ids)
 	size_t i;
 	const json_t *id;
 
-	json_array_foreach(ids, i, id) {
+	json_array_foreach(ids, i, id)
+	{
 		if (!json_is_integer(id) || json_integer_value(id) <= 0)
 			return false;
 	}

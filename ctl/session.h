@@ -32,14 +32,14 @@ void session_close(struct session *s);
  * Calls method (parameters stolen) and stores its reply, maybe an error
  * reply, in *reply (the caller clears it on success).
  */
-int session_call_raw(struct session *s, const char *method,
-                     json_t *parameters, struct vl_reply *reply);
+int session_call_raw(struct session *s, const char *method, json_t *parameters,
+                     struct vl_reply *reply);
 /*
  * Checks that reply is no error and carries key of type; *value points
  * into it. Otherwise reports the problem and clears reply.
  */
-int session_check(const char *method, struct vl_reply *reply,
-                  const char *key, json_type type, const json_t **value);
+int session_check(const char *method, struct vl_reply *reply, const char *key,
+                  json_type type, const json_t **value);
 /* session_call_raw, then session_check. */
 int session_call(struct session *s, const char *method, json_t *parameters,
                  const char *key, json_type type, struct vl_reply *reply,
@@ -53,8 +53,8 @@ int session_show_ids(struct session *s, const struct vl_reply *reply,
                      const json_t *ids, const char *verb);
 /* A call whose one reply is shown as it is. */
 int session_call_and_show(struct session *s, const char *method,
-                          json_t *parameters, const char *key,
-                          json_type type, session_human_fn *human);
+                          json_t *parameters, const char *key, json_type type,
+                          session_human_fn *human);
 
 /* "migratectl: ERROR: explanation" for an error reply. */
 int session_daemon_error(const struct vl_reply *reply);

@@ -31,13 +31,12 @@ struct table {
 /* Key: value summaries are tables of two columns without a header. */
 extern const struct table_column table_summary[2];
 
-void table_init(struct table *t, const struct table_column *cols,
-                size_t ncols);
+void table_init(struct table *t, const struct table_column *cols, size_t ncols);
 void table_clear(struct table *t);
 /* Appends text (taken over; NULL means allocation failed) as a cell. */
 void table_put(struct table *t, char *text);
 void table_cell(struct table *t, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
+        __attribute__((format(printf, 2, 3)));
 /*
  * Appends text (taken over, like table_put) as a line of its own between
  * rows: it is not aligned and does not widen the columns.
@@ -46,8 +45,8 @@ void table_line(struct table *t, char *text);
 /* obj[key] as a cell, as value_field() shows it. */
 void table_field(struct table *t, const json_t *obj, const char *key);
 /* A row "Label:" obj[key] of a summary. */
-void table_summary_field(struct table *t, const char *label,
-                         const json_t *obj, const char *key);
+void table_summary_field(struct table *t, const char *label, const json_t *obj,
+                         const char *key);
 /*
  * Prints and clears t. Empty cells at the end of a row print nothing.
  * Returns 0, or -1 if an allocation failed.
@@ -71,7 +70,7 @@ void table_sanitize(char *s);
  * (malloc'd; NULL only when out of memory).
  */
 char *table_shorten(const char *s, size_t max)
-    __attribute__((warn_unused_result));
+        __attribute__((warn_unused_result));
 
 /* "3d 4h", "4h 12m", "12m 5s", "5s": the largest unit and the next. */
 void table_duration(char *buf, size_t len, double sec);

@@ -34,12 +34,14 @@ list_text(const json_t *array)
 	size_t i;
 	const json_t *item;
 
-	json_array_foreach(array, i, item) {
+	json_array_foreach(array, i, item)
+	{
 		char *part = value_text(item);
 		char *next = NULL;
 
 		if (joined == NULL || part == NULL ||
-		    asprintf(&next, "%s%s%s", joined, i > 0 ? ", " : "", part) < 0)
+		    asprintf(&next, "%s%s%s", joined, i > 0 ? ", " : "", part) <
+		            0)
 			next = NULL;
 		free(part);
 		free(joined);
@@ -57,7 +59,8 @@ value_text(const json_t *v)
 	case JSON_STRING:
 		return strdup(json_string_value(v));
 	case JSON_INTEGER:
-		if (asprintf(&text, "%" JSON_INTEGER_FORMAT, json_integer_value(v)) < 0)
+		if (asprintf(&text, "%" JSON_INTEGER_FORMAT,
+		             json_integer_value(v)) < 0)
 			return NULL;
 		return text;
 	case JSON_REAL:

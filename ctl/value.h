@@ -22,6 +22,6 @@ long long value_int(const json_t *obj, const char *key, long long def);
 char *value_text(const json_t *v) __attribute__((warn_unused_result));
 /* obj[key] as value_text shows it; "-" when missing. */
 char *value_field(const json_t *obj, const char *key)
-    __attribute__((warn_unused_result));
+        __attribute__((warn_unused_result));
 
 #endif

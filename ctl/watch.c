@@ -70,8 +70,8 @@ watch_jobs(struct session *s, json_t *ids, struct watch *w)
 	}
 	if (ids != NULL)
 		json_object_set_new(params, "ids", ids);
-	rc = client_call(s->client, IFACE "Watch", params, true,
-	                 on_watch_reply, w, err, sizeof(err));
+	rc = client_call(s->client, IFACE "Watch", params, true, on_watch_reply,
+	                 w, err, sizeof(err));
 	if (w->progress != NULL && progress_draw(w->progress, true) < 0)
 		w->write_failed = true;
 	if (rc < 0) {
@@ -153,7 +153,8 @@ watch_outcome(struct session *s, const json_t *ids, struct watch *w,
 
 	if (jobs != NULL && (*jobs = json_array()) == NULL)
 		return session_output_failed();
-	json_array_foreach(ids, i, id) {
+	json_array_foreach(ids, i, id)
+	{
 		json_t *job;
 		const char *state;
 		int rc = final_job(s, w, json_integer_value(id), &job);

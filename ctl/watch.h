@@ -15,9 +15,9 @@
 
 struct watch {
 	struct progress *progress; /* NULL: one JSON line per update */
-	json_t *last;          /* job id (as text) -> latest Job */
-	struct vl_reply error; /* the daemon's error reply, if any */
-	const char *bad;       /* why a reply is malformed */
+	json_t *last;              /* job id (as text) -> latest Job */
+	struct vl_reply error;     /* the daemon's error reply, if any */
+	const char *bad;           /* why a reply is malformed */
 	bool write_failed;
 };
 

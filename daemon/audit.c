@@ -13,7 +13,6 @@
 
 const char *const audit_log_params[] = {"job", "limit", "before", NULL};
 
-
 static void
 on_recorded(void *arg, const PGresult *res, const char *error)
 {
@@ -22,8 +21,9 @@ on_recorded(void *arg, const PGresult *res, const char *error)
 
 	if (res == NULL || !pg_result_ok(res))
 		log_warning("audit entry not stored (%s): %s",
-		            res == NULL ? error
-		                        : pg_result_error(res, buf, sizeof(buf)),
+		            res == NULL
+		                    ? error
+		                    : pg_result_error(res, buf, sizeof(buf)),
 		            text);
 	free(text);
 }
@@ -36,10 +36,10 @@ audit_record(struct daemon *d, uid_t uid, const char *action,
 	char uid_s[24];
 	char *params = json_dumps(parameters != NULL ? parameters : json_null(),
 	                          JSON_COMPACT | JSON_ENCODE_ANY);
-	json_t *entry = json_pack("{s:i, s:s?, s:s, s:s?, s:s}", "uid", (int)uid,
-	                          "user", pw != NULL ? pw->pw_name : NULL,
-	                          "action", action, "parameters", params,
-	                          "result", result);
+	json_t *entry =
+	        json_pack("{s:i, s:s?, s:s, s:s?, s:s}", "uid", (int)uid,
+	                  "user", pw != NULL ? pw->pw_name : NULL, "action",
+	                  action, "parameters", params, "result", result);
 	char *text = json_dumps(entry, JSON_COMPACT);
 	const char *values[5];
 
@@ -53,11 +53,12 @@ audit_record(struct daemon *d, uid_t uid, const char *action,
 	log_notice("audit: uid %d (%s) %s: %s", (int)uid,
 	           pw != NULL ? pw->pw_name : "?", action, result);
 	if (!store_ready(d->store) ||
-	    pg_query(store_conn(d->store),
-	             "INSERT INTO migrated.audit (uid, username, action,"
-	             " parameters, result) VALUES ($1::integer, $2, $3, $4::jsonb,"
-	             " $5)",
-	             5, values, on_recorded, text) < 0) {
+	    pg_query(
+	            store_conn(d->store),
+	            "INSERT INTO migrated.audit (uid, username, action,"
+	            " parameters, result) VALUES ($1::integer, $2, $3, $4::jsonb,"
+	            " $5)",
+	            5, values, on_recorded, text) < 0) {
 		log_warning("audit entry not stored (database unavailable): %s",
 		            text != NULL ? text : action);
 		free(text);
@@ -66,18 +67,18 @@ audit_record(struct daemon *d, uid_t uid, const char *action,
 }
 
 static const char log_sql[] =
-    "SELECT coalesce(json_agg(json_build_object("
-    "  'id', id, 'at', to_char(at AT TIME ZONE 'UTC',"
-    "   'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"'),"
-    "  'uid', uid, 'user', username, 'action', action, 'job', job_id,"
-    "  'parameters', parameters, 'result', result) ORDER BY id DESC), '[]')"
-    " FROM (SELECT * FROM migrated.audit"
-    "  WHERE ($1::bigint IS NULL OR job_id = $1"
-    "   OR parameters->>'id' = $1::text"
-    "   OR coalesce(parameters->'ids' @> to_jsonb($1::bigint), false)"
-    "   OR coalesce(parameters->'jobs' @> to_jsonb($1::bigint), false))"
-    "  AND ($2::bigint IS NULL OR id < $2)"
-    "  ORDER BY id DESC LIMIT $3::bigint) a";
+        "SELECT coalesce(json_agg(json_build_object("
+        "  'id', id, 'at', to_char(at AT TIME ZONE 'UTC',"
+        "   'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"'),"
+        "  'uid', uid, 'user', username, 'action', action, 'job', job_id,"
+        "  'parameters', parameters, 'result', result) ORDER BY id DESC), '[]')"
+        " FROM (SELECT * FROM migrated.audit"
+        "  WHERE ($1::bigint IS NULL OR job_id = $1"
+        "   OR parameters->>'id' = $1::text"
+        "   OR coalesce(parameters->'ids' @> to_jsonb($1::bigint), false)"
+        "   OR coalesce(parameters->'jobs' @> to_jsonb($1::bigint), false))"
+        "  AND ($2::bigint IS NULL OR id < $2)"
+        "  ORDER BY id DESC LIMIT $3::bigint) a";
 
 static void
 log_done(struct dbcall *call, const PGresult *res)
@@ -97,7 +98,7 @@ audit_get_log(struct control_req *req, struct daemon *d, json_t *params)
 	if (vl_param_int(params, "job", false, 1, INT64_MAX, &job, &bad) < 0 ||
 	    vl_param_int(params, "limit", false, 1, 100000, &limit, &bad) < 0 ||
 	    vl_param_int(params, "before", false, 1, INT64_MAX, &before, &bad) <
-	        0) {
+	            0) {
 		control_invalid_param(req, bad);
 		return;
 	}

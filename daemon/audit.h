@@ -19,7 +19,6 @@ void audit_record(struct daemon *d, uid_t uid, const char *action,
                   json_t *parameters, const char *result);
 
 extern const char *const audit_log_params[];
-void audit_get_log(struct control_req *req, struct daemon *d,
-                   json_t *params);
+void audit_get_log(struct control_req *req, struct daemon *d, json_t *params);
 
 #endif

@@ -23,33 +23,33 @@ const char *const backups_drop_params[] = {"jobs", "older_than_days", NULL};
  * the steps that have backups, in reverse order.
  */
 static const char rollback_sql[] =
-    "WITH o AS ("
-    "  SELECT * FROM migrated.jobs"
-    "  WHERE ($1::bigint IS NOT NULL AND id = $1)"
-    "   OR ($1::bigint IS NULL AND plan = $2 AND tenant = $3"
-    "       AND kind = 'migrate' AND NOT dry_run)"
-    "  ORDER BY id DESC LIMIT 1),"
-    " b AS (SELECT DISTINCT step FROM migrated.backups"
-    "  WHERE job_id = (SELECT id FROM o)),"
-    " busy AS (SELECT a.id FROM migrated.jobs a, o"
-    "  WHERE a.plan = o.plan AND a.tenant = o.tenant AND a.id <> o.id"
-    "  AND a.state IN ('queued', 'running', 'paused') LIMIT 1),"
-    " ok AS (SELECT o.* FROM o WHERE o.kind = 'migrate' AND NOT o.dry_run"
-    "  AND o.state IN ('succeeded', 'failed', 'cancelled')"
-    "  AND EXISTS (SELECT 1 FROM b) AND NOT EXISTS (SELECT 1 FROM busy)),"
-    " ins AS ("
-    "  INSERT INTO migrated.jobs (plan, tenant, kind, rollback_of, priority,"
-    "   params)"
-    "  SELECT plan, tenant, 'rollback', id, $4::integer, params FROM ok"
-    "  RETURNING id),"
-    " st AS ("
-    "  INSERT INTO migrated.job_steps (job_id, step, ord)"
-    "  SELECT ins.id, s.step, -s.ord FROM ins, migrated.job_steps s"
-    "  WHERE s.job_id = (SELECT id FROM ok)"
-    "   AND s.step IN (SELECT step FROM b))"
-    "SELECT (SELECT id FROM o), (SELECT state FROM o), (SELECT kind FROM o),"
-    " (SELECT dry_run FROM o), (SELECT count(*) FROM b), (SELECT id FROM ins),"
-    " (SELECT id FROM busy), (SELECT plan FROM o), (SELECT tenant FROM o)";
+        "WITH o AS ("
+        "  SELECT * FROM migrated.jobs"
+        "  WHERE ($1::bigint IS NOT NULL AND id = $1)"
+        "   OR ($1::bigint IS NULL AND plan = $2 AND tenant = $3"
+        "       AND kind = 'migrate' AND NOT dry_run)"
+        "  ORDER BY id DESC LIMIT 1),"
+        " b AS (SELECT DISTINCT step FROM migrated.backups"
+        "  WHERE job_id = (SELECT id FROM o)),"
+        " busy AS (SELECT a.id FROM migrated.jobs a, o"
+        "  WHERE a.plan = o.plan AND a.tenant = o.tenant AND a.id <> o.id"
+        "  AND a.state IN ('queued', 'running', 'paused') LIMIT 1),"
+        " ok AS (SELECT o.* FROM o WHERE o.kind = 'migrate' AND NOT o.dry_run"
+        "  AND o.state IN ('succeeded', 'failed', 'cancelled')"
+        "  AND EXISTS (SELECT 1 FROM b) AND NOT EXISTS (SELECT 1 FROM busy)),"
+        " ins AS ("
+        "  INSERT INTO migrated.jobs (plan, tenant, kind, rollback_of, priority,"
+        "   params)"
+        "  SELECT plan, tenant, 'rollback', id, $4::integer, params FROM ok"
+        "  RETURNING id),"
+        " st AS ("
+        "  INSERT INTO migrated.job_steps (job_id, step, ord)"
+        "  SELECT ins.id, s.step, -s.ord FROM ins, migrated.job_steps s"
+        "  WHERE s.job_id = (SELECT id FROM ok)"
+        "   AND s.step IN (SELECT step FROM b))"
+        "SELECT (SELECT id FROM o), (SELECT state FROM o), (SELECT kind FROM o),"
+        " (SELECT dry_run FROM o), (SELECT count(*) FROM b), (SELECT id FROM ins),"
+        " (SELECT id FROM busy), (SELECT plan FROM o), (SELECT tenant FROM o)";
 
 static void
 rollback_done(struct dbcall *call, const PGresult *res)
@@ -61,8 +61,8 @@ rollback_done(struct dbcall *call, const PGresult *res)
 	if (PQgetisnull(res, 0, 0)) {
 		control_error(call->req, IFACE ".NoSuchJob",
 		              json_pack("{s:I}", "id",
-		                        json_integer_value(
-		                            json_object_get(call->ctx, "id"))));
+		                        json_integer_value(json_object_get(
+		                                call->ctx, "id"))));
 		return;
 	}
 	if (!PQgetisnull(res, 0, 5)) {
@@ -75,17 +75,19 @@ rollback_done(struct dbcall *call, const PGresult *res)
 	}
 	if (!PQgetisnull(res, 0, 6)) {
 		/* one unfinished job per plan and tenant, rollbacks included */
-		control_error(call->req, IFACE ".JobExists",
-		              json_pack("{s:s, s:s, s:I}", "plan",
-		                        PQgetvalue(res, 0, 7), "tenant",
-		                        PQgetvalue(res, 0, 8), "id",
-		                        (json_int_t)atoll(PQgetvalue(res, 0, 6))));
+		control_error(
+		        call->req, IFACE ".JobExists",
+		        json_pack("{s:s, s:s, s:I}", "plan",
+		                  PQgetvalue(res, 0, 7), "tenant",
+		                  PQgetvalue(res, 0, 8), "id",
+		                  (json_int_t)atoll(PQgetvalue(res, 0, 6))));
 		return;
 	}
 	if (strcmp(state, "queued") == 0 || strcmp(state, "running") == 0 ||
 	    strcmp(state, "paused") == 0 || strcmp(state, "rolled_back") == 0) {
-		control_error(call->req, IFACE ".InvalidJobState",
-		              json_pack("{s:I, s:s}", "id", id, "state", state));
+		control_error(
+		        call->req, IFACE ".InvalidJobState",
+		        json_pack("{s:I, s:s}", "id", id, "state", state));
 		return;
 	}
 	if (strcmp(PQgetvalue(res, 0, 2), "rollback") == 0)
@@ -124,17 +126,17 @@ backups_rollback(struct control_req *req, struct daemon *d, json_t *params)
 }
 
 static const char list_sql[] =
-    "SELECT coalesce(json_agg(json_build_object("
-    "  'job', job_id, 'plan', plan, 'tenant', tenant, 'step', step,"
-    "  'rows', rows, 'bytes', bytes,"
-    "  'oldest', to_char(oldest AT TIME ZONE 'UTC',"
-    "   'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"'),"
-    "  'age_sec', extract(epoch FROM now() - oldest)::bigint)"
-    "  ORDER BY job_id, step), '[]')"
-    " FROM migrated.backup_info"
-    " WHERE ($1::bigint IS NULL OR job_id = $1)"
-    " AND ($2::text IS NULL OR plan = $2)"
-    " AND ($3::text IS NULL OR tenant = $3)";
+        "SELECT coalesce(json_agg(json_build_object("
+        "  'job', job_id, 'plan', plan, 'tenant', tenant, 'step', step,"
+        "  'rows', rows, 'bytes', bytes,"
+        "  'oldest', to_char(oldest AT TIME ZONE 'UTC',"
+        "   'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"'),"
+        "  'age_sec', extract(epoch FROM now() - oldest)::bigint)"
+        "  ORDER BY job_id, step), '[]')"
+        " FROM migrated.backup_info"
+        " WHERE ($1::bigint IS NULL OR job_id = $1)"
+        " AND ($2::text IS NULL OR plan = $2)"
+        " AND ($3::text IS NULL OR tenant = $3)";
 
 static void
 list_done(struct dbcall *call, const PGresult *res)
@@ -165,13 +167,13 @@ backups_list(struct control_req *req, struct daemon *d, json_t *params)
 }
 
 static const char drop_sql[] =
-    "WITH gone AS (DELETE FROM migrated.backups b"
-    " WHERE ($1::json IS NULL OR b.job_id IN"
-    "  (SELECT x::bigint FROM json_array_elements_text($1::json) x))"
-    " AND ($2::integer IS NULL OR b.job_id IN (SELECT job_id"
-    "  FROM migrated.backup_info"
-    "  WHERE oldest < now() - make_interval(days => $2::integer)))"
-    " RETURNING 1) SELECT count(*) FROM gone";
+        "WITH gone AS (DELETE FROM migrated.backups b"
+        " WHERE ($1::json IS NULL OR b.job_id IN"
+        "  (SELECT x::bigint FROM json_array_elements_text($1::json) x))"
+        " AND ($2::integer IS NULL OR b.job_id IN (SELECT job_id"
+        "  FROM migrated.backup_info"
+        "  WHERE oldest < now() - make_interval(days => $2::integer)))"
+        " RETURNING 1) SELECT count(*) FROM gone";
 
 static void
 drop_done(struct dbcall *call, const PGresult *res)

@@ -97,14 +97,16 @@ catalog_plan_json(const struct plan *plan)
 		snprintf(table, sizeof(table), "%s%s%s",
 		         s->schema != NULL ? s->schema : "",
 		         s->schema != NULL ? "." : "", s->table);
-		json_array_append_new(
-		    steps, json_pack("{s:s, s:s, s:s, s:o, s:I}", "name", s->name,
-		                     "table", table, "key", s->key, "after", after,
-		                     "batch", (json_int_t)s->batch));
+		json_array_append_new(steps,
+		                      json_pack("{s:s, s:s, s:s, s:o, s:I}",
+		                                "name", s->name, "table", table,
+		                                "key", s->key, "after", after,
+		                                "batch", (json_int_t)s->batch));
 	}
 	json_array_append_new(params, json_string("tenant"));
 	for (size_t i = 0; i < plan->nparam_names; i++)
-		json_array_append_new(params, json_string(plan->param_names[i]));
+		json_array_append_new(params,
+		                      json_string(plan->param_names[i]));
 	return json_pack("{s:s, s:s, s:s, s:o, s:o, s:o, s:o}", "name",
 	                 plan->name, "description", plan->description, "file",
 	                 plan->file, "steps", steps, "checks",

@@ -21,7 +21,7 @@ struct catalog;
  */
 struct catalog *catalog_load(const char *plan_dir, FILE *report, int *nbad,
                              char *err, size_t errlen)
-    __attribute__((warn_unused_result));
+        __attribute__((warn_unused_result));
 struct catalog *catalog_ref(struct catalog *cat);
 void catalog_unref(struct catalog *cat);
 

@@ -59,11 +59,12 @@ on_check(void *arg, const PGresult *res, const char *error)
 	if (!ok && check->severity == PLAN_SEVERITY_ERROR)
 		c->failed = true;
 	json_array_append_new(
-	    c->results,
-	    json_pack("{s:s, s:s, s:b, s:o, s:s}", "name", check->name,
-	              "severity",
-	              check->severity == PLAN_SEVERITY_ERROR ? "error" : "warning",
-	              "ok", ok, "found", found, "expected", check->expect));
+	        c->results,
+	        json_pack("{s:s, s:s, s:b, s:o, s:s}", "name", check->name,
+	                  "severity",
+	                  check->severity == PLAN_SEVERITY_ERROR ? "error"
+	                                                         : "warning",
+	                  "ok", ok, "found", found, "expected", check->expect));
 	c->next++;
 	run_next(c);
 }
@@ -84,10 +85,11 @@ run_next(struct checks *c)
 		finish(c, "a check has a parameter without a value");
 		return;
 	}
-	if (pg_query(c->conn, check->sql.stmt.text, (int)check->sql.stmt.nparams,
-	             values, on_check, c) < 0)
-		finish(c, pg_conn_error(c->conn) != NULL ? pg_conn_error(c->conn)
-		                                         : "not connected");
+	if (pg_query(c->conn, check->sql.stmt.text,
+	             (int)check->sql.stmt.nparams, values, on_check, c) < 0)
+		finish(c, pg_conn_error(c->conn) != NULL
+		                  ? pg_conn_error(c->conn)
+		                  : "not connected");
 }
 
 json_t *
@@ -107,15 +109,17 @@ checks_params_row(const struct plan *plan, const PGresult *res, char *err,
 	for (size_t i = 0; i < plan->nparam_names; i++) {
 		int col = PQfnumber(res, plan->param_names[i]);
 		if (col < 0) {
-			snprintf(err, errlen, "the params query has no column %s",
+			snprintf(err, errlen,
+			         "the params query has no column %s",
 			         plan->param_names[i]);
 			json_decref(row);
 			return NULL;
 		}
-		json_object_set_new(row, plan->param_names[i],
-		                    PQgetisnull(res, 0, col)
-		                        ? json_null()
-		                        : json_string(PQgetvalue(res, 0, col)));
+		json_object_set_new(
+		        row, plan->param_names[i],
+		        PQgetisnull(res, 0, col)
+		                ? json_null()
+		                : json_string(PQgetvalue(res, 0, col)));
 	}
 	return row;
 }
@@ -194,10 +198,10 @@ checks_run(struct pg_conn *conn, const struct plan *plan,
 	} else {
 		rc = catalog_bind(&plan->params.stmt, tenant, NULL, NULL, NULL,
 		                  values) < 0
-		         ? -1
-		         : pg_query(conn, plan->params.stmt.text,
-		                    (int)plan->params.stmt.nparams, values,
-		                    on_params, c);
+		             ? -1
+		             : pg_query(conn, plan->params.stmt.text,
+		                        (int)plan->params.stmt.nparams, values,
+		                        on_params, c);
 	}
 	if (rc < 0) {
 		json_decref(c->results);
@@ -220,11 +224,12 @@ checks_describe(json_t *results, bool warnings_only)
 
 	if (f == NULL)
 		return NULL;
-	json_array_foreach(results, i, r) {
+	json_array_foreach(results, i, r)
+	{
 		json_t *found = json_object_get(r, "found");
-		bool warning =
-		    strcmp(json_string_value(json_object_get(r, "severity")),
-		           "warning") == 0;
+		bool warning = strcmp(json_string_value(
+		                              json_object_get(r, "severity")),
+		                      "warning") == 0;
 		if (json_is_true(json_object_get(r, "ok")) ||
 		    warning != warnings_only)
 			continue;

@@ -33,7 +33,7 @@ typedef void (*checks_done_cb)(void *arg, json_t *results, bool failed,
 int checks_run(struct pg_conn *conn, const struct plan *plan,
                const struct plan_check *list, size_t n, const char *tenant,
                json_t *params, checks_done_cb cb, void *arg)
-    __attribute__((warn_unused_result));
+        __attribute__((warn_unused_result));
 
 /* "check mapped: found 0, expected 1; ..." of the failed results. */
 char *checks_describe(json_t *results, bool warnings_only);

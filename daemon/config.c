@@ -9,46 +9,47 @@
 #include "inifile.h"
 
 /* field is a member name for offsetof, so it cannot be parenthesized. */
-#define KEY(sec, nm, ty, df, lo, hi, rl, field, hl)                           \
-	{                                                                     \
-		.section = (sec), .name = (nm), .type = (ty), .def = (df),    \
-		.min = (lo), .max = (hi), .reloadable = (rl),                 \
-		.offset = offsetof(struct config, field), .help = (hl)        \
+#define KEY(sec, nm, ty, df, lo, hi, rl, field, hl)                            \
+	{                                                                      \
+		.section = (sec), .name = (nm), .type = (ty), .def = (df),     \
+		.min = (lo), .max = (hi), .reloadable = (rl),                  \
+		.offset = offsetof(struct config, field), .help = (hl)         \
 	}
 
 const struct config_key config_keys[] = {
-	KEY("daemon", "socket", CONFIG_STRING, "/run/migrated/io.migrated", 0, 0,
-	    false, socket, "Path of the Varlink control socket."),
-	KEY("daemon", "socket_mode", CONFIG_MODE, "0660", 0, 0777, false,
-	    socket_mode, "Permissions of the control socket (octal)."),
-	KEY("daemon", "plan_dir", CONFIG_STRING, "/etc/migrated/plans", 0, 0,
-	    true, plan_dir, "Directory holding the NAME.plan files."),
-	KEY("daemon", "workers", CONFIG_INT, "4", 1, 64, false, workers,
-	    "Jobs run at once, each on its own database connection."),
-	KEY("daemon", "batch_size", CONFIG_INT, "1000", 1, 1000000, true,
-	    batch_size, "Rows per batch for steps that set no batch of their own."),
-	KEY("daemon", "admin_group", CONFIG_STRING, "", 0, 0, true, admin_group,
-	    "Group whose members may call mutating methods, besides root and the "
-	    "daemon's own user. Empty: nobody else."),
-	KEY("daemon", "log_level", CONFIG_LEVEL, "info", 0, 0, true, log_level,
-	    "Least important messages logged: debug, info, notice, warning or "
-	    "error."),
-	KEY("daemon", "reconnect_max_ms", CONFIG_INT, "5000", 100, 600000, true,
-	    reconnect_max_ms,
-	    "Longest wait between attempts to reconnect to the database (ms)."),
-	KEY("target", "conninfo", CONFIG_STRING, "", 0, 0, false,
-	    target_conninfo,
-	    "libpq connection string or service=NAME of the target database. "
-	    "Empty: libpq defaults and PG* environment variables."),
-	{.name = NULL},
+        KEY("daemon", "socket", CONFIG_STRING, "/run/migrated/io.migrated", 0,
+            0, false, socket, "Path of the Varlink control socket."),
+        KEY("daemon", "socket_mode", CONFIG_MODE, "0660", 0, 0777, false,
+            socket_mode, "Permissions of the control socket (octal)."),
+        KEY("daemon", "plan_dir", CONFIG_STRING, "/etc/migrated/plans", 0, 0,
+            true, plan_dir, "Directory holding the NAME.plan files."),
+        KEY("daemon", "workers", CONFIG_INT, "4", 1, 64, false, workers,
+            "Jobs run at once, each on its own database connection."),
+        KEY("daemon", "batch_size", CONFIG_INT, "1000", 1, 1000000, true,
+            batch_size,
+            "Rows per batch for steps that set no batch of their own."),
+        KEY("daemon", "admin_group", CONFIG_STRING, "", 0, 0, true, admin_group,
+            "Group whose members may call mutating methods, besides root and the "
+            "daemon's own user. Empty: nobody else."),
+        KEY("daemon", "log_level", CONFIG_LEVEL, "info", 0, 0, true, log_level,
+            "Least important messages logged: debug, info, notice, warning or "
+            "error."),
+        KEY("daemon", "reconnect_max_ms", CONFIG_INT, "5000", 100, 600000, true,
+            reconnect_max_ms,
+            "Longest wait between attempts to reconnect to the database (ms)."),
+        KEY("target", "conninfo", CONFIG_STRING, "", 0, 0, false,
+            target_conninfo,
+            "libpq connection string or service=NAME of the target database. "
+            "Empty: libpq defaults and PG* environment variables."),
+        {.name = NULL},
 };
 
 static const struct {
 	const char *name;
 	int level;
 } levels[] = {
-	{"debug", LOG_DEBUG},     {"info", LOG_INFO},   {"notice", LOG_NOTICE},
-	{"warning", LOG_WARNING}, {"error", LOG_ERR},
+        {"debug", LOG_DEBUG},     {"info", LOG_INFO}, {"notice", LOG_NOTICE},
+        {"warning", LOG_WARNING}, {"error", LOG_ERR},
 };
 
 static void *
@@ -94,8 +95,8 @@ set_value(struct config *cfg, const struct config_key *key, const char *value,
 		return 0;
 	}
 	case CONFIG_MODE:
-		if (value[0] != '0' || parse_int(value, 8, &n) < 0 || n < key->min ||
-		    n > key->max) {
+		if (value[0] != '0' || parse_int(value, 8, &n) < 0 ||
+		    n < key->min || n > key->max) {
 			snprintf(err, errlen,
 			         "%s: '%s' is not an octal file mode like 0660",
 			         key->name, value);
@@ -104,16 +105,19 @@ set_value(struct config *cfg, const struct config_key *key, const char *value,
 		*(unsigned *)field(cfg, key) = (unsigned)n;
 		return 0;
 	case CONFIG_INT:
-		if (parse_int(value, 10, &n) < 0 || n < key->min || n > key->max) {
-			snprintf(err, errlen,
-			         "%s: '%s' is not a whole number from %lld to %lld",
-			         key->name, value, key->min, key->max);
+		if (parse_int(value, 10, &n) < 0 || n < key->min ||
+		    n > key->max) {
+			snprintf(
+			        err, errlen,
+			        "%s: '%s' is not a whole number from %lld to %lld",
+			        key->name, value, key->min, key->max);
 			return -1;
 		}
 		*(long long *)field(cfg, key) = n;
 		return 0;
 	case CONFIG_LEVEL:
-		for (size_t i = 0; i < sizeof(levels) / sizeof(levels[0]); i++) {
+		for (size_t i = 0; i < sizeof(levels) / sizeof(levels[0]);
+		     i++) {
 			if (strcmp(levels[i].name, value) == 0) {
 				*(long long *)field(cfg, key) = levels[i].level;
 				return 0;
@@ -187,11 +191,13 @@ on_key(void *user, struct inifile_pos *pos, const char *section,
 	}
 	key = find_key(section, name);
 	if (key == NULL) {
-		snprintf(err, errlen, "unknown key '%s' in [%s]", name, section);
+		snprintf(err, errlen, "unknown key '%s' in [%s]", name,
+		         section);
 		return -1;
 	}
 	if (st->seen[key - config_keys]) {
-		snprintf(err, errlen, "'%s' is set twice in [%s]", name, section);
+		snprintf(err, errlen, "'%s' is set twice in [%s]", name,
+		         section);
 		return -1;
 	}
 	st->seen[key - config_keys] = true;
@@ -224,8 +230,8 @@ config_load(const char *path, struct config *cfg, char *err, size_t errlen)
 }
 
 void
-config_format(const struct config *cfg, const struct config_key *key,
-              char *buf, size_t len)
+config_format(const struct config *cfg, const struct config_key *key, char *buf,
+              size_t len)
 {
 	switch (key->type) {
 	case CONFIG_STRING: {
@@ -237,11 +243,14 @@ config_format(const struct config *cfg, const struct config_key *key,
 		snprintf(buf, len, "%04o", *(const unsigned *)cfield(cfg, key));
 		return;
 	case CONFIG_INT:
-		snprintf(buf, len, "%lld", *(const long long *)cfield(cfg, key));
+		snprintf(buf, len, "%lld",
+		         *(const long long *)cfield(cfg, key));
 		return;
 	case CONFIG_LEVEL:
-		for (size_t i = 0; i < sizeof(levels) / sizeof(levels[0]); i++) {
-			if (levels[i].level == *(const long long *)cfield(cfg, key)) {
+		for (size_t i = 0; i < sizeof(levels) / sizeof(levels[0]);
+		     i++) {
+			if (levels[i].level ==
+			    *(const long long *)cfield(cfg, key)) {
 				snprintf(buf, len, "%s", levels[i].name);
 				return;
 			}

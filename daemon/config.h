@@ -10,14 +10,14 @@
 enum config_type { CONFIG_STRING, CONFIG_INT, CONFIG_MODE, CONFIG_LEVEL };
 
 struct config {
-	char *file;            /* the file this was read from */
+	char *file; /* the file this was read from */
 	char *socket;
 	unsigned socket_mode;
 	char *plan_dir;
 	long long workers;
 	long long batch_size;
 	char *admin_group;
-	long long log_level;   /* syslog priority */
+	long long log_level; /* syslog priority */
 	char *target_conninfo;
 	long long reconnect_max_ms;
 };
@@ -25,10 +25,10 @@ struct config {
 struct config_key {
 	const char *section;
 	const char *name;
-	const char *def;       /* default, as it would be written in the file */
+	const char *def; /* default, as it would be written in the file */
 	const char *help;
-	long long min, max;    /* CONFIG_INT bounds */
-	size_t offset;         /* into struct config */
+	long long min, max; /* CONFIG_INT bounds */
+	size_t offset;      /* into struct config */
 	enum config_type type;
 	bool reloadable;
 };
@@ -41,7 +41,7 @@ extern const struct config_key config_keys[];
  * empty and writes "file:line: message" to err.
  */
 int config_load(const char *path, struct config *cfg, char *err, size_t errlen)
-    __attribute__((warn_unused_result));
+        __attribute__((warn_unused_result));
 
 /*
  * Names the first key that differs between old and new and cannot change
@@ -52,7 +52,8 @@ const struct config_key *config_restart_needed(const struct config *old,
 
 /* Copies the value of key from old into cfg (a key reload cannot change). */
 int config_keep(struct config *cfg, const struct config *old,
-                const struct config_key *key) __attribute__((warn_unused_result));
+                const struct config_key *key)
+        __attribute__((warn_unused_result));
 
 /* Writes the value of key in cfg as it would appear in the file. */
 void config_format(const struct config *cfg, const struct config_key *key,

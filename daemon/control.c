@@ -23,9 +23,9 @@
 
 struct control_conn {
 	struct control_conn *prev, *next;
-	struct bufferevent *bev;   /* NULL once the client is gone */
-	struct event *resume;      /* processes the next buffered call */
-	size_t scanned;            /* framing progress, see vl_frame_pop */
+	struct bufferevent *bev; /* NULL once the client is gone */
+	struct event *resume;    /* processes the next buffered call */
+	size_t scanned;          /* framing progress, see vl_frame_pop */
 	struct ucred peer;
 	struct control_req *active;
 	int id;
@@ -43,7 +43,7 @@ struct control_req {
 static struct {
 	struct event_base *base;
 	int fd;
-	char *bound_path;          /* set when we bound it, to unlink */
+	char *bound_path; /* set when we bound it, to unlink */
 	struct event *accept_ev;
 	struct event *backoff_ev;
 	control_dispatch_fn dispatch;
@@ -306,7 +306,8 @@ add_conn(int fd)
 		return;
 	}
 	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &conn->peer, &len) < 0) {
-		log_warning("cannot read peer credentials: %s", strerror(errno));
+		log_warning("cannot read peer credentials: %s",
+		            strerror(errno));
 		close(fd);
 		free(conn);
 		return;
@@ -359,8 +360,8 @@ on_accept(evutil_socket_t fd, short what, void *arg)
 		}
 		if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS ||
 		    errno == ENOMEM) {
-			struct timeval tv = {
-			    0, (suseconds_t)ACCEPT_BACKOFF_MS * 1000};
+			struct timeval tv = {0, (suseconds_t)ACCEPT_BACKOFF_MS *
+			                                1000};
 			log_warning("accept: %s; pausing new connections",
 			            strerror(errno));
 			event_del(ctl.accept_ev);
@@ -424,7 +425,8 @@ bind_socket(const char *path, unsigned mode, gid_t gid, char *err,
 	old = umask(0777 & ~mode);
 	if (bind(fd, (struct sockaddr *)&sun, sizeof(sun)) < 0) {
 		umask(old);
-		snprintf(err, errlen, "cannot bind %s: %s", path, strerror(errno));
+		snprintf(err, errlen, "cannot bind %s: %s", path,
+		         strerror(errno));
 		close(fd);
 		return -1;
 	}
@@ -451,10 +453,12 @@ activated_socket(char *err, size_t errlen)
 		return -1;
 	if (n > 1)
 		log_warning("systemd passed %d sockets; using the first", n);
-	if (sd_is_socket_unix(SD_LISTEN_FDS_START, SOCK_STREAM, 1, NULL, 0) <= 0) {
-		snprintf(err, errlen,
-		         "the socket systemd passed is not a listening unix stream "
-		         "socket");
+	if (sd_is_socket_unix(SD_LISTEN_FDS_START, SOCK_STREAM, 1, NULL, 0) <=
+	    0) {
+		snprintf(
+		        err, errlen,
+		        "the socket systemd passed is not a listening unix stream "
+		        "socket");
 		return -2;
 	}
 	if (fcntl(SD_LISTEN_FDS_START, F_SETFL, O_NONBLOCK) < 0 ||
@@ -483,7 +487,8 @@ control_open(struct event_base *base, const char *path, unsigned mode,
 	ctl.fd = fd;
 	ctl.dispatch = dispatch;
 	ctl.arg = arg;
-	ctl.accept_ev = event_new(base, fd, EV_READ | EV_PERSIST, on_accept, NULL);
+	ctl.accept_ev =
+	        event_new(base, fd, EV_READ | EV_PERSIST, on_accept, NULL);
 	ctl.backoff_ev = evtimer_new(base, on_backoff, NULL);
 	if (ctl.accept_ev == NULL || ctl.backoff_ev == NULL ||
 	    event_add(ctl.accept_ev, NULL) < 0) {

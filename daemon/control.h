@@ -31,8 +31,8 @@ typedef void (*control_end_fn)(struct control_req *req, const char *error,
  * with mode (and group gid, unless (gid_t)-1). Returns -1 with err filled.
  */
 int control_open(struct event_base *base, const char *path, unsigned mode,
-                 gid_t gid, control_dispatch_fn dispatch, void *arg,
-                 char *err, size_t errlen) __attribute__((warn_unused_result));
+                 gid_t gid, control_dispatch_fn dispatch, void *arg, char *err,
+                 size_t errlen) __attribute__((warn_unused_result));
 /* Closes the listener and every connection, unlinks the socket we bound. */
 void control_close(void);
 /* Number of clients connected now. */
@@ -53,8 +53,7 @@ void control_reply(struct control_req *req, json_t *params);
 /* A streamed reply with "continues": true (only when the call said more). */
 void control_stream(struct control_req *req, json_t *params);
 /* The final error reply; steals params. req is gone afterwards. */
-void control_error(struct control_req *req, const char *error,
-                   json_t *params);
+void control_error(struct control_req *req, const char *error, json_t *params);
 /* org.varlink.service.InvalidParameter naming parameter. */
 void control_invalid_param(struct control_req *req, const char *parameter);
 

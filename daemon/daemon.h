@@ -13,12 +13,12 @@
 struct daemon {
 	struct event_base *base;
 	struct config cfg;
-	gid_t admin_gid;           /* (gid_t)-1 when admin_group is empty */
-	struct catalog *plans;      /* replaced on reload */
+	gid_t admin_gid;       /* (gid_t)-1 when admin_group is empty */
+	struct catalog *plans; /* replaced on reload */
 	struct store *store;
 	struct scheduler *sched;
 	time_t started;
-	bool ready;                /* READY=1 sent */
+	bool ready; /* READY=1 sent */
 };
 
 /*
@@ -26,6 +26,6 @@ struct daemon {
  * ones, returns -1 and fills err with "file:line: message".
  */
 int daemon_reload(struct daemon *d, char *err, size_t errlen)
-    __attribute__((warn_unused_result));
+        __attribute__((warn_unused_result));
 
 #endif

@@ -31,7 +31,8 @@ on_result(void *arg, const PGresult *res, const char *error)
 		dbcall_unavailable(call->req, error);
 	} else if (!pg_result_ok(res)) {
 		const char *state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
-		const char *msg = PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY);
+		const char *msg =
+		        PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY);
 		log_warning("%s failed: %s", control_call(call->req)->method,
 		            msg != NULL ? msg : "?");
 		control_error(call->req, "io.migrated.DatabaseError",

@@ -21,12 +21,12 @@ struct dbcall {
 	struct control_req *req;
 	struct daemon *d;
 	dbcall_fn fn;
-	json_t *ctx;               /* what fn needs besides the result */
+	json_t *ctx; /* what fn needs besides the result */
 };
 
 /* Runs sql for req (steals ctx); every failure gets its error reply. */
-void dbcall(struct control_req *req, struct daemon *d, const char *sql,
-            int n, const char *const *values, dbcall_fn fn, json_t *ctx);
+void dbcall(struct control_req *req, struct daemon *d, const char *sql, int n,
+            const char *const *values, dbcall_fn fn, json_t *ctx);
 
 /* io.migrated.DatabaseUnavailable with why (or "not connected"). */
 void dbcall_unavailable(struct control_req *req, const char *why);

@@ -14,9 +14,9 @@ struct inifile_state {
 	void *user;
 	char *err;
 	size_t errlen;
-	int fail_line;         /* line of the first handler error, or 0 */
-	const char *stopped;   /* why reading stopped early, or NULL */
-	char *buf;             /* getline's buffer */
+	int fail_line;       /* line of the first handler error, or 0 */
+	const char *stopped; /* why reading stopped early, or NULL */
+	char *buf;           /* getline's buffer */
 	size_t bufsize;
 };
 
@@ -75,7 +75,8 @@ read_line(char *str, int num, void *stream)
 		return NULL;
 	st->pos.line++;
 	if (strlen(st->buf) != (size_t)n) {
-		st->stopped = "the line holds a NUL byte; this is not a text file";
+		st->stopped =
+		        "the line holds a NUL byte; this is not a text file";
 		return NULL;
 	}
 	if (n >= num - 1 && !(n == num - 1 && st->buf[n - 1] == '\n')) {
@@ -96,15 +97,15 @@ on_value(void *user, const char *section, const char *name, const char *value)
 }
 
 int
-inifile_parse(const char *path, inifile_handler handler, void *user,
-              char *err, size_t errlen)
+inifile_parse(const char *path, inifile_handler handler, void *user, char *err,
+              size_t errlen)
 {
 	struct inifile_state st = {
-		.pos = {.file = path},
-		.handler = handler,
-		.user = user,
-		.err = err,
-		.errlen = errlen,
+	        .pos = {.file = path},
+	        .handler = handler,
+	        .user = user,
+	        .err = err,
+	        .errlen = errlen,
 	};
 	int rc;
 
@@ -116,18 +117,19 @@ inifile_parse(const char *path, inifile_handler handler, void *user,
 	}
 	rc = ini_parse_stream(read_line, &st, on_value, &st);
 	if (st.stopped == NULL && ferror(st.fp)) {
-		snprintf(err, errlen, "%s:%d: cannot read: %s", path, st.pos.line,
-		         strerror(errno));
+		snprintf(err, errlen, "%s:%d: cannot read: %s", path,
+		         st.pos.line, strerror(errno));
 		st.fail_line = st.pos.line > 0 ? st.pos.line : 1;
 	}
 	fclose(st.fp);
 	free(st.buf);
 	/* the first problem in the file wins */
 	if (rc > 0 && (st.fail_line == 0 || rc < st.fail_line)) {
-		snprintf(err, errlen,
-		         "%s:%d: syntax error (expected [section], key = value, "
-		         "or a comment)",
-		         path, rc);
+		snprintf(
+		        err, errlen,
+		        "%s:%d: syntax error (expected [section], key = value, "
+		        "or a comment)",
+		        path, rc);
 		return -1;
 	}
 	if (st.fail_line > 0)

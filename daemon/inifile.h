@@ -7,10 +7,10 @@
 
 struct inifile_pos {
 	const char *file;
-	int line;           /* line of the key (or of its continuation) */
-	bool continuation;  /* the line is an indented continuation */
-	int section_line;   /* line of the current [section] header */
-	int error_line;     /* a handler may set it to blame another line */
+	int line;          /* line of the key (or of its continuation) */
+	bool continuation; /* the line is an indented continuation */
+	int section_line;  /* line of the current [section] header */
+	int error_line;    /* a handler may set it to blame another line */
 };
 
 /*

@@ -16,11 +16,11 @@
 #define IFACE "io.migrated"
 #define WATCH_INTERVAL_MS 500
 
-const char *const jobs_submit_params[] = {
-	"plan",     "tenants", "all",         "steps",
-	"batch_size", "priority", "dry_run", "skip_checks", NULL};
-const char *const jobs_list_params[] = {"state", "plan", "tenant", "limit",
-                                        "before", NULL};
+const char *const jobs_submit_params[] = {"plan",    "tenants",     "all",
+                                          "steps",   "batch_size",  "priority",
+                                          "dry_run", "skip_checks", NULL};
+const char *const jobs_list_params[] = {"state", "plan",   "tenant",
+                                        "limit", "before", NULL};
 const char *const jobs_show_params[] = {"id", NULL};
 const char *const jobs_select_params[] = {"ids", "all", NULL};
 const char *const jobs_watch_params[] = {"ids", NULL};
@@ -34,28 +34,28 @@ dump(json_t *v)
 /* ---- Submit ---- */
 
 static const char submit_sql[] =
-    "WITH t AS ("
-    "  SELECT x AS tenant, min(ord) AS ord"
-    "  FROM json_array_elements_text($2::json) WITH ORDINALITY AS u(x, ord)"
-    "  GROUP BY x),"
-    " dup AS ("
-    "  SELECT j.id, j.tenant FROM migrated.jobs j JOIN t USING (tenant)"
-    "  WHERE j.plan = $1 AND j.state IN ('queued', 'running', 'paused')"
-    "  ORDER BY j.id LIMIT 1),"
-    " ins AS ("
-    "  INSERT INTO migrated.jobs (plan, tenant, priority, batch_size, steps,"
-    "   dry_run, skip_checks)"
-    "  SELECT $1, tenant, $3::integer, $4::integer,"
-    "   (SELECT array_agg(x) FROM json_array_elements_text($5::json) x),"
-    "   $7::boolean, $8::boolean"
-    "  FROM t WHERE NOT EXISTS (SELECT 1 FROM dup) ORDER BY ord"
-    "  RETURNING id),"
-    " st AS ("
-    "  INSERT INTO migrated.job_steps (job_id, step, ord)"
-    "  SELECT ins.id, s.name, s.ord FROM ins CROSS JOIN"
-    "   json_array_elements_text($6::json) WITH ORDINALITY AS s(name, ord))"
-    "SELECT (SELECT coalesce(json_agg(id ORDER BY id), '[]') FROM ins),"
-    " (SELECT id FROM dup), (SELECT tenant FROM dup)";
+        "WITH t AS ("
+        "  SELECT x AS tenant, min(ord) AS ord"
+        "  FROM json_array_elements_text($2::json) WITH ORDINALITY AS u(x, ord)"
+        "  GROUP BY x),"
+        " dup AS ("
+        "  SELECT j.id, j.tenant FROM migrated.jobs j JOIN t USING (tenant)"
+        "  WHERE j.plan = $1 AND j.state IN ('queued', 'running', 'paused')"
+        "  ORDER BY j.id LIMIT 1),"
+        " ins AS ("
+        "  INSERT INTO migrated.jobs (plan, tenant, priority, batch_size, steps,"
+        "   dry_run, skip_checks)"
+        "  SELECT $1, tenant, $3::integer, $4::integer,"
+        "   (SELECT array_agg(x) FROM json_array_elements_text($5::json) x),"
+        "   $7::boolean, $8::boolean"
+        "  FROM t WHERE NOT EXISTS (SELECT 1 FROM dup) ORDER BY ord"
+        "  RETURNING id),"
+        " st AS ("
+        "  INSERT INTO migrated.job_steps (job_id, step, ord)"
+        "  SELECT ins.id, s.name, s.ord FROM ins CROSS JOIN"
+        "   json_array_elements_text($6::json) WITH ORDINALITY AS s(name, ord))"
+        "SELECT (SELECT coalesce(json_agg(id ORDER BY id), '[]') FROM ins),"
+        " (SELECT id FROM dup), (SELECT tenant FROM dup)";
 
 static void
 submit_done(struct dbcall *op, const PGresult *res)
@@ -64,12 +64,13 @@ submit_done(struct dbcall *op, const PGresult *res)
 
 	if (!PQgetisnull(res, 0, 1)) {
 		json_decref(ids);
-		control_error(op->req, IFACE ".JobExists",
-		              json_pack("{s:s, s:s, s:I}", "plan",
-		                        json_string_value(json_object_get(
-		                            op->ctx, "plan")),
-		                        "tenant", PQgetvalue(res, 0, 2), "id",
-		                        (json_int_t)atoll(PQgetvalue(res, 0, 1))));
+		control_error(
+		        op->req, IFACE ".JobExists",
+		        json_pack("{s:s, s:s, s:I}", "plan",
+		                  json_string_value(
+		                          json_object_get(op->ctx, "plan")),
+		                  "tenant", PQgetvalue(res, 0, 2), "id",
+		                  (json_int_t)atoll(PQgetvalue(res, 0, 1))));
 		return;
 	}
 	log_info("queued %zu job(s) of plan %s", json_array_size(ids),
@@ -85,13 +86,14 @@ submit_insert(struct control_req *req, struct daemon *d, json_t *ctx)
 	char prio[32], batch[32];
 	char *tenants = dump(json_object_get(ctx, "tenants"));
 	char *steps = json_is_null(json_object_get(ctx, "steps"))
-	                  ? NULL
-	                  : dump(json_object_get(ctx, "steps"));
+	                      ? NULL
+	                      : dump(json_object_get(ctx, "steps"));
 	char *order = dump(json_object_get(ctx, "run"));
 	const char *values[8];
 
 	snprintf(prio, sizeof(prio), "%lld",
-	         (long long)json_integer_value(json_object_get(ctx, "priority")));
+	         (long long)json_integer_value(
+	                 json_object_get(ctx, "priority")));
 	snprintf(batch, sizeof(batch), "%lld",
 	         (long long)json_integer_value(json_object_get(ctx, "batch")));
 	values[0] = json_string_value(json_object_get(ctx, "plan"));
@@ -101,11 +103,13 @@ submit_insert(struct control_req *req, struct daemon *d, json_t *ctx)
 	values[4] = steps;
 	values[5] = order;
 	values[6] = json_is_true(json_object_get(ctx, "dry_run")) ? "t" : "f";
-	values[7] = json_is_true(json_object_get(ctx, "skip_checks")) ? "t" : "f";
+	values[7] =
+	        json_is_true(json_object_get(ctx, "skip_checks")) ? "t" : "f";
 	if (tenants == NULL || order == NULL)
 		dbcall_unavailable(req, "out of memory");
 	else
-		dbcall(req, d, submit_sql, 8, values, submit_done, json_incref(ctx));
+		dbcall(req, d, submit_sql, 8, values, submit_done,
+		       json_incref(ctx));
 	free(tenants);
 	free(steps);
 	free(order);
@@ -132,14 +136,16 @@ tenants_done(struct dbcall *op, const PGresult *res)
 			continue;
 		if (PQgetlength(res, i, 0) > PARAMS_MAX_TENANT) {
 			json_decref(tenants);
-			control_error(op->req, IFACE ".DatabaseError",
-			              json_pack("{s:s, s:s}", "message",
-			                        "the plan's tenants query returned a "
-			                        "name over 1024 bytes",
-			                        "sqlstate", ""));
+			control_error(
+			        op->req, IFACE ".DatabaseError",
+			        json_pack("{s:s, s:s}", "message",
+			                  "the plan's tenants query returned a "
+			                  "name over 1024 bytes",
+			                  "sqlstate", ""));
 			return;
 		}
-		json_array_append_new(tenants, json_string(PQgetvalue(res, i, 0)));
+		json_array_append_new(tenants,
+		                      json_string(PQgetvalue(res, i, 0)));
 	}
 	json_object_set_new(op->ctx, "tenants", tenants);
 	submit_insert(op->req, op->d, json_incref(op->ctx));
@@ -157,8 +163,8 @@ jobs_submit(struct control_req *req, struct daemon *d, json_t *params)
 	if (vl_param_string(params, "plan", true, &name, &bad) < 0 ||
 	    params_tenants(params, &tenants, &all, &bad) < 0 ||
 	    vl_param_strings(params, "steps", 256, &steps, &bad) < 0 ||
-	    vl_param_int(params, "batch_size", false, 1, 1000000, &batch, &bad) <
-	        0 ||
+	    vl_param_int(params, "batch_size", false, 1, 1000000, &batch,
+	                 &bad) < 0 ||
 	    vl_param_int(params, "priority", false, -1000, 1000, &priority,
 	                 &bad) < 0 ||
 	    vl_param_bool(params, "dry_run", &dry_run, &bad) < 0 ||
@@ -175,8 +181,9 @@ jobs_submit(struct control_req *req, struct daemon *d, json_t *params)
 	bad = NULL;
 	order = catalog_run_order(plan, steps, &bad);
 	if (order == NULL && bad != NULL) {
-		control_error(req, IFACE ".NoSuchStep",
-		              json_pack("{s:s, s:s}", "plan", name, "step", bad));
+		control_error(
+		        req, IFACE ".NoSuchStep",
+		        json_pack("{s:s, s:s}", "plan", name, "step", bad));
 		return;
 	}
 	if (order == NULL) {
@@ -185,9 +192,9 @@ jobs_submit(struct control_req *req, struct daemon *d, json_t *params)
 	}
 	json_t *ctx = json_pack("{s:s, s:O?, s:I, s:I, s:O?, s:o, s:b, s:b}",
 	                        "plan", name, "tenants", tenants, "priority",
-	                        (json_int_t)priority, "batch", (json_int_t)batch,
-	                        "steps", steps, "run", order, "dry_run", dry_run,
-	                        "skip_checks", skip_checks);
+	                        (json_int_t)priority, "batch",
+	                        (json_int_t)batch, "steps", steps, "run", order,
+	                        "dry_run", dry_run, "skip_checks", skip_checks);
 	if (ctx == NULL) {
 		dbcall_unavailable(req, "out of memory");
 		return;
@@ -202,18 +209,19 @@ jobs_submit(struct control_req *req, struct daemon *d, json_t *params)
 /* ---- ListJobs, ShowJob ---- */
 
 static const char list_sql[] =
-    "SELECT coalesce(json_agg(info ORDER BY id DESC), '[]') FROM ("
-    " SELECT id, info FROM migrated.job_info"
-    " WHERE ($1::text IS NULL OR state = $1)"
-    "  AND ($2::text IS NULL OR plan = $2)"
-    "  AND ($3::text IS NULL OR tenant = $3)"
-    "  AND ($4::bigint IS NULL OR id < $4)"
-    " ORDER BY id DESC LIMIT $5::bigint) s";
+        "SELECT coalesce(json_agg(info ORDER BY id DESC), '[]') FROM ("
+        " SELECT id, info FROM migrated.job_info"
+        " WHERE ($1::text IS NULL OR state = $1)"
+        "  AND ($2::text IS NULL OR plan = $2)"
+        "  AND ($3::text IS NULL OR tenant = $3)"
+        "  AND ($4::bigint IS NULL OR id < $4)"
+        " ORDER BY id DESC LIMIT $5::bigint) s";
 
 static void
 list_done(struct dbcall *op, const PGresult *res)
 {
-	control_reply(op->req, json_pack("{s:o}", "jobs", dbcall_json_cell(res, 0, 0)));
+	control_reply(op->req,
+	              json_pack("{s:o}", "jobs", dbcall_json_cell(res, 0, 0)));
 }
 
 void
@@ -229,7 +237,7 @@ jobs_list(struct control_req *req, struct daemon *d, json_t *params)
 	    vl_param_string(params, "tenant", false, &tenant, &bad) < 0 ||
 	    vl_param_int(params, "limit", false, 1, 100000, &limit, &bad) < 0 ||
 	    vl_param_int(params, "before", false, 1, INT64_MAX, &before, &bad) <
-	        0) {
+	            0) {
 		control_invalid_param(req, bad);
 		return;
 	}
@@ -248,11 +256,12 @@ show_done(struct dbcall *op, const PGresult *res)
 {
 	if (PQntuples(res) == 0) {
 		control_error(op->req, IFACE ".NoSuchJob",
-		              json_pack("{s:O}", "id", json_object_get(op->ctx,
-		                                                       "id")));
+		              json_pack("{s:O}", "id",
+		                        json_object_get(op->ctx, "id")));
 		return;
 	}
-	control_reply(op->req, json_pack("{s:o}", "job", dbcall_json_cell(res, 0, 0)));
+	control_reply(op->req,
+	              json_pack("{s:o}", "job", dbcall_json_cell(res, 0, 0)));
 }
 
 void
@@ -268,43 +277,44 @@ jobs_show(struct control_req *req, struct daemon *d, json_t *params)
 		return;
 	}
 	snprintf(id_s, sizeof(id_s), "%lld", id);
-	dbcall(req, d, "SELECT info FROM migrated.job_info WHERE id = $1::bigint",
-	    1, values, show_done, json_pack("{s:I}", "id", (json_int_t)id));
+	dbcall(req, d,
+	       "SELECT info FROM migrated.job_info WHERE id = $1::bigint", 1,
+	       values, show_done, json_pack("{s:I}", "id", (json_int_t)id));
 }
 
 /* ---- Pause, Resume, Cancel, Retry ---- */
 
 struct transition {
 	const char *to;
-	const char *from;          /* a text[] literal of our own constants */
+	const char *from; /* a text[] literal of our own constants */
 };
 
 static const char transition_sql[] =
-    "WITH want AS ("
-    "  SELECT x::bigint AS id FROM json_array_elements_text($1::json) x),"
-    " bad AS ("
-    "  SELECT w.id, j.state FROM want w LEFT JOIN migrated.jobs j USING (id)"
-    "  WHERE j.id IS NULL OR NOT (j.state = ANY ($3::text[]))"
-    "  ORDER BY w.id LIMIT 1),"
-    " busy AS ("
-    "  SELECT w.id, a.id AS other, a.plan, a.tenant FROM want w"
-    "  JOIN migrated.jobs j USING (id) JOIN migrated.jobs a"
-    "  ON a.plan = j.plan AND a.tenant = j.tenant AND a.id <> j.id"
-    "  WHERE $2 = 'queued' AND j.state IN ('failed', 'cancelled')"
-    "  AND a.state IN ('queued', 'running', 'paused')"
-    "  ORDER BY w.id LIMIT 1),"
-    " upd AS ("
-    "  UPDATE migrated.jobs j SET state = $2, updated = now(),"
-    "   finished = CASE WHEN $2 = 'cancelled' THEN now() ELSE NULL END,"
-    "   error = CASE WHEN $2 = 'queued' THEN NULL ELSE j.error END"
-    "  WHERE j.state = ANY ($3::text[]) AND NOT EXISTS (SELECT 1 FROM bad)"
-    "   AND NOT EXISTS (SELECT 1 FROM busy)"
-    "   AND ($1::json IS NULL OR j.id IN (SELECT id FROM want))"
-    "  RETURNING j.id)"
-    "SELECT (SELECT coalesce(json_agg(id ORDER BY id), '[]') FROM upd),"
-    " (SELECT id FROM bad), (SELECT state FROM bad),"
-    " (SELECT other FROM busy), (SELECT plan FROM busy),"
-    " (SELECT tenant FROM busy)";
+        "WITH want AS ("
+        "  SELECT x::bigint AS id FROM json_array_elements_text($1::json) x),"
+        " bad AS ("
+        "  SELECT w.id, j.state FROM want w LEFT JOIN migrated.jobs j USING (id)"
+        "  WHERE j.id IS NULL OR NOT (j.state = ANY ($3::text[]))"
+        "  ORDER BY w.id LIMIT 1),"
+        " busy AS ("
+        "  SELECT w.id, a.id AS other, a.plan, a.tenant FROM want w"
+        "  JOIN migrated.jobs j USING (id) JOIN migrated.jobs a"
+        "  ON a.plan = j.plan AND a.tenant = j.tenant AND a.id <> j.id"
+        "  WHERE $2 = 'queued' AND j.state IN ('failed', 'cancelled')"
+        "  AND a.state IN ('queued', 'running', 'paused')"
+        "  ORDER BY w.id LIMIT 1),"
+        " upd AS ("
+        "  UPDATE migrated.jobs j SET state = $2, updated = now(),"
+        "   finished = CASE WHEN $2 = 'cancelled' THEN now() ELSE NULL END,"
+        "   error = CASE WHEN $2 = 'queued' THEN NULL ELSE j.error END"
+        "  WHERE j.state = ANY ($3::text[]) AND NOT EXISTS (SELECT 1 FROM bad)"
+        "   AND NOT EXISTS (SELECT 1 FROM busy)"
+        "   AND ($1::json IS NULL OR j.id IN (SELECT id FROM want))"
+        "  RETURNING j.id)"
+        "SELECT (SELECT coalesce(json_agg(id ORDER BY id), '[]') FROM upd),"
+        " (SELECT id FROM bad), (SELECT state FROM bad),"
+        " (SELECT other FROM busy), (SELECT plan FROM busy),"
+        " (SELECT tenant FROM busy)";
 
 static void
 transition_done(struct dbcall *op, const PGresult *res)
@@ -317,11 +327,12 @@ transition_done(struct dbcall *op, const PGresult *res)
 
 	if (!PQgetisnull(res, 0, 3)) {
 		json_decref(ids);
-		control_error(op->req, IFACE ".JobExists",
-		              json_pack("{s:s, s:s, s:I}", "plan",
-		                        PQgetvalue(res, 0, 4), "tenant",
-		                        PQgetvalue(res, 0, 5), "id",
-		                        (json_int_t)atoll(PQgetvalue(res, 0, 3))));
+		control_error(
+		        op->req, IFACE ".JobExists",
+		        json_pack("{s:s, s:s, s:I}", "plan",
+		                  PQgetvalue(res, 0, 4), "tenant",
+		                  PQgetvalue(res, 0, 5), "id",
+		                  (json_int_t)atoll(PQgetvalue(res, 0, 3))));
 		return;
 	}
 	if (!PQgetisnull(res, 0, 1)) {
@@ -337,7 +348,8 @@ transition_done(struct dbcall *op, const PGresult *res)
 		return;
 	}
 	/* tell local runners at once; the batch guard covers other daemons */
-	json_array_foreach(ids, i, v) {
+	json_array_foreach(ids, i, v)
+	{
 		stop[n++] = json_integer_value(v);
 		if (n == 64) {
 			scheduler_stop_jobs(op->d->sched, stop, n);
@@ -367,7 +379,8 @@ transition(struct control_req *req, struct daemon *d, json_t *params,
 		control_invalid_param(req, bad);
 		return;
 	}
-	if (all == (ids != NULL) || (ids != NULL && json_array_size(ids) == 0)) {
+	if (all == (ids != NULL) ||
+	    (ids != NULL && json_array_size(ids) == 0)) {
 		control_invalid_param(req, "ids");
 		return;
 	}
@@ -377,7 +390,7 @@ transition(struct control_req *req, struct daemon *d, json_t *params,
 	values[1] = t->to;
 	values[2] = t->from;
 	dbcall(req, d, transition_sql, 3, values, transition_done,
-	    json_pack("{s:s}", "to", t->to));
+	       json_pack("{s:s}", "to", t->to));
 	free(ids_s);
 }
 
@@ -416,21 +429,21 @@ struct watch {
 	struct control_req *req;
 	struct daemon *d;
 	struct event *timer;
-	char *ids;                 /* JSON array, NULL: unfinished at start */
-	json_t *last;              /* id -> last info sent */
+	char *ids;    /* JSON array, NULL: unfinished at start */
+	json_t *last; /* id -> last info sent */
 	bool querying;
 	bool cancelled;
 };
 
 static const char watch_sql[] =
-    "SELECT id, info,"
-    " state IN ('succeeded', 'failed', 'cancelled', 'rolled_back')"
-    " FROM migrated.job_info"
-    " WHERE id IN (SELECT x::bigint FROM json_array_elements_text($1::json) x)"
-    " ORDER BY id";
+        "SELECT id, info,"
+        " state IN ('succeeded', 'failed', 'cancelled', 'rolled_back')"
+        " FROM migrated.job_info"
+        " WHERE id IN (SELECT x::bigint FROM json_array_elements_text($1::json) x)"
+        " ORDER BY id";
 static const char watch_unfinished_sql[] =
-    "SELECT coalesce(json_agg(id ORDER BY id), '[]') FROM migrated.jobs"
-    " WHERE state IN ('queued', 'running', 'paused')";
+        "SELECT coalesce(json_agg(id ORDER BY id), '[]') FROM migrated.jobs"
+        " WHERE state IN ('queued', 'running', 'paused')";
 
 static void
 watch_free(struct watch *w)
@@ -478,7 +491,8 @@ watch_send(struct watch *w, const PGresult *res)
 	for (size_t i = 0; i < count; i++) {
 		json_t *job = json_incref(json_array_get(changed, i));
 		bool last = ended && i + 1 == count;
-		json_t *reply = json_pack("{s:o, s:b}", "job", job, "ended", last);
+		json_t *reply =
+		        json_pack("{s:o, s:b}", "job", job, "ended", last);
 		if (last)
 			control_reply(w->req, reply);
 		else
@@ -486,7 +500,8 @@ watch_send(struct watch *w, const PGresult *res)
 	}
 	json_decref(changed);
 	if (ended && count == 0)
-		control_reply(w->req, json_pack("{s:n, s:b}", "job", "ended", 1));
+		control_reply(w->req,
+		              json_pack("{s:n, s:b}", "job", "ended", 1));
 	if (ended) {
 		w->req = NULL;
 		watch_free(w);

@@ -35,7 +35,7 @@ log_set_level(int level)
 static const char *
 level_name(int prio)
 {
-	static const char *const names[] = {"emerg", "alert",  "crit",
+	static const char *const names[] = {"emerg", "alert",   "crit",
 	                                    "error", "warning", "notice",
 	                                    "info",  "debug"};
 
@@ -59,14 +59,15 @@ emit(int prio, const struct log_ctx *ctx, const char *fmt, va_list ap)
 		char job[32];
 		snprintf(job, sizeof(job), "%lld", ctx != NULL ? ctx->job : 0);
 		if (ctx == NULL) {
-			sd_journal_send("MESSAGE=%s", msg, "PRIORITY=%d", prio, NULL);
+			sd_journal_send("MESSAGE=%s", msg, "PRIORITY=%d", prio,
+			                NULL);
 			return;
 		}
-		sd_journal_send("MESSAGE=%s", msg, "PRIORITY=%d", prio,
-		                "JOB_ID=%s", job, "PLAN=%s",
-		                ctx->plan != NULL ? ctx->plan : "", "TENANT=%s",
-		                ctx->tenant != NULL ? ctx->tenant : "", "STEP=%s",
-		                ctx->step != NULL ? ctx->step : "", NULL);
+		sd_journal_send(
+		        "MESSAGE=%s", msg, "PRIORITY=%d", prio, "JOB_ID=%s",
+		        job, "PLAN=%s", ctx->plan != NULL ? ctx->plan : "",
+		        "TENANT=%s", ctx->tenant != NULL ? ctx->tenant : "",
+		        "STEP=%s", ctx->step != NULL ? ctx->step : "", NULL);
 		return;
 	}
 	if (ctx != NULL) {
@@ -78,8 +79,8 @@ emit(int prio, const struct log_ctx *ctx, const char *fmt, va_list ap)
 			n += snprintf(where + n, sizeof(where) - (size_t)n,
 			              " tenant %s", ctx->tenant);
 		if (ctx->step != NULL && n > 0 && (size_t)n < sizeof(where))
-			snprintf(where + n, sizeof(where) - (size_t)n, " step %s",
-			         ctx->step);
+			snprintf(where + n, sizeof(where) - (size_t)n,
+			         " step %s", ctx->step);
 		fprintf(stderr, "migrated[%d]: %s: %s: %s\n", (int)getpid(),
 		        level_name(prio), where, msg);
 		return;

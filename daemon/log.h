@@ -17,10 +17,10 @@ void log_init(void);
 void log_set_level(int level);
 
 void log_msg(int prio, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
+        __attribute__((format(printf, 2, 3)));
 /* Logs with job context: journal fields JOB_ID, PLAN, TENANT, STEP. */
 void log_ctx(int prio, const struct log_ctx *ctx, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
+        __attribute__((format(printf, 3, 4)));
 
 #define log_debug(...) log_msg(LOG_DEBUG, __VA_ARGS__)
 #define log_info(...) log_msg(LOG_INFO, __VA_ARGS__)

@@ -64,7 +64,6 @@ admin_gid(const struct config *cfg, gid_t *gid, char *err, size_t errlen)
 	return 0;
 }
 
-
 static int
 check_only(const char *file)
 {
@@ -116,8 +115,8 @@ daemon_reload(struct daemon *d, char *err, size_t errlen)
 	plans = catalog_load(cfg.plan_dir, NULL, &bad, err, errlen);
 	if (plans == NULL || bad > 0) {
 		if (plans != NULL)
-			snprintf(err, errlen, "%d plan(s) do not load (see above)",
-			         bad);
+			snprintf(err, errlen,
+			         "%d plan(s) do not load (see above)", bad);
 		catalog_unref(plans);
 		config_free(&cfg);
 		return -1;
@@ -159,8 +158,9 @@ on_store_ready(void *arg, bool ready)
 	}
 	if (!ready)
 		notify_status("database unavailable: %s",
-		              store_error(d->store) != NULL ? store_error(d->store)
-		                                            : "connecting");
+		              store_error(d->store) != NULL
+		                      ? store_error(d->store)
+		                      : "connecting");
 }
 
 static void
@@ -179,7 +179,8 @@ on_signal(evutil_socket_t sig, short what, void *arg)
 		notify_ready();
 		return;
 	}
-	log_info("received %s; stopping", sig == SIGTERM ? "SIGTERM" : "SIGINT");
+	log_info("received %s; stopping",
+	         sig == SIGTERM ? "SIGTERM" : "SIGINT");
 	notify_stopping();
 	event_base_loopbreak(d->base);
 }
@@ -278,12 +279,12 @@ int
 main(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{"config", required_argument, NULL, 'c'},
-		{"check", no_argument, NULL, 'n'},
-		{"debug", no_argument, NULL, 'd'},
-		{"version", no_argument, NULL, 'V'},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
+	        {"config", required_argument, NULL, 'c'},
+	        {"check", no_argument, NULL, 'n'},
+	        {"debug", no_argument, NULL, 'd'},
+	        {"version", no_argument, NULL, 'V'},
+	        {"help", no_argument, NULL, 'h'},
+	        {NULL, 0, NULL, 0},
 	};
 	const char *file = CONFIG_DEFAULT_FILE;
 	bool check = false, debug = false;

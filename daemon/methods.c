@@ -29,7 +29,7 @@ struct method {
 	const char *name;
 	method_fn fn;
 	bool needs_admin;
-	const char *const *params;   /* the parameters it accepts */
+	const char *const *params; /* the parameters it accepts */
 };
 
 static const char *const no_params[] = {NULL};
@@ -63,18 +63,21 @@ get_interface_description(struct control_req *req, struct daemon *d,
 		return;
 	}
 	if (strcmp(name, SERVICE) == 0) {
-		control_reply(req, json_pack("{s:s}", "description",
-		    "interface org.varlink.service\n"
-		    "method GetInfo() -> (vendor: string, product: string, "
-		    "version: string, url: string, interfaces: []string)\n"
-		    "method GetInterfaceDescription(interface: string) -> "
-		    "(description: string)\n"
-		    "error InterfaceNotFound (interface: string)\n"
-		    "error MethodNotFound (method: string)\n"
-		    "error MethodNotImplemented (method: string)\n"
-		    "error InvalidParameter (parameter: string)\n"
-		    "error PermissionDenied ()\n"
-		    "error ExpectedMore ()\n"));
+		control_reply(
+		        req,
+		        json_pack(
+		                "{s:s}", "description",
+		                "interface org.varlink.service\n"
+		                "method GetInfo() -> (vendor: string, product: string, "
+		                "version: string, url: string, interfaces: []string)\n"
+		                "method GetInterfaceDescription(interface: string) -> "
+		                "(description: string)\n"
+		                "error InterfaceNotFound (interface: string)\n"
+		                "error MethodNotFound (method: string)\n"
+		                "error MethodNotImplemented (method: string)\n"
+		                "error InvalidParameter (parameter: string)\n"
+		                "error PermissionDenied ()\n"
+		                "error ExpectedMore ()\n"));
 		return;
 	}
 	control_error(req, VL_ERR_INTERFACE_NOT_FOUND,
@@ -85,24 +88,30 @@ static void
 get_status(struct control_req *req, struct daemon *d, json_t *params)
 {
 	const struct job_counts *c = scheduler_counts(d->sched);
-	const char *dberr = store_ready(d->store) ? NULL : store_error(d->store);
+	const char *dberr =
+	        store_ready(d->store) ? NULL : store_error(d->store);
 
 	(void)params;
-	control_reply(req, json_pack(
-	    "{s:{s:s, s:I, s:I, s:s, s:s?, s:I, s:i, s:i, s:{s:I, s:I, s:I, "
-	    "s:I, s:I, s:I, s:I}, s:I, s:f}}",
-	    "status", "version", MIGRATED_VERSION, "pid", (json_int_t)getpid(),
-	    "uptime_sec", (json_int_t)(time(NULL) - d->started), "database",
-	    store_db_state(d->store), "database_error", dberr, "workers",
-	    (json_int_t)d->cfg.workers, "workers_busy", scheduler_busy(d->sched),
-	    "plans", catalog_count(d->plans), "jobs", "queued",
-	    (json_int_t)c->queued, "running", (json_int_t)c->running, "paused",
-	    (json_int_t)c->paused, "succeeded", (json_int_t)c->succeeded,
-	    "failed", (json_int_t)c->failed, "cancelled",
-	    (json_int_t)c->cancelled, "rolled_back", (json_int_t)c->rolled_back,
-	    "rows_done",
-	    (json_int_t)scheduler_rows_done(d->sched), "rows_per_sec",
-	    scheduler_rate(d->sched)));
+	control_reply(
+	        req,
+	        json_pack(
+	                "{s:{s:s, s:I, s:I, s:s, s:s?, s:I, s:i, s:i, s:{s:I, s:I, s:I, "
+	                "s:I, s:I, s:I, s:I}, s:I, s:f}}",
+	                "status", "version", MIGRATED_VERSION, "pid",
+	                (json_int_t)getpid(), "uptime_sec",
+	                (json_int_t)(time(NULL) - d->started), "database",
+	                store_db_state(d->store), "database_error", dberr,
+	                "workers", (json_int_t)d->cfg.workers, "workers_busy",
+	                scheduler_busy(d->sched), "plans",
+	                catalog_count(d->plans), "jobs", "queued",
+	                (json_int_t)c->queued, "running",
+	                (json_int_t)c->running, "paused", (json_int_t)c->paused,
+	                "succeeded", (json_int_t)c->succeeded, "failed",
+	                (json_int_t)c->failed, "cancelled",
+	                (json_int_t)c->cancelled, "rolled_back",
+	                (json_int_t)c->rolled_back, "rows_done",
+	                (json_int_t)scheduler_rows_done(d->sched),
+	                "rows_per_sec", scheduler_rate(d->sched)));
 }
 
 static void
@@ -112,8 +121,8 @@ list_plans(struct control_req *req, struct daemon *d, json_t *params)
 
 	(void)params;
 	for (int i = 0; i < catalog_count(d->plans); i++)
-		json_array_append_new(list,
-		                      catalog_plan_json(catalog_at(d->plans, i)));
+		json_array_append_new(
+		        list, catalog_plan_json(catalog_at(d->plans, i)));
 	control_reply(req, json_pack("{s:o}", "plans", list));
 }
 
@@ -143,8 +152,9 @@ reload(struct control_req *req, struct daemon *d, json_t *params)
 
 	(void)params;
 	if (daemon_reload(d, err, sizeof(err)) < 0) {
-		log_error("reload failed: %s; keeping the previous configuration",
-		          err);
+		log_error(
+		        "reload failed: %s; keeping the previous configuration",
+		        err);
 		control_error(req, IFACE ".ReloadFailed",
 		              json_pack("{s:s}", "message", err));
 		return;
@@ -157,27 +167,27 @@ static const char *const interface_params[] = {"interface", NULL};
 static const char *const plan_params[] = {"name", NULL};
 
 static const struct method methods[] = {
-	{SERVICE ".GetInfo", get_info, false, no_params},
-	{SERVICE ".GetInterfaceDescription", get_interface_description, false,
-	 interface_params},
-	{IFACE ".GetStatus", get_status, false, status_params},
-	{IFACE ".ListPlans", list_plans, false, no_params},
-	{IFACE ".ShowPlan", show_plan, false, plan_params},
-	{IFACE ".Submit", jobs_submit, true, jobs_submit_params},
-	{IFACE ".ListJobs", jobs_list, false, jobs_list_params},
-	{IFACE ".ShowJob", jobs_show, false, jobs_show_params},
-	{IFACE ".Pause", jobs_pause, true, jobs_select_params},
-	{IFACE ".Resume", jobs_resume, true, jobs_select_params},
-	{IFACE ".Cancel", jobs_cancel, true, jobs_select_params},
-	{IFACE ".Retry", jobs_retry, true, jobs_select_params},
-	{IFACE ".Watch", jobs_watch, false, jobs_watch_params},
-	{IFACE ".Reload", reload, true, no_params},
-	{IFACE ".GetLog", audit_get_log, false, audit_log_params},
-	{IFACE ".Validate", validate_method, false, validate_params},
-	{IFACE ".Verify", verify_method, false, verify_params},
-	{IFACE ".Rollback", backups_rollback, true, backups_rollback_params},
-	{IFACE ".ListBackups", backups_list, false, backups_list_params},
-	{IFACE ".DropBackups", backups_drop, true, backups_drop_params},
+        {SERVICE ".GetInfo", get_info, false, no_params},
+        {SERVICE ".GetInterfaceDescription", get_interface_description, false,
+         interface_params},
+        {IFACE ".GetStatus", get_status, false, status_params},
+        {IFACE ".ListPlans", list_plans, false, no_params},
+        {IFACE ".ShowPlan", show_plan, false, plan_params},
+        {IFACE ".Submit", jobs_submit, true, jobs_submit_params},
+        {IFACE ".ListJobs", jobs_list, false, jobs_list_params},
+        {IFACE ".ShowJob", jobs_show, false, jobs_show_params},
+        {IFACE ".Pause", jobs_pause, true, jobs_select_params},
+        {IFACE ".Resume", jobs_resume, true, jobs_select_params},
+        {IFACE ".Cancel", jobs_cancel, true, jobs_select_params},
+        {IFACE ".Retry", jobs_retry, true, jobs_select_params},
+        {IFACE ".Watch", jobs_watch, false, jobs_watch_params},
+        {IFACE ".Reload", reload, true, no_params},
+        {IFACE ".GetLog", audit_get_log, false, audit_log_params},
+        {IFACE ".Validate", validate_method, false, validate_params},
+        {IFACE ".Verify", verify_method, false, verify_params},
+        {IFACE ".Rollback", backups_rollback, true, backups_rollback_params},
+        {IFACE ".ListBackups", backups_list, false, backups_list_params},
+        {IFACE ".DropBackups", backups_drop, true, backups_drop_params},
 };
 
 /* Every mutating call is audited with its parameters and outcome. */
@@ -222,7 +232,8 @@ methods_dispatch(struct control_req *req, void *arg)
 	size_t ilen = vl_method_interface_len(call->method);
 	const char *bad = NULL;
 
-	if (!((ilen == strlen(IFACE) && strncmp(call->method, IFACE, ilen) == 0) ||
+	if (!((ilen == strlen(IFACE) &&
+	       strncmp(call->method, IFACE, ilen) == 0) ||
 	      (ilen == strlen(SERVICE) &&
 	       strncmp(call->method, SERVICE, ilen) == 0))) {
 		json_t *p = json_object();

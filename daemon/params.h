@@ -19,6 +19,6 @@ int params_tenants(json_t *params, json_t **tenants, bool *all,
 /* A job: id, or plan and tenant (its latest job), exactly one of them. */
 int params_job_ref(json_t *params, long long *id, const char **plan,
                    const char **tenant, const char **bad)
-    __attribute__((warn_unused_result));
+        __attribute__((warn_unused_result));
 
 #endif

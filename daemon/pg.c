@@ -12,7 +12,7 @@
 struct pg_query {
 	struct pg_query *next;
 	char *sql;
-	int nparams;           /* -1: a script for the simple query protocol */
+	int nparams; /* -1: a script for the simple query protocol */
 	char **values;
 	pg_result_cb cb;
 	void *arg;
@@ -28,16 +28,16 @@ struct pg_conn {
 	PGconn *pg;
 	enum pg_state state;
 	char *error;
-	struct event *io;      /* the socket, while connecting or connected */
-	struct event *timer;   /* back-off, connect timeout */
+	struct event *io;    /* the socket, while connecting or connected */
+	struct event *timer; /* back-off, connect timeout */
 	int io_fd;
 	short io_what;
 	long long backoff_ms;
 	long long backoff_max_ms;
 
-	struct pg_query *head, *tail;  /* head is running when sent */
+	struct pg_query *head, *tail; /* head is running when sent */
 	bool sent;
-	PGresult *result;      /* result kept for the running query */
+	PGresult *result; /* result kept for the running query */
 	int pending;
 };
 
@@ -63,7 +63,8 @@ set_error(struct pg_conn *conn, const char *error)
 		copy = strdup(error);
 		/* libpq messages end with a newline; logs and replies do not */
 		size_t len = copy != NULL ? strlen(copy) : 0;
-		while (len > 0 && (copy[len - 1] == '\n' || copy[len - 1] == ' '))
+		while (len > 0 &&
+		       (copy[len - 1] == '\n' || copy[len - 1] == ' '))
 			copy[--len] = '\0';
 	}
 	free(conn->error);
@@ -150,8 +151,8 @@ static void
 schedule_reconnect(struct pg_conn *conn)
 {
 	struct timeval tv = {
-		.tv_sec = conn->backoff_ms / 1000,
-		.tv_usec = (conn->backoff_ms % 1000) * 1000,
+	        .tv_sec = conn->backoff_ms / 1000,
+	        .tv_usec = (conn->backoff_ms % 1000) * 1000,
 	};
 
 	event_del(conn->timer);
@@ -272,7 +273,8 @@ poll_connect(struct pg_conn *conn)
 		return;
 	case PGRES_POLLING_OK:
 		event_del(conn->timer);
-		if (PQsetnonblocking(conn->pg, 1) < 0 || watch(conn, EV_READ) < 0) {
+		if (PQsetnonblocking(conn->pg, 1) < 0 ||
+		    watch(conn, EV_READ) < 0) {
 			pg_conn_reset(conn, PQerrorMessage(conn->pg));
 			return;
 		}
@@ -319,12 +321,14 @@ static void
 on_notice(void *arg, const PGresult *res)
 {
 	struct pg_conn *conn = arg;
-	const char *sev = PQresultErrorField(res, PG_DIAG_SEVERITY_NONLOCALIZED);
+	const char *sev =
+	        PQresultErrorField(res, PG_DIAG_SEVERITY_NONLOCALIZED);
 	const char *msg = PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY);
 	bool warning = sev != NULL && strcmp(sev, "WARNING") == 0;
 
 	log_msg(warning ? LOG_WARNING : LOG_DEBUG, "%s: server %s: %s",
-	        conn->name, sev != NULL ? sev : "notice", msg != NULL ? msg : "");
+	        conn->name, sev != NULL ? sev : "notice",
+	        msg != NULL ? msg : "");
 }
 
 static void
@@ -365,7 +369,8 @@ pg_conn_new(struct event_base *base, const char *conninfo, const char *name,
 	conn->backoff_ms = BACKOFF_MIN_MS;
 	conn->backoff_max_ms = 5000;
 	conn->timer = evtimer_new(base, on_timer, conn);
-	if (conn->conninfo == NULL || conn->name == NULL || conn->timer == NULL) {
+	if (conn->conninfo == NULL || conn->name == NULL ||
+	    conn->timer == NULL) {
 		pg_conn_free(conn);
 		return NULL;
 	}

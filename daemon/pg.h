@@ -21,12 +21,10 @@ struct pg_conn;
  * connection was lost, or is being freed) res is NULL and error says why.
  * A result whose status is an error is passed as is.
  */
-typedef void (*pg_result_cb)(void *arg, const PGresult *res,
-                             const char *error);
+typedef void (*pg_result_cb)(void *arg, const PGresult *res, const char *error);
 
 /* The connection changed state; error says why it is not ready. */
-typedef void (*pg_state_cb)(void *arg, enum pg_state state,
-                            const char *error);
+typedef void (*pg_state_cb)(void *arg, enum pg_state state, const char *error);
 
 /*
  * Starts connecting at once and keeps the connection up until freed.
@@ -34,8 +32,8 @@ typedef void (*pg_state_cb)(void *arg, enum pg_state state,
  * to name).
  */
 struct pg_conn *pg_conn_new(struct event_base *base, const char *conninfo,
-                            const char *name, pg_state_cb state_cb,
-                            void *arg) __attribute__((warn_unused_result));
+                            const char *name, pg_state_cb state_cb, void *arg)
+        __attribute__((warn_unused_result));
 
 /*
  * Closes and frees. Pending queries fail first: their callbacks run with
@@ -57,22 +55,22 @@ int pg_conn_pending(const struct pg_conn *conn);
  */
 int pg_query(struct pg_conn *conn, const char *sql, int nparams,
              const char *const *values, pg_result_cb cb, void *arg)
-    __attribute__((warn_unused_result));
+        __attribute__((warn_unused_result));
 
 /*
  * Queues a script of several statements without parameters (simple query
  * protocol; one implicit transaction unless it says otherwise). The callback
  * gets the first error result, or the last result.
  */
-int pg_script(struct pg_conn *conn, const char *sql, pg_result_cb cb,
-              void *arg) __attribute__((warn_unused_result));
+int pg_script(struct pg_conn *conn, const char *sql, pg_result_cb cb, void *arg)
+        __attribute__((warn_unused_result));
 
 /* Drops the connection and reconnects (after a back-off). */
 void pg_conn_reset(struct pg_conn *conn, const char *why);
 
 /* An identifier quoted for SQL text (malloc'd), or NULL. */
 char *pg_escape_ident(struct pg_conn *conn, const char *name)
-    __attribute__((warn_unused_result));
+        __attribute__((warn_unused_result));
 
 /* "message (SQLSTATE xxxxx)" of an error result, in buf. */
 const char *pg_result_error(const PGresult *res, char *buf, size_t len);

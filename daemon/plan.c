@@ -38,10 +38,10 @@ static const struct section_def {
 	bool named;
 	const char *const *keys;
 } section_defs[] = {
-    [SEC_PLAN] = {"plan", false, plan_keys},
-    [SEC_STEP] = {"step", true, step_keys},
-    [SEC_CHECK] = {"check", true, check_keys},
-    [SEC_VERIFY] = {"verify", true, check_keys},
+        [SEC_PLAN] = {"plan", false, plan_keys},
+        [SEC_STEP] = {"step", true, step_keys},
+        [SEC_CHECK] = {"check", true, check_keys},
+        [SEC_VERIFY] = {"verify", true, check_keys},
 };
 #define NKINDS (sizeof section_defs / sizeof section_defs[0])
 
@@ -124,8 +124,9 @@ shown_n(const char *s, size_t n, char *buf, size_t len)
 	size_t used = 0, i;
 
 	for (i = 0; i < n && s[i] != '\0' && used + 4 < len; i++)
-		buf[used++] =
-		    ((unsigned char)s[i] < 0x20 || s[i] == 0x7f) ? '?' : s[i];
+		buf[used++] = ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
+		                      ? '?'
+		                      : s[i];
 	if (i < n && s[i] != '\0')
 		buf[used++] = '.', buf[used++] = '.', buf[used++] = '.';
 	buf[used] = '\0';
@@ -297,8 +298,9 @@ add_section(struct loader *ld, enum section_kind kind, const char *name)
 
 	if (dup != NULL) {
 		section_label(dup, label, sizeof label);
-		return fail(ld, ld->line, "duplicate section %s (first at line %u)",
-		            label, dup->line);
+		return fail(ld, ld->line,
+		            "duplicate section %s (first at line %u)", label,
+		            dup->line);
 	}
 	if (ld->nsecs == PLAN_SECTIONS_MAX)
 		return fail(ld, ld->line, "too many sections (at most %d)",
@@ -307,8 +309,8 @@ add_section(struct loader *ld, enum section_kind kind, const char *name)
 	if (secs == NULL)
 		return oom(ld);
 	ld->secs = secs;
-	secs[ld->nsecs] = (struct section){.kind = kind, .line = ld->line,
-	                                   .last_key = -1};
+	secs[ld->nsecs] = (struct section){
+	        .kind = kind, .line = ld->line, .last_key = -1};
 	if (name != NULL && (secs[ld->nsecs].name = strdup(name)) == NULL)
 		return oom(ld);
 	ld->nsecs++;
@@ -316,7 +318,7 @@ add_section(struct loader *ld, enum section_kind kind, const char *name)
 }
 
 static const char section_usage[] =
-    "expected [plan], [step NAME], [check NAME] or [verify NAME]";
+        "expected [plan], [step NAME], [check NAME] or [verify NAME]";
 
 /* "[word name]" or "[plan]", with an optional comment after the ']'. */
 static int
@@ -347,11 +349,13 @@ section_header(struct loader *ld, const char *line)
 	else if (!section_defs[kind].named && name != NULL)
 		r = fail(ld, ld->line, "[%s] takes no name", word);
 	else if (section_defs[kind].named && name == NULL)
-		r = fail(ld, ld->line, "[%s] needs a name: [%s NAME]", word, word);
+		r = fail(ld, ld->line, "[%s] needs a name: [%s NAME]", word,
+		         word);
 	else if (name != NULL && !valid_name(name, strlen(name)))
-		r = fail(ld, ld->line,
-		         "bad %s name \"%s\": use 1 to %d letters, digits, _ or -",
-		         word, shown(name, bad, sizeof bad), PLAN_NAME_MAX);
+		r = fail(
+		        ld, ld->line,
+		        "bad %s name \"%s\": use 1 to %d letters, digits, _ or -",
+		        word, shown(name, bad, sizeof bad), PLAN_NAME_MAX);
 	else
 		r = add_section(ld, kind, name);
 	free(inner);
@@ -374,9 +378,10 @@ classify(struct loader *ld, const char *line)
 		return 0;
 	if (s > line) {
 		if (sec == NULL || sec->last_key < 0)
-			return fail(ld, ld->line,
-			            "indented line outside a value; only the "
-			            "continuation lines of a value are indented");
+			return fail(
+			        ld, ld->line,
+			        "indented line outside a value; only the "
+			        "continuation lines of a value are indented");
 		ld->continuation = true;
 		return 0;
 	}
@@ -405,7 +410,8 @@ read_line(char *str, int num, void *stream)
 	if (n < 0) {
 		/* Not the end of the file: never take a part for the whole. */
 		if (errno != 0 || ferror(ld->fp))
-			fail(ld, ld->line + 1, "cannot read: %s", strerror(errno));
+			fail(ld, ld->line + 1, "cannot read: %s",
+			     strerror(errno));
 		return NULL;
 	}
 	ld->line++;
@@ -472,10 +478,11 @@ add_key(struct loader *ld, const char *name, const char *value)
 	for (k = 0; keys[k] != NULL && strcmp(keys[k], name) != 0; k++)
 		;
 	if (keys[k] == NULL && strpbrk(name, " \t") != NULL)
-		return fail(ld, ld->line,
-		            "\"%s\" is not a key; indent the continuation lines "
-		            "of a value",
-		            shown(name, shown_buf, sizeof shown_buf));
+		return fail(
+		        ld, ld->line,
+		        "\"%s\" is not a key; indent the continuation lines "
+		        "of a value",
+		        shown(name, shown_buf, sizeof shown_buf));
 	if (keys[k] == NULL) {
 		section_label(sec, label, sizeof label);
 		join(keys, count(keys), known, sizeof known);
@@ -622,8 +629,8 @@ compile(struct loader *ld, const struct value *v, const struct names *allowed,
 	char msg[512];
 	unsigned line = 0;
 
-	if (sql_compile(v->text, allowed->v, allowed->n, &out->stmt, &line,
-	                msg, sizeof msg) == -1)
+	if (sql_compile(v->text, allowed->v, allowed->n, &out->stmt, &line, msg,
+	                sizeof msg) == -1)
 		return fail(ld, value_line(v, line), "%s", msg);
 	out->line = v->lines[0];
 	return 0;
@@ -638,20 +645,23 @@ check_param_names(struct loader *ld, unsigned line, char **names, size_t n)
 		const char *name = names[i];
 
 		if (!is_ident(name, strlen(name)))
-			return fail(ld, line,
-			            "params column \"%s\" cannot be a parameter "
-			            "name; rename it with AS (letters, digits, _)",
-			            shown(name, shown_buf, sizeof shown_buf));
+			return fail(
+			        ld, line,
+			        "params column \"%s\" cannot be a parameter "
+			        "name; rename it with AS (letters, digits, _)",
+			        shown(name, shown_buf, sizeof shown_buf));
 		for (size_t b = 0; b < 3; b++)
 			if (strcmp(name, builtin_params[b]) == 0)
-				return fail(ld, line,
-				            "params column %s hides the built-in "
-				            "parameter :%s; rename it with AS",
-				            name, name);
+				return fail(
+				        ld, line,
+				        "params column %s hides the built-in "
+				        "parameter :%s; rename it with AS",
+				        name, name);
 		for (size_t j = 0; j < i; j++)
 			if (strcmp(name, names[j]) == 0)
 				return fail(ld, line,
-				            "params column %s appears twice", name);
+				            "params column %s appears twice",
+				            name);
 	}
 	return 0;
 }
@@ -708,8 +718,7 @@ parse_ident(const char *s, size_t n, char **out)
 }
 
 static int
-build_relation(struct loader *ld, const struct value *v,
-               struct plan_step *step)
+build_relation(struct loader *ld, const struct value *v, struct plan_step *step)
 {
 	const char *dot = strchr(v->text, '.');
 	char shown_buf[64];
@@ -735,10 +744,11 @@ build_key(struct loader *ld, const struct value *v, struct plan_step *step)
 	char shown_buf[64];
 
 	if (parse_ident(v->text, strlen(v->text), &step->key) == -1)
-		return fail(ld, v->lines[0],
-		            "bad key \"%s\": expected one column name (letters, "
-		            "digits, _)",
-		            shown(v->text, shown_buf, sizeof shown_buf));
+		return fail(
+		        ld, v->lines[0],
+		        "bad key \"%s\": expected one column name (letters, "
+		        "digits, _)",
+		        shown(v->text, shown_buf, sizeof shown_buf));
 	return 0;
 }
 
@@ -788,10 +798,13 @@ build_after(struct loader *ld, const struct value *v, struct plan_step *step)
 		while (n > 0 && is_blank(item[n - 1]))
 			n--;
 		if (n == 0)
-			return fail(ld, v->lines[0], "empty step name in after");
+			return fail(ld, v->lines[0],
+			            "empty step name in after");
 		if (!valid_name(item, n))
-			return fail(ld, v->lines[0], "bad step name \"%s\" in after",
-			            shown_n(item, n, shown_buf, sizeof shown_buf));
+			return fail(
+			        ld, v->lines[0],
+			        "bad step name \"%s\" in after",
+			        shown_n(item, n, shown_buf, sizeof shown_buf));
 		for (size_t i = 0; i < step->nafter; i++)
 			if (strlen(step->after[i]) == n &&
 			    memcmp(step->after[i], item, n) == 0)
@@ -908,7 +921,7 @@ count_sections(const struct loader *ld, enum section_kind kind)
 
 struct graph {
 	size_t n;
-	size_t **deps;      /* deps[i]: indices of the steps i runs after */
+	size_t **deps; /* deps[i]: indices of the steps i runs after */
 	const unsigned *after_line; /* per step, for messages */
 	bool *done;
 };
@@ -947,8 +960,8 @@ resolve_after(struct loader *ld, const struct plan *plan, struct graph *g)
 			join(names, plan->nsteps, known, sizeof known);
 			free(names);
 			fail(ld, g->after_line[i],
-			     "unknown step %s in after (steps: %s)", s->after[k],
-			     known);
+			     "unknown step %s in after (steps: %s)",
+			     s->after[k], known);
 			return -1; /* spelled out for the analyzer */
 		}
 	}
@@ -1002,8 +1015,8 @@ report_cycle(struct loader *ld, const struct plan *plan, const struct graph *g)
 	}
 	msg[0] = '\0';
 	for (size_t i = from; i < len && used < sizeof msg; i++)
-		used += (size_t)snprintf(msg + used, sizeof msg - used, "%s -> ",
-		                         plan->steps[path[i]].name);
+		used += (size_t)snprintf(msg + used, sizeof msg - used,
+		                         "%s -> ", plan->steps[path[i]].name);
 	if (used < sizeof msg)
 		snprintf(msg + used, sizeof msg - used, "%s",
 		         plan->steps[cur].name);
@@ -1082,8 +1095,8 @@ build_steps(struct loader *ld, struct plan *plan, const struct names *where,
 		if (sec->kind != SEC_STEP)
 			continue;
 		after_line[n] = sec->values[K_AFTER].text
-		                    ? sec->values[K_AFTER].lines[0]
-		                    : sec->line;
+		                        ? sec->values[K_AFTER].lines[0]
+		                        : sec->line;
 		r = build_step(ld, sec, where, apply, &plan->steps[n++]);
 	}
 	if (r == 0)
@@ -1204,11 +1217,12 @@ plan_name(struct loader *ld, const char *path, char *name, size_t len)
 		return fail(ld, 0, "plan file names end in .plan");
 	n -= 5;
 	if (!valid_name(base, n) || n >= len)
-		return fail(ld, 0,
-		            "bad plan name \"%s\": use 1 to %d letters, digits, "
-		            "_ or -",
-		            shown_n(base, n, shown_buf, sizeof shown_buf),
-		            PLAN_NAME_MAX);
+		return fail(
+		        ld, 0,
+		        "bad plan name \"%s\": use 1 to %d letters, digits, "
+		        "_ or -",
+		        shown_n(base, n, shown_buf, sizeof shown_buf),
+		        PLAN_NAME_MAX);
 	memcpy(name, base, n);
 	name[n] = '\0';
 	return 0;
@@ -1277,7 +1291,8 @@ plan_select_steps(const struct plan *plan, const char *const *names,
 		size_t i = step_index(plan, names[k]);
 
 		if (i == (size_t)-1) {
-			snprintf(err, errlen, "plan %s has no step %s", plan->name,
+			snprintf(err, errlen, "plan %s has no step %s",
+			         plan->name,
 			         shown(names[k], shown_buf, sizeof shown_buf));
 			return -1;
 		}

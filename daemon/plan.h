@@ -14,13 +14,14 @@
 
 #include "sql_params.h"
 
-#define PLAN_NAME_MAX 63     /* longest plan, step, check or column name */
+#define PLAN_NAME_MAX 63 /* longest plan, step, check or column name */
 #define PLAN_BATCH_MAX 1000000
 
 /* One compiled SQL text of a plan. */
 struct plan_sql {
-	struct sql_stmt stmt; /* stmt.text uses $1..$n; stmt.names[i] is $(i+1) */
-	unsigned line;        /* line of its key in the plan file */
+	struct sql_stmt
+	        stmt;  /* stmt.text uses $1..$n; stmt.names[i] is $(i+1) */
+	unsigned line; /* line of its key in the plan file */
 };
 
 /*
@@ -34,16 +35,17 @@ struct plan_sql {
  */
 struct plan_step {
 	char *name;
-	char *schema;          /* NULL unless table was written schema.table */
-	char *table;           /* unqualified, folded to lower case */
-	char *key;             /* unique ordered column, folded to lower case */
-	struct plan_sql where; /* "true" (at the section's line) when not given */
+	char *schema; /* NULL unless table was written schema.table */
+	char *table;  /* unqualified, folded to lower case */
+	char *key;    /* unique ordered column, folded to lower case */
+	struct plan_sql
+	        where; /* "true" (at the section's line) when not given */
 	struct plan_sql apply;
-	long batch;            /* 1..PLAN_BATCH_MAX, or 0: daemon's batch_size */
-	char **after;          /* names of steps that must run before this one */
+	long batch;   /* 1..PLAN_BATCH_MAX, or 0: daemon's batch_size */
+	char **after; /* names of steps that must run before this one */
 	size_t nafter;
-	bool backup;           /* record pre-images for rollback */
-	unsigned line;         /* of the [step NAME] header */
+	bool backup;   /* record pre-images for rollback */
+	unsigned line; /* of the [step NAME] header */
 };
 
 enum plan_severity { PLAN_SEVERITY_ERROR, PLAN_SEVERITY_WARNING };
@@ -65,12 +67,15 @@ struct plan {
 	char *name;        /* file name without .plan */
 	char *file;        /* path it was read from */
 	char *description; /* "" when not given */
-	struct plan_sql tenants; /* lists tenant names (first column); no params */
+	struct plan_sql
+	        tenants; /* lists tenant names (first column); no params */
 	bool has_params;
-	struct plan_sql params; /* when has_params: one row; parameter: tenant */
-	char **param_names;     /* its column names, usable as :name elsewhere */
+	struct plan_sql
+	        params;     /* when has_params: one row; parameter: tenant */
+	char **param_names; /* its column names, usable as :name elsewhere */
 	size_t nparam_names;
-	struct plan_step *steps; /* in dependency order (stable by file order) */
+	struct plan_step
+	        *steps; /* in dependency order (stable by file order) */
 	size_t nsteps;
 	struct plan_check *checks; /* in file order */
 	size_t nchecks;
@@ -85,7 +90,7 @@ struct plan {
  * file) to err on failure.
  */
 struct plan *plan_load(const char *path, char *err, size_t errlen)
-    __attribute__((warn_unused_result));
+        __attribute__((warn_unused_result));
 
 void plan_free(struct plan *plan);
 
@@ -102,13 +107,13 @@ const struct plan_step *plan_step_find(const struct plan *plan,
  */
 int plan_select_steps(const struct plan *plan, const char *const *names,
                       size_t nnames, bool *selected, char *err, size_t errlen)
-    __attribute__((warn_unused_result));
+        __attribute__((warn_unused_result));
 
 /* All plans of a directory. */
 struct plan_set {
 	struct plan **plans; /* the plans that loaded, sorted by name */
 	size_t nplans;
-	char **errors;       /* one "file:line: message" per bad file, by name */
+	char **errors; /* one "file:line: message" per bad file, by name */
 	size_t nerrors;
 };
 
@@ -118,7 +123,7 @@ struct plan_set {
  * err set only when dir itself cannot be read.
  */
 struct plan_set *plan_dir_load(const char *dir, char *err, size_t errlen)
-    __attribute__((warn_unused_result));
+        __attribute__((warn_unused_result));
 
 const struct plan *plan_set_find(const struct plan_set *set, const char *name);
 

@@ -35,16 +35,16 @@ struct runner {
 	/* the job */
 	long long job;
 	char job_s[24];
-	struct catalog *plans;     /* reference kept while the job runs */
+	struct catalog *plans; /* reference kept while the job runs */
 	const struct plan *plan;
 	char *tenant;
-	json_t *params;            /* column -> text or null */
+	json_t *params; /* column -> text or null */
 	long long batch_override;
-	bool dry_run;              /* batches roll back; progress is kept */
+	bool dry_run; /* batches roll back; progress is kept */
 	bool skip_checks;
-	bool restore;              /* a rollback job */
-	char source_s[24];         /* rollback: the job whose backups it uses */
-	json_t *steps;             /* [[name, state, checkpoint], ...] */
+	bool restore;      /* a rollback job */
+	char source_s[24]; /* rollback: the job whose backups it uses */
+	json_t *steps;     /* [[name, state, checkpoint], ...] */
 	size_t step_idx;
 	const struct plan_step *step;
 	struct log_ctx ctx;
@@ -54,16 +54,16 @@ struct runner {
 	char *lo;
 	char *hi;
 	long long batch;
-	char batch_s[24];          /* batch as text, bound by the range query */
+	char batch_s[24]; /* batch as text, bound by the range query */
 	long long rows;
-	long long changed;         /* rows apply reported for the batch */
+	long long changed; /* rows apply reported for the batch */
 	char batch_error[1024];
 	bool batch_stale;
 };
 
 static void next_step(struct runner *r);
 static void job_failed(struct runner *r, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
+        __attribute__((format(printf, 2, 3)));
 static int query(struct runner *r, const char *sql, int n,
                  const char *const *values, pg_result_cb cb);
 static void next_batch(struct runner *r);
@@ -90,13 +90,13 @@ static int
 bind_step(struct runner *r, enum stepsql_query q, const char **values)
 {
 	struct stepsql_env env = {
-		.tenant = r->tenant,
-		.params = r->params,
-		.job = r->job_s,
-		.source = r->source_s,
-		.lo = r->lo,
-		.hi = r->hi,
-		.batch = r->batch_s,
+	        .tenant = r->tenant,
+	        .params = r->params,
+	        .job = r->job_s,
+	        .source = r->source_s,
+	        .lo = r->lo,
+	        .hi = r->hi,
+	        .batch = r->batch_s,
 	};
 	int n;
 
@@ -104,7 +104,8 @@ bind_step(struct runner *r, enum stepsql_query q, const char **values)
 	snprintf(r->batch_s, sizeof(r->batch_s), "%lld", r->batch);
 	n = stepsql_bind(&r->sql, q, &env, values);
 	if (n < 0)
-		job_failed(r, "step %s: a parameter has no value", r->step->name);
+		job_failed(r, "step %s: a parameter has no value",
+		           r->step->name);
 	return n;
 }
 
@@ -205,13 +206,13 @@ on_job_ended(void *arg, const PGresult *res, const char *error)
 		return;
 	if (!pg_result_ok(res))
 		log_ctx(LOG_ERR, &r->ctx, "cannot record the job's end: %s",
-		        error != NULL ? error : pg_result_error(res, buf, sizeof(buf)));
+		        error != NULL ? error
+		                      : pg_result_error(res, buf, sizeof(buf)));
 	release(r);
 }
 
-static void
-job_failed(struct runner *r, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
+static void job_failed(struct runner *r, const char *fmt, ...)
+        __attribute__((format(printf, 2, 3)));
 
 static void
 job_failed(struct runner *r, const char *fmt, ...)
@@ -313,12 +314,14 @@ on_batch_end(void *arg, const PGresult *res, const char *error)
 		return;
 	}
 	if (r->batch_error[0] != '\0') {
-		job_failed(r, "step %s, keys (%s, %s]: %s", r->step->name, r->lo,
-		           r->hi, r->batch_error);
+		job_failed(r, "step %s, keys (%s, %s]: %s", r->step->name,
+		           r->lo, r->hi, r->batch_error);
 		return;
 	}
-	if (!r->dry_run && strcmp(PQcmdStatus((PGresult *)res), "COMMIT") != 0) {
-		job_failed(r, "step %s, keys (%s, %s]: the batch was rolled back",
+	if (!r->dry_run &&
+	    strcmp(PQcmdStatus((PGresult *)res), "COMMIT") != 0) {
+		job_failed(r,
+		           "step %s, keys (%s, %s]: the batch was rolled back",
 		           r->step->name, r->lo, r->hi);
 		return;
 	}
@@ -343,10 +346,11 @@ advance(struct runner *r, pg_result_cb cb)
 	adv[4] = rows;
 	adv[5] = changed;
 	adv[6] = r->owner;
-	return query(r,
-	             "SELECT migrated.advance($1::bigint, $2, $3, $4, $5::bigint,"
-	             " $6::bigint, $7)",
-	             7, adv, cb);
+	return query(
+	        r,
+	        "SELECT migrated.advance($1::bigint, $2, $3, $4, $5::bigint,"
+	        " $6::bigint, $7)",
+	        7, adv, cb);
 }
 
 static void
@@ -359,8 +363,8 @@ on_apply(void *arg, const PGresult *res, const char *error)
 		return;
 	note_error(r, res);
 	r->changed = r->restore && PQntuples(res) == 1
-	                 ? atoll(PQgetvalue(res, 0, 0))
-	                 : atoll(PQcmdTuples((PGresult *)res));
+	                     ? atoll(PQgetvalue(res, 0, 0))
+	                     : atoll(PQcmdTuples((PGresult *)res));
 	if (r->batch_error[0] != '\0') {
 		query(r, "ROLLBACK", 0, NULL, on_batch_end);
 		return;
@@ -459,12 +463,13 @@ on_estimate(void *arg, const PGresult *res, const char *error)
 	if (failed(r, res, "counting the step's rows"))
 		return;
 	if (atoll(PQgetvalue(res, 0, 1)) > 0) {
-		job_failed(r,
-		           "step %s: %s rows have a NULL key or a key at or "
-		           "below %s, the lowest value batches can start after; "
-		           "they would be skipped",
-		           r->step->name, PQgetvalue(res, 0, 1),
-		           r->lo[0] != '\0' ? r->lo : "''");
+		job_failed(
+		        r,
+		        "step %s: %s rows have a NULL key or a key at or "
+		        "below %s, the lowest value batches can start after; "
+		        "they would be skipped",
+		        r->step->name, PQgetvalue(res, 0, 1),
+		        r->lo[0] != '\0' ? r->lo : "''");
 		return;
 	}
 	values[0] = r->job_s;
@@ -487,23 +492,24 @@ lowest_key(const char *type)
 		const char *prefix;
 		const char *lowest;
 	} types[] = {
-		{"smallint", "-32768"},
-		{"integer", "-2147483648"},
-		{"bigint", "-9223372036854775808"},
-		{"numeric", "-Infinity"},
-		{"double precision", "-Infinity"},
-		{"real", "-Infinity"},
-		{"text", ""},
-		{"character varying", ""},
-		{"character", ""},
-		{"citext", ""},
-		{"uuid", "00000000-0000-0000-0000-000000000000"},
-		{"date", "-infinity"},
-		{"timestamp", "-infinity"},
+	        {"smallint", "-32768"},
+	        {"integer", "-2147483648"},
+	        {"bigint", "-9223372036854775808"},
+	        {"numeric", "-Infinity"},
+	        {"double precision", "-Infinity"},
+	        {"real", "-Infinity"},
+	        {"text", ""},
+	        {"character varying", ""},
+	        {"character", ""},
+	        {"citext", ""},
+	        {"uuid", "00000000-0000-0000-0000-000000000000"},
+	        {"date", "-infinity"},
+	        {"timestamp", "-infinity"},
 	};
 
 	for (size_t i = 0; i < sizeof(types) / sizeof(types[0]); i++)
-		if (strncmp(type, types[i].prefix, strlen(types[i].prefix)) == 0)
+		if (strncmp(type, types[i].prefix, strlen(types[i].prefix)) ==
+		    0)
 			return types[i].lowest;
 	return NULL;
 }
@@ -530,16 +536,17 @@ on_key_type(void *arg, const PGresult *res, const char *error)
 		return;
 	}
 	if (PQgetisnull(res, 0, 1)) {
-		job_failed(r, "step %s: table %s has no column %s", r->step->name,
-		           r->sql.table, r->step->key);
+		job_failed(r, "step %s: table %s has no column %s",
+		           r->step->name, r->sql.table, r->step->key);
 		return;
 	}
 	lowest = lowest_key(PQgetvalue(res, 0, 1));
 	if (lowest == NULL) {
-		job_failed(r,
-		           "step %s: key %s has type %s; batches need an integer, "
-		           "numeric, text, uuid, date or timestamp key",
-		           r->step->name, r->step->key, PQgetvalue(res, 0, 1));
+		job_failed(
+		        r,
+		        "step %s: key %s has type %s; batches need an integer, "
+		        "numeric, text, uuid, date or timestamp key",
+		        r->step->name, r->step->key, PQgetvalue(res, 0, 1));
 		return;
 	}
 	replace(&r->lo, lowest);
@@ -554,7 +561,8 @@ start_migrate(struct runner *r, const char *checkpoint)
 
 	if (stepsql_build(&r->sql, r->conn, r->step, STEPSQL_MIGRATE, NULL) <
 	    0) {
-		job_failed(r, "step %s: cannot prepare its queries", r->step->name);
+		job_failed(r, "step %s: cannot prepare its queries",
+		           r->step->name);
 		return;
 	}
 	if (checkpoint != NULL) {
@@ -589,23 +597,25 @@ on_columns(void *arg, const PGresult *res, const char *error)
 		return;
 	}
 	struct stepsql_cols cols = {
-		.insert = PQgetvalue(res, 0, 0),
-		.update = PQgetvalue(res, 0, 1),
-		.rupdate = PQgetvalue(res, 0, 2),
+	        .insert = PQgetvalue(res, 0, 0),
+	        .update = PQgetvalue(res, 0, 1),
+	        .rupdate = PQgetvalue(res, 0, 2),
 	};
 
 	if (PQgetisnull(res, 0, 1)) {
-		job_failed(r, "step %s: table %s has no column a restore can set",
+		job_failed(r,
+		           "step %s: table %s has no column a restore can set",
 		           r->step->name, r->step->table);
 		return;
 	}
 	if (stepsql_build(&r->sql, r->conn, r->step, STEPSQL_RESTORE, &cols) <
 	    0) {
-		job_failed(r, "step %s: cannot prepare its queries", r->step->name);
+		job_failed(r, "step %s: cannot prepare its queries",
+		           r->step->name);
 		return;
 	}
 	checkpoint = json_string_value(
-	    json_array_get(json_array_get(r->steps, r->step_idx), 2));
+	        json_array_get(json_array_get(r->steps, r->step_idx), 2));
 	if (checkpoint != NULL) {
 		replace(&r->lo, checkpoint);
 		next_batch(r);
@@ -623,7 +633,8 @@ start_restore(struct runner *r)
 	const char *values[1] = {table};
 
 	if (table == NULL) {
-		job_failed(r, "step %s: cannot prepare its queries", r->step->name);
+		job_failed(r, "step %s: cannot prepare its queries",
+		           r->step->name);
 		return;
 	}
 	query(r, stepsql_cols_sql, 1, values, on_columns);
@@ -656,9 +667,9 @@ next_step(struct runner *r)
 		           name);
 		return;
 	}
-	r->batch = r->batch_override > 0   ? r->batch_override
-	           : r->step->batch > 0 ? r->step->batch
-	                                : r->d->cfg.batch_size;
+	r->batch = r->batch_override > 0 ? r->batch_override
+	           : r->step->batch > 0  ? r->step->batch
+	                                 : r->d->cfg.batch_size;
 	if (strcmp(state, "done") == 0) {
 		r->step_idx++;
 		next_step(r);
@@ -705,7 +716,8 @@ on_verified(void *arg, json_t *results, bool bad, const char *error)
 	record_warnings(r, results);
 	if (bad) {
 		text = checks_describe(results, false);
-		job_failed(r, "verification failed: %s", text != NULL ? text : "?");
+		job_failed(r, "verification failed: %s",
+		           text != NULL ? text : "?");
 		free(text);
 		return;
 	}
@@ -756,7 +768,8 @@ precheck(struct runner *r)
 	size_t i;
 	json_t *entry;
 
-	json_array_foreach(r->steps, i, entry) {
+	json_array_foreach(r->steps, i, entry)
+	{
 		if (strcmp(json_string_value(json_array_get(entry, 1)),
 		           "pending") != 0)
 			started = true;
@@ -801,7 +814,8 @@ on_params(void *arg, const PGresult *res, const char *error)
 	text = json_dumps(r->params, JSON_COMPACT);
 	values[0] = r->job_s;
 	values[1] = text;
-	query(r, "UPDATE migrated.jobs SET params = $2::jsonb WHERE id = $1::bigint",
+	query(r,
+	      "UPDATE migrated.jobs SET params = $2::jsonb WHERE id = $1::bigint",
 	      2, values, on_params_saved);
 	free(text);
 }
@@ -827,7 +841,8 @@ on_steps(void *arg, const PGresult *res, const char *error)
 		return;
 	}
 	if (bind_params(r, &r->plan->params.stmt, values) < 0) {
-		job_failed(r, "the params query has a parameter without a value");
+		job_failed(r,
+		           "the params query has a parameter without a value");
 		return;
 	}
 	query(r, r->plan->params.stmt.text, (int)r->plan->params.stmt.nparams,
@@ -857,8 +872,8 @@ on_claimed(void *arg, const PGresult *res, const char *error)
 	r->restore = strcmp(PQgetvalue(res, 0, 5), "t") == 0;
 	snprintf(r->source_s, sizeof(r->source_s), "%s", PQgetvalue(res, 0, 6));
 	params = PQgetisnull(res, 0, 1)
-	             ? NULL
-	             : json_loads(PQgetvalue(res, 0, 1), 0, NULL);
+	                 ? NULL
+	                 : json_loads(PQgetvalue(res, 0, 1), 0, NULL);
 	r->params = params;
 	r->ctx.job = r->job;
 	r->ctx.plan = r->plan->name;
@@ -927,7 +942,8 @@ runner_claim(struct runner *r, const char *exclude)
 	if (r->phase != R_IDLE)
 		return;
 	for (int i = 0; i < catalog_count(cat); i++)
-		json_array_append_new(names, json_string(catalog_at(cat, i)->name));
+		json_array_append_new(names,
+		                      json_string(catalog_at(cat, i)->name));
 	plans = json_dumps(names, JSON_COMPACT);
 	json_decref(names);
 	values[0] = exclude;
@@ -992,8 +1008,8 @@ runner_new(struct daemon *d, int slot, const struct runner_events *ev)
 	gethostname(host, sizeof(host) - 1);
 	snprintf(r->owner, sizeof(r->owner), "%s:%d:%d", host, (int)getpid(),
 	         slot);
-	r->conn = pg_conn_new(d->base, d->cfg.target_conninfo, r->name, on_state,
-	                      r);
+	r->conn = pg_conn_new(d->base, d->cfg.target_conninfo, r->name,
+	                      on_state, r);
 	if (r->conn == NULL) {
 		free(r);
 		return NULL;

@@ -14,16 +14,16 @@ struct runner;
 
 /* What a runner tells the scheduler. */
 struct runner_events {
-	void (*idle)(void *arg, struct runner *r);      /* free for a job */
+	void (*idle)(void *arg, struct runner *r); /* free for a job */
 	/* a runner_claim ended; got_job false: nothing to take now */
 	void (*claimed)(void *arg, struct runner *r, bool got_job);
-	void (*rows)(void *arg, long long rows);        /* a batch committed */
+	void (*rows)(void *arg, long long rows); /* a batch committed */
 	void *arg;
 };
 
 struct runner *runner_new(struct daemon *d, int slot,
                           const struct runner_events *ev)
-    __attribute__((warn_unused_result));
+        __attribute__((warn_unused_result));
 void runner_free(struct runner *r);
 
 /* Connected and without a job. */

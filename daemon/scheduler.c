@@ -14,7 +14,7 @@
 #include "store.h"
 
 #define TICK_MS 1000
-#define RATE_WINDOW 10         /* seconds the rate is averaged over */
+#define RATE_WINDOW 10 /* seconds the rate is averaged over */
 
 struct scheduler {
 	struct daemon *d;
@@ -22,8 +22,8 @@ struct scheduler {
 	int nrunners;
 	struct event *tick;
 	bool ready;
-	bool claiming;             /* one claim at a time, in priority order */
-	bool kicked;               /* new work arrived during a claim */
+	bool claiming; /* one claim at a time, in priority order */
+	bool kicked;   /* new work arrived during a claim */
 	bool counting;
 	struct job_counts counts;
 	long long rows_done;
@@ -77,8 +77,8 @@ on_tick(evutil_socket_t fd, short what, void *arg)
 	(void)what;
 	if (s->ready && !s->counting &&
 	    pg_query(store_conn(s->d->store),
-	             "SELECT state, count(*) FROM migrated.jobs GROUP BY state", 0,
-	             NULL, on_counts, s) == 0)
+	             "SELECT state, count(*) FROM migrated.jobs GROUP BY state",
+	             0, NULL, on_counts, s) == 0)
 		s->counting = true;
 	claim_next(s);
 }
@@ -100,8 +100,8 @@ claim_next(struct scheduler *s)
 	held = json_array();
 	for (int i = 0; i < s->nrunners; i++)
 		if (runner_job(s->runners[i]) != 0)
-			json_array_append_new(held,
-			                      json_integer(runner_job(s->runners[i])));
+			json_array_append_new(
+			        held, json_integer(runner_job(s->runners[i])));
 	exclude = json_dumps(held, JSON_COMPACT);
 	json_decref(held);
 	for (int i = 0; exclude != NULL && i < s->nrunners; i++) {
@@ -153,7 +153,7 @@ scheduler_new(struct daemon *d)
 {
 	struct scheduler *s = calloc(1, sizeof(*s));
 	struct runner_events ev = {on_runner_idle, on_runner_claimed, on_rows,
-	                          NULL};
+	                           NULL};
 	struct timeval tv = {TICK_MS / 1000,
 	                     (suseconds_t)(TICK_MS % 1000) * 1000};
 
@@ -165,7 +165,8 @@ scheduler_new(struct daemon *d)
 	/* NOLINTNEXTLINE(bugprone-sizeof-expression): an array of pointers */
 	s->runners = calloc((size_t)s->nrunners, sizeof(*s->runners));
 	s->tick = event_new(d->base, -1, EV_PERSIST, on_tick, s);
-	if (s->runners == NULL || s->tick == NULL || event_add(s->tick, &tv) < 0) {
+	if (s->runners == NULL || s->tick == NULL ||
+	    event_add(s->tick, &tv) < 0) {
 		scheduler_free(s);
 		return NULL;
 	}

@@ -16,7 +16,7 @@ struct job_counts {
 };
 
 struct scheduler *scheduler_new(struct daemon *d)
-    __attribute__((warn_unused_result));
+        __attribute__((warn_unused_result));
 /* Stops the runners (an open batch is rolled back by the server). */
 void scheduler_free(struct scheduler *s);
 /* The database became usable, or not. */

@@ -57,7 +57,10 @@ static void
 lx_init(struct lexer *lx, const char *s, unsigned *errline, char *err,
         size_t errlen)
 {
-	*lx = (struct lexer){.s = s, .line = 1, .errline = errline, .err = err,
+	*lx = (struct lexer){.s = s,
+	                     .line = 1,
+	                     .errline = errline,
+	                     .err = err,
 	                     .errlen = errlen};
 }
 
@@ -136,9 +139,10 @@ skip_block_comment(struct lexer *lx)
 		char c = lx_peek(lx, 0);
 
 		if (c == '\0')
-			return lx_fail(lx, start,
-			               "unterminated /* comment (started at line %u)",
-			               start);
+			return lx_fail(
+			        lx, start,
+			        "unterminated /* comment (started at line %u)",
+			        start);
 		if (c == '/' && lx_peek(lx, 1) == '*') {
 			nest++;
 			lx_advance(lx, 2);
@@ -187,7 +191,8 @@ scan_quoted(struct lexer *lx, char q, bool backslash, const char *what)
 		char c = lx_peek(lx, 0);
 
 		if (c == '\0')
-			return lx_fail(lx, start, "unterminated %s (started at line %u)",
+			return lx_fail(lx, start,
+			               "unterminated %s (started at line %u)",
 			               what, start);
 		if (backslash && c == '\\' && lx_peek(lx, 1) != '\0') {
 			lx_advance(lx, 2);
@@ -211,7 +216,8 @@ dollar_tag_len(const struct lexer *lx)
 
 	if (p[0] != '$' && !is_ident_start((unsigned char)p[0]))
 		return 0;
-	while (p[n] != '\0' && p[n] != '$' && is_ident_char((unsigned char)p[n]))
+	while (p[n] != '\0' && p[n] != '$' &&
+	       is_ident_char((unsigned char)p[n]))
 		n++;
 	return p[n] == '$' ? n + 2 : 0;
 }
@@ -225,10 +231,11 @@ scan_dollar_quoted(struct lexer *lx, size_t taglen)
 
 	close = memmem(tag + taglen, strlen(tag + taglen), tag, taglen);
 	if (close == NULL)
-		return lx_fail(lx, start,
-		               "unterminated dollar-quoted string %.*s (started at "
-		               "line %u)",
-		               (int)taglen, tag, start);
+		return lx_fail(
+		        lx, start,
+		        "unterminated dollar-quoted string %.*s (started at "
+		        "line %u)",
+		        (int)taglen, tag, start);
 	lx_advance(lx, (size_t)(close - tag) + taglen);
 	return 0;
 }
@@ -284,7 +291,8 @@ scan_colon(struct lexer *lx, struct token *t)
 			return lx_fail(lx, lx->line,
 			               "bad parameter name :%.*s; use letters, "
 			               "digits and _",
-			               (int)(n - 1 > 63 ? 63 : n - 1), lx->s + lx->pos + 1);
+			               (int)(n - 1 > 63 ? 63 : n - 1),
+			               lx->s + lx->pos + 1);
 	}
 	t->kind = TOK_PARAM;
 	lx_advance(lx, n);
@@ -371,8 +379,8 @@ lx_next(struct lexer *lx, struct token *t)
 
 	if (skip_blank(lx) == -1)
 		return -1;
-	*t = (struct token){.start = lx->pos, .line = lx->line,
-	                    .depth = lx->depth};
+	*t = (struct token){
+	        .start = lx->pos, .line = lx->line, .depth = lx->depth};
 	c = lx_peek(lx, 0);
 	if (c == '\0') {
 		if (lx->depth > 0)
@@ -559,12 +567,12 @@ sql_stmt_free(struct sql_stmt *stmt)
 
 /* What we know about one item of a select list. */
 struct item {
-	unsigned ntok;    /* top-level tokens so far */
-	bool ref;         /* so far an identifier chain a.b.c */
-	bool want_ident;  /* the chain expects an identifier next */
-	bool star;        /* the item ended with * */
-	bool after_as;    /* the previous token was AS */
-	bool labelled;    /* the last token is the label after AS */
+	unsigned ntok;     /* top-level tokens so far */
+	bool ref;          /* so far an identifier chain a.b.c */
+	bool want_ident;   /* the chain expects an identifier next */
+	bool star;         /* the item ended with * */
+	bool after_as;     /* the previous token was AS */
+	bool labelled;     /* the last token is the label after AS */
 	struct token name; /* label, or last identifier of the chain */
 	unsigned line;     /* of the first token */
 };
@@ -577,8 +585,7 @@ word_is(const struct lexer *lx, const struct token *t, const char *w)
 }
 
 static bool
-word_in(const struct lexer *lx, const struct token *t,
-        const char *const *words)
+word_in(const struct lexer *lx, const struct token *t, const char *const *words)
 {
 	for (size_t i = 0; words[i] != NULL; i++)
 		if (word_is(lx, t, words[i]))
@@ -588,9 +595,9 @@ word_in(const struct lexer *lx, const struct token *t,
 
 /* Reserved words that end a select list. */
 static const char *const list_enders[] = {
-    "from",      "into",   "where",  "group", "having", "window", "union",
-    "intersect", "except", "order",  "limit", "offset", "fetch",  "for",
-    NULL};
+        "from",   "into",   "where",     "group",  "having",
+        "window", "union",  "intersect", "except", "order",
+        "limit",  "offset", "fetch",     "for",    NULL};
 
 /* Words that look like column references but are constants. */
 static const char *const constants[] = {"true", "false", "null", NULL};
@@ -644,8 +651,9 @@ token_name(const struct lexer *lx, const struct token *t)
 		return NULL;
 	if (t->kind == TOK_WORD) {
 		for (size_t i = 0; i < t->len; i++)
-			name[n++] = (s[i] >= 'A' && s[i] <= 'Z') ? s[i] - 'A' + 'a'
-			                                         : s[i];
+			name[n++] = (s[i] >= 'A' && s[i] <= 'Z')
+			                    ? s[i] - 'A' + 'a'
+			                    : s[i];
 	} else {
 		for (size_t i = 1; i + 1 < t->len; i++) {
 			name[n++] = s[i];
@@ -666,10 +674,12 @@ item_name(struct lexer *lx, const struct item *it, size_t col, unsigned line,
 		return lx_fail(lx, line, "column %zu is empty", col);
 	if (it->star)
 		return lx_fail(lx, line,
-		               "column %zu is *; list the columns by name", col);
+		               "column %zu is *; list the columns by name",
+		               col);
 	if (!it->labelled && !(it->ref && !it->want_ident))
 		return lx_fail(lx, line,
-		               "column %zu has no name; give it one with AS", col);
+		               "column %zu has no name; give it one with AS",
+		               col);
 	*name = token_name(lx, &it->name);
 	if (*name == NULL)
 		return lx_fail(lx, line, "out of memory");
@@ -699,7 +709,8 @@ find_select_list(struct lexer *lx, struct token *t)
 	do {
 		if (lx_next(lx, t) == -1)
 			return -1;
-	} while (t->kind != TOK_END && !(t->kind == TOK_RPAREN && t->depth == 0));
+	} while (t->kind != TOK_END &&
+	         !(t->kind == TOK_RPAREN && t->depth == 0));
 	return lx_next(lx, t);
 }
 
@@ -729,8 +740,8 @@ push_name(char ***names, size_t *n, char *name)
 }
 
 int
-sql_select_columns(const char *sql, char ***names, size_t *n,
-                   unsigned *errline, char *err, size_t errlen)
+sql_select_columns(const char *sql, char ***names, size_t *n, unsigned *errline,
+                   char *err, size_t errlen)
 {
 	struct lexer lx;
 	struct token t;

@@ -52,7 +52,7 @@ void sql_stmt_free(struct sql_stmt *stmt);
  */
 int sql_select_columns(const char *sql, char ***names, size_t *n,
                        unsigned *errline, char *err, size_t errlen)
-    __attribute__((warn_unused_result));
+        __attribute__((warn_unused_result));
 
 void sql_names_free(char **names, size_t n);
 

@@ -13,13 +13,13 @@ quote(struct pg_conn *conn, const char *name)
 }
 
 const char stepsql_cols_sql[] =
-    "SELECT string_agg(quote_ident(attname), ', ' ORDER BY attnum),"
-    " string_agg(quote_ident(attname), ', ' ORDER BY attnum)"
-    "  FILTER (WHERE attidentity <> 'a'),"
-    " string_agg('r.' || quote_ident(attname), ', ' ORDER BY attnum)"
-    "  FILTER (WHERE attidentity <> 'a')"
-    " FROM pg_attribute WHERE attrelid = to_regclass($1)"
-    " AND attnum > 0 AND NOT attisdropped AND attgenerated = ''";
+        "SELECT string_agg(quote_ident(attname), ', ' ORDER BY attnum),"
+        " string_agg(quote_ident(attname), ', ' ORDER BY attnum)"
+        "  FILTER (WHERE attidentity <> 'a'),"
+        " string_agg('r.' || quote_ident(attname), ', ' ORDER BY attnum)"
+        "  FILTER (WHERE attidentity <> 'a')"
+        " FROM pg_attribute WHERE attrelid = to_regclass($1)"
+        " AND attnum > 0 AND NOT attisdropped AND attgenerated = ''";
 
 char *
 stepsql_table(struct pg_conn *conn, const struct plan_step *step)
@@ -82,18 +82,19 @@ build_restore(struct stepsql *s, const char *key, const struct stepsql_cols *c)
 		return -1;
 	/* rows apply changed get their pre-image back; rows it deleted
 	 * come back; the count of both is the statement's result */
-	if (asprintf(&s->text[STEPSQL_APPLY],
-	             "WITH r AS (SELECT (b.row::%s).* FROM migrated.backups b"
-	             "  WHERE b.job_id = $1::bigint AND b.step = $2"
-	             "  AND b.key > $3 AND b.key <= $4),"
-	             " u AS (UPDATE %s t SET (%s) = ROW(%s) FROM r"
-	             "  WHERE t.%s = r.%s RETURNING 1),"
-	             " i AS (INSERT INTO %s (%s) OVERRIDING SYSTEM VALUE"
-	             "  SELECT %s FROM r WHERE NOT EXISTS"
-	             "  (SELECT 1 FROM %s t WHERE t.%s = r.%s) RETURNING 1)"
-	             "SELECT (SELECT count(*) FROM u) + (SELECT count(*) FROM i)",
-	             s->table, s->table, c->update, c->rupdate, key, key,
-	             s->table, c->insert, c->insert, s->table, key, key) < 0)
+	if (asprintf(
+	            &s->text[STEPSQL_APPLY],
+	            "WITH r AS (SELECT (b.row::%s).* FROM migrated.backups b"
+	            "  WHERE b.job_id = $1::bigint AND b.step = $2"
+	            "  AND b.key > $3 AND b.key <= $4),"
+	            " u AS (UPDATE %s t SET (%s) = ROW(%s) FROM r"
+	            "  WHERE t.%s = r.%s RETURNING 1),"
+	            " i AS (INSERT INTO %s (%s) OVERRIDING SYSTEM VALUE"
+	            "  SELECT %s FROM r WHERE NOT EXISTS"
+	            "  (SELECT 1 FROM %s t WHERE t.%s = r.%s) RETURNING 1)"
+	            "SELECT (SELECT count(*) FROM u) + (SELECT count(*) FROM i)",
+	            s->table, s->table, c->update, c->rupdate, key, key,
+	            s->table, c->insert, c->insert, s->table, key, key) < 0)
 		return -1;
 	return 0;
 }
@@ -150,7 +151,8 @@ stepsql_bind(const struct stepsql *s, enum stepsql_query q,
 {
 	const char *const est[] = {env->lo};
 	const char *const range[] = {env->lo, env->batch};
-	const char *const backup[] = {env->job, s->step->name, env->lo, env->hi};
+	const char *const backup[] = {env->job, s->step->name, env->lo,
+	                              env->hi};
 	const struct sql_stmt *apply = &s->step->apply.stmt;
 
 	if (s->kind == STEPSQL_RESTORE) {

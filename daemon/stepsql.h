@@ -17,33 +17,33 @@
 enum stepsql_kind { STEPSQL_MIGRATE, STEPSQL_RESTORE };
 
 enum stepsql_query {
-	STEPSQL_ESTIMATE,   /* count(*), rows at or below lo (lo: lowest key) */
-	STEPSQL_RANGE,      /* max(key)::text, count(*) of the next batch */
-	STEPSQL_BACKUP,     /* pre-images of the batch's rows (migrate) */
-	STEPSQL_APPLY,      /* the change itself */
+	STEPSQL_ESTIMATE, /* count(*), rows at or below lo (lo: lowest key) */
+	STEPSQL_RANGE,    /* max(key)::text, count(*) of the next batch */
+	STEPSQL_BACKUP,   /* pre-images of the batch's rows (migrate) */
+	STEPSQL_APPLY,    /* the change itself */
 };
 
 /* What the values come from. */
 struct stepsql_env {
 	const char *tenant;
-	json_t *params;        /* the plan's params row */
-	const char *job;       /* the job writing backups (migrate) */
-	const char *source;    /* the job whose backups are restored */
+	json_t *params;     /* the plan's params row */
+	const char *job;    /* the job writing backups (migrate) */
+	const char *source; /* the job whose backups are restored */
 	const char *lo, *hi, *batch;
 };
 
 struct stepsql {
 	enum stepsql_kind kind;
 	const struct plan_step *step;
-	char *table;           /* quoted [schema.]table */
-	char *text[4];         /* by enum stepsql_query; NULL when unused */
+	char *table;   /* quoted [schema.]table */
+	char *text[4]; /* by enum stepsql_query; NULL when unused */
 };
 
 /* A table's columns for a restore, quoted and comma-separated. */
 struct stepsql_cols {
-	const char *insert;    /* every stored column (not generated ones) */
-	const char *update;    /* those an UPDATE may set (no identity always) */
-	const char *rupdate;   /* update's, each prefixed with "r." */
+	const char *insert;  /* every stored column (not generated ones) */
+	const char *update;  /* those an UPDATE may set (no identity always) */
+	const char *rupdate; /* update's, each prefixed with "r." */
 };
 
 /* The query that reads a table's stepsql_cols ($1: the quoted table). */
@@ -58,12 +58,12 @@ char *stepsql_table(struct pg_conn *conn, const struct plan_step *step);
 int stepsql_build(struct stepsql *s, struct pg_conn *conn,
                   const struct plan_step *step, enum stepsql_kind kind,
                   const struct stepsql_cols *cols)
-    __attribute__((warn_unused_result));
+        __attribute__((warn_unused_result));
 void stepsql_clear(struct stepsql *s);
 
 /* Fills values for query q; returns their number, or -1. */
 int stepsql_bind(const struct stepsql *s, enum stepsql_query q,
                  const struct stepsql_env *env, const char **values)
-    __attribute__((warn_unused_result));
+        __attribute__((warn_unused_result));
 
 #endif

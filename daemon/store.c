@@ -24,14 +24,14 @@ struct store {
 };
 
 static const char bootstrap_sql[] =
-    "BEGIN;"
-    "SELECT pg_advisory_xact_lock(" SCHEMA_LOCK ");"
-    "CREATE SCHEMA IF NOT EXISTS migrated;"
-    "CREATE TABLE IF NOT EXISTS migrated.schema_version ("
-    " version integer PRIMARY KEY,"
-    " name text NOT NULL,"
-    " applied timestamptz NOT NULL DEFAULT now());"
-    "COMMIT";
+        "BEGIN;"
+        "SELECT pg_advisory_xact_lock(" SCHEMA_LOCK ");"
+        "CREATE SCHEMA IF NOT EXISTS migrated;"
+        "CREATE TABLE IF NOT EXISTS migrated.schema_version ("
+        " version integer PRIMARY KEY,"
+        " name text NOT NULL,"
+        " applied timestamptz NOT NULL DEFAULT now());"
+        "COMMIT";
 
 static void read_version(struct store *store);
 
@@ -81,8 +81,8 @@ upgrade_failed(struct store *store, const char *what, const PGresult *res,
 	snprintf(msg, sizeof(msg), "%s: %s", what, error);
 	log_error("cannot prepare the migrated schema: %s", msg);
 	set_error(store, msg);
-	if (res != NULL && pg_query(store->conn, "ROLLBACK", 0, NULL,
-	                            on_rollback, NULL) < 0)
+	if (res != NULL &&
+	    pg_query(store->conn, "ROLLBACK", 0, NULL, on_rollback, NULL) < 0)
 		log_debug("no rollback: connection gone");
 	if (res != NULL)
 		pg_conn_reset(store->conn, msg);
@@ -154,10 +154,11 @@ on_version(void *arg, const PGresult *res, const char *error)
 	}
 	have = atoi(PQgetvalue(res, 0, 0));
 	if (have > want) {
-		snprintf(msg, sizeof(msg),
-		         "the database's migrated schema is at version %d, newer "
-		         "than this daemon's %d: upgrade migrated",
-		         have, want);
+		snprintf(
+		        msg, sizeof(msg),
+		        "the database's migrated schema is at version %d, newer "
+		        "than this daemon's %d: upgrade migrated",
+		        have, want);
 		log_error("%s", msg);
 		set_error(store, msg);
 		return;
@@ -187,7 +188,8 @@ on_bootstrap(void *arg, const PGresult *res, const char *error)
 	struct store *store = arg;
 
 	if (res == NULL || !pg_result_ok(res)) {
-		upgrade_failed(store, "creating the migrated schema", res, error);
+		upgrade_failed(store, "creating the migrated schema", res,
+		               error);
 		return;
 	}
 	read_version(store);

@@ -19,7 +19,7 @@ typedef void (*store_ready_cb)(void *arg, bool ready);
 
 struct store *store_new(struct event_base *base, const char *conninfo,
                         store_ready_cb cb, void *arg)
-    __attribute__((warn_unused_result));
+        __attribute__((warn_unused_result));
 void store_free(struct store *store);
 void store_set_backoff_max(struct store *store, long long ms);
 

@@ -21,12 +21,12 @@ const char *const verify_params[] = {"id", "plan", "tenant", NULL};
 struct run {
 	struct control_req *req;
 	struct daemon *d;
-	struct catalog *cat;       /* keeps plan alive across a reload */
+	struct catalog *cat; /* keeps plan alive across a reload */
 	const struct plan *plan;
-	json_t *tenants;           /* Validate: still to check */
+	json_t *tenants; /* Validate: still to check */
 	size_t next;
-	json_t *results;           /* Validate: one entry per tenant */
-	json_t *job;               /* Verify: the job's id, plan, tenant */
+	json_t *results; /* Validate: one entry per tenant */
+	json_t *job;     /* Verify: the job's id, plan, tenant */
 };
 
 static struct run *
@@ -73,13 +73,12 @@ on_tenant_checked(void *arg, json_t *results, bool failed, const char *error)
 {
 	struct run *r = arg;
 	const char *tenant =
-	    json_string_value(json_array_get(r->tenants, r->next));
+	        json_string_value(json_array_get(r->tenants, r->next));
 
-	json_array_append_new(
-	    r->results,
-	    json_pack("{s:s, s:b, s:s?, s:O}", "tenant", tenant, "ok",
-	              !failed && error == NULL, "error", error, "checks",
-	              results));
+	json_array_append_new(r->results,
+	                      json_pack("{s:s, s:b, s:s?, s:O}", "tenant",
+	                                tenant, "ok", !failed && error == NULL,
+	                                "error", error, "checks", results));
 	r->next++;
 	validate_next(r);
 }
@@ -90,7 +89,8 @@ validate_next(struct run *r)
 	const char *tenant;
 
 	if (r->next == json_array_size(r->tenants)) {
-		control_reply(r->req, json_pack("{s:O}", "results", r->results));
+		control_reply(r->req,
+		              json_pack("{s:O}", "results", r->results));
 		run_free(r);
 		return;
 	}
@@ -110,18 +110,18 @@ on_all_tenants(void *arg, const PGresult *res, const char *error)
 	char buf[512];
 
 	if (res == NULL || !pg_result_ok(res)) {
-		dbcall_unavailable(r->req,
-		                   res == NULL ? error
-		                               : pg_result_error(res, buf,
-		                                                 sizeof(buf)));
+		dbcall_unavailable(
+		        r->req,
+		        res == NULL ? error
+		                    : pg_result_error(res, buf, sizeof(buf)));
 		run_free(r);
 		return;
 	}
 	r->tenants = json_array();
 	for (int i = 0; i < PQntuples(res); i++)
 		if (!PQgetisnull(res, i, 0))
-			json_array_append_new(r->tenants,
-			                      json_string(PQgetvalue(res, i, 0)));
+			json_array_append_new(
+			        r->tenants, json_string(PQgetvalue(res, i, 0)));
 	validate_next(r);
 }
 
@@ -166,13 +166,14 @@ on_verified(void *arg, json_t *results, bool failed, const char *error)
 
 	if (error != NULL) {
 		control_error(r->req, IFACE ".DatabaseError",
-		              json_pack("{s:s, s:s}", "message", error, "sqlstate",
-		                        ""));
+		              json_pack("{s:s, s:s}", "message", error,
+		                        "sqlstate", ""));
 	} else {
 		control_reply(r->req,
 		              json_pack("{s:O, s:O, s:O, s:b, s:O}", "job",
 		                        json_object_get(r->job, "id"), "plan",
-		                        json_object_get(r->job, "plan"), "tenant",
+		                        json_object_get(r->job, "plan"),
+		                        "tenant",
 		                        json_object_get(r->job, "tenant"), "ok",
 		                        !failed, "checks", results));
 	}
@@ -188,9 +189,10 @@ job_found(struct dbcall *call, const PGresult *res)
 	if (!json_is_object(job)) {
 		json_decref(job);
 		if (json_is_integer(json_object_get(call->ctx, "id")))
-			control_error(call->req, IFACE ".NoSuchJob",
-			              json_pack("{s:O}", "id",
-			                        json_object_get(call->ctx, "id")));
+			control_error(
+			        call->req, IFACE ".NoSuchJob",
+			        json_pack("{s:O}", "id",
+			                  json_object_get(call->ctx, "id")));
 		else
 			control_error(call->req, IFACE ".NoSuchJob",
 			              json_pack("{s:i}", "id", 0));
@@ -207,8 +209,8 @@ job_found(struct dbcall *call, const PGresult *res)
 	               r->plan->nverifies,
 	               json_string_value(json_object_get(job, "tenant")),
 	               json_is_object(json_object_get(job, "params"))
-	                   ? json_object_get(job, "params")
-	                   : NULL,
+	                       ? json_object_get(job, "params")
+	                       : NULL,
 	               on_verified, r) < 0) {
 		dbcall_unavailable(r->req, store_error(r->d->store));
 		run_free(r);

@@ -14,9 +14,7 @@ struct daemon;
 extern const char *const validate_params[];
 extern const char *const verify_params[];
 
-void validate_method(struct control_req *req, struct daemon *d,
-                     json_t *params);
-void verify_method(struct control_req *req, struct daemon *d,
-                   json_t *params);
+void validate_method(struct control_req *req, struct daemon *d, json_t *params);
+void verify_method(struct control_req *req, struct daemon *d, json_t *params);
 
 #endif

@@ -24,10 +24,10 @@ enum vl_frame_result {
  */
 enum vl_frame_result vl_frame_pop(struct evbuffer *in, size_t *scanned,
                                   char **msg, size_t *len)
-    __attribute__((warn_unused_result));
+        __attribute__((warn_unused_result));
 
 /* Appends text and its terminating NUL to out. Returns 0, or -1 on ENOMEM. */
 int vl_frame_push(struct evbuffer *out, const char *text, size_t len)
-    __attribute__((warn_unused_result));
+        __attribute__((warn_unused_result));
 
 #endif

@@ -55,8 +55,8 @@ vl_call_decode(const char *text, size_t len, struct vl_call *call, char *err,
 	memset(call, 0, sizeof(*call));
 	call->root = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
 	if (call->root == NULL) {
-		snprintf(err, errlen, "invalid JSON at byte %d: %s", jerr.position,
-		         jerr.text);
+		snprintf(err, errlen, "invalid JSON at byte %d: %s",
+		         jerr.position, jerr.text);
 		return -1;
 	}
 	if (!json_is_object(call->root))
@@ -76,7 +76,8 @@ vl_call_decode(const char *text, size_t len, struct vl_call *call, char *err,
 	v = json_object_get(call->root, "parameters");
 	if (v == NULL || json_is_null(v)) {
 		v = json_object();
-		if (v == NULL || json_object_set_new(call->root, "parameters", v) < 0)
+		if (v == NULL ||
+		    json_object_set_new(call->root, "parameters", v) < 0)
 			goto bad_msg;
 	} else if (!json_is_object(v)) {
 		vl_call_clear(call);
@@ -91,7 +92,8 @@ vl_call_decode(const char *text, size_t len, struct vl_call *call, char *err,
 		if (v == NULL || json_is_null(v))
 			continue;
 		if (!json_is_boolean(v)) {
-			snprintf(err, errlen, "\"%s\" is not a boolean", flags[i]);
+			snprintf(err, errlen, "\"%s\" is not a boolean",
+			         flags[i]);
 			vl_call_clear(call);
 			return -1;
 		}
@@ -99,7 +101,8 @@ vl_call_decode(const char *text, size_t len, struct vl_call *call, char *err,
 	}
 	if (call->oneway && call->more) {
 		vl_call_clear(call);
-		return fail(err, errlen, "\"oneway\" and \"more\" exclude each other");
+		return fail(err, errlen,
+		            "\"oneway\" and \"more\" exclude each other");
 	}
 	return 0;
 
@@ -136,7 +139,8 @@ params_or_empty(json_t *parameters)
 char *
 vl_reply_encode(json_t *parameters, bool continues)
 {
-	json_t *msg = json_pack("{s:o}", "parameters", params_or_empty(parameters));
+	json_t *msg =
+	        json_pack("{s:o}", "parameters", params_or_empty(parameters));
 
 	if (msg != NULL && continues)
 		json_object_set_new(msg, "continues", json_true());
@@ -164,8 +168,8 @@ vl_call_encode(const char *method, json_t *parameters, bool more, bool oneway)
 }
 
 int
-vl_reply_decode(const char *text, size_t len, struct vl_reply *reply,
-                char *err, size_t errlen)
+vl_reply_decode(const char *text, size_t len, struct vl_reply *reply, char *err,
+                size_t errlen)
 {
 	json_error_t jerr;
 	json_t *v;
@@ -187,18 +191,21 @@ vl_reply_decode(const char *text, size_t len, struct vl_reply *reply,
 	}
 	if (!json_is_object(v)) {
 		vl_reply_clear(reply);
-		return fail(err, errlen, "reply \"parameters\" is not an object");
+		return fail(err, errlen,
+		            "reply \"parameters\" is not an object");
 	}
 	reply->parameters = v;
 	v = json_object_get(reply->root, "error");
 	if (v != NULL && !json_is_null(v)) {
 		if (!json_is_string(v)) {
 			vl_reply_clear(reply);
-			return fail(err, errlen, "reply \"error\" is not a string");
+			return fail(err, errlen,
+			            "reply \"error\" is not a string");
 		}
 		reply->error = json_string_value(v);
 	}
-	reply->continues = json_is_true(json_object_get(reply->root, "continues"));
+	reply->continues =
+	        json_is_true(json_object_get(reply->root, "continues"));
 	return 0;
 }
 
@@ -279,7 +286,8 @@ vl_param_strings(json_t *params, const char *name, size_t maxlen, json_t **out,
 		return 0;
 	if (!json_is_array(v))
 		goto bad;
-	json_array_foreach(v, i, item) {
+	json_array_foreach(v, i, item)
+	{
 		if (!json_is_string(item) || json_string_length(item) == 0 ||
 		    json_string_length(item) > maxlen ||
 		    strlen(json_string_value(item)) != json_string_length(item))
@@ -303,7 +311,8 @@ vl_param_ints(json_t *params, const char *name, json_t **out, const char **bad)
 		return 0;
 	if (!json_is_array(v))
 		goto bad;
-	json_array_foreach(v, i, item) {
+	json_array_foreach(v, i, item)
+	{
 		if (!json_is_integer(item) || json_integer_value(item) <= 0)
 			goto bad;
 	}
@@ -320,7 +329,8 @@ vl_params_only(json_t *params, const char *const *known, const char **bad)
 	const char *key;
 	json_t *v;
 
-	json_object_foreach(params, key, v) {
+	json_object_foreach(params, key, v)
+	{
 		size_t i;
 		for (i = 0; known[i] != NULL; i++)
 			if (strcmp(known[i], key) == 0)

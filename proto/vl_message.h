@@ -16,8 +16,8 @@
 /* A decoded call. Owns root; the other pointers point into it. */
 struct vl_call {
 	json_t *root;
-	const char *method;    /* "interface.Method" */
-	json_t *parameters;    /* always an object, maybe empty */
+	const char *method; /* "interface.Method" */
+	json_t *parameters; /* always an object, maybe empty */
 	bool oneway;
 	bool more;
 };
@@ -25,8 +25,8 @@ struct vl_call {
 /* A decoded reply (client side). Owns root. */
 struct vl_reply {
 	json_t *root;
-	json_t *parameters;    /* always an object, maybe empty */
-	const char *error;     /* NULL unless the reply is an error */
+	json_t *parameters; /* always an object, maybe empty */
+	const char *error;  /* NULL unless the reply is an error */
 	bool continues;
 };
 
@@ -35,7 +35,8 @@ struct vl_reply {
  * caller answers with an error or closes the connection.
  */
 int vl_call_decode(const char *text, size_t len, struct vl_call *call,
-                   char *err, size_t errlen) __attribute__((warn_unused_result));
+                   char *err, size_t errlen)
+        __attribute__((warn_unused_result));
 void vl_call_clear(struct vl_call *call);
 
 /* Splits "a.b.Method" into its interface ("a.b") length; 0 if malformed. */
@@ -50,7 +51,8 @@ char *vl_call_encode(const char *method, json_t *parameters, bool more,
                      bool oneway);
 
 int vl_reply_decode(const char *text, size_t len, struct vl_reply *reply,
-                    char *err, size_t errlen) __attribute__((warn_unused_result));
+                    char *err, size_t errlen)
+        __attribute__((warn_unused_result));
 void vl_reply_clear(struct vl_reply *reply);
 
 /*
@@ -60,21 +62,21 @@ void vl_reply_clear(struct vl_reply *reply);
  */
 int vl_param_string(json_t *params, const char *name, bool required,
                     const char **out, const char **bad)
-    __attribute__((warn_unused_result));
-int vl_param_int(json_t *params, const char *name, bool required,
-                 long long min, long long max, long long *out,
-                 const char **bad) __attribute__((warn_unused_result));
-int vl_param_bool(json_t *params, const char *name, bool *out,
-                  const char **bad) __attribute__((warn_unused_result));
+        __attribute__((warn_unused_result));
+int vl_param_int(json_t *params, const char *name, bool required, long long min,
+                 long long max, long long *out, const char **bad)
+        __attribute__((warn_unused_result));
+int vl_param_bool(json_t *params, const char *name, bool *out, const char **bad)
+        __attribute__((warn_unused_result));
 /* An array of strings (each non-empty, at most maxlen bytes, no NUL). */
 int vl_param_strings(json_t *params, const char *name, size_t maxlen,
                      json_t **out, const char **bad)
-    __attribute__((warn_unused_result));
+        __attribute__((warn_unused_result));
 /* An array of positive integers. */
 int vl_param_ints(json_t *params, const char *name, json_t **out,
                   const char **bad) __attribute__((warn_unused_result));
 /* Fails naming the first key of params that is not in the NULL-ended list. */
 int vl_params_only(json_t *params, const char *const *known, const char **bad)
-    __attribute__((warn_unused_result));
+        __attribute__((warn_unused_result));
 
 #endif

@@ -7,7 +7,6 @@
 
 /* Writes data to a file named name in a private directory; returns its
  * path (static storage) or NULL. */
-const char *fuzz_write_file(const char *name, const uint8_t *data,
-                            size_t size);
+const char *fuzz_write_file(const char *name, const uint8_t *data, size_t size);
 
 #endif

@@ -52,13 +52,15 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		while (vl_frame_pop(in, &scanned, &msg, &len) == VL_FRAME_OK) {
 			struct vl_call call;
 			struct vl_reply reply;
-			if (vl_call_decode(msg, len, &call, err, sizeof(err)) == 0) {
+			if (vl_call_decode(msg, len, &call, err, sizeof(err)) ==
+			    0) {
 				exercise_params(call.parameters);
 				char *text = vl_error_encode(call.method, NULL);
 				free(text);
 				vl_call_clear(&call);
 			}
-			if (vl_reply_decode(msg, len, &reply, err, sizeof(err)) == 0)
+			if (vl_reply_decode(msg, len, &reply, err,
+			                    sizeof(err)) == 0)
 				vl_reply_clear(&reply);
 			free(msg);
 		}

@@ -177,11 +177,15 @@ test_key_table(void **state)
 		const char *section, *name;
 		bool reloadable;
 	} want[] = {
-	    {"daemon", "socket", false},          {"daemon", "socket_mode", false},
-	    {"daemon", "plan_dir", true},         {"daemon", "workers", false},
-	    {"daemon", "batch_size", true},       {"daemon", "admin_group", true},
-	    {"daemon", "log_level", true},        {"daemon", "reconnect_max_ms", true},
-	    {"target", "conninfo", false},
+	        {"daemon", "socket", false},
+	        {"daemon", "socket_mode", false},
+	        {"daemon", "plan_dir", true},
+	        {"daemon", "workers", false},
+	        {"daemon", "batch_size", true},
+	        {"daemon", "admin_group", true},
+	        {"daemon", "log_level", true},
+	        {"daemon", "reconnect_max_ms", true},
+	        {"target", "conninfo", false},
 	};
 	size_t n = sizeof(want) / sizeof(want[0]);
 	size_t i;
@@ -251,7 +255,8 @@ test_every_key_set(void **state)
 	assert_string_equal(cfg.admin_group, "migrators");
 	assert_int_equal(cfg.log_level, LOG_DEBUG);
 	assert_int_equal(cfg.reconnect_max_ms, 100);
-	assert_string_equal(cfg.target_conninfo, "host=db port=5433 dbname=app");
+	assert_string_equal(cfg.target_conninfo,
+	                    "host=db port=5433 dbname=app");
 	config_free(&cfg);
 
 	/* The other ends of the ranges; sections may be given in any order. */
@@ -274,8 +279,9 @@ test_log_levels(void **state)
 		const char *name;
 		int level;
 	} levels[] = {
-	    {"debug", LOG_DEBUG},     {"info", LOG_INFO}, {"notice", LOG_NOTICE},
-	    {"warning", LOG_WARNING}, {"error", LOG_ERR},
+	        {"debug", LOG_DEBUG},   {"info", LOG_INFO},
+	        {"notice", LOG_NOTICE}, {"warning", LOG_WARNING},
+	        {"error", LOG_ERR},
 	};
 	struct config cfg;
 	char text[128];
@@ -361,8 +367,8 @@ static void
 test_bad_integers(void **state)
 {
 	static const char *const bad[] = {
-	    "0", "65", "abc", "-1", "4.0", "4x", "0x10", "", "1e1",
-	    "99999999999999999999",
+	        "0",  "65",   "abc", "-1",  "4.0",
+	        "4x", "0x10", "",    "1e1", "99999999999999999999",
 	};
 	char msg[256];
 
@@ -379,27 +385,31 @@ test_bad_integers(void **state)
 	expect_bad_value("batch_size", "1000001",
 	                 "batch_size: '1000001' is not a whole number from 1 "
 	                 "to 1000000");
-	expect_bad_value("reconnect_max_ms", "99",
-	                 "reconnect_max_ms: '99' is not a whole number from 100 "
-	                 "to 600000");
-	expect_bad_value("reconnect_max_ms", "600001",
-	                 "reconnect_max_ms: '600001' is not a whole number from "
-	                 "100 to 600000");
+	expect_bad_value(
+	        "reconnect_max_ms", "99",
+	        "reconnect_max_ms: '99' is not a whole number from 100 "
+	        "to 600000");
+	expect_bad_value(
+	        "reconnect_max_ms", "600001",
+	        "reconnect_max_ms: '600001' is not a whole number from "
+	        "100 to 600000");
 }
 
 static void
 test_bad_modes(void **state)
 {
 	static const char *const bad[] = {
-	    "660", "0999", "01777", "", "0x1ff", "-0660", "0660x", "rw-rw----",
+	        "660",   "0999",  "01777", "",
+	        "0x1ff", "-0660", "0660x", "rw-rw----",
 	};
 	char msg[256];
 
 	(void)state;
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-		snprintf(msg, sizeof(msg),
-		         "socket_mode: '%s' is not an octal file mode like 0660",
-		         bad[i]);
+		snprintf(
+		        msg, sizeof(msg),
+		        "socket_mode: '%s' is not an octal file mode like 0660",
+		        bad[i]);
 		expect_bad_value("socket_mode", bad[i], msg);
 	}
 }
@@ -407,8 +417,8 @@ test_bad_modes(void **state)
 static void
 test_bad_log_level(void **state)
 {
-	static const char *const bad[] = {"verbose", "INFO", "warn", "err", "",
-	                                  "7"};
+	static const char *const bad[] = {"verbose", "INFO", "warn",
+	                                  "err",     "",     "7"};
 	char msg[256];
 
 	(void)state;
@@ -486,7 +496,7 @@ test_missing_or_unreadable(void **state)
 }
 
 static const char syntax_error[] =
-    "syntax error (expected [section], key = value, or a comment)";
+        "syntax error (expected [section], key = value, or a comment)";
 
 static void
 test_syntax_errors(void **state)
@@ -539,15 +549,15 @@ test_nul_bytes_refused(void **state)
 static const struct {
 	const char *name, *value;
 } samples[] = {
-    {"socket", "/tmp/x/io.migrated"},
-    {"socket_mode", "0600"},
-    {"plan_dir", "/srv/migrated/plans"},
-    {"workers", "12"},
-    {"batch_size", "250"},
-    {"admin_group", "migrators"},
-    {"log_level", "warning"},
-    {"reconnect_max_ms", "30000"},
-    {"conninfo", "service=app"},
+        {"socket", "/tmp/x/io.migrated"},
+        {"socket_mode", "0600"},
+        {"plan_dir", "/srv/migrated/plans"},
+        {"workers", "12"},
+        {"batch_size", "250"},
+        {"admin_group", "migrators"},
+        {"log_level", "warning"},
+        {"reconnect_max_ms", "30000"},
+        {"conninfo", "service=app"},
 };
 #define NSAMPLES (sizeof(samples) / sizeof(samples[0]))
 
@@ -624,7 +634,8 @@ test_restart_needed(void **state)
 	load_text("[target]\nconninfo = dbname=x\n"
 	          "[daemon]\nworkers = 2\nsocket = /x\n",
 	          &cfg);
-	assert_ptr_equal(config_restart_needed(&old, &cfg), key_named("socket"));
+	assert_ptr_equal(config_restart_needed(&old, &cfg),
+	                 key_named("socket"));
 	config_free(&cfg);
 
 	/* Another spelling of the same value is no change. */
@@ -820,30 +831,30 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_key_table),
-	    cmocka_unit_test(test_defaults),
-	    cmocka_unit_test(test_every_key_set),
-	    cmocka_unit_test(test_log_levels),
-	    cmocka_unit_test(test_unknown_key),
-	    cmocka_unit_test(test_unknown_section),
-	    cmocka_unit_test(test_unknown_empty_section),
-	    cmocka_unit_test(test_key_outside_section),
-	    cmocka_unit_test(test_duplicate_key),
-	    cmocka_unit_test(test_bad_integers),
-	    cmocka_unit_test(test_bad_modes),
-	    cmocka_unit_test(test_bad_log_level),
-	    cmocka_unit_test(test_continuation_line),
-	    cmocka_unit_test(test_line_too_long),
-	    cmocka_unit_test(test_missing_or_unreadable),
-	    cmocka_unit_test(test_syntax_errors),
-	    cmocka_unit_test(test_first_error_reported),
-	    cmocka_unit_test(test_nul_bytes_refused),
-	    cmocka_unit_test(test_format_round_trip),
-	    cmocka_unit_test(test_restart_needed),
-	    cmocka_unit_test(test_keep),
-	    cmocka_unit_test(test_sample_agrees_with_table),
-	    cmocka_unit_test(test_sample_loads_as_defaults),
-	    cmocka_unit_test(test_sample_uncommented_is_defaults),
+	        cmocka_unit_test(test_key_table),
+	        cmocka_unit_test(test_defaults),
+	        cmocka_unit_test(test_every_key_set),
+	        cmocka_unit_test(test_log_levels),
+	        cmocka_unit_test(test_unknown_key),
+	        cmocka_unit_test(test_unknown_section),
+	        cmocka_unit_test(test_unknown_empty_section),
+	        cmocka_unit_test(test_key_outside_section),
+	        cmocka_unit_test(test_duplicate_key),
+	        cmocka_unit_test(test_bad_integers),
+	        cmocka_unit_test(test_bad_modes),
+	        cmocka_unit_test(test_bad_log_level),
+	        cmocka_unit_test(test_continuation_line),
+	        cmocka_unit_test(test_line_too_long),
+	        cmocka_unit_test(test_missing_or_unreadable),
+	        cmocka_unit_test(test_syntax_errors),
+	        cmocka_unit_test(test_first_error_reported),
+	        cmocka_unit_test(test_nul_bytes_refused),
+	        cmocka_unit_test(test_format_round_trip),
+	        cmocka_unit_test(test_restart_needed),
+	        cmocka_unit_test(test_keep),
+	        cmocka_unit_test(test_sample_agrees_with_table),
+	        cmocka_unit_test(test_sample_loads_as_defaults),
+	        cmocka_unit_test(test_sample_uncommented_is_defaults),
 	};
 
 	return cmocka_run_group_tests(tests, make_tmpdir, remove_tmpdir);

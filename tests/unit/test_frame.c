@@ -135,7 +135,8 @@ test_byte_by_byte(void **state)
 		size_t len = 0;
 
 		add(buf, call2 + i, 1);
-		enum vl_frame_result r = vl_frame_pop(buf, &scanned, &msg, &len);
+		enum vl_frame_result r =
+		        vl_frame_pop(buf, &scanned, &msg, &len);
 		if (i < n) {
 			assert_int_equal(r, VL_FRAME_PARTIAL);
 			assert_null(msg);
@@ -211,14 +212,14 @@ test_message_over_chains(void **state)
 	size_t scanned = 0;
 
 	(void)state;
-	assert_int_equal(evbuffer_add_reference(buf, part1, strlen(part1), NULL,
-	                                        NULL),
-	                 0);
+	assert_int_equal(
+	        evbuffer_add_reference(buf, part1, strlen(part1), NULL, NULL),
+	        0);
 	expect_no_message(buf, &scanned, VL_FRAME_PARTIAL);
 	assert_int_equal(scanned, strlen(part1));
-	assert_int_equal(evbuffer_add_reference(buf, part2, sizeof(part2), NULL,
-	                                        NULL),
-	                 0);
+	assert_int_equal(
+	        evbuffer_add_reference(buf, part2, sizeof(part2), NULL, NULL),
+	        0);
 	expect_pop(buf, &scanned, "{\"method\":\"a.b.C\"}");
 	assert_int_equal(evbuffer_get_length(buf), 0);
 	evbuffer_free(buf);
@@ -387,21 +388,21 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_one_message),
-	    cmocka_unit_test(test_empty_buffer_is_partial),
-	    cmocka_unit_test(test_several_messages_in_order),
-	    cmocka_unit_test(test_byte_by_byte),
-	    cmocka_unit_test(test_scanned_after_partial_tail),
-	    cmocka_unit_test(test_scan_starts_at_offset),
-	    cmocka_unit_test(test_message_over_chains),
-	    cmocka_unit_test(test_empty_message),
-	    cmocka_unit_test(test_max_size_accepted),
-	    cmocka_unit_test(test_over_max_without_nul_refused),
-	    cmocka_unit_test(test_over_max_with_nul_refused),
-	    cmocka_unit_test(test_small_before_oversized),
-	    cmocka_unit_test(test_binary_junk_is_partial),
-	    cmocka_unit_test(test_push_appends_nul),
-	    cmocka_unit_test(test_push_pop_round_trip),
+	        cmocka_unit_test(test_one_message),
+	        cmocka_unit_test(test_empty_buffer_is_partial),
+	        cmocka_unit_test(test_several_messages_in_order),
+	        cmocka_unit_test(test_byte_by_byte),
+	        cmocka_unit_test(test_scanned_after_partial_tail),
+	        cmocka_unit_test(test_scan_starts_at_offset),
+	        cmocka_unit_test(test_message_over_chains),
+	        cmocka_unit_test(test_empty_message),
+	        cmocka_unit_test(test_max_size_accepted),
+	        cmocka_unit_test(test_over_max_without_nul_refused),
+	        cmocka_unit_test(test_over_max_with_nul_refused),
+	        cmocka_unit_test(test_small_before_oversized),
+	        cmocka_unit_test(test_binary_junk_is_partial),
+	        cmocka_unit_test(test_push_appends_nul),
+	        cmocka_unit_test(test_push_pop_round_trip),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

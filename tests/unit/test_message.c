@@ -32,7 +32,8 @@ expect_refused_len(const char *text, size_t len, const char *msg)
 	struct vl_call call;
 	char err[256] = "";
 
-	assert_int_equal(vl_call_decode(text, len, &call, err, sizeof(err)), -1);
+	assert_int_equal(vl_call_decode(text, len, &call, err, sizeof(err)),
+	                 -1);
 	assert_string_equal(err, msg);
 	assert_null(call.root);
 	assert_null(call.method);
@@ -77,9 +78,11 @@ test_call_with_parameters(void **state)
 	assert_string_equal(call.method, "io.migrated.Submit");
 	assert_int_equal(json_object_size(call.parameters), 2);
 	assert_string_equal(
-	    json_string_value(json_object_get(call.parameters, "plan")), "p");
+	        json_string_value(json_object_get(call.parameters, "plan")),
+	        "p");
 	assert_int_equal(
-	    json_array_size(json_object_get(call.parameters, "tenants")), 2);
+	        json_array_size(json_object_get(call.parameters, "tenants")),
+	        2);
 	assert_false(call.more);
 	vl_call_clear(&call);
 }
@@ -110,12 +113,14 @@ test_call_flags(void **state)
 	assert_false(call.more);
 	vl_call_clear(&call);
 
-	decode_ok("{\"more\":true,\"parameters\":{},\"method\":\"a.b.C\"}", &call);
+	decode_ok("{\"more\":true,\"parameters\":{},\"method\":\"a.b.C\"}",
+	          &call);
 	assert_false(call.oneway);
 	assert_true(call.more);
 	vl_call_clear(&call);
 
-	decode_ok("{\"method\":\"a.b.C\",\"oneway\":false,\"more\":true}", &call);
+	decode_ok("{\"method\":\"a.b.C\",\"oneway\":false,\"more\":true}",
+	          &call);
 	assert_true(call.more);
 	vl_call_clear(&call);
 }
@@ -142,8 +147,9 @@ test_call_invalid_json(void **state)
 	                    "near end of file");
 	expect_refused("", "invalid JSON at byte 0: '[' or '{' expected near "
 	                   "end of file");
-	expect_refused("{\"method\":\"a.b.C\"} x",
-	               "invalid JSON at byte 20: end of file expected near 'x'");
+	expect_refused(
+	        "{\"method\":\"a.b.C\"} x",
+	        "invalid JSON at byte 20: end of file expected near 'x'");
 	expect_refused("{method:\"a.b.C\"}",
 	               "invalid JSON at byte 7: string or '}' expected near "
 	               "'method'");
@@ -154,7 +160,8 @@ test_call_not_object(void **state)
 {
 	(void)state;
 	expect_refused("[]", "message is not a JSON object");
-	expect_refused("[{\"method\":\"a.b.C\"}]", "message is not a JSON object");
+	expect_refused("[{\"method\":\"a.b.C\"}]",
+	               "message is not a JSON object");
 	expect_refused("42",
 	               "invalid JSON at byte 2: '[' or '{' expected near '42'");
 	expect_refused("\"a.b.C\"",
@@ -180,9 +187,9 @@ static void
 test_call_method_malformed(void **state)
 {
 	static const char *const bad[] = {
-	    "GetStatus", ".x.Y",  "a..b.C", "a.b.c",   "a.b.C-d", "",
-	    "a.b.",      ".Y",    "a.b.C.", "1a.b.C",  "a.b.1C",  "a b.C",
-	    "a.b.C d",   "a.b._C", "a.b.Ç", "a.-b.C", "a.b.C/d",
+	        "GetStatus", ".x.Y",   "a..b.C", "a.b.c",  "a.b.C-d", "",
+	        "a.b.",      ".Y",     "a.b.C.", "1a.b.C", "a.b.1C",  "a b.C",
+	        "a.b.C d",   "a.b._C", "a.b.Ç",  "a.-b.C", "a.b.C/d",
 	};
 
 	(void)state;
@@ -235,15 +242,17 @@ test_call_duplicate_keys(void **state)
 	expect_refused("{\"method\":\"a.b.C\",\"method\":\"a.b.D\"}",
 	               "invalid JSON at byte 26: duplicate object key near "
 	               "'\"method\"'");
-	expect_refused("{\"method\":\"a.b.C\",\"parameters\":{\"a\":1,\"a\":2}}",
-	               "invalid JSON at byte 41: duplicate object key near "
-	               "'\"a\"'");
+	expect_refused(
+	        "{\"method\":\"a.b.C\",\"parameters\":{\"a\":1,\"a\":2}}",
+	        "invalid JSON at byte 41: duplicate object key near "
+	        "'\"a\"'");
 }
 
 static void
 test_call_deep_nesting(void **state)
 {
-	static const char head[] = "{\"method\":\"a.b.C\",\"parameters\":{\"x\":";
+	static const char head[] =
+	        "{\"method\":\"a.b.C\",\"parameters\":{\"x\":";
 	size_t depth = 100000;
 	char *text = malloc(sizeof(head) + depth);
 
@@ -266,12 +275,14 @@ static void
 test_call_nul_in_string(void **state)
 {
 	(void)state;
-	expect_refused("{\"method\":\"a.b.C\",\"parameters\":{\"s\":\"a\\u0000b\"}}",
-	               "invalid JSON at byte 46: \\u0000 is not allowed without "
-	               "JSON_ALLOW_NUL near '\"a\\u0000b\"'");
-	expect_refused("{\"method\":\"a.b.C\\u0000\"}",
-	               "invalid JSON at byte 23: \\u0000 is not allowed without "
-	               "JSON_ALLOW_NUL near '\"a.b.C\\u0000\"'");
+	expect_refused(
+	        "{\"method\":\"a.b.C\",\"parameters\":{\"s\":\"a\\u0000b\"}}",
+	        "invalid JSON at byte 46: \\u0000 is not allowed without "
+	        "JSON_ALLOW_NUL near '\"a\\u0000b\"'");
+	expect_refused(
+	        "{\"method\":\"a.b.C\\u0000\"}",
+	        "invalid JSON at byte 23: \\u0000 is not allowed without "
+	        "JSON_ALLOW_NUL near '\"a.b.C\\u0000\"'");
 }
 
 static void
@@ -281,13 +292,15 @@ test_call_invalid_utf8(void **state)
 	expect_refused("{\"method\":\"a.b.\xff\"}",
 	               "invalid JSON at byte 15: unable to decode byte 0xff "
 	               "near '\"a.b.'");
-	expect_refused("{\"method\":\"a.b.C\",\"parameters\":{\"s\":\"\xc3\x28\"}}",
-	               "invalid JSON at byte 37: unable to decode byte 0xc3 "
-	               "near '\"'");
+	expect_refused(
+	        "{\"method\":\"a.b.C\",\"parameters\":{\"s\":\"\xc3\x28\"}}",
+	        "invalid JSON at byte 37: unable to decode byte 0xc3 "
+	        "near '\"'");
 	/* An overlong encoding of '/'. */
-	expect_refused("{\"method\":\"a.b.C\",\"parameters\":{\"s\":\"\xc0\xaf\"}}",
-	               "invalid JSON at byte 37: unable to decode byte 0xc0 "
-	               "near '\"'");
+	expect_refused(
+	        "{\"method\":\"a.b.C\",\"parameters\":{\"s\":\"\xc0\xaf\"}}",
+	        "invalid JSON at byte 37: unable to decode byte 0xc0 "
+	        "near '\"'");
 }
 
 static void
@@ -349,10 +362,9 @@ test_reply_encode(void **state)
 
 	text = vl_reply_encode(json_pack("{s:i}", "id", 7), true);
 	msg = expect_keys(text, more);
-	assert_int_equal(
-	    json_integer_value(json_object_get(
-	        json_object_get(msg, "parameters"), "id")),
-	    7);
+	assert_int_equal(json_integer_value(json_object_get(
+	                         json_object_get(msg, "parameters"), "id")),
+	                 7);
 	assert_true(json_is_true(json_object_get(msg, "continues")));
 	json_decref(msg);
 	free(text);
@@ -376,9 +388,10 @@ test_error_encode(void **state)
 	msg = expect_keys(text, keys);
 	assert_string_equal(json_string_value(json_object_get(msg, "error")),
 	                    "org.varlink.service.InvalidParameter");
-	assert_string_equal(json_string_value(json_object_get(
-	                        json_object_get(msg, "parameters"), "parameter")),
-	                    "limit");
+	assert_string_equal(
+	        json_string_value(json_object_get(
+	                json_object_get(msg, "parameters"), "parameter")),
+	        "limit");
 	json_decref(msg);
 	free(text);
 
@@ -408,18 +421,17 @@ test_reply_round_trip(void **state)
 	struct vl_reply reply;
 
 	(void)state;
-	decode_reply_ok(
-	    vl_reply_encode(json_pack("{s:s, s:[i,i]}", "state", "running",
-	                              "ids", 1, 2),
-	                    true),
-	    &reply);
+	decode_reply_ok(vl_reply_encode(json_pack("{s:s, s:[i,i]}", "state",
+	                                          "running", "ids", 1, 2),
+	                                true),
+	                &reply);
 	assert_null(reply.error);
 	assert_true(reply.continues);
-	assert_string_equal(json_string_value(
-	                        json_object_get(reply.parameters, "state")),
-	                    "running");
+	assert_string_equal(
+	        json_string_value(json_object_get(reply.parameters, "state")),
+	        "running");
 	assert_int_equal(
-	    json_array_size(json_object_get(reply.parameters, "ids")), 2);
+	        json_array_size(json_object_get(reply.parameters, "ids")), 2);
 	vl_reply_clear(&reply);
 	assert_null(reply.root);
 	assert_null(reply.parameters);
@@ -435,9 +447,9 @@ test_reply_round_trip(void **state)
 	                &reply);
 	assert_string_equal(reply.error, "org.varlink.service.MethodNotFound");
 	assert_false(reply.continues);
-	assert_string_equal(json_string_value(
-	                        json_object_get(reply.parameters, "method")),
-	                    "a.b.C");
+	assert_string_equal(
+	        json_string_value(json_object_get(reply.parameters, "method")),
+	        "a.b.C");
 	vl_reply_clear(&reply);
 }
 
@@ -448,7 +460,8 @@ expect_reply_refused(const char *text, const char *msg)
 	char err[256] = "";
 
 	assert_int_equal(
-	    vl_reply_decode(text, strlen(text), &reply, err, sizeof(err)), -1);
+	        vl_reply_decode(text, strlen(text), &reply, err, sizeof(err)),
+	        -1);
 	assert_string_equal(err, msg);
 	assert_null(reply.root);
 	assert_null(reply.parameters);
@@ -465,7 +478,8 @@ test_reply_decode_refused(void **state)
 	expect_reply_refused("[1]", "reply is not a JSON object");
 	expect_reply_refused("{\"parameters\":[]}",
 	                     "reply \"parameters\" is not an object");
-	expect_reply_refused("{\"error\":7}", "reply \"error\" is not a string");
+	expect_reply_refused("{\"error\":7}",
+	                     "reply \"error\" is not a string");
 }
 
 /* A call's "parameters" from JSON text, for the vl_param_* helpers. */
@@ -520,8 +534,9 @@ test_param_string(void **state)
 static void
 test_param_int(void **state)
 {
-	json_t *p = params("{\"i\":5,\"neg\":-3,\"f\":5.0,\"s\":\"5\",\"b\":true,"
-	                   "\"z\":null,\"big\":9223372036854775807}");
+	json_t *p =
+	        params("{\"i\":5,\"neg\":-3,\"f\":5.0,\"s\":\"5\",\"b\":true,"
+	               "\"z\":null,\"big\":9223372036854775807}");
 	long long out = 42;
 	const char *bad = NULL;
 
@@ -545,17 +560,18 @@ test_param_int(void **state)
 		bool required;
 		long long min, max;
 	} refused[] = {
-	    {"i", true, 6, 10},        {"i", true, 1, 4},
-	    {"neg", false, 0, 10},     {"big", false, 0, 9223372036854775806},
-	    {"f", false, 1, 10},       {"s", false, 1, 10},
-	    {"b", false, 0, 1},        {"missing", true, 1, 10},
-	    {"z", true, 1, 10},
+	        {"i", true, 6, 10},    {"i", true, 1, 4},
+	        {"neg", false, 0, 10}, {"big", false, 0, 9223372036854775806},
+	        {"f", false, 1, 10},   {"s", false, 1, 10},
+	        {"b", false, 0, 1},    {"missing", true, 1, 10},
+	        {"z", true, 1, 10},
 	};
 	for (size_t i = 0; i < sizeof(refused) / sizeof(refused[0]); i++) {
 		bad = NULL;
 		assert_int_equal(vl_param_int(p, refused[i].name,
-		                              refused[i].required, refused[i].min,
-		                              refused[i].max, &out, &bad),
+		                              refused[i].required,
+		                              refused[i].min, refused[i].max,
+		                              &out, &bad),
 		                 -1);
 		assert_string_equal(bad, refused[i].name);
 		assert_int_equal(out, 42);
@@ -613,8 +629,8 @@ test_param_strings(void **state)
 	assert_int_equal(vl_param_strings(p, "long", 5, &out, &bad), 0);
 	out = NULL;
 
-	static const char *const refused[] = {"empty", "long", "num", "nested",
-	                                      "str",   "obj"};
+	static const char *const refused[] = {"empty",  "long", "num",
+	                                      "nested", "str",  "obj"};
 	for (size_t i = 0; i < sizeof(refused) / sizeof(refused[0]); i++) {
 		bad = NULL;
 		assert_int_equal(vl_param_strings(p, refused[i], 4, &out, &bad),
@@ -707,7 +723,7 @@ test_call_encode_round_trip(void **state)
 	assert_true(call.more);
 	assert_false(call.oneway);
 	assert_int_equal(json_integer_value(json_array_get(
-	                     json_object_get(call.parameters, "ids"), 0)),
+	                         json_object_get(call.parameters, "ids"), 0)),
 	                 3);
 	vl_call_clear(&call);
 
@@ -725,34 +741,34 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_call_without_parameters),
-	    cmocka_unit_test(test_call_with_parameters),
-	    cmocka_unit_test(test_call_null_members),
-	    cmocka_unit_test(test_call_flags),
-	    cmocka_unit_test(test_call_reads_only_len),
-	    cmocka_unit_test(test_call_invalid_json),
-	    cmocka_unit_test(test_call_not_object),
-	    cmocka_unit_test(test_call_method_missing_or_not_string),
-	    cmocka_unit_test(test_call_method_malformed),
-	    cmocka_unit_test(test_call_parameters_not_object),
-	    cmocka_unit_test(test_call_flags_not_boolean),
-	    cmocka_unit_test(test_call_oneway_and_more),
-	    cmocka_unit_test(test_call_duplicate_keys),
-	    cmocka_unit_test(test_call_deep_nesting),
-	    cmocka_unit_test(test_call_nul_in_string),
-	    cmocka_unit_test(test_call_invalid_utf8),
-	    cmocka_unit_test(test_method_interface_len),
-	    cmocka_unit_test(test_reply_encode),
-	    cmocka_unit_test(test_error_encode),
-	    cmocka_unit_test(test_reply_round_trip),
-	    cmocka_unit_test(test_reply_decode_refused),
-	    cmocka_unit_test(test_param_string),
-	    cmocka_unit_test(test_param_int),
-	    cmocka_unit_test(test_param_bool),
-	    cmocka_unit_test(test_param_strings),
-	    cmocka_unit_test(test_param_ints),
-	    cmocka_unit_test(test_params_only),
-	    cmocka_unit_test(test_call_encode_round_trip),
+	        cmocka_unit_test(test_call_without_parameters),
+	        cmocka_unit_test(test_call_with_parameters),
+	        cmocka_unit_test(test_call_null_members),
+	        cmocka_unit_test(test_call_flags),
+	        cmocka_unit_test(test_call_reads_only_len),
+	        cmocka_unit_test(test_call_invalid_json),
+	        cmocka_unit_test(test_call_not_object),
+	        cmocka_unit_test(test_call_method_missing_or_not_string),
+	        cmocka_unit_test(test_call_method_malformed),
+	        cmocka_unit_test(test_call_parameters_not_object),
+	        cmocka_unit_test(test_call_flags_not_boolean),
+	        cmocka_unit_test(test_call_oneway_and_more),
+	        cmocka_unit_test(test_call_duplicate_keys),
+	        cmocka_unit_test(test_call_deep_nesting),
+	        cmocka_unit_test(test_call_nul_in_string),
+	        cmocka_unit_test(test_call_invalid_utf8),
+	        cmocka_unit_test(test_method_interface_len),
+	        cmocka_unit_test(test_reply_encode),
+	        cmocka_unit_test(test_error_encode),
+	        cmocka_unit_test(test_reply_round_trip),
+	        cmocka_unit_test(test_reply_decode_refused),
+	        cmocka_unit_test(test_param_string),
+	        cmocka_unit_test(test_param_int),
+	        cmocka_unit_test(test_param_bool),
+	        cmocka_unit_test(test_param_strings),
+	        cmocka_unit_test(test_param_ints),
+	        cmocka_unit_test(test_params_only),
+	        cmocka_unit_test(test_call_encode_round_trip),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -20,7 +20,7 @@ static char path[256];
 
 /* A plan header (lines 1-2) and a minimal step (4 lines). */
 #define HEAD "[plan]\ntenants = SELECT t FROM m\n"
-#define STEP(name)                                                          \
+#define STEP(name)                                                             \
 	"[step " name "]\ntable = t_" name "\nkey = id\n"                      \
 	"apply = UPDATE t SET x = 1 WHERE id > :lo AND id <= :hi\n"
 
@@ -105,38 +105,38 @@ expect_sql(const struct plan_sql *sql, unsigned line, const char *text,
 }
 
 static const char design_example[] =
-    "[plan]\n"
-    "description = Move legacy tenant_id rows under their organization\n"
-    "tenants = SELECT tenant_id FROM tenant_org_mappings ORDER BY tenant_id\n"
-    "params  = SELECT organization_id AS org FROM tenant_org_mappings WHERE "
-    "tenant_id = :tenant\n"
-    "\n"
-    "[check mapped]\n"
-    "sql = SELECT count(*) FROM tenant_org_mappings WHERE tenant_id = "
-    ":tenant\n"
-    "expect = 1\n"
-    "\n"
-    "[step profiles]\n"
-    "table = profiles\n"
-    "key = id\n"
-    "where = tenant_id = :tenant\n"
-    "apply = UPDATE profiles SET organization_id = :org\n"
-    "        WHERE tenant_id = :tenant AND id > :lo AND id <= :hi\n"
-    "backup = yes\n"
-    "\n"
-    "[step claims]\n"
-    "after = profiles\n"
-    "table = claims\n"
-    "key = id\n"
-    "where = tenant_id = :tenant\n"
-    "apply = UPDATE claims SET organization_id = :org\n"
-    "        WHERE tenant_id = :tenant AND id > :lo AND id <= :hi\n"
-    "\n"
-    "[verify claims]\n"
-    "sql = SELECT count(*) FROM claims\n"
-    "      WHERE tenant_id = :tenant AND organization_id IS DISTINCT FROM "
-    ":org\n"
-    "expect = 0\n";
+        "[plan]\n"
+        "description = Move legacy tenant_id rows under their organization\n"
+        "tenants = SELECT tenant_id FROM tenant_org_mappings ORDER BY tenant_id\n"
+        "params  = SELECT organization_id AS org FROM tenant_org_mappings WHERE "
+        "tenant_id = :tenant\n"
+        "\n"
+        "[check mapped]\n"
+        "sql = SELECT count(*) FROM tenant_org_mappings WHERE tenant_id = "
+        ":tenant\n"
+        "expect = 1\n"
+        "\n"
+        "[step profiles]\n"
+        "table = profiles\n"
+        "key = id\n"
+        "where = tenant_id = :tenant\n"
+        "apply = UPDATE profiles SET organization_id = :org\n"
+        "        WHERE tenant_id = :tenant AND id > :lo AND id <= :hi\n"
+        "backup = yes\n"
+        "\n"
+        "[step claims]\n"
+        "after = profiles\n"
+        "table = claims\n"
+        "key = id\n"
+        "where = tenant_id = :tenant\n"
+        "apply = UPDATE claims SET organization_id = :org\n"
+        "        WHERE tenant_id = :tenant AND id > :lo AND id <= :hi\n"
+        "\n"
+        "[verify claims]\n"
+        "sql = SELECT count(*) FROM claims\n"
+        "      WHERE tenant_id = :tenant AND organization_id IS DISTINCT FROM "
+        ":org\n"
+        "expect = 0\n";
 
 static void
 test_design_example(void **state)
@@ -147,25 +147,29 @@ test_design_example(void **state)
 	(void)state;
 	assert_string_equal(p->name, "t");
 	assert_string_equal(p->file, path);
-	assert_string_equal(p->description,
-	                    "Move legacy tenant_id rows under their organization");
-	expect_sql(&p->tenants, 3,
-	           "SELECT tenant_id FROM tenant_org_mappings ORDER BY tenant_id",
-	           "");
+	assert_string_equal(
+	        p->description,
+	        "Move legacy tenant_id rows under their organization");
+	expect_sql(
+	        &p->tenants, 3,
+	        "SELECT tenant_id FROM tenant_org_mappings ORDER BY tenant_id",
+	        "");
 	assert_true(p->has_params);
-	expect_sql(&p->params, 4,
-	           "SELECT organization_id AS org FROM tenant_org_mappings WHERE "
-	           "tenant_id = $1",
-	           "tenant");
+	expect_sql(
+	        &p->params, 4,
+	        "SELECT organization_id AS org FROM tenant_org_mappings WHERE "
+	        "tenant_id = $1",
+	        "tenant");
 	assert_int_equal(p->nparam_names, 1);
 	assert_string_equal(p->param_names[0], "org");
 
 	assert_int_equal(p->nchecks, 1);
 	assert_string_equal(p->checks[0].name, "mapped");
 	assert_int_equal(p->checks[0].line, 6);
-	expect_sql(&p->checks[0].sql, 7,
-	           "SELECT count(*) FROM tenant_org_mappings WHERE tenant_id = $1",
-	           "tenant");
+	expect_sql(
+	        &p->checks[0].sql, 7,
+	        "SELECT count(*) FROM tenant_org_mappings WHERE tenant_id = $1",
+	        "tenant");
 	assert_string_equal(p->checks[0].expect, "1");
 	assert_int_equal(p->checks[0].severity, PLAN_SEVERITY_ERROR);
 
@@ -195,10 +199,11 @@ test_design_example(void **state)
 
 	assert_int_equal(p->nverifies, 1);
 	assert_string_equal(p->verifies[0].name, "claims");
-	expect_sql(&p->verifies[0].sql, 27,
-	           "SELECT count(*) FROM claims\n"
-	           "WHERE tenant_id = $1 AND organization_id IS DISTINCT FROM $2",
-	           "tenant,org");
+	expect_sql(
+	        &p->verifies[0].sql, 27,
+	        "SELECT count(*) FROM claims\n"
+	        "WHERE tenant_id = $1 AND organization_id IS DISTINCT FROM $2",
+	        "tenant,org");
 	assert_string_equal(p->verifies[0].expect, "0");
 	plan_free(p);
 }
@@ -301,24 +306,26 @@ test_section_errors(void **state)
 {
 	char text[256], msg[256];
 	const char *longname =
-	    "a123456789b123456789c123456789d123456789e123456789f1234567890x";
+	        "a123456789b123456789c123456789d123456789e123456789f1234567890x";
 
 	(void)state;
 	expect_error("[foo]\n", 1,
 	             "unknown section [foo]; expected [plan], [step NAME], "
 	             "[check NAME] or [verify NAME]");
-	expect_error(HEAD "[step a b]\n", 3,
-	             "unknown section [step a b]; expected [plan], [step NAME], "
-	             "[check NAME] or [verify NAME]");
+	expect_error(
+	        HEAD "[step a b]\n", 3,
+	        "unknown section [step a b]; expected [plan], [step NAME], "
+	        "[check NAME] or [verify NAME]");
 	expect_error("[plan x]\n", 1, "[plan] takes no name");
 	expect_error(HEAD "[step]\n", 3, "[step] needs a name: [step NAME]");
 	expect_error(HEAD "[verify a.b]\n", 3,
 	             "bad verify name \"a.b\": use 1 to 63 letters, digits, _ "
 	             "or -");
 	expect_error(HEAD "[step a] junk\n", 3, "unexpected text after ']'");
-	expect_error(HEAD "[step a\n", 3,
-	             "section header without ']'; expected [plan], [step NAME], "
-	             "[check NAME] or [verify NAME]");
+	expect_error(
+	        HEAD "[step a\n", 3,
+	        "section header without ']'; expected [plan], [step NAME], "
+	        "[check NAME] or [verify NAME]");
 	expect_error(HEAD STEP("a") "[step a]\n", 7,
 	             "duplicate section [step a] (first at line 3)");
 	expect_error(HEAD "[check a]\nsql = SELECT 1\nexpect = 1\n[plan]\n", 6,
@@ -339,7 +346,7 @@ test_long_step_name(void **state)
 {
 	char text[512];
 	const char *name =
-	    "a123456789b123456789c123456789d123456789e123456789f1234567890";
+	        "a123456789b123456789c123456789d123456789e123456789f1234567890";
 	struct plan *p;
 
 	(void)state;
@@ -356,11 +363,12 @@ test_key_errors(void **state)
 	expect_error(HEAD "[step a]\ntabel = x\n", 4,
 	             "unknown key tabel in [step a] (known: table, key, where, "
 	             "apply, batch, after, backup)");
-	expect_error(HEAD "[step a]\ntable = t\nkey = id\napply = UPDATE t\n"
-	                  "WHERE x = :lo AND y = :hi\n",
-	             7,
-	             "\"WHERE x\" is not a key; indent the continuation lines of "
-	             "a value");
+	expect_error(
+	        HEAD "[step a]\ntable = t\nkey = id\napply = UPDATE t\n"
+	             "WHERE x = :lo AND y = :hi\n",
+	        7,
+	        "\"WHERE x\" is not a key; indent the continuation lines of "
+	        "a value");
 	expect_error("[plan]\ntenants = a\ntenants = b\n", 3,
 	             "duplicate key tenants (first at line 2)");
 	expect_error(HEAD "[step a]\ntable = ta\nkey = id\n", 3,
@@ -382,9 +390,8 @@ test_key_errors(void **state)
 static void
 test_bad_values(void **state)
 {
-	static const char *const batches[] = {"0",  "1000001", "abc",
-	                                      "-5", "12x",     "99999999999999",
-	                                      "1 2"};
+	static const char *const batches[] = {
+	        "0", "1000001", "abc", "-5", "12x", "99999999999999", "1 2"};
 	char text[512], msg[256];
 	struct plan *p;
 
@@ -392,9 +399,10 @@ test_bad_values(void **state)
 	for (size_t i = 0; i < sizeof batches / sizeof batches[0]; i++) {
 		snprintf(text, sizeof text, HEAD STEP("a") "batch = %s\n",
 		         batches[i]);
-		snprintf(msg, sizeof msg,
-		         "bad batch \"%s\": expected a number from 1 to 1000000",
-		         batches[i]);
+		snprintf(
+		        msg, sizeof msg,
+		        "bad batch \"%s\": expected a number from 1 to 1000000",
+		        batches[i]);
 		expect_error(text, 7, msg);
 	}
 	p = load_ok(HEAD STEP("a") "batch = 1000000\n" STEP("b") "batch = 1\n");
@@ -407,18 +415,21 @@ test_bad_values(void **state)
 	expect_error(HEAD STEP("a") "[check c]\nsql = SELECT 1\nexpect = 1\n"
 	                            "severity = fatal\n",
 	             10, "bad severity \"fatal\": expected error or warning");
-	expect_error(HEAD "[step a]\ntable = a.b.c\n", 4,
-	             "bad table \"a.b.c\": expected name or schema.name (letters, "
-	             "digits, _; at most 63 each)");
-	expect_error(HEAD "[step a]\ntable = 1abc\n", 4,
-	             "bad table \"1abc\": expected name or schema.name (letters, "
-	             "digits, _; at most 63 each)");
+	expect_error(
+	        HEAD "[step a]\ntable = a.b.c\n", 4,
+	        "bad table \"a.b.c\": expected name or schema.name (letters, "
+	        "digits, _; at most 63 each)");
+	expect_error(
+	        HEAD "[step a]\ntable = 1abc\n", 4,
+	        "bad table \"1abc\": expected name or schema.name (letters, "
+	        "digits, _; at most 63 each)");
 	expect_error(HEAD "[step a]\ntable = \"Quoted\"\n", 4,
 	             "bad table \"\"Quoted\"\": expected name or schema.name "
 	             "(letters, digits, _; at most 63 each)");
-	expect_error(HEAD "[step a]\ntable = t\nkey = a,b\n", 5,
-	             "bad key \"a,b\": expected one column name (letters, digits, "
-	             "_)");
+	expect_error(
+	        HEAD "[step a]\ntable = t\nkey = a,b\n", 5,
+	        "bad key \"a,b\": expected one column name (letters, digits, "
+	        "_)");
 	/* Control bytes in a value are not echoed. */
 	expect_error(HEAD "[step a]\ntable = t\nkey = a\x1b[2Jb\n", 5,
 	             "bad key \"a?[2Jb\": expected one column name (letters, "
@@ -436,7 +447,7 @@ test_bad_values(void **state)
 	plan_free(p);
 }
 
-#define PARAMS_HEAD                                                         \
+#define PARAMS_HEAD                                                            \
 	"[plan]\ntenants = SELECT t FROM m\n"                                  \
 	"params = SELECT o AS org FROM m WHERE t = :tenant\n"
 
@@ -448,26 +459,29 @@ test_parameter_errors(void **state)
 	                         "apply = UPDATE t SET o = :orgg\n"
 	                         "  WHERE id > :lo AND id <= :hi\n",
 	             7, "unknown parameter :orgg (known: tenant, lo, hi, org)");
-	expect_error("[plan]\ntenants = SELECT t FROM m WHERE x = :tenant\n", 2,
-	             "unknown parameter :tenant (this SQL takes no parameters)");
+	expect_error(
+	        "[plan]\ntenants = SELECT t FROM m WHERE x = :tenant\n", 2,
+	        "unknown parameter :tenant (this SQL takes no parameters)");
 	expect_error(PARAMS_HEAD STEP("a") "where = id > :lo\n", 8,
 	             "unknown parameter :lo (known: tenant, org)");
 	expect_error(PARAMS_HEAD STEP("a") "[verify v]\nsql = SELECT :hi\n", 9,
 	             "unknown parameter :hi (known: tenant, org)");
-	expect_error(HEAD "[step a]\ntable = t\nkey = id\n"
-	                  "apply = UPDATE t SET x = 1 WHERE id > :lo\n",
-	             6,
-	             "apply must use :lo and :hi to stay within the batch's key "
-	             "range (e.g. id > :lo AND id <= :hi)");
+	expect_error(
+	        HEAD "[step a]\ntable = t\nkey = id\n"
+	             "apply = UPDATE t SET x = 1 WHERE id > :lo\n",
+	        6,
+	        "apply must use :lo and :hi to stay within the batch's key "
+	        "range (e.g. id > :lo AND id <= :hi)");
 	expect_error(HEAD "[step a]\ntable = t\nkey = id\n"
 	                  "apply = UPDATE t SET x = $1 WHERE id > :lo\n",
 	             6,
 	             "positional parameter $1 is not allowed; use named "
 	             "parameters such as :tenant");
-	expect_error("[plan]\ntenants = SELECT t FROM m\nparams = SELECT 1 AS lo\n",
-	             3,
-	             "params column lo hides the built-in parameter :lo; rename "
-	             "it with AS");
+	expect_error(
+	        "[plan]\ntenants = SELECT t FROM m\nparams = SELECT 1 AS lo\n",
+	        3,
+	        "params column lo hides the built-in parameter :lo; rename "
+	        "it with AS");
 	expect_error("[plan]\ntenants = SELECT t FROM m\nparams = SELECT a,\n"
 	             "  count(*) FROM x\n",
 	             4, "params: column 2 has no name; give it one with AS");
@@ -496,10 +510,10 @@ test_after_errors(void **state)
 	             "dependency cycle in after: a -> b -> a");
 	/* z waits on the cycle but is not part of it. */
 	expect_error(HEAD STEP("z") "after = a\n" STEP("a") "after = b\n" STEP(
-	                 "b") "after = a\n",
+	                     "b") "after = a\n",
 	             12, "dependency cycle in after: a -> b -> a");
 	expect_error(HEAD STEP("x") STEP("c") "after = a\n" STEP(
-	                 "a") "after = b\n" STEP("b") "after = c, x\n",
+	                     "a") "after = b\n" STEP("b") "after = c, x\n",
 	             11, "dependency cycle in after: c -> a -> b -> c");
 	expect_error(HEAD STEP("a") STEP("b") "after = a, a\n", 11,
 	             "step a appears twice in after");
@@ -516,7 +530,7 @@ test_step_order(void **state)
 
 	(void)state;
 	p = load_ok(HEAD STEP("c") "after = b\n" STEP("b") "after = a\n" STEP(
-	    "a") STEP("d") STEP("e") "after = a,\n  c\n");
+	        "a") STEP("d") STEP("e") "after = a,\n  c\n");
 	assert_int_equal(p->nsteps, 5);
 	assert_string_equal(p->steps[0].name, "a");
 	assert_string_equal(p->steps[1].name, "b");
@@ -537,8 +551,8 @@ test_step_order(void **state)
 static void
 test_select_steps(void **state)
 {
-	struct plan *p =
-	    load_ok(HEAD STEP("c") "after = b\n" STEP("b") "after = a\n" STEP("a"));
+	struct plan *p = load_ok(
+	        HEAD STEP("c") "after = b\n" STEP("b") "after = a\n" STEP("a"));
 	const char *c[] = {"c"}, *ba[] = {"b", "a"}, *bad[] = {"a", "zz"};
 	bool sel[3];
 	char err[256];
@@ -550,9 +564,11 @@ test_select_steps(void **state)
 	assert_true(sel[2]);
 	assert_int_equal(plan_select_steps(p, ba, 2, sel, err, sizeof err), 0);
 	assert_true(sel[0] && sel[1] && !sel[2]);
-	assert_int_equal(plan_select_steps(p, NULL, 0, sel, err, sizeof err), 0);
+	assert_int_equal(plan_select_steps(p, NULL, 0, sel, err, sizeof err),
+	                 0);
 	assert_true(sel[0] && sel[1] && sel[2]);
-	assert_int_equal(plan_select_steps(p, bad, 2, sel, err, sizeof err), -1);
+	assert_int_equal(plan_select_steps(p, bad, 2, sel, err, sizeof err),
+	                 -1);
 	assert_string_equal(err, "plan t has no step zz");
 	plan_free(p);
 }
@@ -578,30 +594,36 @@ test_line_rules(void **state)
 	             "line too long (at most 199 characters); split SQL over "
 	             "several indented lines");
 	/* Also in a comment: inih would read the rest as a new line. */
-	snprintf(text, sizeof text, HEAD "; %s%s\n" STEP("a"), line199, line199);
+	snprintf(text, sizeof text, HEAD "; %s%s\n" STEP("a"), line199,
+	         line199);
 	expect_error(text, 3,
 	             "line too long (at most 199 characters); split SQL over "
 	             "several indented lines");
 
 	expect_error_len("[plan]\ntena\0nts = x\n", 20, 2, "NUL byte in line");
-	expect_error("[plan]\n  tenants = x\n", 2,
-	             "indented line outside a value; only the continuation lines "
-	             "of a value are indented");
-	expect_error("  [plan]\n", 1,
-	             "indented line outside a value; only the continuation lines "
-	             "of a value are indented");
-	expect_error(HEAD "garbage\n" STEP("a"), 3,
-	             "syntax error; expected [section], key = value, an indented "
-	             "continuation line, or a comment");
+	expect_error(
+	        "[plan]\n  tenants = x\n", 2,
+	        "indented line outside a value; only the continuation lines "
+	        "of a value are indented");
+	expect_error(
+	        "  [plan]\n", 1,
+	        "indented line outside a value; only the continuation lines "
+	        "of a value are indented");
+	expect_error(
+	        HEAD "garbage\n" STEP("a"), 3,
+	        "syntax error; expected [section], key = value, an indented "
+	        "continuation line, or a comment");
 	/* The first problem in the file wins. */
-	expect_error("[plan]\ngarbage\nbogus = 1\n", 2,
-	             "syntax error; expected [section], key = value, an indented "
-	             "continuation line, or a comment");
+	expect_error(
+	        "[plan]\ngarbage\nbogus = 1\n", 2,
+	        "syntax error; expected [section], key = value, an indented "
+	        "continuation line, or a comment");
 
 	/* CRLF line ends and a UTF-8 byte order mark are fine. */
-	p = load_ok("\xef\xbb\xbf[plan]\r\ntenants = SELECT t\r\n  FROM m\r\n"
-	            "[step a]\r\ntable = t\r\nkey = id\r\n"
-	            "apply = UPDATE t SET x = 1 WHERE id > :lo AND id <= :hi\r\n");
+	p = load_ok(
+	        "\xef\xbb\xbf[plan]\r\ntenants = SELECT t\r\n  FROM m\r\n"
+	        "[step a]\r\ntable = t\r\nkey = id\r\n"
+	        "apply = UPDATE t SET x = 1 WHERE id > :lo AND id <= :hi\r\n");
 	assert_string_equal(p->tenants.stmt.text, "SELECT t\nFROM m");
 	plan_free(p);
 
@@ -620,7 +642,8 @@ test_line_rules(void **state)
 
 		assert_null(plan_load(path, err, sizeof err));
 		snprintf(want, sizeof want,
-		         "%s:10486: file too large (at most 1048576 bytes)", path);
+		         "%s:10486: file too large (at most 1048576 bytes)",
+		         path);
 		assert_string_equal(err, want);
 	}
 }
@@ -634,10 +657,11 @@ test_file_errors(void **state)
 	(void)state;
 	p = write_file("bad name.plan", HEAD STEP("a"), strlen(HEAD STEP("a")));
 	assert_null(plan_load(p, err, sizeof err));
-	snprintf(want, sizeof want,
-	         "%s: bad plan name \"bad name\": use 1 to 63 letters, digits, _ "
-	         "or -",
-	         p);
+	snprintf(
+	        want, sizeof want,
+	        "%s: bad plan name \"bad name\": use 1 to 63 letters, digits, _ "
+	        "or -",
+	        p);
 	assert_string_equal(err, want);
 	p = write_file("t.txt", HEAD STEP("a"), strlen(HEAD STEP("a")));
 	assert_null(plan_load(p, err, sizeof err));
@@ -646,8 +670,8 @@ test_file_errors(void **state)
 	assert_int_equal(unlink(p), 0);
 	snprintf(dir, sizeof dir, "%s/missing.plan", tmpdir);
 	assert_null(plan_load(dir, err, sizeof err));
-	snprintf(want, sizeof want, "%s: cannot open: No such file or directory",
-	         dir);
+	snprintf(want, sizeof want,
+	         "%s: cannot open: No such file or directory", dir);
 	assert_string_equal(err, want);
 	snprintf(dir, sizeof dir, "%s/sub.plan", tmpdir);
 	assert_int_equal(mkdir(dir, 0700), 0);
@@ -673,7 +697,8 @@ test_dir_load(void **state)
 	write_file("plans/alpha.plan", HEAD STEP("a"), strlen(HEAD STEP("a")));
 	write_file("plans/broken.plan", HEAD "[step x]\n",
 	           strlen(HEAD "[step x]\n"));
-	write_file("plans/bad name.plan", HEAD STEP("a"), strlen(HEAD STEP("a")));
+	write_file("plans/bad name.plan", HEAD STEP("a"),
+	           strlen(HEAD STEP("a")));
 	write_file("plans/README", "not a plan", 10);
 	write_file("plans/.#alpha.plan", "junk", 4);
 	snprintf(path, sizeof path, "%s/plans/dir.plan", tmpdir);
@@ -692,8 +717,9 @@ test_dir_load(void **state)
 	         "letters, digits, _ or -",
 	         dir);
 	assert_string_equal(set->errors[0], want);
-	snprintf(want, sizeof want, "%s/broken.plan:3: missing key table in "
-	                            "[step x]",
+	snprintf(want, sizeof want,
+	         "%s/broken.plan:3: missing key table in "
+	         "[step x]",
 	         dir);
 	assert_string_equal(set->errors[1], want);
 	snprintf(want, sizeof want, "%s/dir.plan: not a regular file", dir);
@@ -710,7 +736,8 @@ test_dir_load(void **state)
 	snprintf(path, sizeof path, "%s/none", tmpdir);
 	assert_null(plan_dir_load(path, err, sizeof err));
 	snprintf(want, sizeof want,
-	         "cannot open plan directory %s: No such file or directory", path);
+	         "cannot open plan directory %s: No such file or directory",
+	         path);
 	assert_string_equal(err, want);
 
 	/* Empty directory: an empty set. */
@@ -728,9 +755,10 @@ static void
 test_hostile_files(void **state)
 {
 	static const char pieces[][24] = {
-	    "[plan]\n", "[step a]\n", "tenants = ", "apply = ", "after = a\n",
-	    "  ",       ":lo",        "'",          "/*",       "$$",
-	    "\n",       "=",          ";",          "x",        "\xff\xfe"};
+	        "[plan]\n",    "[step a]\n", "tenants = ", "apply = ",
+	        "after = a\n", "  ",         ":lo",        "'",
+	        "/*",          "$$",         "\n",         "=",
+	        ";",           "x",          "\xff\xfe"};
 	char *text = malloc(8192), err[1024];
 	struct plan *p;
 
@@ -770,11 +798,14 @@ test_big_values(void **state)
 	assert_non_null(text);
 	len += (size_t)sprintf(text, HEAD STEP("a") "where = true\n");
 	for (int i = 0; i < 5000; i++)
-		len += (size_t)sprintf(text + len, "  AND tenant_id = :tenant\n");
+		len += (size_t)sprintf(text + len,
+		                       "  AND tenant_id = :tenant\n");
 	for (int i = 0; i < 10000; i++)
-		len += (size_t)sprintf(text + len, "%s", i % 50 ? "/*" : "\n  /*");
+		len += (size_t)sprintf(text + len, "%s",
+		                       i % 50 ? "/*" : "\n  /*");
 	for (int i = 0; i < 10000; i++)
-		len += (size_t)sprintf(text + len, "%s", i % 50 ? "*/" : "\n  */");
+		len += (size_t)sprintf(text + len, "%s",
+		                       i % 50 ? "*/" : "\n  */");
 	text[len++] = '\n';
 	text[len] = '\0';
 	p = load_ok(text);
@@ -788,23 +819,23 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_design_example),
-	    cmocka_unit_test(test_demo_plan),
-	    cmocka_unit_test(test_multiline_values),
-	    cmocka_unit_test(test_error_lines_in_values),
-	    cmocka_unit_test(test_section_errors),
-	    cmocka_unit_test(test_long_step_name),
-	    cmocka_unit_test(test_key_errors),
-	    cmocka_unit_test(test_bad_values),
-	    cmocka_unit_test(test_parameter_errors),
-	    cmocka_unit_test(test_after_errors),
-	    cmocka_unit_test(test_step_order),
-	    cmocka_unit_test(test_select_steps),
-	    cmocka_unit_test(test_line_rules),
-	    cmocka_unit_test(test_file_errors),
-	    cmocka_unit_test(test_dir_load),
-	    cmocka_unit_test(test_hostile_files),
-	    cmocka_unit_test(test_big_values),
+	        cmocka_unit_test(test_design_example),
+	        cmocka_unit_test(test_demo_plan),
+	        cmocka_unit_test(test_multiline_values),
+	        cmocka_unit_test(test_error_lines_in_values),
+	        cmocka_unit_test(test_section_errors),
+	        cmocka_unit_test(test_long_step_name),
+	        cmocka_unit_test(test_key_errors),
+	        cmocka_unit_test(test_bad_values),
+	        cmocka_unit_test(test_parameter_errors),
+	        cmocka_unit_test(test_after_errors),
+	        cmocka_unit_test(test_step_order),
+	        cmocka_unit_test(test_select_steps),
+	        cmocka_unit_test(test_line_rules),
+	        cmocka_unit_test(test_file_errors),
+	        cmocka_unit_test(test_dir_load),
+	        cmocka_unit_test(test_hostile_files),
+	        cmocka_unit_test(test_big_values),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -42,9 +42,9 @@ expect_refused(const char *sql, unsigned want_line, const char *msg)
 	char err[256] = "";
 	unsigned line = 0;
 
-	assert_int_equal(
-	    sql_compile(sql, plan_params, NPLAN, &st, &line, err, sizeof err),
-	    -1);
+	assert_int_equal(sql_compile(sql, plan_params, NPLAN, &st, &line, err,
+	                             sizeof err),
+	                 -1);
 	assert_string_equal(err, msg);
 	assert_int_equal(line, want_line);
 	assert_null(st.text);
@@ -103,8 +103,8 @@ static void
 test_dollar_quotes_untouched(void **state)
 {
 	(void)state;
-	expect_compiled("SELECT $$ :org ' \" $$, :lo", "SELECT $$ :org ' \" $$, $1",
-	                "lo");
+	expect_compiled("SELECT $$ :org ' \" $$, :lo",
+	                "SELECT $$ :org ' \" $$, $1", "lo");
 	expect_compiled("SELECT $f$ :org $$ $g$ :hi $f$ || :lo",
 	                "SELECT $f$ :org $$ $g$ :hi $f$ || $1", "lo");
 	/* A $ inside an identifier does not open a dollar quote. */
@@ -133,8 +133,9 @@ test_unknown_parameters(void **state)
 	(void)state;
 	expect_refused("UPDATE t\nSET o = :org\nWHERE t = :orgg", 3,
 	               "unknown parameter :orgg (known: tenant, lo, hi, org)");
-	expect_refused(":Tenant", 1,
-	               "unknown parameter :Tenant (known: tenant, lo, hi, org)");
+	expect_refused(
+	        ":Tenant", 1,
+	        "unknown parameter :Tenant (known: tenant, lo, hi, org)");
 	assert_int_equal(sql_compile("SELECT x FROM t\n\n WHERE a = :tenant",
 	                             NULL, 0, &st, &line, err, sizeof err),
 	                 -1);
@@ -176,7 +177,8 @@ test_refuses_unterminated(void **state)
 	               "2)");
 	expect_refused("SELECT 1 /* a /* b */", 1,
 	               "unterminated /* comment (started at line 1)");
-	expect_refused("SELECT f(\n(1)", 1, "unbalanced '(' (opened at line 1)");
+	expect_refused("SELECT f(\n(1)", 1,
+	               "unbalanced '(' (opened at line 1)");
 	expect_refused("SELECT 1)\n", 1, "unbalanced ')'");
 }
 
@@ -199,7 +201,8 @@ test_deep_nesting(void **state)
 {
 	char *open = repeat("/*", 10000, ""), *close = repeat("*/", 10000, "");
 	char *sql = malloc(strlen(open) + strlen(close) + 16), *tmp;
-	char *parens = repeat("(", 10000, ":lo"), *closing = repeat(")", 10000, "");
+	char *parens = repeat("(", 10000, ":lo"),
+	     *closing = repeat(")", 10000, "");
 	struct sql_stmt st;
 	char err[256];
 
@@ -290,8 +293,8 @@ test_binary_junk(void **state)
 		} else {
 			assert_true(err[0] != '\0');
 		}
-		if (sql_select_columns(sql, &names, &n, NULL, err, sizeof err) ==
-		    0)
+		if (sql_select_columns(sql, &names, &n, NULL, err,
+		                       sizeof err) == 0)
 			sql_names_free(names, n);
 		else
 			assert_null(names);
@@ -325,7 +328,8 @@ expect_no_columns(const char *sql, unsigned want_line, const char *msg)
 	size_t n;
 
 	assert_int_equal(
-	    sql_select_columns(sql, &names, &n, &line, err, sizeof err), -1);
+	        sql_select_columns(sql, &names, &n, &line, err, sizeof err),
+	        -1);
 	assert_string_equal(err, msg);
 	assert_int_equal(line, want_line);
 	assert_null(names);
@@ -348,9 +352,10 @@ test_columns_named(void **state)
 	expect_columns("SELECT 42 AS org", "org");
 	expect_columns("SELECT 42 AS org LIMIT 1", "org");
 	expect_columns("SELECT 1 AS from, 2 AS \"select\"", "from,select");
-	expect_columns("SELECT (SELECT x, y FROM z LIMIT 1) AS v, f(a, b) AS w, "
-	               "'x,y' AS s, $$,$$ AS d FROM t",
-	               "v,w,s,d");
+	expect_columns(
+	        "SELECT (SELECT x, y FROM z LIMIT 1) AS v, f(a, b) AS w, "
+	        "'x,y' AS s, $$,$$ AS d FROM t",
+	        "v,w,s,d");
 	expect_columns("WITH m AS (SELECT a FROM t) SELECT a AS b FROM m", "b");
 	expect_columns("SELECT a -- , b\n, c /* , d */ FROM t", "a,c");
 	expect_columns("SELECT a AS x UNION SELECT b FROM u", "x");
@@ -386,19 +391,19 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_rewrites_and_reuses_numbers),
-	    cmocka_unit_test(test_literals_untouched),
-	    cmocka_unit_test(test_identifiers_and_comments_untouched),
-	    cmocka_unit_test(test_dollar_quotes_untouched),
-	    cmocka_unit_test(test_casts_and_colons_untouched),
-	    cmocka_unit_test(test_unknown_parameters),
-	    cmocka_unit_test(test_refuses_positional_and_bad_names),
-	    cmocka_unit_test(test_refuses_unterminated),
-	    cmocka_unit_test(test_deep_nesting),
-	    cmocka_unit_test(test_huge_input),
-	    cmocka_unit_test(test_binary_junk),
-	    cmocka_unit_test(test_columns_named),
-	    cmocka_unit_test(test_columns_refused),
+	        cmocka_unit_test(test_rewrites_and_reuses_numbers),
+	        cmocka_unit_test(test_literals_untouched),
+	        cmocka_unit_test(test_identifiers_and_comments_untouched),
+	        cmocka_unit_test(test_dollar_quotes_untouched),
+	        cmocka_unit_test(test_casts_and_colons_untouched),
+	        cmocka_unit_test(test_unknown_parameters),
+	        cmocka_unit_test(test_refuses_positional_and_bad_names),
+	        cmocka_unit_test(test_refuses_unterminated),
+	        cmocka_unit_test(test_deep_nesting),
+	        cmocka_unit_test(test_huge_input),
+	        cmocka_unit_test(test_binary_junk),
+	        cmocka_unit_test(test_columns_named),
+	        cmocka_unit_test(test_columns_refused),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
