@@ -949,19 +949,28 @@ runner_claim(struct runner *r, const char *exclude)
 	values[0] = exclude;
 	values[1] = plans;
 	r->phase = R_CLAIMING;
-	/* queued jobs, and running ones whose runner's session is gone */
+	/* running jobs whose runner's session is gone first, then the
+	 * queue in priority order (both walk the jobs_queue index) */
 	if (query(r,
-	          "SELECT j.id, j.plan FROM migrated.jobs j"
-	          " WHERE j.state IN ('queued', 'running')"
-	          " AND j.id NOT IN (SELECT x::bigint FROM"
-	          "  json_array_elements_text($1::json) x)"
-	          " AND j.plan IN (SELECT json_array_elements_text($2::json))"
-	          " AND NOT EXISTS (SELECT 1 FROM pg_locks l"
-	          "  WHERE l.locktype = 'advisory' AND l.classid = " JOB_LOCK
-	          "  AND l.objid = hashtext(j.plan || '/' || j.tenant)::oid"
-	          "  AND l.objsubid = 2)"
-	          " ORDER BY j.state = 'running' DESC, j.priority DESC, j.id"
-	          " LIMIT 1",
+	          "WITH x AS (SELECT v::bigint AS id"
+	          "  FROM json_array_elements_text($1::json) v),"
+	          " p AS (SELECT json_array_elements_text($2::json) AS plan),"
+	          " orphan AS (SELECT j.id, j.plan FROM migrated.jobs j"
+	          "  WHERE j.state = 'running'"
+	          "  AND j.id NOT IN (SELECT id FROM x)"
+	          "  AND j.plan IN (SELECT plan FROM p)"
+	          "  AND NOT EXISTS (SELECT 1 FROM pg_locks l"
+	          "   WHERE l.locktype = 'advisory' AND l.classid = " JOB_LOCK
+	          "   AND l.objid = hashtext(j.plan || '/' || j.tenant)::oid"
+	          "   AND l.objsubid = 2)"
+	          "  ORDER BY j.priority DESC, j.id LIMIT 1),"
+	          " queued AS (SELECT j.id, j.plan FROM migrated.jobs j"
+	          "  WHERE j.state = 'queued'"
+	          "  AND j.id NOT IN (SELECT id FROM x)"
+	          "  AND j.plan IN (SELECT plan FROM p)"
+	          "  ORDER BY j.priority DESC, j.id LIMIT 1)"
+	          "SELECT id, plan FROM (SELECT 0 AS pass, * FROM orphan"
+	          " UNION ALL SELECT 1, * FROM queued) c ORDER BY pass LIMIT 1",
 	          2, values, on_candidate) < 0) {
 		r->phase = R_DISCONNECTED;
 		r->ev.claimed(r->ev.arg, r, false);

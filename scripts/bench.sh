@@ -19,6 +19,8 @@
 #                  0 skips the latency run)
 #   LAT_CLIENTS    latency clients (default 50)
 #   LAT_INTERVAL   seconds between one client's calls (default 0.1)
+#   SUBMIT_TENANTS tenants submitted at once for the submit time and the
+#                  daemon's peak memory (default 10000; 0 skips)
 #   BENCH_PORT     port of the throwaway cluster (default 54339)
 #   B              build directory, as in the Makefile (default build)
 set -eu
@@ -40,6 +42,7 @@ workers=${WORKERS:-2}
 lat_rows=${LAT_ROWS:-1000000}
 lat_clients=${LAT_CLIENTS:-50}
 lat_interval=${LAT_INTERVAL:-0.1}
+submit_tenants=${SUBMIT_TENANTS:-10000}
 port=${BENCH_PORT:-54339}
 plan=tenant-to-org
 tables="profiles claims documents"
@@ -124,13 +127,14 @@ cpu_of() {
 	    END { printf "%.2f", t / hz }'
 }
 
-# A fresh database $1 holding $2 demo rows, written out to disk.
+# A fresh database $1 holding $2 demo rows of $3 (default 100) tenants,
+# written out to disk.
 load() {
 	sql postgres -c "SET client_min_messages = warning" \
 	    -c "DROP DATABASE IF EXISTS $1 WITH (FORCE)" \
 	    -c "CREATE DATABASE $1"
-	sql "$1" -v rows="$2" -f "$top/conf/demo/schema.sql" \
-	    -f "$top/conf/demo/data.sql"
+	sql "$1" -v rows="$2" -v tenants="${3:-100}" \
+	    -f "$top/conf/demo/schema.sql" -f "$top/conf/demo/data.sql"
 	sql "$1" -c CHECKPOINT
 }
 
@@ -224,8 +228,15 @@ start_daemon() {
 	done
 }
 
+# Field $1 of the daemon's /proc status, in MiB (VmRSS, VmHWM).
+daemon_mem() {
+	awk -v f="$1:" '$1 == f { printf "%.1f", $2 / 1024 }' \
+	    "/proc/$daemon_pid/status"
+}
+
 # CPU seconds of the daemon and of its server processes on database $1.
 daemon_cpu() {
+	# shellcheck disable=SC2046 # one argument per pid
 	cpu_of "$daemon_pid" $(sql_value "$1" "
 	    SELECT pid FROM pg_stat_activity
 	    WHERE datname = current_database() AND pid <> pg_backend_pid()")
@@ -259,12 +270,60 @@ daemon_stats() {
 # Stops after printing why when result $2 differs from the baseline's $1
 # or rows are left without an organization.
 compare() {
+	# shellcheck disable=SC2086 # "count md5" twice: four fields
 	set -- $1 $2
 	if [ "$1" -ne 0 ] || [ "$3" -ne 0 ] || [ "$2" != "$4" ]; then
 		echo "bench: results differ: baseline: $1 rows left, md5 $2;" \
 		    "daemon: $3 rows left, md5 $4" >&2
 		exit 1
 	fi
+}
+
+# GetStatus latency with LAT_CLIENTS pollers while the workers migrate.
+latency() {
+	echo
+	say "latency: $lat_clients clients polling GetStatus every" \
+	    "${lat_interval}s while $workers workers migrate $lat_rows rows"
+	load bench_daemon "$lat_rows"
+	start_daemon bench_daemon "$(plan_dir shipped)"
+	"$PYTHON" "$top/scripts/bench_latency.py" --socket "$MIGRATED_SOCKET" \
+	    --clients "$lat_clients" --interval "$lat_interval" \
+	    >"$dir/latency.out" &
+	lat_pid=$!
+	lat_daemon_s=$(daemon_run)
+	kill -TERM "$lat_pid"
+	lat_rc=0
+	wait "$lat_pid" || lat_rc=$?
+	lat_pid=
+	stop_daemon
+	cat "$dir/latency.out"
+	echo "  while migrating $lat_rows rows in $lat_daemon_s s (plan shipped)"
+	[ "$lat_rc" -eq 0 ] || echo "bench: some GetStatus calls failed" >&2
+}
+
+# Time to submit SUBMIT_TENANTS tenants at once, and the daemon's memory.
+submit_many() {
+	say "submit: $submit_tenants tenants at once"
+	load bench_daemon 0 "$submit_tenants"
+	start_daemon bench_daemon "$(plan_dir shipped)"
+	rss_idle=$(daemon_mem VmRSS)
+	t0=$(now)
+	"$migratectl" submit "$plan" --all >/dev/null
+	t1=$(now)
+	hwm_submit=$(daemon_mem VmHWM)
+	"$migratectl" --json list --limit "$submit_tenants" >"$dir/list.json"
+	t2=$(now)
+	queued=$(sql_value bench_daemon \
+	    "SELECT count(*) FROM migrated.jobs WHERE state = 'queued'")
+	hwm=$(daemon_mem VmHWM)
+	stop_daemon
+	echo
+	echo "Submit: $submit_tenants tenants in $(elapsed "$t0" "$t1") s" \
+	    "(submit --all); listing them all (list --limit $submit_tenants)" \
+	    "took $(elapsed "$t1" "$t2") s"
+	echo "  daemon memory: RSS $rss_idle MiB idle; peak $hwm_submit MiB" \
+	    "after the submit, $hwm MiB after the listing; $queued jobs" \
+	    "still queued then"
 }
 
 say "throwaway PostgreSQL 15 cluster in $dir/pg (port $port)"
@@ -309,37 +368,30 @@ echo "load average before: $load_before;" \
 echo "workers = $workers, batch_size = $batch (steps with their own batch" \
     "keep it); times in seconds"
 echo
-printf '%8s %-8s %9s %8s %6s %8s %8s %8s %8s %6s\n' rows plan baseline \
-    daemon ratio 'rows/s' batches 'cpu base' 'cpu dmn' jobs
+printf '%8s %-7s %8s %7s %6s %7s %8s %7s %8s %8s %5s\n' rows plan \
+    baseline daemon ratio span 'rows/s' batches 'cpu base' 'cpu dmn' jobs
 printf '%s' "$results" |
 while read -r rows variant base_s base_cpu daemon_s cpu batches jobs span; do
 	awk -v r="$rows" -v v="$variant" -v b="$base_s" -v d="$daemon_s" \
-	    -v bc="$base_cpu" -v c="$cpu" -v n="$batches" -v j="$jobs" 'BEGIN {
-		printf "%8d %-8s %9.2f %8.2f %6.2f %8.0f %8d %8.2f %8.2f %6d\n",
-		    r, v, b, d, d / b, r / d, n, bc, c, j
+	    -v s="$span" -v bc="$base_cpu" -v c="$cpu" -v n="$batches" \
+	    -v j="$jobs" 'BEGIN {
+		printf "%8d %-7s %8.2f %7.2f %6.2f %7.2f %8.0f %7d %8.2f %8.2f %5d\n",
+		    r, v, b, d, d / b, s, r / d, n, bc, c, j
 	}'
 done
-echo
-echo "baseline: wall seconds of the three statements; daemon: from submit" \
-    "until submit --wait returned; cpu: CPU seconds of the server process" \
-    "(baseline) or of migrated and its server processes (daemon)."
+cat <<'EOF'
 
-[ "$lat_rows" -gt 0 ] || exit 0
+baseline: wall seconds of the three statements. daemon: wall seconds from
+submit until `submit --wait` returned; ratio = daemon / baseline; span: from
+the first job's creation to the last job's end, as the daemon recorded them
+(--wait notices the end up to 0.5 s later). rows/s: rows / daemon. batches:
+batches committed. cpu: CPU seconds of the server process (baseline), or of
+migrated and all its server processes (daemon).
+EOF
 
-echo
-say "latency: $lat_clients clients polling GetStatus every ${lat_interval}s" \
-    "while $workers workers migrate $lat_rows rows (plan shipped)"
-load bench_daemon "$lat_rows"
-start_daemon bench_daemon "$(plan_dir shipped)"
-"$PYTHON" "$top/scripts/bench_latency.py" --socket "$MIGRATED_SOCKET" \
-    --clients "$lat_clients" --interval "$lat_interval" >"$dir/latency.out" &
-lat_pid=$!
-lat_daemon_s=$(daemon_run)
-kill -TERM "$lat_pid"
-lat_rc=0
-wait "$lat_pid" || lat_rc=$?
-lat_pid=
-stop_daemon
-cat "$dir/latency.out"
-echo "  while migrating $lat_rows rows in $lat_daemon_s s (plan shipped)"
-[ "$lat_rc" -eq 0 ] || echo "bench: some GetStatus calls failed" >&2
+if [ "$lat_rows" -gt 0 ]; then
+	latency
+fi
+if [ "$submit_tenants" -gt 0 ]; then
+	submit_many
+fi

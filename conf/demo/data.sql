@@ -61,7 +61,7 @@ FROM generate_series(1, :nprofiles::bigint) i;
 INSERT INTO claims (id, tenant_id, profile_id, amount_cents, status,
                     filed_at)
 SELECT i, pg_temp.demo_tenant(i, 1000003),
-       1 + i * 7919 % :nprofiles, i * 104729 % 500000,
+       1 + i * 7919 % greatest(:nprofiles, 1), i * 104729 % 500000,
        (ARRAY['open', 'approved', 'rejected', 'paid'])[1 + i % 4],
        timestamptz '2020-01-01 00:00:00+00' + i * interval '23 seconds'
 FROM generate_series(1, :nclaims::bigint) i;
