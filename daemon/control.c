@@ -148,6 +148,18 @@ control_reply(struct control_req *req, json_t *params)
 }
 
 void
+control_reply_member(struct control_req *req, const char *name,
+                     const char *json)
+{
+	char *text = NULL;
+
+	if (!req->call.oneway && req->conn->bev != NULL &&
+	    asprintf(&text, "{\"parameters\":{\"%s\":%s}}", name, json) >= 0)
+		send_text(req->conn, text);
+	req_end(req, NULL);
+}
+
+void
 control_stream(struct control_req *req, json_t *params)
 {
 	if (!req->call.more || req->conn->bev == NULL) {

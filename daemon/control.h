@@ -50,6 +50,12 @@ void control_on_end(struct control_req *req, control_end_fn fn, void *arg);
 
 /* The final reply; steals params (may be NULL). req is gone afterwards. */
 void control_reply(struct control_req *req, json_t *params);
+/*
+ * The final reply {name: json}, json being trusted JSON text (from
+ * PostgreSQL's json functions) passed through without parsing it.
+ */
+void control_reply_member(struct control_req *req, const char *name,
+                          const char *json);
 /* A streamed reply with "continues": true (only when the call said more). */
 void control_stream(struct control_req *req, json_t *params);
 /* The final error reply; steals params. req is gone afterwards. */

@@ -14,7 +14,7 @@
 #include "params.h"
 
 #define IFACE "io.migrated"
-#define WATCH_INTERVAL_MS 500
+#define WATCH_INTERVAL_MS 250
 
 const char *const jobs_submit_params[] = {"plan",    "tenants",     "all",
                                           "steps",   "batch_size",  "priority",
@@ -220,8 +220,8 @@ static const char list_sql[] =
 static void
 list_done(struct dbcall *op, const PGresult *res)
 {
-	control_reply(op->req,
-	              json_pack("{s:o}", "jobs", dbcall_json_cell(res, 0, 0)));
+	/* a page of jobs can be large: pass PostgreSQL's JSON through */
+	control_reply_member(op->req, "jobs", PQgetvalue(res, 0, 0));
 }
 
 void
