@@ -89,13 +89,20 @@ deps:
 check: deps
 	$(MAKE) all
 	$(MAKE) unit
-	$(MAKE) lint-man lint format-check
+	$(MAKE) lint-man lint-idl lint format-check
 	sh scripts/check-units.sh
 	$(MAKE) fuzz FUZZ_SECONDS=10
 	$(MAKE) e2e
 
 lint-man:
 	mandoc -Tlint -Wwarning man/*.[0-9]
+
+# The interface file must be valid Varlink IDL: varlink-go's generator
+# parses it (and writes Go code we throw away).
+lint-idl:
+	@d=$$(mktemp -d) && cp proto/io.migrated.varlink $$d/ && \
+	    (cd $$d && varlink-go-interface-generator io.migrated.varlink) && \
+	    rm -rf $$d && echo "proto/io.migrated.varlink: valid Varlink IDL"
 
 # The end-to-end tests with every daemon under valgrind.
 check-valgrind: deps
@@ -210,7 +217,7 @@ clean:
 	rm -rf $(B) build-asan build-fuzz
 
 .PHONY: all unit e2e deps check check-sanitize check-valgrind bench chaos fuzz fuzz-build \
-        lint lint-man demo format \
+        lint lint-man lint-idl demo format \
         format-check install clean
 
 -include $(shell find $(B)/obj -name '*.d' 2>/dev/null)
