@@ -173,7 +173,8 @@ static const char drop_sql[] =
         " AND ($2::integer IS NULL OR b.job_id IN (SELECT job_id"
         "  FROM migrated.backup_info"
         "  WHERE oldest < now() - make_interval(days => $2::integer)))"
-        " RETURNING 1) SELECT count(*) FROM gone";
+        " RETURNING cardinality(b.rows) AS n)"
+        " SELECT coalesce(sum(n), 0) FROM gone";
 
 static void
 drop_done(struct dbcall *call, const PGresult *res)

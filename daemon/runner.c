@@ -621,7 +621,7 @@ on_columns(void *arg, const PGresult *res, const char *error)
 		next_batch(r);
 		return;
 	}
-	replace(&r->lo, "");
+	replace(&r->lo, "0"); /* backups are walked by id */
 	estimate(r);
 }
 

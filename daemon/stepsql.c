@@ -58,12 +58,11 @@ build_migrate(struct stepsql *s, const char *key)
 		return -1;
 	if (s->step->backup &&
 	    asprintf(&s->text[STEPSQL_BACKUP],
-	             "INSERT INTO migrated.backups (job_id, step, key, row)"
-	             " SELECT $%zu::bigint, $%zu, t.%s::text, t::text"
+	             "INSERT INTO migrated.backups (job_id, step, rows)"
+	             " SELECT $%zu::bigint, $%zu, array_agg(t::text)"
 	             " FROM %s t WHERE (%s) AND t.%s > $%zu AND t.%s <= $%zu"
-	             " ON CONFLICT DO NOTHING",
-	             n + 1, n + 2, key, s->table, where, key, n + 3, key,
-	             n + 4) < 0)
+	             " HAVING count(*) > 0",
+	             n + 1, n + 2, s->table, where, key, n + 3, key, n + 4) < 0)
 		return -1;
 	return 0;
 }
@@ -72,21 +71,24 @@ static int
 build_restore(struct stepsql *s, const char *key, const struct stepsql_cols *c)
 {
 	if (asprintf(&s->text[STEPSQL_ESTIMATE],
-	             "SELECT count(*), 0 FROM migrated.backups"
+	             "SELECT coalesce(sum(cardinality(rows)), 0), 0"
+	             " FROM migrated.backups"
 	             " WHERE job_id = $1::bigint AND step = $2") < 0 ||
+	    /* one stored batch at a time, in the order they were taken */
 	    asprintf(&s->text[STEPSQL_RANGE],
-	             "SELECT max(key), count(*) FROM (SELECT key"
-	             " FROM migrated.backups WHERE job_id = $1::bigint"
-	             " AND step = $2 AND key > $3 ORDER BY key"
-	             " LIMIT $4::bigint) s") < 0)
+	             "SELECT max(id)::text, coalesce(sum(cardinality(rows)), 0)"
+	             " FROM (SELECT id, rows FROM migrated.backups"
+	             " WHERE job_id = $1::bigint AND step = $2"
+	             " AND id > $3::bigint ORDER BY id LIMIT 1) s") < 0)
 		return -1;
 	/* rows apply changed get their pre-image back; rows it deleted
 	 * come back; the count of both is the statement's result */
 	if (asprintf(
 	            &s->text[STEPSQL_APPLY],
-	            "WITH r AS (SELECT (b.row::%s).* FROM migrated.backups b"
+	            "WITH r AS (SELECT (x::%s).* FROM migrated.backups b,"
+	            "  unnest(b.rows) x"
 	            "  WHERE b.job_id = $1::bigint AND b.step = $2"
-	            "  AND b.key > $3 AND b.key <= $4),"
+	            "  AND b.id > $3::bigint AND b.id <= $4::bigint),"
 	            " u AS (UPDATE %s t SET (%s) = ROW(%s) FROM r"
 	            "  WHERE t.%s = r.%s RETURNING 1),"
 	            " i AS (INSERT INTO %s (%s) OVERRIDING SYSTEM VALUE"
@@ -161,7 +163,9 @@ stepsql_bind(const struct stepsql *s, enum stepsql_query q,
 		if (q == STEPSQL_ESTIMATE)
 			return 2;
 		values[2] = env->lo;
-		values[3] = q == STEPSQL_RANGE ? env->batch : env->hi;
+		if (q == STEPSQL_RANGE)
+			return 3;
+		values[3] = env->hi;
 		return q == STEPSQL_BACKUP ? -1 : 4;
 	}
 	switch (q) {

@@ -52,18 +52,20 @@ CREATE TABLE migrated.job_steps (
     PRIMARY KEY (job_id, step)
 );
 
--- The whole row, before a batch of a step with backup = yes changed it,
--- stored in the batch's own transaction. key is the step's key as text;
--- row is the row's own text form (t::text), which casts back to the
--- table's row type exactly (json spacing, -0, array bounds and all).
+-- The rows of one batch of a step with backup = yes, as they were before
+-- the batch changed them, stored in the batch's own transaction: one row
+-- here per batch. Each element of rows is a row's own text
+-- form (t::text), which casts back to the table's row type exactly (json
+-- spacing, -0, array bounds and all). One row per batch rather than per
+-- table row keeps the backup cheap: one index entry, compressed arrays.
 CREATE TABLE migrated.backups (
+    id bigserial PRIMARY KEY,
     job_id bigint NOT NULL REFERENCES migrated.jobs ON DELETE CASCADE,
     step text NOT NULL,
-    key text COLLATE "C" NOT NULL,
-    row text NOT NULL,
-    at timestamptz NOT NULL DEFAULT now(),
-    PRIMARY KEY (job_id, step, key)
+    rows text[] NOT NULL CHECK (cardinality(rows) > 0),
+    at timestamptz NOT NULL DEFAULT now()
 );
+CREATE INDEX backups_job_step ON migrated.backups (job_id, step, id);
 
 -- Every operator call that changes something, and every job transition.
 CREATE TABLE migrated.audit (
@@ -157,8 +159,9 @@ LEFT JOIN LATERAL (
 
 -- Backups by job and step, for ListBackups.
 CREATE VIEW migrated.backup_info AS
-SELECT b.job_id, j.plan, j.tenant, b.step, count(*) AS rows,
-       sum(pg_column_size(b.row))::bigint AS bytes,
+SELECT b.job_id, j.plan, j.tenant, b.step,
+       sum(cardinality(b.rows))::bigint AS rows,
+       sum(pg_column_size(b.rows))::bigint AS bytes,
        min(b.at) AS oldest
 FROM migrated.backups b JOIN migrated.jobs j ON j.id = b.job_id
 GROUP BY b.job_id, j.plan, j.tenant, b.step;

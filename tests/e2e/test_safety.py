@@ -182,7 +182,7 @@ def test_rollback_restores_every_column_and_deleted_rows(sd, pg):
 
     backups = ok(sd, "ListBackups", {"job": job["id"]})["backups"]
     sizes = psql_json(pg, "SELECT json_object_agg(step, b) FROM (SELECT step,"
-                          " sum(pg_column_size(row)) b FROM migrated.backups"
+                          " sum(pg_column_size(rows)) b FROM migrated.backups"
                           " WHERE job_id = %d GROUP BY step) s" % job["id"])
     assert [(b["job"], b["plan"], b["tenant"], b["step"], b["rows"],
              b["bytes"]) for b in backups] == [
