@@ -384,7 +384,7 @@ cat <<'EOF'
 baseline: wall seconds of the three statements. daemon: wall seconds from
 submit until `submit --wait` returned; ratio = daemon / baseline; span: from
 the first job's creation to the last job's end, as the daemon recorded them
-(--wait notices the end up to 0.5 s later). rows/s: rows / daemon. batches:
+(--wait notices the end up to 0.25 s later). rows/s: rows / daemon. batches:
 batches committed. cpu: CPU seconds of the server process (baseline), or of
 migrated and all its server processes (daemon).
 EOF
