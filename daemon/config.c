@@ -152,6 +152,9 @@ known_section(const char *section)
 	return false;
 }
 
+/* One line per setting: no key takes a value over several lines. */
+static const struct inifile_options config_ini = {.multiline = false};
+
 struct load_state {
 	struct config *cfg;
 	bool seen[sizeof(config_keys) / sizeof(config_keys[0])];
@@ -170,11 +173,6 @@ on_key(void *user, struct inifile_pos *pos, const char *section,
 		snprintf(err, errlen,
 		         "unknown section [%s] (known: [daemon], [target])",
 		         section);
-		return -1;
-	}
-	if (pos->continuation) {
-		snprintf(err, errlen,
-		         "'%s' does not take a value over several lines", name);
 		return -1;
 	}
 	if (section[0] == '\0') {
@@ -208,6 +206,7 @@ int
 config_load(const char *path, struct config *cfg, char *err, size_t errlen)
 {
 	struct load_state st = {.cfg = cfg};
+	struct inifile_error ierr;
 
 	memset(cfg, 0, sizeof(*cfg));
 	for (const struct config_key *k = config_keys; k->name != NULL; k++) {
@@ -222,7 +221,8 @@ config_load(const char *path, struct config *cfg, char *err, size_t errlen)
 		config_free(cfg);
 		return -1;
 	}
-	if (inifile_parse(path, on_key, &st, err, errlen) < 0) {
+	if (inifile_parse(path, &config_ini, on_key, &st, &ierr) < 0) {
+		snprintf(err, errlen, "%s:%d: %s", path, ierr.line, ierr.msg);
 		config_free(cfg);
 		return -1;
 	}

@@ -1,5 +1,5 @@
 /*
- * Plan files (migrated.plan(5)): read with inih into raw sections that
+ * Plan files (migrated.plan(5)): read with inifile.h into raw sections that
  * remember the line of every key and value line, then checked and compiled
  * into a struct plan. Any problem refuses the whole plan.
  */
@@ -13,9 +13,9 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include <ini.h>
+#include "inifile.h"
 
-#define PLAN_FILE_MAX (1024 * 1024) /* bytes */
+#define PLAN_FILE_MAX ((size_t)1024 * 1024) /* bytes */
 #define PLAN_SECTIONS_MAX 1000
 #define MSG_MAX 1024
 
@@ -67,12 +67,7 @@ struct section {
 
 struct loader {
 	const char *file;
-	FILE *fp;
-	unsigned line;
-	size_t bytes;
-	char *buf; /* getline's */
-	size_t bufcap;
-	bool continuation; /* the current line continues the last key's value */
+	unsigned line; /* the line being read */
 	struct section *secs;
 	size_t nsecs;
 	bool failed;
@@ -262,7 +257,7 @@ value_line(const struct value *v, unsigned k)
 	return v->lines[k > v->nlines ? v->nlines - 1 : k - 1];
 }
 
-/* --- reading: inih's reader, and section headers ------------------------- */
+/* --- reading: section headers, keys and values ---------------------------- */
 
 static int
 find_kind(const char *word, enum section_kind *kind)
@@ -318,34 +313,25 @@ add_section(struct loader *ld, enum section_kind kind, const char *name)
 }
 
 static const char section_usage[] =
-        "expected [plan], [step NAME], [check NAME] or [verify NAME]";
+        "[plan], [step NAME], [check NAME] or [verify NAME]";
 
-/* "[word name]" or "[plan]", with an optional comment after the ']'. */
+/* The text of a header "[word name]" or "[plan]". */
 static int
-section_header(struct loader *ld, const char *line)
+section_header(struct loader *ld, const char *text)
 {
-	const char *end = strchr(line, ']'), *after;
 	char *inner, *word, *name, *save, whole[64], bad[64];
 	enum section_kind kind;
-	size_t len;
 	int r;
 
-	if (end == NULL)
-		return fail(ld, ld->line, "section header without ']'; %s",
-		            section_usage);
-	after = skip_blank(end + 1);
-	if (*after != '\0' && *after != ';' && *after != '#')
-		return fail(ld, ld->line, "unexpected text after ']'");
-	len = (size_t)(end - line - 1);
-	shown_n(line + 1, len, whole, sizeof whole);
-	if ((inner = strndup(line + 1, len)) == NULL)
+	shown(text, whole, sizeof whole);
+	if ((inner = strdup(text)) == NULL)
 		return oom(ld);
 	word = strtok_r(inner, " \t", &save);
 	name = word ? strtok_r(NULL, " \t", &save) : NULL;
 	if (word == NULL || find_kind(word, &kind) == -1 ||
 	    (name != NULL && strtok_r(NULL, " \t", &save) != NULL))
-		r = fail(ld, ld->line, "unknown section [%s]; %s", whole,
-		         section_usage);
+		r = fail(ld, ld->line, "unknown section [%s]; expected %s",
+		         whole, section_usage);
 	else if (!section_defs[kind].named && name != NULL)
 		r = fail(ld, ld->line, "[%s] takes no name", word);
 	else if (section_defs[kind].named && name == NULL)
@@ -361,94 +347,6 @@ section_header(struct loader *ld, const char *line)
 	free(inner);
 	return r;
 }
-
-/*
- * Classifies a line the way inih will see it. inih treats an indented
- * line as a continuation only after a key; elsewhere it would read it as a
- * key or a section, so such lines are refused to keep one meaning.
- */
-static int
-classify(struct loader *ld, const char *line)
-{
-	const char *s = skip_blank(line);
-	const struct section *sec = current(ld);
-
-	ld->continuation = false;
-	if (*s == '\0' || *s == ';' || *s == '#')
-		return 0;
-	if (s > line) {
-		if (sec == NULL || sec->last_key < 0)
-			return fail(
-			        ld, ld->line,
-			        "indented line outside a value; only the "
-			        "continuation lines of a value are indented");
-		ld->continuation = true;
-		return 0;
-	}
-	if (*s == '[')
-		return section_header(ld, s);
-	return 0;
-}
-
-/*
- * inih's fgets-like reader: counts lines, refuses lines that would not fit
- * inih's buffer of num bytes (it would silently split them), NUL bytes and
- * oversized files, and notes section headers and continuation lines.
- */
-static char *
-read_line(char *str, int num, void *stream)
-{
-	struct loader *ld = stream;
-	char *line;
-	ssize_t n;
-	size_t len;
-
-	if (ld->failed)
-		return NULL;
-	errno = 0;
-	n = getline(&ld->buf, &ld->bufcap, ld->fp);
-	if (n < 0) {
-		/* Not the end of the file: never take a part for the whole. */
-		if (errno != 0 || ferror(ld->fp))
-			fail(ld, ld->line + 1, "cannot read: %s",
-			     strerror(errno));
-		return NULL;
-	}
-	ld->line++;
-	ld->bytes += (size_t)n;
-	len = (size_t)n;
-	if (ld->bytes > (size_t)PLAN_FILE_MAX) {
-		fail(ld, ld->line, "file too large (at most %d bytes)",
-		     PLAN_FILE_MAX);
-		return NULL;
-	}
-	if (memchr(ld->buf, '\0', len) != NULL) {
-		fail(ld, ld->line, "NUL byte in line");
-		return NULL;
-	}
-	if (len > 0 && ld->buf[len - 1] == '\n')
-		ld->buf[--len] = '\0';
-	if (len > 0 && ld->buf[len - 1] == '\r')
-		ld->buf[--len] = '\0';
-	line = ld->buf;
-	if (ld->line == 1 && strncmp(line, "\xef\xbb\xbf", 3) == 0) {
-		line += 3;
-		len -= 3;
-	}
-	if (num < 2 || len > (size_t)num - 1) {
-		fail(ld, ld->line,
-		     "line too long (at most %d characters); split SQL over "
-		     "several indented lines",
-		     num - 1);
-		return NULL;
-	}
-	if (classify(ld, line) == -1)
-		return NULL;
-	memcpy(str, line, len + 1);
-	return str;
-}
-
-/* --- reading: keys and values --------------------------------------------- */
 
 static int
 value_push_line(struct loader *ld, struct value *v)
@@ -499,71 +397,71 @@ add_key(struct loader *ld, const char *name, const char *value)
 	return value_push_line(ld, &sec->values[k]);
 }
 
-/*
- * Adds a continuation line to the last key's value. " ;" starts a comment
- * here as on the key's own line (newer inih versions do this themselves).
- */
+/* A continuation line (inifile.c cut its comment) of the last key. */
 static int
-add_continuation(struct loader *ld, struct section *sec, const char *value)
+add_continuation(struct loader *ld, const char *value)
 {
-	struct value *v = &sec->values[sec->last_key];
-	size_t n = 0, old = strlen(v->text);
+	struct section *sec = current(ld);
+	struct value *v;
+	size_t n = strlen(value), old;
 	char *text;
 
-	while (value[n] != '\0' &&
-	       !(value[n] == ';' && n > 0 && is_blank(value[n - 1])))
-		n++;
-	while (n > 0 && is_blank(value[n - 1]))
-		n--;
-	if (n == 0)
+	if (sec == NULL || sec->last_key < 0) /* inifile.c: after a key */
 		return 0;
+	v = &sec->values[sec->last_key];
+	old = strlen(v->text);
 	if (old == 0) {
 		/* "key =" alone: the value starts on this line. */
 		v->lines[0] = ld->line;
 		free(v->text);
-		v->text = strndup(value, n);
+		v->text = strdup(value);
 		return v->text == NULL ? oom(ld) : 0;
 	}
 	text = realloc(v->text, old + 1 + n + 1);
 	if (text == NULL)
 		return oom(ld);
 	text[old] = '\n';
-	memcpy(text + old + 1, value, n);
-	text[old + 1 + n] = '\0';
+	memcpy(text + old + 1, value, n + 1);
 	v->text = text;
 	return value_push_line(ld, v);
 }
 
 static int
-on_value(void *user, const char *section, const char *name, const char *value)
+on_entry(void *user, struct inifile_pos *pos, const char *section,
+         const char *name, const char *value, char *err, size_t errlen)
 {
 	struct loader *ld = user;
-	struct section *sec = current(ld);
 	int r;
 
-	(void)section; /* ours (see section_header) is not cut at 49 bytes */
-	if (ld->failed)
-		return 0;
-	if (ld->continuation && sec != NULL) /* classify() saw to sec */
-		r = add_continuation(ld, sec, value);
+	ld->line = (unsigned)pos->line;
+	if (name == NULL)
+		r = section_header(ld, section);
+	else if (pos->continuation)
+		r = add_continuation(ld, value);
 	else
-		r = add_key(ld, name, value);
-	return r == 0;
+		r = add_key(ld, name, value); /* in current(ld), not section */
+	if (r == 0)
+		return 0;
+	pos->error_line = (int)ld->err_line;
+	snprintf(err, errlen, "%s", ld->msg);
+	return -1;
 }
+
+static const struct inifile_options plan_ini = {
+        .multiline = true,
+        .max_bytes = PLAN_FILE_MAX,
+        .sections = section_usage,
+        .long_line_hint = "split SQL over several indented lines",
+};
 
 static void
 read_file(struct loader *ld)
 {
-	int r = ini_parse_stream(read_line, ld, on_value, ld);
+	struct inifile_error err;
 
-	if (r == -2) {
-		oom(ld);
-	} else if (r > 0 && (!ld->failed || (unsigned)r < ld->err_line)) {
-		/* inih found a line that is neither of ours nor key = value. */
-		ld->failed = false;
-		fail(ld, (unsigned)r,
-		     "syntax error; expected [section], key = value, an indented "
-		     "continuation line, or a comment");
+	if (inifile_parse(ld->file, &plan_ini, on_entry, ld, &err) == -1) {
+		ld->failed = false; /* inifile.c knows which came first */
+		fail(ld, (unsigned)err.line, "%s", err.msg);
 	}
 }
 
@@ -1228,17 +1126,17 @@ plan_name(struct loader *ld, const char *path, char *name, size_t len)
 	return 0;
 }
 
+/*
+ * A plan directory holds plan files: a directory, device or FIFO called
+ * NAME.plan is refused before it is opened (a FIFO would block the reader).
+ * A file that cannot be opened is left to inifile_parse() to report.
+ */
 static int
-open_file(struct loader *ld)
+check_regular(struct loader *ld)
 {
 	struct stat st;
 
-	ld->fp = fopen(ld->file, "re");
-	if (ld->fp == NULL)
-		return fail(ld, 0, "cannot open: %s", strerror(errno));
-	if (fstat(fileno(ld->fp), &st) == -1)
-		return fail(ld, 0, "cannot stat: %s", strerror(errno));
-	if (!S_ISREG(st.st_mode))
+	if (stat(ld->file, &st) == 0 && !S_ISREG(st.st_mode))
 		return fail(ld, 0, "not a regular file");
 	return 0;
 }
@@ -1251,14 +1149,11 @@ plan_load(const char *path, char *err, size_t errlen)
 	char name[PLAN_NAME_MAX + 1];
 
 	if (plan_name(&ld, path, name, sizeof name) == 0 &&
-	    open_file(&ld) == 0) {
+	    check_regular(&ld) == 0) {
 		read_file(&ld);
 		if (!ld.failed)
 			plan = build_plan(&ld, name);
 	}
-	if (ld.fp != NULL)
-		fclose(ld.fp);
-	free(ld.buf);
 	sections_free(ld.secs, ld.nsecs);
 	if (ld.failed) {
 		if (ld.err_line > 0)
