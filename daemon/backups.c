@@ -166,19 +166,48 @@ backups_list(struct control_req *req, struct daemon *d, json_t *params)
 	dbcall(req, d, list_sql, 3, values, list_done, NULL);
 }
 
+/*
+ * Backups still in use are kept: those of an unfinished job (its later
+ * batches add more, and a rollback must find them all) and those an
+ * unfinished rollback job restores (it would stop short and still mark
+ * the job rolled back). Naming such a job is an error; older_than_days
+ * skips them.
+ */
 static const char drop_sql[] =
-        "WITH gone AS (DELETE FROM migrated.backups b"
-        " WHERE ($1::json IS NULL OR b.job_id IN"
+        "WITH busy AS ("
+        "  SELECT id AS job, id, state FROM migrated.jobs"
+        "  WHERE state IN ('queued', 'running', 'paused')"
+        "  UNION ALL SELECT rollback_of, id, state FROM migrated.jobs"
+        "  WHERE state IN ('queued', 'running', 'paused')"
+        "  AND rollback_of IS NOT NULL),"
+        " bad AS (SELECT id, state FROM busy WHERE $1::json IS NOT NULL"
+        "  AND job IN (SELECT x::bigint"
+        "   FROM json_array_elements_text($1::json) x)"
+        "  ORDER BY id LIMIT 1),"
+        " gone AS (DELETE FROM migrated.backups b"
+        " WHERE NOT EXISTS (SELECT 1 FROM bad)"
+        " AND b.job_id NOT IN (SELECT job FROM busy)"
+        " AND ($1::json IS NULL OR b.job_id IN"
         "  (SELECT x::bigint FROM json_array_elements_text($1::json) x))"
         " AND ($2::integer IS NULL OR b.job_id IN (SELECT job_id"
         "  FROM migrated.backup_info"
         "  WHERE oldest < now() - make_interval(days => $2::integer)))"
         " RETURNING cardinality(b.rows) AS n)"
-        " SELECT coalesce(sum(n), 0) FROM gone";
+        "SELECT coalesce(sum(n), 0), (SELECT id FROM bad),"
+        " (SELECT state FROM bad) FROM gone";
 
 static void
 drop_done(struct dbcall *call, const PGresult *res)
 {
+	if (!PQgetisnull(res, 0, 1)) {
+		/* the unfinished job that still needs these backups */
+		control_error(
+		        call->req, IFACE ".InvalidJobState",
+		        json_pack("{s:I, s:s}", "id",
+		                  (json_int_t)atoll(PQgetvalue(res, 0, 1)),
+		                  "state", PQgetvalue(res, 0, 2)));
+		return;
+	}
 	log_info("dropped %s backup row(s)", PQgetvalue(res, 0, 0));
 	control_reply(call->req,
 	              json_pack("{s:I}", "dropped",

@@ -119,7 +119,12 @@ send_text(struct control_conn *conn, char *text)
 	free(text);
 }
 
-/* Ends the active request and moves on to the next buffered call. */
+/*
+ * Ends the active request; the next buffered call, or the teardown of a
+ * connection whose client is gone, follows on the next loop turn (never
+ * here: a method may reply from inside process_calls, which then still
+ * uses conn).
+ */
 static void
 req_end(struct control_req *req, const char *error)
 {
@@ -130,10 +135,6 @@ req_end(struct control_req *req, const char *error)
 	vl_call_clear(&req->call);
 	free(req);
 	conn->active = NULL;
-	if (conn->bev == NULL) {
-		conn_free(conn);
-		return;
-	}
 	event_active(conn->resume, 0, 0);
 }
 
@@ -287,9 +288,16 @@ process_calls(struct control_conn *conn)
 static void
 on_resume(evutil_socket_t fd, short what, void *arg)
 {
+	struct control_conn *conn = arg;
+
 	(void)fd;
 	(void)what;
-	process_calls(arg);
+	if (conn->bev == NULL) {
+		if (conn->active == NULL)
+			conn_free(conn);
+		return;
+	}
+	process_calls(conn);
 }
 
 static void

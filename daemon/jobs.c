@@ -310,6 +310,13 @@ static const char transition_sql[] =
         "  WHERE j.state = ANY ($3::text[]) AND NOT EXISTS (SELECT 1 FROM bad)"
         "   AND NOT EXISTS (SELECT 1 FROM busy)"
         "   AND ($1::json IS NULL OR j.id IN (SELECT id FROM want))"
+        /* all: one unfinished job per plan and tenant, so Retry skips a
+         * job whose tenant has an unfinished one, or a newer one to retry */
+        "   AND ($1::json IS NOT NULL OR NOT EXISTS (SELECT 1"
+        "    FROM migrated.jobs a WHERE a.plan = j.plan"
+        "    AND a.tenant = j.tenant AND a.id <> j.id"
+        "    AND (a.state IN ('queued', 'running', 'paused')"
+        "     OR (a.state = ANY ($3::text[]) AND a.id > j.id))))"
         "  RETURNING j.id)"
         "SELECT (SELECT coalesce(json_agg(id ORDER BY id), '[]') FROM upd),"
         " (SELECT id FROM bad), (SELECT state FROM bad),"
@@ -320,6 +327,9 @@ static void
 transition_done(struct dbcall *op, const PGresult *res)
 {
 	json_t *ids = dbcall_json_cell(res, 0, 0);
+	const char *to = json_string_value(json_object_get(op->ctx, "to"));
+	bool stopping = to == NULL || strcmp(to, "paused") == 0 ||
+	                strcmp(to, "cancelled") == 0;
 	long long stop[64];
 	size_t i;
 	json_t *v;
@@ -347,9 +357,13 @@ transition_done(struct dbcall *op, const PGresult *res)
 			                        PQgetvalue(res, 0, 2)));
 		return;
 	}
-	/* tell local runners at once; the batch guard covers other daemons */
+	/* tell local runners at once; the batch guard covers other daemons.
+	 * Only a pause or cancel stops a run: jobs resumed or retried are
+	 * queued, and a runner may already have claimed one again */
 	json_array_foreach(ids, i, v)
 	{
+		if (!stopping)
+			break;
 		stop[n++] = json_integer_value(v);
 		if (n == 64) {
 			scheduler_stop_jobs(op->d->sched, stop, n);

@@ -30,6 +30,7 @@ struct pg_conn {
 	char *error;
 	struct event *io;    /* the socket, while connecting or connected */
 	struct event *timer; /* back-off, connect timeout */
+	struct event *defer; /* a reset pg_query must not run itself */
 	int io_fd;
 	short io_what;
 	long long backoff_ms;
@@ -47,7 +48,8 @@ static void start_connect(struct pg_conn *conn);
 static void
 query_free(struct pg_query *q)
 {
-	for (int i = 0; i < q->nparams; i++)
+	/* values is NULL for scripts, and when its allocation failed */
+	for (int i = 0; q->values != NULL && i < q->nparams; i++)
 		free(q->values[i]);
 	free(q->values);
 	free(q->sql);
@@ -179,7 +181,33 @@ pg_conn_reset(struct pg_conn *conn, const char *why)
 }
 
 static void
-send_next(struct pg_conn *conn)
+on_defer(evutil_socket_t fd, short what, void *arg)
+{
+	struct pg_conn *conn = arg;
+
+	(void)fd;
+	(void)what;
+	if (conn->state == PG_READY)
+		pg_conn_reset(conn, conn->error);
+}
+
+/*
+ * Drops the connection: now, or on the next loop turn when called from
+ * pg_query, whose callbacks must never run inside it.
+ */
+static void
+reset_from(struct pg_conn *conn, bool in_call, const char *why)
+{
+	if (!in_call) {
+		pg_conn_reset(conn, why);
+		return;
+	}
+	set_error(conn, why);
+	event_active(conn->defer, 0, 0);
+}
+
+static void
+send_next(struct pg_conn *conn, bool in_call)
 {
 	struct pg_query *q = conn->head;
 	int ok;
@@ -193,12 +221,12 @@ send_next(struct pg_conn *conn)
 		                       (const char *const *)q->values, NULL,
 		                       NULL, 0);
 	if (!ok) {
-		pg_conn_reset(conn, PQerrorMessage(conn->pg));
+		reset_from(conn, in_call, PQerrorMessage(conn->pg));
 		return;
 	}
 	conn->sent = true;
 	if (PQflush(conn->pg) == 1 && watch(conn, EV_READ | EV_WRITE) < 0)
-		pg_conn_reset(conn, "cannot watch the database socket");
+		reset_from(conn, in_call, "cannot watch the database socket");
 }
 
 /* The running query has all its results: report and start the next. */
@@ -217,7 +245,7 @@ finish_query(struct pg_conn *conn)
 	q->cb(q->arg, res, res == NULL ? "no result" : NULL);
 	PQclear(res);
 	query_free(q);
-	send_next(conn);
+	send_next(conn, false);
 }
 
 static void
@@ -282,7 +310,7 @@ poll_connect(struct pg_conn *conn)
 		set_error(conn, NULL);
 		log_info("%s: connected to the database", conn->name);
 		set_state(conn, PG_READY);
-		send_next(conn);
+		send_next(conn, false);
 		return;
 	case PGRES_POLLING_FAILED:
 	default:
@@ -369,8 +397,9 @@ pg_conn_new(struct event_base *base, const char *conninfo, const char *name,
 	conn->backoff_ms = BACKOFF_MIN_MS;
 	conn->backoff_max_ms = 5000;
 	conn->timer = evtimer_new(base, on_timer, conn);
+	conn->defer = event_new(base, -1, 0, on_defer, conn);
 	if (conn->conninfo == NULL || conn->name == NULL ||
-	    conn->timer == NULL) {
+	    conn->timer == NULL || conn->defer == NULL) {
 		pg_conn_free(conn);
 		return NULL;
 	}
@@ -389,6 +418,8 @@ pg_conn_free(struct pg_conn *conn)
 	fail_queries(conn, "the daemon is stopping");
 	if (conn->timer != NULL)
 		event_free(conn->timer);
+	if (conn->defer != NULL)
+		event_free(conn->defer);
 	free(conn->conninfo);
 	free(conn->name);
 	free(conn->error);
@@ -453,7 +484,7 @@ enqueue(struct pg_conn *conn, const char *sql, int nparams,
 		conn->head = q;
 	conn->tail = q;
 	conn->pending++;
-	send_next(conn);
+	send_next(conn, true);
 	return 0;
 oom:
 	query_free(q);

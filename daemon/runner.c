@@ -85,6 +85,20 @@ bind_params(struct runner *r, const struct sql_stmt *stmt, const char **values)
 	return catalog_bind(stmt, r->tenant, r->lo, r->hi, r->params, values);
 }
 
+/* The first parameter of stmt the job has no value for, or "?". */
+static const char *
+missing_param(const struct runner *r, const struct sql_stmt *stmt)
+{
+	for (size_t i = 0; i < stmt->nparams; i++) {
+		const char *name = stmt->names[i];
+		if (strcmp(name, "tenant") != 0 && strcmp(name, "lo") != 0 &&
+		    strcmp(name, "hi") != 0 &&
+		    json_object_get(r->params, name) == NULL)
+			return name;
+	}
+	return "?";
+}
+
 /* Values for one of the step's queries; -1 (job failed) when one lacks. */
 static int
 bind_step(struct runner *r, enum stepsql_query q, const char **values)
@@ -103,9 +117,21 @@ bind_step(struct runner *r, enum stepsql_query q, const char **values)
 	/* values point into r: they must outlive this call */
 	snprintf(r->batch_s, sizeof(r->batch_s), "%lld", r->batch);
 	n = stepsql_bind(&r->sql, q, &env, values);
+	/* the plan was loaded with its params columns checked, so a name
+	 * without a value is one the plan gained after this job saved its
+	 * params row */
 	if (n < 0)
-		job_failed(r, "step %s: a parameter has no value",
-		           r->step->name);
+		job_failed(
+		        r,
+		        "step %s: the plan uses :%s, which this job's saved "
+		        "params row has no value for (the plan changed after "
+		        "the job started); restore the plan's previous "
+		        "version to finish the job, or cancel it and submit "
+		        "it again",
+		        r->step->name,
+		        missing_param(r, q == STEPSQL_APPLY
+		                                 ? &r->step->apply.stmt
+		                                 : &r->step->where.stmt));
 	return n;
 }
 
@@ -214,6 +240,27 @@ on_job_ended(void *arg, const PGresult *res, const char *error)
 static void job_failed(struct runner *r, const char *fmt, ...)
         __attribute__((format(printf, 2, 3)));
 
+/*
+ * Drops a UTF-8 sequence cut short at the end of s (by a truncating
+ * snprintf): the server refuses such text, and a job whose failure cannot
+ * be recorded stays 'running' and is claimed and run again at once.
+ */
+static void
+trim_utf8(char *s)
+{
+	size_t n = strlen(s), i = n, need;
+	unsigned char lead;
+
+	while (i > 0 && n - i < 3 && ((unsigned char)s[i - 1] & 0xC0) == 0x80)
+		i--;
+	if (i == 0 || (unsigned char)s[i - 1] < 0xC0)
+		return;
+	lead = (unsigned char)s[i - 1];
+	need = lead >= 0xF0 ? 4 : lead >= 0xE0 ? 3 : 2;
+	if (n - (i - 1) < need)
+		s[i - 1] = '\0';
+}
+
 static void
 job_failed(struct runner *r, const char *fmt, ...)
 {
@@ -224,6 +271,7 @@ job_failed(struct runner *r, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
+	trim_utf8(msg);
 	log_ctx(LOG_ERR, &r->ctx, "job failed: %s", msg);
 	values[0] = r->job_s;
 	values[1] = msg;
@@ -297,11 +345,26 @@ on_batch_part(void *arg, const PGresult *res, const char *error)
 		note_error(r, res);
 }
 
+/* A key for a message: long ones are cut (on a character), so the
+ * server's reason after them is never cut off. */
+static const char *
+short_key(const char *key, char *buf, size_t len)
+{
+	if (strlen(key) + 4 <= len)
+		return key;
+	memcpy(buf, key, len - 4);
+	buf[len - 4] = '\0';
+	trim_utf8(buf);
+	strcat(buf, "...");
+	return buf;
+}
+
 /* The batch's transaction ended (committed, or rolled back on purpose). */
 static void
 on_batch_end(void *arg, const PGresult *res, const char *error)
 {
 	struct runner *r = arg;
+	char lo[128], hi[128];
 
 	on_batch_part(arg, res, error);
 	if (r->freeing || res == NULL)
@@ -315,14 +378,16 @@ on_batch_end(void *arg, const PGresult *res, const char *error)
 	}
 	if (r->batch_error[0] != '\0') {
 		job_failed(r, "step %s, keys (%s, %s]: %s", r->step->name,
-		           r->lo, r->hi, r->batch_error);
+		           short_key(r->lo, lo, sizeof(lo)),
+		           short_key(r->hi, hi, sizeof(hi)), r->batch_error);
 		return;
 	}
 	if (!r->dry_run &&
 	    strcmp(PQcmdStatus((PGresult *)res), "COMMIT") != 0) {
 		job_failed(r,
 		           "step %s, keys (%s, %s]: the batch was rolled back",
-		           r->step->name, r->lo, r->hi);
+		           r->step->name, short_key(r->lo, lo, sizeof(lo)),
+		           short_key(r->hi, hi, sizeof(hi)));
 		return;
 	}
 	r->ev.rows(r->ev.arg, r->rows);
@@ -382,15 +447,28 @@ on_apply(void *arg, const PGresult *res, const char *error)
 static void
 run_batch(struct runner *r)
 {
+	const char *backup[MAX_PARAMS + 4], *apply[MAX_PARAMS + 4];
+	bool with_backup = r->sql.text[STEPSQL_BACKUP] != NULL && !r->dry_run;
+	int nbackup = 0, napply;
+
 	r->batch_error[0] = '\0';
 	r->batch_stale = false;
 	r->changed = 0;
+	/* bind first: a value that lacks fails the job outside the batch's
+	 * transaction, never inside it (where the failure would not commit
+	 * and the open transaction would hold the job's row) */
+	if (with_backup && (nbackup = bind_step(r, STEPSQL_BACKUP, backup)) < 0)
+		return;
+	napply = bind_step(r, STEPSQL_APPLY, apply);
+	if (napply < 0)
+		return;
 	if (query(r, "BEGIN", 0, NULL, on_batch_part) < 0)
 		return;
 	/* pre-images first, in the same transaction */
-	if (r->sql.text[STEPSQL_BACKUP] != NULL && !r->dry_run)
-		step_query(r, STEPSQL_BACKUP, on_batch_part);
-	step_query(r, STEPSQL_APPLY, on_apply);
+	if (with_backup && query(r, r->sql.text[STEPSQL_BACKUP], nbackup,
+	                         backup, on_batch_part) < 0)
+		return;
+	query(r, r->sql.text[STEPSQL_APPLY], napply, apply, on_apply);
 }
 
 static void

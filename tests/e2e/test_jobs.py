@@ -534,6 +534,37 @@ def test_pause_stops_the_checkpoint_and_resume_finishes(sd, pg):
     assert rc == 1 and "InvalidJobState" in err, (rc, out, err)
 
 
+def test_plan_that_gained_a_param_fails_a_resumed_job_cleanly(sd, pg):
+    """A job keeps the params row it started with. When the plan, edited
+    and reloaded meanwhile, uses a column that row lacks, the resumed job
+    fails with a message that names it, before its batch opens a
+    transaction: the failure is committed, nothing is left idle in a
+    transaction holding the job's row, and the control socket answers."""
+    [job] = submit(sd, "slow", ["a"])
+    wait_job(sd, job, progressed(30), "3 batches done")
+    assert ctl_json(sd, "pause", str(job)) == {"jobs": [job]}
+    wait_for("the worker to let go of the paused job",
+             lambda: sd.status()["workers_busy"] == 0, 5)
+    step = counter_step("one", "t1", batch=10).replace(
+        "n = n + 1", "n = n + 1, org = :org2")
+    write_plan(sd, "slow", "[plan]\n"
+               "tenants = SELECT tenant_id FROM tmap ORDER BY tenant_id\n"
+               "params = SELECT org, org + 1 AS org2 FROM tmap"
+               " WHERE tenant_id = :tenant\n\n" + step)
+    reload(sd)
+    assert ctl_json(sd, "resume", str(job)) == {"jobs": [job]}
+    j = wait_state(sd, [job], states=("failed",))[job]
+    assert ":org2" in j["error"] and "plan changed" in j["error"], j
+    assert_data_matches_checkpoint(pg, j, ["a", "b"], "a")
+    assert pg.psql("SELECT count(*) FROM pg_stat_activity"
+                   " WHERE datname = 'migrated'"
+                   " AND state LIKE 'idle in transaction%'").strip() == "0"
+    # the job's row is free: a transition on it answers at once
+    assert ctl_json(sd, "retry", str(job), timeout=10) == {"jobs": [job]}
+    assert wait_state(sd, [job], states=("failed",))[job]["error"] == (
+        j["error"])
+
+
 def test_pause_all_and_resume_all(sd, pg):
     ids = submit(sd, "slow", ["a", "b"])
     for job in ids:
@@ -637,6 +668,52 @@ def test_failed_batch_reports_and_retry_continues(make_daemon, pg):
         assert_counters(pg, ["a", "b"], ROWS, table, others=["c"])
     rc, out, err = d.ctl("retry", str(ja))
     assert rc == 1 and "InvalidJobState" in err, (rc, out, err)
+
+
+def test_retry_all_with_two_failed_jobs_of_one_tenant(make_daemon, pg):
+    """Retry --all queues the newest failed job of a plan and tenant and
+    leaves the older one (one unfinished job per plan and tenant) instead
+    of failing as a whole on the database's unique index."""
+    d = failing_setup(make_daemon, pg)
+    [old] = submit(d, "cnt", ["a"])
+    wait_state(d, [old], ("failed",))
+    [new] = submit(d, "cnt", ["a"])
+    wait_state(d, [new], ("failed",))
+    assert ctl_json(d, "retry", "--all") == {"jobs": [new]}
+    wait_state(d, [new], ("failed",))
+    assert show(d, old)["state"] == "failed"
+
+
+def test_failure_with_long_multibyte_keys_is_recorded_once(make_daemon, pg):
+    """A failing batch between long non-ASCII text keys: the error names the
+    range with the keys cut short (on a character) and keeps the server's
+    reason; it is recorded, so the job fails once instead of being claimed
+    and run again forever."""
+    pg.psql("DROP TABLE IF EXISTS tk; CREATE TABLE tk (k text PRIMARY KEY,"
+            " tenant_id text NOT NULL, n integer NOT NULL DEFAULT 0);"
+            " INSERT INTO tk VALUES ('a' || repeat('\u00e9', 700), 'x'),"
+            " ('b' || repeat('\u00e9', 700), 'x'), ('c', 'x')")
+    d = make_daemon()
+    write_plan(d, "tk", "[plan]\n"
+               "tenants = SELECT 'x'\n\n"
+               "[step one]\n"
+               "table = tk\n"
+               "key = k\n"
+               "where = tenant_id = :tenant\n"
+               "apply = UPDATE tk SET n = n + 1 / (CASE WHEN left(k, 1) = 'b'"
+               " THEN 0 ELSE 1 END)\n"
+               "        WHERE tenant_id = :tenant AND k > :lo AND k <= :hi\n"
+               "batch = 1\n")
+    d.start()
+    [job] = submit(d, "tk", ["x"])
+    j = wait_state(d, [job], ("failed",))[job]
+    assert j["error"].startswith("step one, keys (a\u00e9"), j["error"]
+    assert j["error"].endswith("...]: division by zero (SQLSTATE 22012)"), (
+        j["error"])
+    assert len(j["error"]) < 400, j["error"]
+    assert d.log().count("job failed") == 1, d.log()
+    assert pg.psql("SELECT k, n FROM tk ORDER BY k").split() == [
+        "a" + "\u00e9" * 700 + "|1", "b" + "\u00e9" * 700 + "|0", "c|0"]
 
 
 def test_submit_wait_exit_status(make_daemon, pg):

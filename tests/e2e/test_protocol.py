@@ -233,6 +233,21 @@ def test_client_that_disconnects_mid_message(daemon):
     assert_serving(daemon)
 
 
+def test_client_that_never_reads_its_replies_is_dropped(daemon):
+    """Thousands of calls in one write whose replies pile up past the
+    daemon's output cap (64 MiB) while they are answered: that client is
+    dropped, the daemon serves others."""
+    call = varlink.encode_call("org.varlink.service.GetInterfaceDescription",
+                               {"interface": "io.migrated"})
+    with daemon.client(timeout=20) as c:
+        try:
+            c.send_bytes(call * 12000)
+        except (BrokenPipeError, ConnectionResetError):
+            pass   # dropped while we were still sending: fine
+        assert c.is_closed(timeout=20)
+    assert_serving(daemon)
+
+
 def test_300_simultaneous_clients(daemon):
     clients = []
     try:

@@ -367,6 +367,40 @@ def test_rollback_of_a_job_cancelled_midway(make_daemon, pg):
     assert show(d, job)["state"] == "rolled_back"
 
 
+def test_backups_in_use_are_not_dropped(make_daemon, pg):
+    """DropBackups keeps what an unfinished job still needs: the backups of
+    a job that has not ended (its rollback would miss the dropped batches)
+    and those a rollback is restoring (it would stop short and still mark
+    the job rolled back)."""
+    rows = 600
+    make_data(pg, tenants=["big", "other"], rows=rows)
+    d = make_daemon()
+    install(d, safe=safety_plan())
+    d.start()
+    before = fingerprints(pg, TABLES)
+    pg.psql(SLOW_TRIGGER)
+    (job,) = submit(d, "safe", ["big"])
+    wait_for("some batches", lambda: steps_by_name(show(d, job))["acct"][
+        "batches"] >= 3, 20)
+    ok(d, "Pause", {"ids": [job]})
+    assert err(d, "DropBackups", {"jobs": [job]}) == (
+        "io.migrated.InvalidJobState", {"id": job, "state": "paused"})
+    assert ok(d, "DropBackups", {"older_than_days": 0}) == {"dropped": 0}
+    ok(d, "Cancel", {"ids": [job]})
+    stored = wait_ended(d, job)["rows_done"]
+    assert stored > 0
+    rb = ok(d, "Rollback", {"id": job})["job"]
+    code, params = err(d, "DropBackups", {"jobs": [job]})
+    assert code == "io.migrated.InvalidJobState" and params["id"] == rb, (
+        code, params)
+    assert ok(d, "DropBackups", {"older_than_days": 0}) == {"dropped": 0}
+    assert wait_ended(d, rb, timeout=60)["state"] == "succeeded"
+    pg.psql("DROP TRIGGER slow_acct ON acct; DROP TRIGGER slow_item ON item")
+    assert fingerprints(pg, TABLES) == before
+    assert show(d, job)["state"] == "rolled_back"
+    assert ok(d, "DropBackups", {"jobs": [job]}) == {"dropped": stored}
+
+
 def test_rollback_of_a_job_whose_verification_failed(sd, pg):
     before = fingerprints(pg, TABLES)
     job = run_job(sd, "ver", "globex", want="failed")
