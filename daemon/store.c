@@ -4,6 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <jansson.h>
+
 #include "log.h"
 
 /* Embedded daemon/schema/NNN_name.sql files, in order (build/gen). */
@@ -12,6 +14,8 @@ extern const char *const store_schema_files[];
 
 /* pg_advisory_xact_lock key serialising schema upgrades across daemons. */
 #define SCHEMA_LOCK "7305628391"
+/* Dollar quote around a schema file's text, for its checksum. */
+#define FILE_QUOTE "$migrated_schema_file$"
 /* SQLSTATE raised when another daemon applied a version first. */
 #define ALREADY_APPLIED "MG001"
 
@@ -21,6 +25,7 @@ struct store {
 	void *arg;
 	bool ready;
 	char *error;
+	int have; /* the database's schema version, last read */
 };
 
 static const char bootstrap_sql[] =
@@ -30,6 +35,7 @@ static const char bootstrap_sql[] =
         "CREATE TABLE IF NOT EXISTS migrated.schema_version ("
         " version integer PRIMARY KEY,"
         " name text NOT NULL,"
+        " checksum text,"
         " applied timestamptz NOT NULL DEFAULT now());"
         "COMMIT";
 
@@ -113,12 +119,15 @@ apply_version(struct store *store, int version)
 {
 	const char *sql = store_schema[version - 1];
 	const char *file = store_schema_files[version - 1];
-	size_t len = strlen(sql) + strlen(file) + 512;
+	size_t len = 2 * strlen(sql) + strlen(file) + 512;
 	char *script = malloc(len);
 
-	if (script == NULL) {
+	if (script == NULL || strstr(sql, FILE_QUOTE) != NULL) {
+		free(script);
 		upgrade_failed(store, "applying a schema version", NULL,
-		               "out of memory");
+		               script == NULL
+		                       ? "out of memory"
+		                       : "the file contains " FILE_QUOTE);
 		return;
 	}
 	/* only our own constants go into this text */
@@ -130,10 +139,10 @@ apply_version(struct store *store, int version)
 	         " ERRCODE = '" ALREADY_APPLIED "', MESSAGE = 'applied';"
 	         " END IF; END$$;\n"
 	         "%s\n;"
-	         "INSERT INTO migrated.schema_version (version, name)"
-	         " VALUES (%d, '%s');"
+	         "INSERT INTO migrated.schema_version (version, name, checksum)"
+	         " VALUES (%d, '%s', md5(" FILE_QUOTE "%s" FILE_QUOTE "));"
 	         "COMMIT",
-	         version, sql, version, file);
+	         version, sql, version, file, sql);
 	log_info("upgrading the migrated schema to version %d (%s)", version,
 	         file);
 	if (pg_script(store->conn, script, on_version_applied, store) < 0)
@@ -141,35 +150,87 @@ apply_version(struct store *store, int version)
 	free(script);
 }
 
+/* The versions applied, with the checksum of the file each came from. */
+static const char checksums_sql[] =
+        "SELECT v.version, v.name FROM migrated.schema_version v"
+        " JOIN json_array_elements_text($1::json) WITH ORDINALITY"
+        "  AS f(sql, version) ON f.version = v.version"
+        " WHERE v.checksum IS DISTINCT FROM md5(f.sql)"
+        " ORDER BY v.version LIMIT 1";
+
+static void
+on_checksums(void *arg, const PGresult *res, const char *error)
+{
+	struct store *store = arg;
+	char msg[512];
+
+	if (res == NULL || !pg_result_ok(res)) {
+		upgrade_failed(store, "checking the schema's checksums", res,
+		               error);
+		return;
+	}
+	if (PQntuples(res) > 0) {
+		/* never build on a schema other than the one the files say */
+		snprintf(
+		        msg, sizeof(msg),
+		        "the migrated schema's version %s (%s) was applied from "
+		        "a different file than this daemon's; install the "
+		        "daemon that created it",
+		        PQgetvalue(res, 0, 0), PQgetvalue(res, 0, 1));
+		log_error("%s", msg);
+		set_error(store, msg);
+		return;
+	}
+	if (store->have < store_schema_version()) {
+		apply_version(store, store->have + 1);
+		return;
+	}
+	set_error(store, NULL);
+	log_info("migrated schema at version %d", store->have);
+	set_ready(store, true);
+}
+
+static void
+check_checksums(struct store *store)
+{
+	json_t *files = json_array();
+	char *text;
+	const char *values[1];
+
+	for (int i = 0; i < store->have && store_schema[i] != NULL; i++)
+		json_array_append_new(files, json_string(store_schema[i]));
+	text = json_dumps(files, JSON_COMPACT);
+	json_decref(files);
+	values[0] = text;
+	if (text == NULL || pg_query(store->conn, checksums_sql, 1, values,
+	                             on_checksums, store) < 0)
+		log_debug("checksum check deferred: connection gone");
+	free(text);
+}
+
 static void
 on_version(void *arg, const PGresult *res, const char *error)
 {
 	struct store *store = arg;
-	int have, want = store_schema_version();
+	int want = store_schema_version();
 	char msg[256];
 
 	if (res == NULL || !pg_result_ok(res) || PQntuples(res) != 1) {
 		upgrade_failed(store, "reading the schema version", res, error);
 		return;
 	}
-	have = atoi(PQgetvalue(res, 0, 0));
-	if (have > want) {
+	store->have = atoi(PQgetvalue(res, 0, 0));
+	if (store->have > want) {
 		snprintf(
 		        msg, sizeof(msg),
 		        "the database's migrated schema is at version %d, newer "
 		        "than this daemon's %d: upgrade migrated",
-		        have, want);
+		        store->have, want);
 		log_error("%s", msg);
 		set_error(store, msg);
 		return;
 	}
-	if (have < want) {
-		apply_version(store, have + 1);
-		return;
-	}
-	set_error(store, NULL);
-	log_info("migrated schema at version %d", have);
-	set_ready(store, true);
+	check_checksums(store);
 }
 
 static void
