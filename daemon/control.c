@@ -28,6 +28,7 @@ struct control_conn {
 	size_t scanned;          /* framing progress, see vl_frame_pop */
 	struct ucred peer;
 	struct control_req *active;
+	bool eof; /* the client sends no more; close once answered */
 	int id;
 };
 
@@ -277,12 +278,39 @@ next_call(struct control_conn *conn)
 	return 1;
 }
 
+/*
+ * A client that closed its sending side (socat, nc -N) still gets the
+ * answers to every call it sent; the connection closes once they are
+ * written.
+ */
+static void
+finish_if_done(struct control_conn *conn)
+{
+	if (!conn->eof || conn->bev == NULL || conn->active != NULL)
+		return;
+	if (evbuffer_get_length(bufferevent_get_output(conn->bev)) == 0)
+		conn_hangup(conn, "closed its end; every call answered");
+}
+
 static void
 process_calls(struct control_conn *conn)
 {
-	while (conn->bev != NULL && conn->active == NULL)
-		if (next_call(conn) <= 0)
+	while (conn->bev != NULL && conn->active == NULL) {
+		int rc = next_call(conn);
+		if (rc < 0)
+			return; /* conn may be gone */
+		if (rc == 0) {
+			finish_if_done(conn);
 			return;
+		}
+	}
+}
+
+static void
+on_write(struct bufferevent *bev, void *arg)
+{
+	(void)bev;
+	finish_if_done(arg);
 }
 
 static void
@@ -310,9 +338,21 @@ on_read(struct bufferevent *bev, void *arg)
 static void
 on_event(struct bufferevent *bev, short what, void *arg)
 {
-	(void)bev;
+	struct control_conn *conn = arg;
+
+	if ((what & BEV_EVENT_EOF) && !(what & BEV_EVENT_ERROR) &&
+	    (conn->active == NULL || conn->active->cancel == NULL)) {
+		/* no more calls; answer those buffered (a client that is
+		 * gone altogether makes the next write fail). A stream in
+		 * progress ends: nobody is left to watch it. */
+		conn->eof = true;
+		bufferevent_disable(bev, EV_READ);
+		if (conn->active == NULL)
+			process_calls(conn);
+		return;
+	}
 	if (what & (BEV_EVENT_EOF | BEV_EVENT_ERROR))
-		conn_hangup(arg, "disconnected");
+		conn_hangup(conn, "disconnected");
 }
 
 static void
@@ -350,7 +390,7 @@ add_conn(int fd)
 		ctl.conns->prev = conn;
 	ctl.conns = conn;
 	ctl.nconns++;
-	bufferevent_setcb(conn->bev, on_read, NULL, on_event, conn);
+	bufferevent_setcb(conn->bev, on_read, on_write, on_event, conn);
 	/* stop reading while a whole message's worth of calls is waiting */
 	bufferevent_setwatermark(conn->bev, EV_READ, 0, VL_MAX_MESSAGE + 2);
 	bufferevent_enable(conn->bev, EV_READ | EV_WRITE);

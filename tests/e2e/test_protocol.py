@@ -272,3 +272,28 @@ def test_reply_is_one_json_object_per_nul(daemon):
             raw += c.sock.recv(65536)
     assert raw.count(b"\0") == 1
     json.loads(raw[:-1].decode("utf-8"))
+
+
+def test_client_that_closes_its_sending_side_gets_every_answer(daemon):
+    """socat and `nc -N` shut down their sending side after the last call;
+    the answers still come, database-backed ones included, then the
+    daemon closes."""
+    calls = [{"method": "io.migrated.ListJobs", "parameters": {}},
+             {"method": "io.migrated.GetStatus"},
+             {"method": "io.migrated.ListJobs", "parameters": {"limit": 1}}]
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
+        s.settimeout(10)
+        s.connect(daemon.socket)
+        s.sendall(b"".join(json.dumps(c).encode() + b"\0" for c in calls))
+        s.shutdown(socket.SHUT_WR)
+        data = b""
+        while True:
+            chunk = s.recv(65536)
+            if not chunk:
+                break
+            data += chunk
+    replies = [json.loads(m) for m in data.split(b"\0") if m]
+    assert len(replies) == 3, replies
+    assert replies[0]["parameters"]["jobs"] == []
+    assert "status" in replies[1]["parameters"]
+    assert replies[2]["parameters"]["jobs"] == []
