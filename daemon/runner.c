@@ -1046,6 +1046,10 @@ runner_claim(struct runner *r, const char *exclude)
 	          "  WHERE j.state = 'queued'"
 	          "  AND j.id NOT IN (SELECT id FROM x)"
 	          "  AND j.plan IN (SELECT plan FROM p)"
+	          "  AND NOT EXISTS (SELECT 1 FROM pg_locks l"
+	          "   WHERE l.locktype = 'advisory' AND l.classid = " JOB_LOCK
+	          "   AND l.objid = hashtext(j.plan || '/' || j.tenant)::oid"
+	          "   AND l.objsubid = 2)"
 	          "  ORDER BY j.priority DESC, j.id LIMIT 1)"
 	          "SELECT id, plan FROM (SELECT 0 AS pass, * FROM orphan"
 	          " UNION ALL SELECT 1, * FROM queued) c ORDER BY pass LIMIT 1",
