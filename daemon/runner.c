@@ -779,27 +779,39 @@ record_warnings(struct runner *r, json_t *results)
 	free(text);
 }
 
+/*
+ * The outcome of a checks run: records its warnings, and fails the job
+ * (with failure before the findings) unless every error-level check held.
+ */
+static bool
+checks_passed(struct runner *r, json_t *results, bool bad, const char *error,
+              const char *what, const char *failure)
+{
+	char *text;
+
+	if (error != NULL) {
+		job_failed(r, "%s could not run: %s", what, error);
+		return false;
+	}
+	record_warnings(r, results);
+	if (!bad)
+		return true;
+	text = checks_describe(results, false);
+	job_failed(r, "%s: %s", failure, text != NULL ? text : "?");
+	free(text);
+	return false;
+}
+
 static void
 on_verified(void *arg, json_t *results, bool bad, const char *error)
 {
 	struct runner *r = arg;
-	char *text;
 
 	if (r->freeing || r->job == 0)
 		return;
-	if (error != NULL) {
-		job_failed(r, "verification could not run: %s", error);
-		return;
-	}
-	record_warnings(r, results);
-	if (bad) {
-		text = checks_describe(results, false);
-		job_failed(r, "verification failed: %s",
-		           text != NULL ? text : "?");
-		free(text);
-		return;
-	}
-	job_succeeded(r);
+	if (checks_passed(r, results, bad, error, "verification",
+	                  "verification failed"))
+		job_succeeded(r);
 }
 
 /* After the last step: the [verify] sections (not for dry runs). */
@@ -819,23 +831,12 @@ static void
 on_prechecked(void *arg, json_t *results, bool bad, const char *error)
 {
 	struct runner *r = arg;
-	char *text;
 
 	if (r->freeing || r->job == 0)
 		return;
-	if (error != NULL) {
-		job_failed(r, "pre-check could not run: %s", error);
-		return;
-	}
-	record_warnings(r, results);
-	if (bad) {
-		text = checks_describe(results, false);
-		job_failed(r, "pre-check failed, nothing was changed: %s",
-		           text != NULL ? text : "?");
-		free(text);
-		return;
-	}
-	next_step(r);
+	if (checks_passed(r, results, bad, error, "pre-check",
+	                  "pre-check failed, nothing was changed"))
+		next_step(r);
 }
 
 /* Before the first batch of a job: its [check] sections. */
