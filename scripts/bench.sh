@@ -26,6 +26,7 @@
 set -eu
 
 top=$(cd "$(dirname "$0")/.." && pwd)
+. "$top/scripts/lib.sh"
 case ${B:-build} in
 /*) build=$B ;;
 *) build=$top/${B:-build} ;;
@@ -213,19 +214,7 @@ start_daemon() {
 	"$migrated" -c "$dir/migrated.conf" </dev/null >>"$dir/migrated.log" \
 	    2>&1 &
 	daemon_pid=$!
-	tries=0
-	until "$migratectl" --json status 2>/dev/null |
-	    grep -Eq '"database" *: *"connected"'; do
-		kill -0 "$daemon_pid" 2>/dev/null || {
-			echo "bench: migrated exited early" >&2
-			daemon_pid=
-			exit 1
-		}
-		tries=$((tries + 1))
-		[ "$tries" -le 100 ] ||
-		    { echo "bench: migrated not ready after 10 s" >&2; exit 1; }
-		sleep 0.1
-	done
+	wait_ready bench
 }
 
 # Field $1 of the daemon's /proc status, in MiB (VmRSS, VmHWM).

@@ -4,6 +4,7 @@
 set -eu
 
 top=$(cd "$(dirname "$0")/.." && pwd)
+. "$top/scripts/lib.sh"
 migrated=$top/build/migrated
 migratectl=$top/build/migratectl
 port=${DEMO_PORT:-54329}
@@ -80,18 +81,7 @@ echo "pid $daemon_pid"
 
 export MIGRATED_SOCKET="$dir/io.migrated"
 step "waiting until it is ready (socket up, database connected)"
-tries=0
-until "$migratectl" --json status 2>/dev/null |
-    grep -Eq '"database" *: *"connected"'; do
-	kill -0 "$daemon_pid" 2>/dev/null || {
-		echo "demo: migrated exited early" >&2
-		daemon_pid=
-		exit 1
-	}
-	tries=$((tries + 1))
-	[ "$tries" -le 100 ] || { echo "demo: not ready after 10 s" >&2; exit 1; }
-	sleep 0.1
-done
+wait_ready demo
 
 step "migratectl status"
 "$migratectl" status
@@ -132,7 +122,7 @@ else:
              s["rows_per_sec"]))
 print("done" if total > 0 and j["queued"] + j["running"] == 0 else "more")')
 	echo "$line" | head -n 1
-	[ "$(echo "$line" | tail -n 1)" = done ] && break
+	[ "$(echo "$line" | tail -n 1)" = "done" ] && break
 	sleep 1
 done
 
