@@ -13,6 +13,7 @@ struct checks {
 	json_t *params;
 	json_t *results;
 	bool failed;
+	bool lost;
 	checks_done_cb cb;
 	void *arg;
 };
@@ -22,7 +23,14 @@ static void run_next(struct checks *c);
 static void
 finish(struct checks *c, const char *error)
 {
-	c->cb(c->arg, c->results, c->failed, error);
+	struct checks_outcome out = {
+	        .results = c->results,
+	        .failed = c->failed,
+	        .error = error,
+	        .unavailable = c->lost,
+	};
+
+	c->cb(c->arg, &out);
 	json_decref(c->results);
 	json_decref(c->params);
 	free(c->tenant);
@@ -39,6 +47,7 @@ on_check(void *arg, const PGresult *res, const char *error)
 	bool ok;
 
 	if (res == NULL) {
+		c->lost = true;
 		finish(c, error);
 		return;
 	}
@@ -86,10 +95,12 @@ run_next(struct checks *c)
 		return;
 	}
 	if (pg_query(c->conn, check->sql.stmt.text,
-	             (int)check->sql.stmt.nparams, values, on_check, c) < 0)
+	             (int)check->sql.stmt.nparams, values, on_check, c) < 0) {
+		c->lost = true;
 		finish(c, pg_conn_error(c->conn) != NULL
 		                  ? pg_conn_error(c->conn)
 		                  : "not connected");
+	}
 }
 
 json_t *
@@ -131,6 +142,7 @@ on_params(void *arg, const PGresult *res, const char *error)
 	char buf[1024], msg[1200];
 
 	if (res == NULL) {
+		c->lost = true;
 		finish(c, error);
 		return;
 	}
@@ -154,6 +166,7 @@ on_params_skip(void *arg, const PGresult *res, const char *error)
 	struct checks *c = arg;
 
 	if (res == NULL) {
+		c->lost = true;
 		finish(c, error);
 		return;
 	}

@@ -15,14 +15,17 @@
 #include "catalog.h"
 #include "pg.h"
 
-/*
- * results: [{name, severity, ok, found, expected}] in plan order; found is
- * the first column of the first row as text, null for SQL NULL or no row.
- * error: a query failed or could not run (results then holds those done).
- * failed: some error-severity check did not hold.
- */
-typedef void (*checks_done_cb)(void *arg, json_t *results, bool failed,
-                               const char *error);
+/* What a checks run found. */
+struct checks_outcome {
+	/* [{name, severity, ok, found, expected}] in plan order; found is the
+	 * first column of the first row as text, null for SQL NULL or no row */
+	json_t *results;
+	bool failed;       /* some error-severity check did not hold */
+	const char *error; /* a query failed or could not run, or NULL */
+	bool unavailable;  /* ... because the connection is gone */
+};
+
+typedef void (*checks_done_cb)(void *arg, const struct checks_outcome *out);
 
 /*
  * Runs list[0..n) for tenant. params is the plan's params row (a JSON

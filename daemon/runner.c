@@ -782,36 +782,49 @@ record_warnings(struct runner *r, json_t *results)
 /*
  * The outcome of a checks run: records its warnings, and fails the job
  * (with failure before the findings) unless every error-level check held.
+ * A lost connection is left to on_state: the job resumes later.
  */
 static bool
-checks_passed(struct runner *r, json_t *results, bool bad, const char *error,
+checks_passed(struct runner *r, const struct checks_outcome *out,
               const char *what, const char *failure)
 {
 	char *text;
 
-	if (error != NULL) {
-		job_failed(r, "%s could not run: %s", what, error);
+	if (r->freeing || r->job == 0 || out->unavailable)
+		return false;
+	if (out->error != NULL) {
+		job_failed(r, "%s could not run: %s", what, out->error);
 		return false;
 	}
-	record_warnings(r, results);
-	if (!bad)
+	record_warnings(r, out->results);
+	if (!out->failed)
 		return true;
-	text = checks_describe(results, false);
+	text = checks_describe(out->results, false);
 	job_failed(r, "%s: %s", failure, text != NULL ? text : "?");
 	free(text);
 	return false;
 }
 
 static void
-on_verified(void *arg, json_t *results, bool bad, const char *error)
+on_verified(void *arg, const struct checks_outcome *out)
 {
 	struct runner *r = arg;
 
-	if (r->freeing || r->job == 0)
-		return;
-	if (checks_passed(r, results, bad, error, "verification",
-	                  "verification failed"))
+	if (checks_passed(r, out, "verification", "verification failed"))
 		job_succeeded(r);
+}
+
+/* Runs list for the job; an out-of-memory refusal fails the job. */
+static void
+run_checks(struct runner *r, const struct plan_check *list, size_t n,
+           checks_done_cb cb)
+{
+	if (checks_run(r->conn, r->plan, list, n, r->tenant, r->params, cb,
+	               r) == 0)
+		return;
+	if (pg_conn_state(r->conn) == PG_READY)
+		job_failed(r, "cannot run the plan's checks: out of memory");
+	/* otherwise on_state drops the job; it resumes once reconnected */
 }
 
 /* After the last step: the [verify] sections (not for dry runs). */
@@ -822,19 +835,15 @@ verify(struct runner *r)
 		job_succeeded(r);
 		return;
 	}
-	if (checks_run(r->conn, r->plan, r->plan->verifies, r->plan->nverifies,
-	               r->tenant, r->params, on_verified, r) < 0)
-		log_ctx(LOG_DEBUG, &r->ctx, "verify deferred: connection down");
+	run_checks(r, r->plan->verifies, r->plan->nverifies, on_verified);
 }
 
 static void
-on_prechecked(void *arg, json_t *results, bool bad, const char *error)
+on_prechecked(void *arg, const struct checks_outcome *out)
 {
 	struct runner *r = arg;
 
-	if (r->freeing || r->job == 0)
-		return;
-	if (checks_passed(r, results, bad, error, "pre-check",
+	if (checks_passed(r, out, "pre-check",
 	                  "pre-check failed, nothing was changed"))
 		next_step(r);
 }
@@ -857,9 +866,7 @@ precheck(struct runner *r)
 		next_step(r);
 		return;
 	}
-	if (checks_run(r->conn, r->plan, r->plan->checks, r->plan->nchecks,
-	               r->tenant, r->params, on_prechecked, r) < 0)
-		log_ctx(LOG_DEBUG, &r->ctx, "checks deferred: connection down");
+	run_checks(r, r->plan->checks, r->plan->nchecks, on_prechecked);
 }
 
 static void

@@ -69,16 +69,22 @@ run_free(struct run *r)
 static void validate_next(struct run *r);
 
 static void
-on_tenant_checked(void *arg, json_t *results, bool failed, const char *error)
+on_tenant_checked(void *arg, const struct checks_outcome *out)
 {
 	struct run *r = arg;
 	const char *tenant =
 	        json_string_value(json_array_get(r->tenants, r->next));
 
-	json_array_append_new(r->results,
-	                      json_pack("{s:s, s:b, s:s?, s:O}", "tenant",
-	                                tenant, "ok", !failed && error == NULL,
-	                                "error", error, "checks", results));
+	if (out->unavailable) {
+		dbcall_unavailable(r->req, out->error);
+		run_free(r);
+		return;
+	}
+	json_array_append_new(
+	        r->results,
+	        json_pack("{s:s, s:b, s:s?, s:O}", "tenant", tenant, "ok",
+	                  !out->failed && out->error == NULL, "error",
+	                  out->error, "checks", out->results));
 	r->next++;
 	validate_next(r);
 }
@@ -160,11 +166,16 @@ validate_method(struct control_req *req, struct daemon *d, json_t *params)
 /* ---- Verify ---- */
 
 static void
-on_verified(void *arg, json_t *results, bool failed, const char *error)
+on_verified(void *arg, const struct checks_outcome *out)
 {
 	struct run *r = arg;
+	json_t *results = out->results;
+	bool failed = out->failed;
+	const char *error = out->error;
 
-	if (error != NULL) {
+	if (out->unavailable) {
+		dbcall_unavailable(r->req, error);
+	} else if (error != NULL) {
 		control_error(r->req, IFACE ".DatabaseError",
 		              json_pack("{s:s, s:s}", "message", error,
 		                        "sqlstate", ""));
