@@ -63,19 +63,6 @@ say() {
 	printf '==> %s\n' "$*" >&2
 }
 
-stop_daemon() {
-	[ -n "$daemon_pid" ] || return 0
-	kill -TERM "$daemon_pid" 2>/dev/null || true
-	n=0
-	while kill -0 "$daemon_pid" 2>/dev/null && [ "$n" -lt 100 ]; do
-		sleep 0.1
-		n=$((n + 1))
-	done
-	kill -KILL "$daemon_pid" 2>/dev/null || true
-	wait "$daemon_pid" 2>/dev/null || true
-	daemon_pid=
-}
-
 cleanup() {
 	status=$?
 	trap - EXIT INT TERM HUP

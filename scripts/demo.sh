@@ -28,14 +28,7 @@ cleanup() {
 	trap - EXIT INT TERM HUP
 	if [ -n "$daemon_pid" ] && kill -0 "$daemon_pid" 2>/dev/null; then
 		step "stopping migrated (pid $daemon_pid)"
-		kill -TERM "$daemon_pid" 2>/dev/null || true
-		n=0
-		while kill -0 "$daemon_pid" 2>/dev/null && [ "$n" -lt 100 ]; do
-			sleep 0.1
-			n=$((n + 1))
-		done
-		kill -KILL "$daemon_pid" 2>/dev/null || true
-		wait "$daemon_pid" 2>/dev/null || true
+		stop_daemon
 	fi
 	step "removing the cluster in $dir"
 	sh "$top/scripts/pgcluster.sh" destroy "$dir/pg" || true

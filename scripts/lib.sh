@@ -21,3 +21,17 @@ wait_ready() {
 		sleep 0.1
 	done
 }
+
+# stop_daemon: SIGTERM to $daemon_pid, SIGKILL after 10 s; forgets the pid.
+stop_daemon() {
+	[ -n "$daemon_pid" ] || return 0
+	kill -TERM "$daemon_pid" 2>/dev/null || true
+	n=0
+	while kill -0 "$daemon_pid" 2>/dev/null && [ "$n" -lt 100 ]; do
+		sleep 0.1
+		n=$((n + 1))
+	done
+	kill -KILL "$daemon_pid" 2>/dev/null || true
+	wait "$daemon_pid" 2>/dev/null || true
+	daemon_pid=
+}
