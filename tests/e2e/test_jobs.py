@@ -379,7 +379,16 @@ def test_list_filters(jd, pg):
     assert listed("--plan", "cnt", "--tenant", "a") == [cnt[0]]
     assert listed("--plan", "cnt", "--state", "failed") == []
     assert listed("--limit", "2") == everything[:2]
+    # paging: --before the smallest id of a page gives the next page
+    assert listed("--limit", "2", "--before", str(everything[1])) == \
+        everything[2:4]
+    assert listed("--before", str(min(everything))) == []
     assert listed("--tenant", "nobody") == []
+    # the audit log pages the same way
+    six = [e["id"] for e in ctl_json(jd, "log", "--limit", "6")["entries"]]
+    assert len(six) == 6 and six == sorted(six, reverse=True)
+    older = ctl_json(jd, "log", "--limit", "3", "--before", str(six[2]))
+    assert [e["id"] for e in older["entries"]] == six[3:]
     # Human output: one line per job under a header.
     rc, out, err = jd.ctl("list", "--state", "failed")
     assert rc == 0, err
