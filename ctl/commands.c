@@ -523,7 +523,7 @@ static const struct cmd commands[] = {
          "show the daemon's version, database, workers and job totals",
          "Shows the state of the daemon: version, pid, uptime, database\n"
          "connection, busy workers, plans loaded, jobs by state, rows done\n"
-         "and rows per second over the last minute.\n"},
+         "and rows per second over the last 10 seconds.\n"},
         {{"plans", 0, false},
          run_plans,
          NULL,
