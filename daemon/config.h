@@ -9,6 +9,14 @@
 
 enum config_type { CONFIG_STRING, CONFIG_INT, CONFIG_MODE, CONFIG_LEVEL };
 
+/* [database NAME]: a PostgreSQL (conninfo) or a SQLite file (sqlite). */
+struct config_database {
+	char *name;
+	char *conninfo; /* PostgreSQL; NULL for SQLite */
+	char *sqlite;   /* path of a SQLite file; NULL for PostgreSQL */
+	unsigned line;  /* of the section header */
+};
+
 struct config {
 	char *file; /* the file this was read from */
 	char *socket;
@@ -20,7 +28,13 @@ struct config {
 	long long log_level; /* syslog priority */
 	char *target_conninfo;
 	long long reconnect_max_ms;
+	struct config_database *databases; /* in file order */
+	size_t ndatabases;
 };
+
+/* The [database NAME] called name, or NULL. */
+const struct config_database *config_database(const struct config *cfg,
+                                              const char *name);
 
 struct config_key {
 	const char *section;

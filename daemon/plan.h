@@ -33,10 +33,13 @@ struct plan_sql {
  * ("... WHERE (where) AND key > $k ..."): its parameters are $1..$n, so the
  * runner numbers its own from n + 1; its parentheses are balanced.
  */
+enum plan_step_kind { PLAN_STEP_INPLACE, PLAN_STEP_COPY };
+
 struct plan_step {
 	char *name;
+	enum plan_step_kind kind; /* copy: source is set */
 	char *schema; /* NULL unless table was written schema.table */
-	char *table;  /* unqualified, folded to lower case */
+	char *table;  /* unqualified, folded to lower case; into of a copy */
 	char *key;    /* unique ordered column, folded to lower case */
 	struct plan_sql
 	        where; /* "true" (at the section's line) when not given */
@@ -46,6 +49,28 @@ struct plan_step {
 	size_t nafter;
 	bool backup;   /* record pre-images for rollback */
 	unsigned line; /* of the [step NAME] header */
+
+	/*
+	 * Copy steps. select runs on source (parameters: tenant, the params
+	 * columns, the plan's parameters and pair); key is one of its
+	 * columns. The batch's rows land in the temporary table staged on the
+	 * target; then either apply (free SQL reading staged) or the upsert
+	 * merge into table runs. upsert: the natural key, ON CONFLICT of these
+	 * columns; upsert_nothing for DO NOTHING. defaults: extra columns of
+	 * new rows, default_exprs[i] an SQL expression over staged's columns.
+	 */
+	char *source; /* [database NAME]; NULL for in-place steps */
+	struct plan_sql select;
+	char **upsert;
+	size_t nupsert;
+	bool upsert_nothing;
+	char **default_cols;
+	char **default_exprs;
+	size_t ndefaults;
+	/* clear: SQL run first by a fresh job (parameters as apply's, without
+	 * lo and hi); has_clear false when not given */
+	bool has_clear;
+	struct plan_sql clear;
 };
 
 enum plan_severity { PLAN_SEVERITY_ERROR, PLAN_SEVERITY_WARNING };
@@ -81,6 +106,12 @@ struct plan {
 	size_t nchecks;
 	struct plan_check *verifies; /* in file order */
 	size_t nverifies;
+	char *source; /* [database NAME] the tenants query runs on, or NULL */
+	/* parameters = a, b: values given at submit, usable as :a and :b */
+	char **args;
+	size_t nargs;
+	char *pair;   /* pair = NAME: the parameter a pair's NEW binds */
+	bool compare; /* compare = yes: source-vs-target compare at the end */
 };
 
 /*
