@@ -296,3 +296,12 @@ config_free(struct config *cfg)
 	free(cfg->file);
 	memset(cfg, 0, sizeof(*cfg));
 }
+
+const struct config_database *
+config_database(const struct config *cfg, const char *name)
+{
+	for (size_t i = 0; i < cfg->ndatabases; i++)
+		if (strcmp(cfg->databases[i].name, name) == 0)
+			return &cfg->databases[i];
+	return NULL;
+}
