@@ -67,7 +67,7 @@ args_usage_error(const char *command, const char *fmt, ...)
 	va_end(ap);
 	fprintf(stderr, "\nTry 'migratectl %s%s--help'.\n",
 	        command != NULL ? command : "", command != NULL ? " " : "");
-	return CMD_EXIT_USAGE;
+	return CTL_EXIT_USAGE;
 }
 
 /* Parses a whole decimal number in [min, max]. */
@@ -121,9 +121,9 @@ add_steps(struct args *a, const char *list)
 			        a->command, "--steps: empty step name in '%s'",
 			        list);
 		if (append_string(&a->steps, start, (size_t)(end - start)) < 0)
-			return CMD_EXIT_DAEMON;
+			return CTL_EXIT_DAEMON;
 		if (p[len] == '\0')
-			return CMD_EXIT_OK;
+			return CTL_EXIT_OK;
 		p += len + 1;
 	}
 }
@@ -139,7 +139,7 @@ number_arg(const struct args *a, const char *opt, const char *text,
 		        "to %lld",
 		        opt, text, min, max);
 	*has = true;
-	return CMD_EXIT_OK;
+	return CTL_EXIT_OK;
 }
 
 static int
@@ -151,7 +151,7 @@ id_arg(const struct args *a, const char *opt, const char *text, long long *out,
 		        a->command, "--%s: '%s' is not a positive whole number",
 		        opt, text);
 	*has = true;
-	return CMD_EXIT_OK;
+	return CTL_EXIT_OK;
 }
 
 static int
@@ -163,7 +163,7 @@ state_arg(struct args *a, const char *text)
 	for (size_t i = 0; out_job_state(i) != NULL; i++) {
 		if (strcmp(text, out_job_state(i)) == 0) {
 			a->state = text;
-			return CMD_EXIT_OK;
+			return CTL_EXIT_OK;
 		}
 		used += (size_t)snprintf(known + used, sizeof(known) - used,
 		                         "%s%s", i ? ", " : "",
@@ -181,32 +181,32 @@ name_arg(const struct args *a, const char *opt, const char *text,
 	if (text[0] == '\0')
 		return args_usage_error(a->command, "--%s: empty value", opt);
 	*out = text;
-	return CMD_EXIT_OK;
+	return CTL_EXIT_OK;
 }
 
 /* Handles one option of a command; returns an exit status or OK. */
 static int
-take_option(struct cmd_global *g, struct args *a, int opt, const char *arg)
+take_option(struct ctl_global *g, struct args *a, int opt, const char *arg)
 {
 	switch (opt) {
 	case 'j':
 		g->json = true;
-		return CMD_EXIT_OK;
+		return CTL_EXIT_OK;
 	case 's':
 		return name_arg(a, "socket", arg, &g->socket);
 	case 'h':
 		a->help = true;
-		return CMD_EXIT_OK;
+		return CTL_EXIT_OK;
 	case OPT_VAL(ARG_TENANT):
 		if (arg[0] == '\0')
 			return args_usage_error(a->command,
 			                        "--tenant: empty tenant name");
 		return append_string(&a->tenants, arg, strlen(arg)) < 0
-		               ? CMD_EXIT_DAEMON
-		               : CMD_EXIT_OK;
+		               ? CTL_EXIT_DAEMON
+		               : CTL_EXIT_OK;
 	case OPT_VAL(ARG_ALL):
 		a->all = true;
-		return CMD_EXIT_OK;
+		return CTL_EXIT_OK;
 	case OPT_VAL(ARG_STEPS):
 		return add_steps(a, arg);
 	case OPT_VAL(ARG_BATCH_SIZE):
@@ -217,7 +217,7 @@ take_option(struct cmd_global *g, struct args *a, int opt, const char *arg)
 		                  &a->priority, &a->has_priority);
 	case OPT_VAL(ARG_WAIT):
 		a->wait = true;
-		return CMD_EXIT_OK;
+		return CTL_EXIT_OK;
 	case OPT_VAL(ARG_STATE):
 		return state_arg(a, arg);
 	case OPT_VAL(ARG_PLAN):
@@ -229,15 +229,15 @@ take_option(struct cmd_global *g, struct args *a, int opt, const char *arg)
 		return id_arg(a, "before", arg, &a->before, &a->has_before);
 	case OPT_VAL(ARG_DRY_RUN):
 		a->dry_run = true;
-		return CMD_EXIT_OK;
+		return CTL_EXIT_OK;
 	case OPT_VAL(ARG_SKIP_CHECKS):
 		a->skip_checks = true;
-		return CMD_EXIT_OK;
+		return CTL_EXIT_OK;
 	case OPT_VAL(ARG_JOB):
 		return id_arg(a, "job", arg, &a->job, &a->has_job);
 	case OPT_VAL(ARG_DROP):
 		a->drop = true;
-		return CMD_EXIT_OK;
+		return CTL_EXIT_OK;
 	case OPT_VAL(ARG_OLDER_THAN):
 		return number_arg(a, "older-than", arg, 0, OLDER_THAN_MAX,
 		                  &a->older_than, &a->has_older_than);
@@ -285,7 +285,7 @@ bad_option(const struct args_spec *spec, int c, char **argv)
 }
 
 int
-args_parse(const struct args_spec *spec, struct cmd_global *g, int argc,
+args_parse(const struct args_spec *spec, struct ctl_global *g, int argc,
            char **argv, struct args *a)
 {
 	struct option longopts[ARG_COUNT + NCOMMON + 1];
@@ -309,14 +309,14 @@ args_parse(const struct args_spec *spec, struct cmd_global *g, int argc,
 		if (c == '?' || c == ':')
 			return bad_option(spec, c, argv);
 		rc = take_option(g, a, c, optarg);
-		if (rc != CMD_EXIT_OK)
+		if (rc != CTL_EXIT_OK)
 			return rc;
 		if (a->help)
-			return CMD_EXIT_OK;
+			return CTL_EXIT_OK;
 	}
 	a->pos = argv + optind;
 	a->npos = argc - optind;
-	return CMD_EXIT_OK;
+	return CTL_EXIT_OK;
 }
 
 int
@@ -327,7 +327,7 @@ args_check_npos(const struct args *a, int min, int max, const char *what)
 	if (a->npos > max)
 		return args_usage_error(a->command, "unexpected argument '%s'",
 		                        a->pos[max]);
-	return CMD_EXIT_OK;
+	return CTL_EXIT_OK;
 }
 
 bool
@@ -343,7 +343,7 @@ args_job_ids(const struct args *a, json_t **ids)
 {
 	*ids = NULL;
 	if (a->npos == 0)
-		return CMD_EXIT_OK;
+		return CTL_EXIT_OK;
 	*ids = json_array();
 	for (int i = 0; i < a->npos; i++) {
 		long long id;
@@ -362,10 +362,10 @@ args_job_ids(const struct args *a, json_t **ids)
 			fputs("migratectl: out of memory\n", stderr);
 			json_decref(*ids);
 			*ids = NULL;
-			return CMD_EXIT_DAEMON;
+			return CTL_EXIT_DAEMON;
 		}
 	}
-	return CMD_EXIT_OK;
+	return CTL_EXIT_OK;
 }
 
 int
@@ -375,5 +375,5 @@ args_one_tenant(const struct args *a, const char **tenant)
 	if (json_array_size(a->tenants) > 1)
 		return args_usage_error(a->command,
 		                        "--tenant may be given only once");
-	return CMD_EXIT_OK;
+	return CTL_EXIT_OK;
 }

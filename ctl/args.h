@@ -9,7 +9,7 @@
 
 #include <jansson.h>
 
-#include "commands.h"
+#include "ctl.h"
 
 enum arg_opt {
 	ARG_TENANT,
@@ -56,9 +56,9 @@ struct args {
 /*
  * Parses argv (argv[0] is the command's name) into a, which the caller
  * clears with args_clear. --json and --socket go to g. Returns an exit
- * status: CMD_EXIT_OK, or the usage error it printed.
+ * status: CTL_EXIT_OK, or the usage error it printed.
  */
-int args_parse(const struct args_spec *spec, struct cmd_global *g, int argc,
+int args_parse(const struct args_spec *spec, struct ctl_global *g, int argc,
                char **argv, struct args *a);
 void args_clear(struct args *a);
 
@@ -73,13 +73,13 @@ int args_one_tenant(const struct args *a, const char **tenant);
 
 /*
  * Prints "migratectl: [command: ]message" and a hint to stderr; returns
- * CMD_EXIT_USAGE.
+ * CTL_EXIT_USAGE.
  */
 int args_usage_error(const char *command, const char *fmt, ...)
         __attribute__((format(printf, 2, 3)));
 /*
  * Reports the option getopt_long just rejected with c ('?' or ':', with
- * opterr 0 and optstring starting with ':'); returns CMD_EXIT_USAGE.
+ * opterr 0 and optstring starting with ':'); returns CTL_EXIT_USAGE.
  */
 int args_option_error(const char *command, int c, char **argv);
 
