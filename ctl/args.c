@@ -33,6 +33,10 @@ static const struct option arg_options[ARG_COUNT] = {
         [ARG_DROP] = {"drop", no_argument, NULL, OPT_VAL(ARG_DROP)},
         [ARG_OLDER_THAN] = {"older-than", required_argument, NULL,
                             OPT_VAL(ARG_OLDER_THAN)},
+        [ARG_PARAM] = {"param", required_argument, NULL, OPT_VAL(ARG_PARAM)},
+        [ARG_PAIR] = {"pair", required_argument, NULL, OPT_VAL(ARG_PAIR)},
+        [ARG_FRESH] = {"fresh", no_argument, NULL, OPT_VAL(ARG_FRESH)},
+        [ARG_COMPARE] = {"compare", no_argument, NULL, OPT_VAL(ARG_COMPARE)},
 };
 
 /* Accepted by every command. */
@@ -51,6 +55,8 @@ args_clear(struct args *a)
 {
 	json_decref(a->tenants);
 	json_decref(a->steps);
+	json_decref(a->params);
+	json_decref(a->pairs);
 	memset(a, 0, sizeof(*a));
 }
 
@@ -88,6 +94,13 @@ parse_int(const char *text, long long min, long long max, long long *out)
 	return 0;
 }
 
+int
+args_out_of_memory(void)
+{
+	fputs("migratectl: out of memory\n", stderr);
+	return CTL_EXIT_DAEMON;
+}
+
 __attribute__((warn_unused_result)) static int
 append_string(json_t **array, const char *text, size_t len)
 {
@@ -95,7 +108,7 @@ append_string(json_t **array, const char *text, size_t len)
 		*array = json_array();
 	if (*array == NULL ||
 	    json_array_append_new(*array, json_stringn(text, len)) < 0) {
-		fputs("migratectl: out of memory\n", stderr);
+		(void)args_out_of_memory();
 		return -1;
 	}
 	return 0;
@@ -126,6 +139,57 @@ add_steps(struct args *a, const char *list)
 			return CTL_EXIT_OK;
 		p += len + 1;
 	}
+}
+
+/* --param NAME=VALUE: split at the first '='; VALUE may be empty. */
+static int
+add_param(struct args *a, const char *text)
+{
+	const char *eq = strchr(text, '=');
+	char *name;
+	int rc = CTL_EXIT_OK;
+
+	if (eq == NULL)
+		return args_usage_error(
+		        a->command, "--param: '%s' is not NAME=VALUE", text);
+	if (eq == text)
+		return args_usage_error(a->command,
+		                        "--param: empty NAME in '%s'", text);
+	if (a->params == NULL && (a->params = json_object()) == NULL)
+		return args_out_of_memory();
+	name = strndup(text, (size_t)(eq - text));
+	if (name == NULL)
+		return args_out_of_memory();
+	if (json_object_get(a->params, name) != NULL)
+		rc = args_usage_error(a->command, "--param: '%s' given twice",
+		                      name);
+	else if (json_object_set_new(a->params, name, json_string(eq + 1)) < 0)
+		rc = args_out_of_memory();
+	free(name);
+	return rc;
+}
+
+/* --pair OLD:NEW: split at the first ':'; neither may be empty. */
+static int
+add_pair(struct args *a, const char *text)
+{
+	const char *colon = strchr(text, ':');
+	json_t *pair;
+
+	if (colon == NULL)
+		return args_usage_error(a->command,
+		                        "--pair: '%s' is not OLD:NEW", text);
+	if (colon == text || colon[1] == '\0')
+		return args_usage_error(a->command, "--pair: empty %s in '%s'",
+		                        colon == text ? "OLD" : "NEW", text);
+	pair = json_pack("{s:s%, s:s}", "old", text, (size_t)(colon - text),
+	                 "new", colon + 1);
+	if (a->pairs == NULL)
+		a->pairs = json_array();
+	if (pair == NULL || a->pairs == NULL ||
+	    json_array_append_new(a->pairs, pair) < 0)
+		return args_out_of_memory();
+	return CTL_EXIT_OK;
 }
 
 static int
@@ -241,6 +305,16 @@ take_option(struct ctl_global *g, struct args *a, int opt, const char *arg)
 	case OPT_VAL(ARG_OLDER_THAN):
 		return number_arg(a, "older-than", arg, 0, OLDER_THAN_MAX,
 		                  &a->older_than, &a->has_older_than);
+	case OPT_VAL(ARG_PARAM):
+		return add_param(a, arg);
+	case OPT_VAL(ARG_PAIR):
+		return add_pair(a, arg);
+	case OPT_VAL(ARG_FRESH):
+		a->fresh = true;
+		return CTL_EXIT_OK;
+	case OPT_VAL(ARG_COMPARE):
+		a->compare = true;
+		return CTL_EXIT_OK;
 	default:
 		return args_usage_error(a->command, "unexpected option");
 	}
@@ -294,6 +368,7 @@ args_parse(const struct args_spec *spec, struct ctl_global *g, int argc,
 
 	memset(a, 0, sizeof(*a));
 	a->command = spec->command;
+	a->opts = spec->opts;
 	memset(longopts, 0, sizeof(longopts));
 	for (size_t i = 0; i < ARG_COUNT; i++)
 		if (spec->opts & ARG_BIT(i))
@@ -359,10 +434,9 @@ args_job_ids(const struct args *a, json_t **ids)
 		}
 		if (*ids == NULL ||
 		    json_array_append_new(*ids, json_integer(id)) < 0) {
-			fputs("migratectl: out of memory\n", stderr);
 			json_decref(*ids);
 			*ids = NULL;
-			return CTL_EXIT_DAEMON;
+			return args_out_of_memory();
 		}
 	}
 	return CTL_EXIT_OK;

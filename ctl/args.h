@@ -27,6 +27,10 @@ enum arg_opt {
 	ARG_JOB,
 	ARG_DROP,
 	ARG_OLDER_THAN,
+	ARG_PARAM,
+	ARG_PAIR,
+	ARG_FRESH,
+	ARG_COMPARE,
 	ARG_COUNT
 };
 
@@ -41,9 +45,12 @@ struct args_spec {
 
 struct args {
 	const char *command;
+	unsigned opts;   /* the options the command accepts: ARG_BIT()s */
 	json_t *tenants; /* --tenant values, in order */
 	json_t *steps;   /* --steps names, in order */
-	bool all, wait, help, dry_run, skip_checks, drop;
+	json_t *params;  /* --param: {NAME: VALUE} */
+	json_t *pairs;   /* --pair: [{old, new}], in order */
+	bool all, wait, help, dry_run, skip_checks, drop, fresh, compare;
 	bool has_batch_size, has_priority, has_limit, has_before, has_job,
 	        has_older_than;
 	long long batch_size, priority, limit, before, job, older_than;
@@ -77,6 +84,8 @@ int args_one_tenant(const struct args *a, const char **tenant);
  */
 int args_usage_error(const char *command, const char *fmt, ...)
         __attribute__((format(printf, 2, 3)));
+/* Prints "migratectl: out of memory"; returns CTL_EXIT_DAEMON. */
+int args_out_of_memory(void);
 /*
  * Reports the option getopt_long just rejected with c ('?' or ':', with
  * opterr 0 and optstring starting with ':'); returns CTL_EXIT_USAGE.

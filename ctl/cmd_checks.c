@@ -4,7 +4,10 @@
 #include "report.h"
 #include "request.h"
 
-/* Every element of results (Validate's TenantChecks) is ok. */
+/*
+ * Every element of results (Validate's TenantChecks, Verify's
+ * StepCompare) is ok.
+ */
 static bool
 all_ok(const json_t *results)
 {
@@ -19,11 +22,12 @@ all_ok(const json_t *results)
 	return true;
 }
 
-/* Verify's reply says ok. */
+/* Verify's reply says ok, and so does each step it compared. */
 static bool
 verified(const json_t *reply)
 {
-	return json_is_true(json_object_get(reply, "ok"));
+	return json_is_true(json_object_get(reply, "ok")) &&
+	       all_ok(json_object_get(reply, "compare"));
 }
 
 int
@@ -60,5 +64,6 @@ cmd_verify(struct cmd_ctx *ctx, struct args *a)
 
 	if (rc != CTL_EXIT_OK)
 		return rc;
+	request_true(p, "compare", a->compare);
 	return session_ask(&ctx->session, &ask, p);
 }

@@ -44,6 +44,9 @@ submit_params(const struct args *a, json_t *p)
 	request_int(p, "priority", a->has_priority, a->priority);
 	request_true(p, "dry_run", a->dry_run);
 	request_true(p, "skip_checks", a->skip_checks);
+	if (a->params != NULL)
+		json_object_set(p, "params", a->params);
+	request_true(p, "fresh", a->fresh);
 	return p;
 }
 

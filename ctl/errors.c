@@ -21,10 +21,11 @@
 
 /*
  * In a sentence, {name} stands for a parameter of the error and
- * {call.name} for one of the call it answers; [text] is left out when a
- * parameter in it is missing, null or empty. Of the sentences of an
- * error, the first whose parameters outside [...] all have a value is
- * printed; the last one always is.
+ * {call.name} for one of the call it answers ({call.tenant}: see
+ * call_tenant); [text] is left out when a parameter in it is missing,
+ * null or empty. Of the sentences of an error, the first whose
+ * parameters outside [...] all have a value is printed; the last one
+ * always is.
  */
 static const struct {
 	const char *error;
@@ -61,6 +62,18 @@ static const struct {
         {ERR(JobExists),
          CTL_EXIT_DAEMON,
          {"tenant {tenant} already has unfinished job {id} of plan {plan}"}},
+        {ERR(InvalidParameterValue),
+         CTL_EXIT_DAEMON,
+         {"parameter '{parameter}' cannot have this value: {message}"}},
+        /* Submit of steps whose dependency is left out. */
+        {ERR(StepDependency),
+         CTL_EXIT_DAEMON,
+         {"step '{step}' of plan '{plan}' needs step '{after}', which "
+          "neither runs in this job nor has succeeded before for tenant "
+          "'{call.tenant}'; add --steps {after}",
+          "step '{step}' of plan '{plan}' needs step '{after}', which "
+          "neither runs in these jobs nor has succeeded before for every "
+          "tenant given; add --steps {after}"}},
         {VL_ERR_INVALID_PARAMETER,
          CTL_EXIT_DAEMON,
          {"invalid parameter '{parameter}'"}},
@@ -88,26 +101,48 @@ struct sources {
 	const json_t *call;
 };
 
+/*
+ * The one tenant a call is about: its tenant (Verify, Rollback), its only
+ * tenant (Submit --tenant T) or the old tenant of its only pair (Submit
+ * --pair OLD:NEW); NULL when it is about none or several.
+ */
+static const json_t *
+call_tenant(const json_t *call)
+{
+	const json_t *tenants = value_get(call, "tenants");
+	const json_t *pairs = value_get(call, "pairs");
+
+	if (value_get(call, "tenant") != NULL)
+		return value_get(call, "tenant");
+	if (json_array_size(tenants) == 1 && pairs == NULL)
+		return json_array_get(tenants, 0);
+	if (json_array_size(pairs) == 1 && tenants == NULL)
+		return value_get(json_array_get(pairs, 0), "old");
+	return NULL;
+}
+
 /* Appends parameter key (of keylen bytes) to buf; false if it is empty. */
 static bool
 expand_param(const struct sources *src, const char *key, size_t keylen,
              char *buf, size_t len, size_t *used)
 {
-	static const char call[] = "call.";
-	const json_t *from = src->error;
+	static const char prefix[] = "call.";
+	const size_t plen = sizeof(prefix) - 1;
+	bool of_call = keylen > plen && strncmp(key, prefix, plen) == 0;
 	char name[64];
 	const json_t *v;
 	char *value;
 	bool empty;
 
-	if (keylen > sizeof(call) - 1 &&
-	    strncmp(key, call, sizeof(call) - 1) == 0) {
-		from = src->call;
-		key += sizeof(call) - 1;
-		keylen -= sizeof(call) - 1;
+	if (of_call) {
+		key += plen;
+		keylen -= plen;
 	}
 	snprintf(name, sizeof(name), "%.*s", (int)keylen, key);
-	v = value_get(from, name);
+	if (of_call && strcmp(name, "tenant") == 0)
+		v = call_tenant(src->call);
+	else
+		v = value_get(of_call ? src->call : src->error, name);
 	value = v != NULL ? value_text(v) : NULL;
 	empty = value == NULL || value[0] == '\0';
 	if (*used < len)

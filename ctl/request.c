@@ -1,6 +1,5 @@
 #include "request.h"
 
-#include <stdio.h>
 #include <stdlib.h>
 
 void
@@ -24,30 +23,33 @@ request_true(json_t *p, const char *key, bool value)
 		json_object_set_new(p, key, json_true());
 }
 
-static int
-out_of_memory(void)
-{
-	fputs("migratectl: out of memory\n", stderr);
-	return CTL_EXIT_DAEMON;
-}
-
 int
 request_tenants(const struct args *a, json_t **p)
 {
 	*p = NULL;
+	if (a->pairs != NULL && (a->tenants != NULL || a->all))
+		return args_usage_error(a->command,
+		                        "--pair and --%s exclude each other",
+		                        a->all ? "all" : "tenant");
 	if (a->tenants != NULL && a->all)
 		return args_usage_error(
 		        a->command, "--tenant and --all exclude each other");
-	if (a->tenants == NULL && !a->all)
+	if (a->tenants == NULL && a->pairs == NULL && !a->all)
 		return args_usage_error(
 		        a->command,
 		        "give the tenants with --tenant T (once per "
-		        "tenant) or --all");
+		        "tenant)%s or --all",
+		        a->opts & ARG_BIT(ARG_PAIR)
+		                ? ", the pairs with --pair OLD:NEW (once per "
+		                  "pair)"
+		                : "");
 	*p = json_pack("{s:s}", "plan", a->pos[0]);
 	if (*p == NULL)
-		return out_of_memory();
+		return args_out_of_memory();
 	if (a->tenants != NULL)
 		json_object_set(*p, "tenants", a->tenants);
+	if (a->pairs != NULL)
+		json_object_set(*p, "pairs", a->pairs);
 	request_true(*p, "all", a->all);
 	return CTL_EXIT_OK;
 }
@@ -73,5 +75,5 @@ request_target(const struct args *a, json_t **p)
 		        "'%s' is not a job id; for the latest job "
 		        "of a plan give PLAN --tenant T",
 		        a->pos[0]);
-	return *p != NULL ? CTL_EXIT_OK : out_of_memory();
+	return *p != NULL ? CTL_EXIT_OK : args_out_of_memory();
 }

@@ -20,8 +20,9 @@ void request_int(json_t *p, const char *key, bool has, long long value);
 void request_true(json_t *p, const char *key, bool value);
 
 /*
- * PLAN (--tenant T ... | --all), as submit and validate take them: checks
- * them and builds {plan, tenants} or {plan, all} in *p.
+ * PLAN (--tenant T ... | --pair OLD:NEW ... | --all), as submit and
+ * validate (without --pair) take them: checks them and builds {plan,
+ * tenants}, {plan, pairs} or {plan, all} in *p.
  */
 int request_tenants(const struct args *a, json_t **p);
 

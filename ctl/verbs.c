@@ -73,18 +73,32 @@ static const struct verb verbs[] = {
                 .min_args = 1,
                 .max_args = 1,
                 .args = "PLAN",
-                .opts = B(TENANT) | B(ALL) | B(STEPS) | B(BATCH_SIZE) |
-                        B(PRIORITY) | B(WAIT) | B(DRY_RUN) | B(SKIP_CHECKS),
+                .opts = B(TENANT) | B(ALL) | B(PAIR) | B(STEPS) | B(PARAM) |
+                        B(FRESH) | B(BATCH_SIZE) | B(PRIORITY) | B(WAIT) |
+                        B(DRY_RUN) | B(SKIP_CHECKS),
                 .fn = cmd_submit,
-                .synopsis = "PLAN (--tenant T ... | --all) [--steps A,B] "
-                            "[--batch-size N] [--priority P] [--dry-run] "
-                            "[--skip-checks] [--wait]",
+                .synopsis = "PLAN (--tenant T ... | --pair OLD:NEW ... | "
+                            "--all) [--steps A,B] [--param NAME=VALUE ...] "
+                            "[--fresh] [--batch-size N] [--priority P] "
+                            "[--dry-run] [--skip-checks] [--wait]",
                 .summary = "queue one job per tenant for a plan",
                 .help = "Queues one job per tenant for plan PLAN and prints "
                         "the new job ids.\n"
                         "\n" TENANT_HELP
+                        "  --pair OLD:NEW     instead of tenants: one job for "
+                        "legacy tenant OLD,\n"
+                        "                     with NEW bound to the plan's "
+                        "pair parameter;\n"
+                        "                     repeat for several pairs\n"
                         "  --steps A,B        run only these steps (in "
                         "dependency order)\n"
+                        "  --param NAME=VALUE bind the plan's parameter NAME "
+                        "to VALUE; repeat\n"
+                        "                     for several parameters\n"
+                        "  --fresh            run each step's clear first, in "
+                        "reverse dependency\n"
+                        "                     order: a clean re-import of the "
+                        "tenant\n"
                         "  --batch-size N     rows per batch (1 to 1000000) "
                         "instead of the plan's\n"
                         "  --priority P       higher runs first (default 0)\n"
@@ -239,17 +253,23 @@ static const struct verb verbs[] = {
                 .min_args = 1,
                 .max_args = 1,
                 .args = TARGET_ARGS,
-                .opts = B(TENANT),
+                .opts = B(TENANT) | B(COMPARE),
                 .flags = VERB_JOB_IDS,
                 .fn = cmd_verify,
-                .synopsis = "(JOB | PLAN --tenant T)",
+                .synopsis = "(JOB | PLAN --tenant T) [--compare]",
                 .summary = "run a job's post-verifications again",
                 .help = "Runs the [verify] sections of a job's plan again for "
                         "its tenant and\n"
                         "prints each one's value found and expected. Exits 4 "
                         "if one did not\n"
                         "hold.\n"
-                        "\n" TARGET_HELP,
+                        "\n" TARGET_HELP "\n"
+                        "  --compare          also compare each copy step's "
+                        "rows in the source\n"
+                        "                     and the target: counts, "
+                        "checksums and the first\n"
+                        "                     keys that differ; exits 4 if a "
+                        "step differs\n",
         },
         {
                 .name = "rollback",
