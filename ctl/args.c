@@ -248,10 +248,47 @@ name_arg(const struct args *a, const char *opt, const char *text,
 	return CTL_EXIT_OK;
 }
 
+/* Turns on the switch of an option without a value; false if opt is none. */
+static bool
+set_flag(struct args *a, int opt)
+{
+	bool *flag;
+
+	switch (opt) {
+	case OPT_VAL(ARG_ALL):
+		flag = &a->all;
+		break;
+	case OPT_VAL(ARG_WAIT):
+		flag = &a->wait;
+		break;
+	case OPT_VAL(ARG_DRY_RUN):
+		flag = &a->dry_run;
+		break;
+	case OPT_VAL(ARG_SKIP_CHECKS):
+		flag = &a->skip_checks;
+		break;
+	case OPT_VAL(ARG_DROP):
+		flag = &a->drop;
+		break;
+	case OPT_VAL(ARG_FRESH):
+		flag = &a->fresh;
+		break;
+	case OPT_VAL(ARG_COMPARE):
+		flag = &a->compare;
+		break;
+	default:
+		return false;
+	}
+	*flag = true;
+	return true;
+}
+
 /* Handles one option of a command; returns an exit status or OK. */
 static int
 take_option(struct ctl_global *g, struct args *a, int opt, const char *arg)
 {
+	if (set_flag(a, opt))
+		return CTL_EXIT_OK;
 	switch (opt) {
 	case 'j':
 		g->json = true;
@@ -268,9 +305,6 @@ take_option(struct ctl_global *g, struct args *a, int opt, const char *arg)
 		return append_string(&a->tenants, arg, strlen(arg)) < 0
 		               ? CTL_EXIT_DAEMON
 		               : CTL_EXIT_OK;
-	case OPT_VAL(ARG_ALL):
-		a->all = true;
-		return CTL_EXIT_OK;
 	case OPT_VAL(ARG_STEPS):
 		return add_steps(a, arg);
 	case OPT_VAL(ARG_BATCH_SIZE):
@@ -279,9 +313,6 @@ take_option(struct ctl_global *g, struct args *a, int opt, const char *arg)
 	case OPT_VAL(ARG_PRIORITY):
 		return number_arg(a, "priority", arg, INT32_MIN, INT32_MAX,
 		                  &a->priority, &a->has_priority);
-	case OPT_VAL(ARG_WAIT):
-		a->wait = true;
-		return CTL_EXIT_OK;
 	case OPT_VAL(ARG_STATE):
 		return state_arg(a, arg);
 	case OPT_VAL(ARG_PLAN):
@@ -291,17 +322,8 @@ take_option(struct ctl_global *g, struct args *a, int opt, const char *arg)
 		                  &a->has_limit);
 	case OPT_VAL(ARG_BEFORE):
 		return id_arg(a, "before", arg, &a->before, &a->has_before);
-	case OPT_VAL(ARG_DRY_RUN):
-		a->dry_run = true;
-		return CTL_EXIT_OK;
-	case OPT_VAL(ARG_SKIP_CHECKS):
-		a->skip_checks = true;
-		return CTL_EXIT_OK;
 	case OPT_VAL(ARG_JOB):
 		return id_arg(a, "job", arg, &a->job, &a->has_job);
-	case OPT_VAL(ARG_DROP):
-		a->drop = true;
-		return CTL_EXIT_OK;
 	case OPT_VAL(ARG_OLDER_THAN):
 		return number_arg(a, "older-than", arg, 0, OLDER_THAN_MAX,
 		                  &a->older_than, &a->has_older_than);
@@ -309,12 +331,6 @@ take_option(struct ctl_global *g, struct args *a, int opt, const char *arg)
 		return add_param(a, arg);
 	case OPT_VAL(ARG_PAIR):
 		return add_pair(a, arg);
-	case OPT_VAL(ARG_FRESH):
-		a->fresh = true;
-		return CTL_EXIT_OK;
-	case OPT_VAL(ARG_COMPARE):
-		a->compare = true;
-		return CTL_EXIT_OK;
 	default:
 		return args_usage_error(a->command, "unexpected option");
 	}
