@@ -35,7 +35,7 @@ DAEMON_SRC = daemon/main.c daemon/control.c daemon/methods.c daemon/jobs.c \
              daemon/notify.c daemon/store.c daemon/scheduler.c \
              daemon/runner.c daemon/claim.c daemon/batch.c daemon/clear.c \
              daemon/step.c daemon/step_inplace.c daemon/step_restore.c \
-             daemon/step_copy.c \
+             daemon/step_copy.c daemon/copy_sql.c \
              daemon/catalog.c daemon/checks.c daemon/dbcall.c \
              daemon/audit.c daemon/validate.c \
              daemon/backups.c daemon/databases.c $(DAEMON_LIB)
