@@ -22,15 +22,39 @@
 /* --- the file's vocabulary ------------------------------------------------ */
 
 enum section_kind { SEC_PLAN, SEC_STEP, SEC_CHECK, SEC_VERIFY };
-enum { K_DESCRIPTION, K_TENANTS, K_PARAMS };
-enum { K_TABLE, K_KEY, K_WHERE, K_APPLY, K_BATCH, K_AFTER, K_BACKUP };
+enum {
+	K_DESCRIPTION,
+	K_TENANTS,
+	K_PARAMS,
+	K_PSOURCE,
+	K_PARAMETERS,
+	K_PAIR,
+	K_COMPARE
+};
+enum {
+	K_TABLE,
+	K_KEY,
+	K_WHERE,
+	K_APPLY,
+	K_BATCH,
+	K_AFTER,
+	K_BACKUP,
+	K_SOURCE,
+	K_SELECT,
+	K_INTO,
+	K_UPSERT,
+	K_DEFAULTS,
+	K_CLEAR
+};
 enum { K_SQL, K_EXPECT, K_SEVERITY };
-#define MAX_KEYS 7
+#define MAX_KEYS 13
 
-static const char *const plan_keys[] = {"description", "tenants", "params",
-                                        NULL};
-static const char *const step_keys[] = {"table", "key",   "where",  "apply",
-                                        "batch", "after", "backup", NULL};
+static const char *const plan_keys[] = {"description", "tenants",    "params",
+                                        "source",      "parameters", "pair",
+                                        "compare",     NULL};
+static const char *const step_keys[] = {
+        "table",  "key",    "where", "apply",  "batch",    "after", "backup",
+        "source", "select", "into",  "upsert", "defaults", "clear", NULL};
 static const char *const check_keys[] = {"sql", "expect", "severity", NULL};
 
 static const struct section_def {
@@ -473,18 +497,24 @@ struct names {
 	size_t n;
 };
 
+/* first, then the plan's params columns, parameters and pair. */
 static int
 names_make(struct loader *ld, struct names *out, const char *const *first,
-           size_t nfirst, char *const *rest, size_t nrest)
+           size_t nfirst, const struct plan *plan)
 {
 	out->n = 0;
-	out->v = malloc((nfirst + nrest + 1) * sizeof *out->v);
+	out->v = malloc((nfirst + plan->nparam_names + plan->nargs + 2) *
+	                sizeof *out->v);
 	if (out->v == NULL)
 		return oom(ld);
 	for (size_t i = 0; i < nfirst; i++)
 		out->v[out->n++] = first[i];
-	for (size_t i = 0; i < nrest; i++)
-		out->v[out->n++] = rest[i];
+	for (size_t i = 0; i < plan->nparam_names; i++)
+		out->v[out->n++] = plan->param_names[i];
+	for (size_t i = 0; i < plan->nargs; i++)
+		out->v[out->n++] = plan->args[i];
+	if (plan->pair != NULL)
+		out->v[out->n++] = plan->pair;
 	return 0;
 }
 
@@ -682,40 +712,124 @@ build_choice(struct loader *ld, const struct value *v, const char *key,
 	            shown(v->text, shown_buf, sizeof shown_buf), no, yes);
 }
 
-/* "a, b,c" into step->after; names are resolved later (order_steps). */
+/*
+ * "a, b,c" into *list: names of steps (idents false: [A-Za-z0-9_-]) or
+ * SQL identifiers (idents true: folded to lower case). what names the key.
+ */
 static int
-build_after(struct loader *ld, const struct value *v, struct plan_step *step)
+build_list(struct loader *ld, const struct value *v, const char *what,
+           const char *noun, bool idents, char ***list, size_t *n)
 {
 	const char *s = v->text;
 	char shown_buf[64];
 
 	for (;;) {
 		const char *item = skip_blank(s);
-		size_t n = strcspn(item, ",");
+		size_t len = strcspn(item, ",");
+		char *name = NULL;
 
-		while (n > 0 && is_blank(item[n - 1]))
-			n--;
-		if (n == 0)
-			return fail(ld, v->lines[0],
-			            "empty step name in after");
-		if (!valid_name(item, n))
+		while (len > 0 && is_blank(item[len - 1]))
+			len--;
+		if (len == 0)
+			return fail(ld, v->lines[0], "empty %s name in %s",
+			            noun, what);
+		if (idents ? parse_ident(item, len, &name) == -1
+		           : !valid_name(item, len))
 			return fail(
-			        ld, v->lines[0],
-			        "bad step name \"%s\" in after",
-			        shown_n(item, n, shown_buf, sizeof shown_buf));
-		for (size_t i = 0; i < step->nafter; i++)
-			if (strlen(step->after[i]) == n &&
-			    memcmp(step->after[i], item, n) == 0)
-				return fail(ld, v->lines[0],
-				            "step %s appears twice in after",
-				            step->after[i]);
-		if (push(&step->after, &step->nafter, strndup(item, n)) == -1)
+			        ld, v->lines[0], "bad %s name \"%s\" in %s",
+			        noun,
+			        shown_n(item, len, shown_buf, sizeof shown_buf),
+			        what);
+		if (name == NULL && (name = strndup(item, len)) == NULL)
+			return oom(ld);
+		for (size_t i = 0; i < *n; i++)
+			if (strcmp((*list)[i], name) == 0) {
+				fail(ld, v->lines[0],
+				     "%s %s appears twice in %s", noun, name,
+				     what);
+				free(name);
+				return -1;
+			}
+		if (push(list, n, name) == -1)
 			return oom(ld);
 		s = item + strcspn(item, ",");
 		if (*s == '\0')
 			return 0;
 		s++;
 	}
+}
+
+/* A plan-wide name (a parameter or the pair) that no other name hides. */
+static int
+check_new_name(struct loader *ld, unsigned line, const struct plan *plan,
+               const char *name, const char *what)
+{
+	for (size_t b = 0; b < 3; b++)
+		if (strcmp(name, builtin_params[b]) == 0)
+			return fail(ld, line,
+			            "%s %s hides the built-in parameter :%s",
+			            what, name, name);
+	for (size_t i = 0; i < plan->nparam_names; i++)
+		if (strcmp(name, plan->param_names[i]) == 0)
+			return fail(ld, line, "%s %s is also a params column",
+			            what, name);
+	for (size_t i = 0; plan->pair != NULL && i < plan->nargs; i++)
+		if (strcmp(plan->pair, plan->args[i]) == 0)
+			return fail(ld, line,
+			            "pair %s is also one of the parameters",
+			            plan->pair);
+	return 0;
+}
+
+/* [plan] source, parameters, pair and compare. */
+static int
+build_header_import(struct loader *ld, struct plan *plan)
+{
+	const struct section *sec = find_section(ld, SEC_PLAN, NULL);
+	const struct value *v;
+	char shown_buf[64];
+
+	if (sec == NULL) /* build_header() refused the plan already */
+		return -1;
+	if (optional(ld, sec, K_PSOURCE, &v) == -1)
+		return -1;
+	if (v != NULL && !valid_name(v->text, strlen(v->text)))
+		return fail(ld, v->lines[0],
+		            "bad source \"%s\": name a [database NAME]",
+		            shown(v->text, shown_buf, sizeof shown_buf));
+	if (v != NULL && (plan->source = strdup(v->text)) == NULL)
+		return oom(ld);
+	if (optional(ld, sec, K_PARAMETERS, &v) == -1 ||
+	    (v != NULL && build_list(ld, v, "parameters", "parameter", true,
+	                             &plan->args, &plan->nargs) == -1))
+		return -1;
+	for (size_t i = 0; i < plan->nargs; i++)
+		if (check_new_name(ld, v->lines[0], plan, plan->args[i],
+		                   "parameter") == -1)
+			return -1;
+	if (optional(ld, sec, K_PAIR, &v) == -1)
+		return -1;
+	if (v != NULL && parse_ident(v->text, strlen(v->text), &plan->pair) < 0)
+		return fail(ld, v->lines[0],
+		            "bad pair \"%s\": expected a parameter name "
+		            "(letters, digits, _)",
+		            shown(v->text, shown_buf, sizeof shown_buf));
+	if (v != NULL &&
+	    check_new_name(ld, v->lines[0], plan, plan->pair, "pair") == -1)
+		return -1;
+	if (optional(ld, sec, K_COMPARE, &v) == -1 ||
+	    (v != NULL &&
+	     build_choice(ld, v, "compare", "no", "yes", &plan->compare) == -1))
+		return -1;
+	return 0;
+}
+
+/* "a, b,c" into step->after; names are resolved later (order_steps). */
+static int
+build_after(struct loader *ld, const struct value *v, struct plan_step *step)
+{
+	return build_list(ld, v, "after", "step", false, &step->after,
+	                  &step->nafter);
 }
 
 static bool
@@ -750,6 +864,247 @@ build_sql_keys(struct loader *ld, const struct section *sec,
 	return 0;
 }
 
+static bool
+is_column(const struct plan_step *step, const char *name)
+{
+	for (size_t i = 0; i < step->ncolumns; i++)
+		if (strcmp(step->columns[i], name) == 0)
+			return true;
+	for (size_t i = 0; i < step->ndefaults; i++)
+		if (strcmp(step->default_cols[i], name) == 0)
+			return true;
+	return false;
+}
+
+/* "a, b" or "a, b nothing" into step->upsert. */
+static int
+build_upsert(struct loader *ld, const struct value *v, struct plan_step *step)
+{
+	char *text = strdup(v->text), *end;
+	struct value cut = *v;
+	int r;
+
+	if (text == NULL)
+		return oom(ld);
+	end = text + strlen(text);
+	while (end > text && is_blank(end[-1]))
+		*--end = '\0';
+	if (end - text > 7 && strcmp(end - 7, "nothing") == 0 &&
+	    is_blank(end[-8])) {
+		step->upsert_nothing = true;
+		end[-8] = '\0';
+	}
+	cut.text = text;
+	r = build_list(ld, &cut, "upsert", "column", true, &step->upsert,
+	               &step->nupsert);
+	free(text);
+	return r;
+}
+
+/* One "column = expression" per line; expressions take no parameters. */
+static int
+build_defaults(struct loader *ld, const struct value *v, struct plan_step *step)
+{
+	const struct names none = {NULL, 0};
+	const char *line = v->text;
+
+	for (unsigned k = 0; *line != '\0'; k++) {
+		size_t len = strcspn(line, "\n");
+		const char *eq = memchr(line, '=', len);
+		size_t nlen;
+		char *name = NULL, *expr;
+		struct plan_sql sql = {0};
+		const char *p;
+
+		if (eq == NULL)
+			return fail(ld, value_line(v, k + 1),
+			            "defaults: expected column = expression, "
+			            "one per line");
+		p = skip_blank(line);
+		nlen = (size_t)(eq - p);
+		while (nlen > 0 && is_blank(p[nlen - 1]))
+			nlen--;
+		if (parse_ident(p, nlen, &name) == -1)
+			return fail(ld, value_line(v, k + 1),
+			            "defaults: bad column name before =");
+		if ((expr = strndup(eq + 1, len - (size_t)(eq + 1 - line))) ==
+		            NULL ||
+		    push(&step->default_cols, &step->ndefaults, name) == -1) {
+			free(expr);
+			return oom(ld);
+		}
+		step->ndefaults--;
+		if (push(&step->default_exprs, &step->ndefaults, expr) == -1)
+			return oom(ld);
+		struct value one = {expr, v->lines, 1};
+		unsigned here = value_line(v, k + 1);
+		one.lines = &here;
+		if (compile(ld, &one, &none, &sql) == -1)
+			return -1;
+		sql_stmt_free(&sql.stmt);
+		line += len;
+		if (*line == '\n')
+			line++;
+	}
+	return 0;
+}
+
+/*
+ * With backup = yes, clear must be "DELETE FROM <table> [[AS] alias] ..."
+ * without RETURNING: the runner appends RETURNING alias to keep the rows.
+ */
+static int
+build_clear_ref(struct loader *ld, const struct value *v,
+                struct plan_step *step)
+{
+	const char *p = skip_blank(v->text), *w, *dot, *name;
+	size_t n;
+
+	if (strncasecmp(p, "delete", 6) != 0 || !is_blank(p[6]))
+		goto bad;
+	p = skip_blank(p + 6);
+	if (strncasecmp(p, "from", 4) != 0 || !is_blank(p[4]))
+		goto bad;
+	p = skip_blank(p + 4);
+	if (strncasecmp(p, "only", 4) == 0 && is_blank(p[4]))
+		p = skip_blank(p + 4);
+	for (n = 0; is_ident_char(p[n], n == 0) || (n > 0 && p[n] == '.'); n++)
+		;
+	w = p + n;
+	dot = memchr(p, '.', n);
+	name = dot != NULL ? dot + 1 : p;
+	if (n == 0 || (size_t)(w - name) != strlen(step->table) ||
+	    strncasecmp(name, step->table, strlen(step->table)) != 0)
+		goto bad;
+	p = skip_blank(w);
+	if (strncasecmp(p, "as", 2) == 0 && is_blank(p[2]))
+		p = skip_blank(p + 2);
+	for (n = 0; is_ident_char(p[n], n == 0); n++)
+		;
+	if (n > 0 && !(n == 5 && strncasecmp(p, "using", 5) == 0) &&
+	    !(n == 5 && strncasecmp(p, "where", 5) == 0))
+		step->clear_ref = strndup(p, n);
+	else
+		step->clear_ref = strdup(step->table);
+	if (step->clear_ref == NULL)
+		return oom(ld);
+	if (strcasestr(v->text, "returning") != NULL)
+		return fail(ld, v->lines[0],
+		            "clear: with backup = yes, leave RETURNING out "
+		            "(the daemon adds it to back the rows up)");
+	return 0;
+bad:
+	return fail(ld, v->lines[0],
+	            "clear: with backup = yes, clear must be DELETE FROM %s "
+	            "... so the deleted rows can be backed up",
+	            step->table);
+}
+
+/* Keys only one kind of step takes, refused in the other kind. */
+static int
+refuse_keys(struct loader *ld, const struct section *sec, const int *keys,
+            size_t n, const char *why)
+{
+	for (size_t i = 0; i < n; i++) {
+		const struct value *v = &sec->values[keys[i]];
+
+		if (v->text != NULL)
+			return fail(ld, v->lines[0], "%s %s",
+			            section_defs[SEC_STEP].keys[keys[i]], why);
+	}
+	return 0;
+}
+
+static int
+build_inplace(struct loader *ld, const struct section *sec,
+              const struct names *where, const struct names *apply,
+              struct plan_step *step)
+{
+	static const int copy_only[] = {K_SELECT, K_INTO, K_UPSERT, K_DEFAULTS};
+	const struct value *v;
+
+	step->kind = PLAN_STEP_INPLACE;
+	if (refuse_keys(ld, sec, copy_only, 4,
+	                "is for copy steps (those with source = NAME)") == -1)
+		return -1;
+	if (required(ld, sec, K_TABLE, &v) == -1 ||
+	    build_relation(ld, v, step) == -1)
+		return -1;
+	if (required(ld, sec, K_KEY, &v) == -1 || build_key(ld, v, step) == -1)
+		return -1;
+	return build_sql_keys(ld, sec, where, apply, step);
+}
+
+static int
+build_copy(struct loader *ld, const struct section *sec,
+           const struct names *names, struct plan_step *step)
+{
+	static const int inplace_only[] = {K_TABLE, K_WHERE};
+	const struct value *v, *key, *upsert, *apply;
+	char msg[512];
+	unsigned line = 0;
+
+	step->kind = PLAN_STEP_COPY;
+	v = &sec->values[K_SOURCE];
+	if (!valid_name(v->text, strlen(v->text)))
+		return fail(ld, v->lines[0],
+		            "bad source: name a [database NAME]");
+	if ((step->source = strdup(v->text)) == NULL)
+		return oom(ld);
+	if (refuse_keys(ld, sec, inplace_only, 2,
+	                "is for in-place steps: a copy step filters in "
+	                "select and names its target table with into") == -1)
+		return -1;
+	if (required(ld, sec, K_SELECT, &v) == -1 ||
+	    compile(ld, v, names, &step->select) == -1)
+		return -1;
+	if (sql_select_columns(v->text, &step->columns, &step->ncolumns, &line,
+	                       msg, sizeof msg) == -1)
+		return fail(ld, value_line(v, line), "select: %s", msg);
+	if (required(ld, sec, K_KEY, &key) == -1 ||
+	    build_key(ld, key, step) == -1)
+		return -1;
+	if (!is_column(step, step->key))
+		return fail(ld, key->lines[0],
+		            "key %s is not a column of select", step->key);
+	if (required(ld, sec, K_INTO, &v) == -1 ||
+	    build_relation(ld, v, step) == -1)
+		return -1;
+	if (optional(ld, sec, K_UPSERT, &upsert) == -1 ||
+	    optional(ld, sec, K_APPLY, &apply) == -1)
+		return -1;
+	if ((upsert == NULL) == (apply == NULL))
+		return fail(ld, sec->line,
+		            "copy step %s needs either upsert = COLUMNS (merge "
+		            "by natural key) or apply (SQL reading staged)",
+		            step->name);
+	if (apply != NULL) {
+		if (compile(ld, apply, names, &step->apply) == -1)
+			return -1;
+		if (refuse_keys(ld, sec, (const int[]){K_DEFAULTS}, 1,
+		                "goes with upsert; a free apply sets its own "
+		                "columns") == -1)
+			return -1;
+		if (step->backup)
+			return fail(
+			        ld, sec->values[K_BACKUP].lines[0],
+			        "backup = yes needs upsert: the daemon cannot "
+			        "know which rows a free apply changes");
+		return 0;
+	}
+	if (optional(ld, sec, K_DEFAULTS, &v) == -1 ||
+	    (v != NULL && build_defaults(ld, v, step) == -1) ||
+	    build_upsert(ld, upsert, step) == -1)
+		return -1;
+	for (size_t i = 0; i < step->nupsert; i++)
+		if (!is_column(step, step->upsert[i]))
+			return fail(ld, upsert->lines[0],
+			            "upsert column %s is neither a column of "
+			            "select nor one of defaults",
+			            step->upsert[i]);
+	return 0;
+}
+
 static int
 build_step(struct loader *ld, const struct section *sec,
            const struct names *where, const struct names *apply,
@@ -760,12 +1115,14 @@ build_step(struct loader *ld, const struct section *sec,
 	step->line = sec->line;
 	if ((step->name = strdup(sec->name)) == NULL)
 		return oom(ld);
-	if (required(ld, sec, K_TABLE, &v) == -1 ||
-	    build_relation(ld, v, step) == -1)
+	if (optional(ld, sec, K_BACKUP, &v) == -1 ||
+	    (v != NULL &&
+	     build_choice(ld, v, "backup", "no", "yes", &step->backup) == -1))
 		return -1;
-	if (required(ld, sec, K_KEY, &v) == -1 || build_key(ld, v, step) == -1)
+	if (optional(ld, sec, K_SOURCE, &v) == -1)
 		return -1;
-	if (build_sql_keys(ld, sec, where, apply, step) == -1)
+	if (v != NULL ? build_copy(ld, sec, where, step) == -1
+	              : build_inplace(ld, sec, where, apply, step) == -1)
 		return -1;
 	if (optional(ld, sec, K_BATCH, &v) == -1 ||
 	    (v != NULL && build_batch(ld, v, step) == -1))
@@ -773,10 +1130,14 @@ build_step(struct loader *ld, const struct section *sec,
 	if (optional(ld, sec, K_AFTER, &v) == -1 ||
 	    (v != NULL && build_after(ld, v, step) == -1))
 		return -1;
-	if (optional(ld, sec, K_BACKUP, &v) == -1 ||
-	    (v != NULL &&
-	     build_choice(ld, v, "backup", "no", "yes", &step->backup) == -1))
+	if (optional(ld, sec, K_CLEAR, &v) == -1)
 		return -1;
+	if (v != NULL) {
+		step->has_clear = true;
+		if (compile(ld, v, where, &step->clear) == -1 ||
+		    (step->backup && build_clear_ref(ld, v, step) == -1))
+			return -1;
+	}
 	return 0;
 }
 
@@ -1061,8 +1422,19 @@ plan_free(struct plan *plan)
 		plan_sql_free(&s->where);
 		plan_sql_free(&s->apply);
 		sql_names_free(s->after, s->nafter);
+		free(s->source);
+		plan_sql_free(&s->select);
+		sql_names_free(s->columns, s->ncolumns);
+		sql_names_free(s->upsert, s->nupsert);
+		sql_names_free(s->default_cols, s->ndefaults);
+		sql_names_free(s->default_exprs, s->ndefaults);
+		plan_sql_free(&s->clear);
+		free(s->clear_ref);
 	}
 	free(plan->steps);
+	free(plan->source);
+	sql_names_free(plan->args, plan->nargs);
+	free(plan->pair);
 	checks_free(plan->checks, plan->nchecks);
 	checks_free(plan->verifies, plan->nverifies);
 	free(plan);
@@ -1083,10 +1455,9 @@ build_plan(struct loader *ld, const char *name)
 	if (plan->name == NULL || plan->file == NULL)
 		oom(ld);
 	else if (build_header(ld, plan) == 0 &&
-	         names_make(ld, &where, builtin_params, 1, plan->param_names,
-	                    plan->nparam_names) == 0 &&
-	         names_make(ld, &apply, builtin_params, 3, plan->param_names,
-	                    plan->nparam_names) == 0 &&
+	         build_header_import(ld, plan) == 0 &&
+	         names_make(ld, &where, builtin_params, 1, plan) == 0 &&
+	         names_make(ld, &apply, builtin_params, 3, plan) == 0 &&
 	         build_checks(ld, SEC_CHECK, &where, &plan->checks,
 	                      &plan->nchecks) == 0 &&
 	         build_steps(ld, plan, &where, &apply) == 0)

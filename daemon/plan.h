@@ -61,6 +61,8 @@ struct plan_step {
 	 */
 	char *source; /* [database NAME]; NULL for in-place steps */
 	struct plan_sql select;
+	char **columns; /* select's output columns, in order */
+	size_t ncolumns;
 	char **upsert;
 	size_t nupsert;
 	bool upsert_nothing;
@@ -71,6 +73,9 @@ struct plan_step {
 	 * lo and hi); has_clear false when not given */
 	bool has_clear;
 	struct plan_sql clear;
+	/* with backup: what clear's DELETE calls its table (alias or name),
+	 * for the RETURNING that backs the deleted rows up */
+	char *clear_ref;
 };
 
 enum plan_severity { PLAN_SEVERITY_ERROR, PLAN_SEVERITY_WARNING };

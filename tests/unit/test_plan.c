@@ -362,7 +362,8 @@ test_key_errors(void **state)
 	(void)state;
 	expect_error(HEAD "[step a]\ntabel = x\n", 4,
 	             "unknown key tabel in [step a] (known: table, key, where, "
-	             "apply, batch, after, backup)");
+	             "apply, batch, after, backup, source, select, into, "
+	             "upsert, defaults, clear)");
 	expect_error(
 	        HEAD "[step a]\ntable = t\nkey = id\napply = UPDATE t\n"
 	             "WHERE x = :lo AND y = :hi\n",
@@ -815,6 +816,127 @@ test_big_values(void **state)
 	free(text);
 }
 
+#define COPY_HEAD                                                              \
+	"[plan]\ntenants = SELECT short_name FROM tenants\nsource = legacy\n"  \
+	"pair = domain\nparameters = since\ncompare = yes\n"
+
+static void
+test_copy_step(void **state)
+{
+	struct plan *plan;
+	const struct plan_step *s;
+
+	(void)state;
+	plan = load_ok(
+	        COPY_HEAD
+	        "[step users]\nsource = legacy\n"
+	        "select = SELECT id, auth0_id, email, display_name AS "
+	        "name FROM users\n  WHERE tenant = :tenant AND created > "
+	        ":since\n"
+	        "key = id\ninto = app.users\nupsert = auth0_id\n"
+	        "defaults = communication_email = lower(email)\n"
+	        "  note = 'imported'\n"
+	        "backup = yes\n"
+	        "clear = DELETE FROM users u USING tenants t\n"
+	        "  WHERE u.tenant_id = t.id AND t.domain = :domain\n"
+	        "[step roles]\nafter = users\nsource = legacy\n"
+	        "select = SELECT id, name FROM roles WHERE t = :tenant\n"
+	        "key = id\ninto = roles\nupsert = name, id nothing\n"
+	        "[step links]\nsource = legacy\n"
+	        "select = SELECT id, a FROM links\nkey = id\n"
+	        "into = links\n"
+	        "apply = INSERT INTO links SELECT a FROM staged\n");
+	assert_string_equal(plan->source, "legacy");
+	assert_string_equal(plan->pair, "domain");
+	assert_int_equal(plan->nargs, 1);
+	assert_string_equal(plan->args[0], "since");
+	assert_true(plan->compare);
+	s = plan_step_find(plan, "users");
+	assert_int_equal(s->kind, PLAN_STEP_COPY);
+	assert_string_equal(s->source, "legacy");
+	assert_string_equal(s->schema, "app");
+	assert_string_equal(s->table, "users");
+	assert_int_equal(s->ncolumns, 4);
+	assert_string_equal(s->columns[3], "name");
+	assert_int_equal(s->nupsert, 1);
+	assert_false(s->upsert_nothing);
+	assert_int_equal(s->ndefaults, 2);
+	assert_string_equal(s->default_cols[1], "note");
+	assert_string_equal(s->default_exprs[0], " lower(email)");
+	assert_true(s->has_clear);
+	assert_string_equal(s->clear_ref, "u");
+	expect_sql(&s->select, 9,
+	           "SELECT id, auth0_id, email, display_name AS name FROM "
+	           "users\nWHERE tenant = $1 AND created > $2",
+	           "tenant,since");
+	s = plan_step_find(plan, "roles");
+	assert_int_equal(s->nupsert, 2);
+	assert_true(s->upsert_nothing);
+	s = plan_step_find(plan, "links");
+	assert_int_equal(s->nupsert, 0);
+	assert_false(s->has_clear);
+	plan_free(plan);
+}
+
+#define COPY_STEP                                                              \
+	"[step u]\nsource = legacy\nselect = SELECT id, k FROM u\nkey = id\n"  \
+	"into = u\n"
+
+static void
+test_copy_errors(void **state)
+{
+	(void)state;
+	expect_error(HEAD COPY_STEP, 3,
+	             "copy step u needs either upsert = COLUMNS (merge by "
+	             "natural key) or apply (SQL reading staged)");
+	expect_error(HEAD COPY_STEP "upsert = k\napply = SELECT 1\n", 3,
+	             "copy step u needs either upsert = COLUMNS (merge by "
+	             "natural key) or apply (SQL reading staged)");
+	expect_error(HEAD COPY_STEP "upsert = z\n", 8,
+	             "upsert column z is neither a column of select nor one "
+	             "of defaults");
+	expect_error(HEAD "[step u]\nsource = legacy\nselect = SELECT id, k "
+	                  "FROM u\nkey = x\ninto = u\nupsert = k\n",
+	             6, "key x is not a column of select");
+	expect_error(HEAD COPY_STEP "upsert = k\ntable = u\n", 9,
+	             "table is for in-place steps: a copy step filters in "
+	             "select and names its target table with into");
+	expect_error(HEAD STEP("a") "into = x\n", 7,
+	             "into is for copy steps (those with source = NAME)");
+	expect_error(HEAD COPY_STEP "apply = SELECT 1 FROM staged\nbackup = "
+	                            "yes\n",
+	             9,
+	             "backup = yes needs upsert: the daemon cannot know which "
+	             "rows a free apply changes");
+	expect_error(HEAD COPY_STEP "upsert = k\nbackup = yes\n"
+	                            "clear = TRUNCATE u\n",
+	             10,
+	             "clear: with backup = yes, clear must be DELETE FROM u "
+	             "... so the deleted rows can be backed up");
+	expect_error(HEAD COPY_STEP "upsert = k\ndefaults = x\n", 9,
+	             "defaults: expected column = expression, one per line");
+	expect_error(
+	        HEAD COPY_STEP "upsert = k\ndefaults = x = :tenant\n", 9,
+	        "unknown parameter :tenant (this SQL takes no parameters)");
+	expect_error(HEAD COPY_STEP "upsert = k\n"
+	                            "apply = SELECT :nope FROM staged\n",
+	             3,
+	             "copy step u needs either upsert = COLUMNS (merge by "
+	             "natural key) or apply (SQL reading staged)");
+	expect_error(
+	        "[plan]\ntenants = SELECT 1\nparameters = tenant\n" STEP("a"),
+	        3, "parameter tenant hides the built-in parameter :tenant");
+	expect_error(
+	        "[plan]\ntenants = SELECT 1\nparameters = a, a\n" STEP("a"), 3,
+	        "parameter a appears twice in parameters");
+	expect_error(
+	        "[plan]\ntenants = SELECT 1\nparameters = a\npair = a\n" STEP(
+	                "a"),
+	        4, "pair a is also one of the parameters");
+	expect_error("[plan]\ntenants = SELECT 1\ncompare = maybe\n" STEP("a"),
+	             3, "bad compare \"maybe\": expected no or yes");
+}
+
 int
 main(void)
 {
@@ -836,6 +958,8 @@ main(void)
 	        cmocka_unit_test(test_dir_load),
 	        cmocka_unit_test(test_hostile_files),
 	        cmocka_unit_test(test_big_values),
+	        cmocka_unit_test(test_copy_step),
+	        cmocka_unit_test(test_copy_errors),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
