@@ -13,6 +13,7 @@
 #include "audit.h"
 #include "backups.h"
 #include "catalog.h"
+#include "databases.h"
 #include "scheduler.h"
 #include "store.h"
 #include "validate.h"
@@ -121,7 +122,7 @@ get_status(struct control_req *req, struct daemon *d, const void *args)
 	        req,
 	        json_pack(
 	                "{s:{s:s, s:I, s:I, s:s, s:s?, s:I, s:i, s:i, s:o, s:I, "
-	                "s:f}}",
+	                "s:f, s:o}}",
 	                "status", "version", MIGRATED_VERSION, "pid",
 	                (json_int_t)getpid(), "uptime_sec",
 	                (json_int_t)(time(NULL) - d->started), "database",
@@ -130,7 +131,8 @@ get_status(struct control_req *req, struct daemon *d, const void *args)
 	                scheduler_busy(d->sched), "plans",
 	                catalog_count(d->plans), "jobs", job_counts_json(c),
 	                "rows_done", (json_int_t)scheduler_rows_done(d->sched),
-	                "rows_per_sec", scheduler_rate(d->sched)));
+	                "rows_per_sec", scheduler_rate(d->sched), "databases",
+	                databases_status(d->dbs, d->store)));
 }
 
 static void
