@@ -362,3 +362,72 @@ def test_all_tenants_come_from_the_source(pg, make_daemon):
     assert [j["tenant"] for j in ended(d, r["jobs"])] == ["acme", "tumi",
                                                          "zed"]
     assert pg.psql("SELECT count(*) FROM members").strip() == "300"
+
+
+def test_fresh_with_backup_rolls_back_to_before_the_clear(pg, make_daemon):
+    d = start_import(pg, make_daemon, backup="yes")
+    write_plan(d, "import", (PLAN % {"batch": 100, "backup": "yes"}) +
+               "clear = DELETE FROM users WHERE tenant = :tenant\n")
+    reload(d)
+    run_job(d, "import", "tumi", timeout=60)
+    # an operator's edit, and a row only the target has
+    pg.psql("UPDATE users SET name = 'edited' WHERE auth0_id = 'auth0|1';"
+            "INSERT INTO users (auth0_id, tenant, email) VALUES "
+            "('local|1', 'tumi', 'local@example.org')")
+    before = fingerprints(pg, ["users"])
+    fresh = run_job(d, "import", "tumi", timeout=60, fresh=True)
+    assert fresh["fresh"] is True
+    # the clear removed the local row and the edit; the import is whole
+    assert pg.psql("SELECT count(*) FROM users WHERE auth0_id LIKE 'local%' "
+                   "OR name = 'edited'").strip() == "0"
+    assert pg.psql(CHECKSUM % "users").strip() == expected(pg)
+    rb = ok(d, "Rollback", {"id": fresh["id"]})["job"]
+    assert wait_ended(d, rb, timeout=60)["state"] == "succeeded"
+    assert fingerprints(pg, ["users"]) == before
+
+
+def test_parameters_bind_into_select(pg, make_daemon):
+    d = start_import(pg, make_daemon)
+    write_plan(d, "since", (PLAN % {"batch": 100, "backup": "no"}).replace(
+        "source = legacy\n\n[step", "source = legacy\nparameters = min_id"
+        "\n\n[step").replace("WHERE tenant = :tenant",
+                             "WHERE tenant = :tenant AND id > :min_id"))
+    reload(d)
+    name, params = err(d, "Submit", {"plan": "since", "tenants": ["tumi"]})
+    assert name == "io.migrated.InvalidParameterValue", params
+    # a value that would be SQL if it were pasted stays a value
+    name, params = err(d, "Submit", {"plan": "since", "tenants": ["tumi"],
+                                     "params": {"nope": "1"}})
+    assert name == "io.migrated.InvalidParameterValue", params
+    job = run_job(d, "since", "tumi", timeout=60, params={"min_id": "2700"})
+    assert job["steps"][0]["rows_done"] == 200, job
+    bad = run_job(d, "since", "tumi", want="failed", timeout=60,
+                  params={"min_id": "1); DROP TABLE users; --"})
+    assert "invalid input syntax for type integer" in bad["error"], bad
+    assert legacy_psql(pg, "SELECT count(*) FROM users") == "3000"
+
+
+def test_exactly_once_across_database_restarts(pg, make_daemon):
+    d = start_import(pg, make_daemon, rows=30000, batch=50)
+    pg.psql("CREATE TABLE IF NOT EXISTS merges (n bigint); TRUNCATE merges;"
+            "CREATE OR REPLACE FUNCTION count_merge() RETURNS trigger "
+            "LANGUAGE plpgsql AS $$ BEGIN INSERT INTO merges VALUES (1);"
+            " PERFORM pg_sleep(0.0005); RETURN NEW; END $$;"
+            "CREATE TRIGGER count_merge BEFORE INSERT ON users FOR EACH ROW "
+            "EXECUTE FUNCTION count_merge()")
+    job = submit(d, "import", ["tumi"])[0]
+
+    def done():
+        return int(pg.psql("SELECT coalesce(sum(rows_done), 0) FROM "
+                           "migrated.job_steps WHERE job_id = %d" % job))
+    for threshold in (3000, 10000):
+        wait_for("import past %d" % threshold, lambda: done() > threshold,
+                 60, interval=0.05)
+        pg.restart()   # source and target are both in this cluster
+        wait_for("the daemon back on the database",
+                 lambda: d.status()["database"] == "connected", 30)
+    j = wait_ended(d, job, timeout=90)
+    assert j["state"] == "succeeded", j
+    assert j["steps"][0]["rows_done"] == 20000
+    assert pg.psql(CHECKSUM % "users").strip() == expected(pg)
+    assert pg.psql("SELECT count(*) FROM merges").strip() == "20000"
