@@ -29,7 +29,7 @@ ALL_CFLAGS = $(CFLAGS) -std=c11 -D_GNU_SOURCE $(WARN) -Iproto -I$(B)/gen \
 LDLIBS  += $(shell pkg-config --libs $(PKGS))
 
 PROTO_SRC  = proto/vl_frame.c proto/vl_message.c
-DAEMON_LIB = daemon/config.c daemon/inifile.c daemon/log.c daemon/params.c daemon/plan.c daemon/sql_params.c
+DAEMON_LIB = daemon/compare_rows.c daemon/config.c daemon/inifile.c daemon/log.c daemon/params.c daemon/plan.c daemon/sql_params.c
 DAEMON_SRC = daemon/main.c daemon/control.c daemon/methods.c daemon/jobs.c \
              daemon/pg.c \
              daemon/notify.c daemon/store.c daemon/scheduler.c \
