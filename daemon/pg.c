@@ -4,6 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <event2/buffer.h>
+
 #include "log.h"
 
 #define BACKOFF_MIN_MS 250
@@ -16,7 +18,14 @@ struct pg_query {
 	char **values;
 	pg_result_cb cb;
 	void *arg;
+	/* COPY: rows out of the server go to data (copy_out); rows into it
+	 * come from data (copy_in), drained as they are sent. NULL for
+	 * other statements, whose COPY data is discarded or refused. */
+	struct evbuffer *data;
+	bool copy_in;
 };
+
+enum copying { COPY_NONE, COPY_OUT, COPY_IN };
 
 struct pg_conn {
 	struct event_base *base;
@@ -40,6 +49,7 @@ struct pg_conn {
 	bool sent;
 	PGresult *result; /* result kept for the running query */
 	int pending;
+	enum copying copying; /* the running query is in a COPY */
 };
 
 static void on_io(evutil_socket_t fd, short what, void *arg);
@@ -117,6 +127,7 @@ close_pg(struct pg_conn *conn)
 	PQclear(conn->result);
 	conn->result = NULL;
 	conn->sent = false;
+	conn->copying = COPY_NONE;
 }
 
 /* Fails every queued query; callbacks may queue new ones (they fail). */
@@ -261,6 +272,83 @@ keep_result(struct pg_conn *conn, PGresult *res)
 	conn->result = res;
 }
 
+/* Watches for writing until libpq's output is flushed. */
+static int
+flush(struct pg_conn *conn)
+{
+	int rc = PQflush(conn->pg);
+
+	if (rc < 0)
+		return -1;
+	return watch(conn, rc == 1 ? EV_READ | EV_WRITE : EV_READ);
+}
+
+/*
+ * Sends the running query's rows (COPY ... FROM STDIN), then the end of
+ * the data. A statement that was not sent as a copy gets refused data.
+ */
+static void
+push_copy(struct pg_conn *conn)
+{
+	struct pg_query *q = conn->head;
+	int rc;
+
+	while (q->copy_in && evbuffer_get_length(q->data) > 0) {
+		size_t len = evbuffer_get_contiguous_space(q->data);
+		unsigned char *p = evbuffer_pullup(q->data, (ssize_t)len);
+
+		rc = PQputCopyData(conn->pg, (const char *)p, (int)len);
+		if (rc < 0)
+			goto lost;
+		if (rc == 0) /* libpq's buffer is full: wait for the socket */
+			goto wait;
+		evbuffer_drain(q->data, len);
+	}
+	rc = PQputCopyEnd(conn->pg,
+	                  q->copy_in ? NULL
+	                             : "COPY FROM STDIN is not supported in "
+	                               "this statement");
+	if (rc < 0)
+		goto lost;
+	if (rc == 0)
+		goto wait;
+	conn->copying = COPY_NONE;
+wait:
+	if (flush(conn) < 0)
+		goto lost;
+	return;
+lost:
+	pg_conn_reset(conn, PQerrorMessage(conn->pg));
+}
+
+/* Reads COPY TO STDOUT rows; 1 when the copy is over, 0 for more. */
+static int
+pull_copy(struct pg_conn *conn)
+{
+	struct pg_query *q = conn->head;
+	char *buf;
+	int n;
+
+	while ((n = PQgetCopyData(conn->pg, &buf, 1)) > 0) {
+		/* rows of a statement not sent as a copy are dropped */
+		if (q->data != NULL && !q->copy_in &&
+		    evbuffer_add(q->data, buf, (size_t)n) < 0) {
+			PQfreemem(buf);
+			pg_conn_reset(conn, "out of memory reading COPY data");
+			return -1;
+		}
+		PQfreemem(buf);
+	}
+	if (n == 0)
+		return 0;
+	if (n == -2) {
+		pg_conn_reset(conn, PQerrorMessage(conn->pg));
+		return -1;
+	}
+	conn->copying = COPY_NONE;
+	return 1;
+}
+
 static void
 read_results(struct pg_conn *conn)
 {
@@ -268,19 +356,38 @@ read_results(struct pg_conn *conn)
 		pg_conn_reset(conn, PQerrorMessage(conn->pg));
 		return;
 	}
-	while (conn->pg != NULL && conn->sent && !PQisBusy(conn->pg)) {
-		PGresult *res = PQgetResult(conn->pg);
+	while (conn->pg != NULL && conn->sent) {
+		PGresult *res;
+
+		if (conn->copying == COPY_OUT && pull_copy(conn) <= 0)
+			return;
+		if (conn->copying == COPY_IN || PQisBusy(conn->pg))
+			break;
+		res = PQgetResult(conn->pg);
 		if (res == NULL) {
 			finish_query(conn);
 			continue;
 		}
-		keep_result(conn, res);
+		switch (PQresultStatus(res)) {
+		case PGRES_COPY_OUT:
+			conn->copying = COPY_OUT;
+			PQclear(res);
+			continue;
+		case PGRES_COPY_IN:
+			conn->copying = COPY_IN;
+			PQclear(res);
+			push_copy(conn);
+			continue;
+		default:
+			keep_result(conn, res);
+		}
 	}
 	if (conn->pg != NULL && PQstatus(conn->pg) == CONNECTION_BAD)
 		pg_conn_reset(conn, PQerrorMessage(conn->pg));
 	/* notices and notifications are not used; drop them */
 	while (conn->pg != NULL) {
 		PGnotify *n = PQnotifies(conn->pg);
+
 		if (n == NULL)
 			break;
 		PQfreemem(n);
@@ -329,7 +436,11 @@ on_io(evutil_socket_t fd, short what, void *arg)
 		poll_connect(conn);
 		return;
 	}
-	if (what & EV_WRITE) {
+	if ((what & EV_WRITE) && conn->copying == COPY_IN) {
+		push_copy(conn);
+		if (conn->pg == NULL)
+			return;
+	} else if (what & EV_WRITE) {
 		int rc = PQflush(conn->pg);
 		if (rc < 0) {
 			pg_conn_reset(conn, PQerrorMessage(conn->pg));
@@ -454,7 +565,8 @@ pg_conn_pending(const struct pg_conn *conn)
 
 static int
 enqueue(struct pg_conn *conn, const char *sql, int nparams,
-        const char *const *values, pg_result_cb cb, void *arg)
+        const char *const *values, pg_result_cb cb, void *arg,
+        struct evbuffer *data, bool copy_in)
 {
 	struct pg_query *q;
 
@@ -467,6 +579,8 @@ enqueue(struct pg_conn *conn, const char *sql, int nparams,
 	q->nparams = nparams;
 	q->cb = cb;
 	q->arg = arg;
+	q->data = data;
+	q->copy_in = copy_in;
 	if (nparams > 0)
 		q->values = calloc((size_t)nparams, sizeof(char *));
 	if (q->sql == NULL || (nparams > 0 && q->values == NULL))
@@ -495,13 +609,28 @@ int
 pg_query(struct pg_conn *conn, const char *sql, int nparams,
          const char *const *values, pg_result_cb cb, void *arg)
 {
-	return enqueue(conn, sql, nparams < 0 ? 0 : nparams, values, cb, arg);
+	return enqueue(conn, sql, nparams < 0 ? 0 : nparams, values, cb, arg,
+	               NULL, false);
 }
 
 int
 pg_script(struct pg_conn *conn, const char *sql, pg_result_cb cb, void *arg)
 {
-	return enqueue(conn, sql, -1, NULL, cb, arg);
+	return enqueue(conn, sql, -1, NULL, cb, arg, NULL, false);
+}
+
+int
+pg_copy_out(struct pg_conn *conn, const char *sql, struct evbuffer *sink,
+            pg_result_cb cb, void *arg)
+{
+	return enqueue(conn, sql, -1, NULL, cb, arg, sink, false);
+}
+
+int
+pg_copy_in(struct pg_conn *conn, const char *sql, struct evbuffer *rows,
+           pg_result_cb cb, void *arg)
+{
+	return enqueue(conn, sql, -1, NULL, cb, arg, rows, true);
 }
 
 bool

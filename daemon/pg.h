@@ -8,6 +8,7 @@
 
 #include <stdbool.h>
 
+#include <event2/buffer.h>
 #include <event2/event.h>
 #include <libpq-fe.h>
 
@@ -64,6 +65,25 @@ int pg_query(struct pg_conn *conn, const char *sql, int nparams,
  */
 int pg_script(struct pg_conn *conn, const char *sql, pg_result_cb cb, void *arg)
         __attribute__((warn_unused_result));
+
+/*
+ * COPY ... TO STDOUT (sql, simple query protocol, no parameters): every
+ * row's data is appended to sink, which must live until the callback has
+ * run; the callback gets the command's result ("COPY n") or its error.
+ * A statement sent with pg_query or pg_script that turns out to be a COPY
+ * never hangs the connection: its rows are dropped, and COPY FROM STDIN is
+ * refused (the server answers with an error).
+ */
+int pg_copy_out(struct pg_conn *conn, const char *sql, struct evbuffer *sink,
+                pg_result_cb cb, void *arg) __attribute__((warn_unused_result));
+
+/*
+ * COPY ... FROM STDIN (sql, no parameters) with the data in rows, in the
+ * COPY text format; rows is drained as it is sent and must live until the
+ * callback has run.
+ */
+int pg_copy_in(struct pg_conn *conn, const char *sql, struct evbuffer *rows,
+               pg_result_cb cb, void *arg) __attribute__((warn_unused_result));
 
 /* Drops the connection and reconnects (after a back-off). */
 void pg_conn_reset(struct pg_conn *conn, const char *why);
