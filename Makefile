@@ -33,9 +33,12 @@ DAEMON_LIB = daemon/compare_rows.c daemon/config.c daemon/inifile.c daemon/log.c
 DAEMON_SRC = daemon/main.c daemon/control.c daemon/methods.c daemon/jobs.c \
              daemon/pg.c \
              daemon/notify.c daemon/store.c daemon/scheduler.c \
-             daemon/runner.c daemon/catalog.c daemon/checks.c daemon/dbcall.c \
-             daemon/audit.c daemon/validate.c daemon/stepsql.c \
-             daemon/backups.c $(DAEMON_LIB)
+             daemon/runner.c daemon/claim.c daemon/batch.c daemon/clear.c \
+             daemon/step.c daemon/step_inplace.c daemon/step_restore.c \
+             daemon/step_copy.c \
+             daemon/catalog.c daemon/checks.c daemon/dbcall.c \
+             daemon/audit.c daemon/validate.c \
+             daemon/backups.c daemon/databases.c $(DAEMON_LIB)
 CTL_SRC    = ctl/main.c ctl/client.c ctl/args.c ctl/session.c ctl/watch.c ctl/commands.c ctl/value.c ctl/table.c ctl/progress.c ctl/output.c ctl/report.c
 
 obj = $(patsubst %.c,$(B)/obj/%.o,$(1))

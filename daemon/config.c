@@ -6,7 +6,15 @@
 #include <string.h>
 #include <syslog.h>
 
+#include <libpq-fe.h>
+
 #include "inifile.h"
+
+/*
+ * SQLite databases are read (sqlite = PATH) and refused until the daemon
+ * can open them; supporting them turns this on.
+ */
+static const bool sqlite_supported = false;
 
 /* field is a member name for offsetof, so it cannot be parenthesized. */
 #define KEY(sec, nm, ty, df, lo, hi, rl, field, hl)                            \
@@ -14,6 +22,15 @@
 		.section = (sec), .name = (nm), .type = (ty), .def = (df),     \
 		.min = (lo), .max = (hi), .reloadable = (rl),                  \
 		.offset = offsetof(struct config, field), .help = (hl)         \
+	}
+
+/* A key of [database NAME]: no default, no bounds, always reloadable. */
+#define DBKEY(nm, ty, field, hl)                                               \
+	{                                                                      \
+		.section = "database", .name = (nm), .type = (ty),             \
+		.def = NULL, .reloadable = true,                               \
+		.offset = offsetof(struct config_database, field),             \
+		.help = (hl)                                                   \
 	}
 
 const struct config_key config_keys[] = {
@@ -37,10 +54,16 @@ const struct config_key config_keys[] = {
         KEY("daemon", "reconnect_max_ms", CONFIG_INT, "5000", 100, 600000, true,
             reconnect_max_ms,
             "Longest wait between attempts to reconnect to the database (ms)."),
-        KEY("target", "conninfo", CONFIG_STRING, "", 0, 0, false,
+        KEY("target", "conninfo", CONFIG_CONNINFO, "", 0, 0, false,
             target_conninfo,
             "libpq connection string or service=NAME of the target database. "
             "Empty: libpq defaults and PG* environment variables."),
+        DBKEY("conninfo", CONFIG_CONNINFO, conninfo,
+              "libpq connection string or service=NAME of a PostgreSQL "
+              "database. Set this or sqlite."),
+        DBKEY("sqlite", CONFIG_STRING, sqlite,
+              "Path of a SQLite database file (not supported yet). Set this "
+              "or conninfo."),
         {.name = NULL},
 };
 
@@ -76,57 +99,94 @@ parse_int(const char *value, int base, long long *out)
 	return 0;
 }
 
-/* Stores value for key into cfg; on error writes a message to err. */
+/* Checks a connection string the way libpq will read it. */
 static int
-set_value(struct config *cfg, const struct config_key *key, const char *value,
-          char *err, size_t errlen)
+check_conninfo(const char *value, const char *where, const char *name,
+               char *err, size_t errlen)
 {
+	char *msg = NULL;
+	PQconninfoOption *opts = PQconninfoParse(value, &msg);
+	size_t len;
+
+	if (opts != NULL) {
+		PQconninfoFree(opts);
+		return 0;
+	}
+	if (msg == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	/* libpq's messages end with a newline */
+	len = strlen(msg);
+	while (len > 0 && (msg[len - 1] == '\n' || msg[len - 1] == ' '))
+		msg[--len] = '\0';
+	snprintf(err, errlen, "%s%s: %s", where, name, msg);
+	PQfreemem(msg);
+	return -1;
+}
+
+/*
+ * Stores value for key into the struct at base (struct config, or a struct
+ * config_database); on error writes a message to err, after where (the
+ * section, for keys of sections that can appear more than once).
+ */
+static int
+set_value(void *base, const struct config_key *key, const char *where,
+          const char *value, char *err, size_t errlen)
+{
+	void *p = (char *)base + key->offset;
 	long long n;
 
 	switch (key->type) {
+	case CONFIG_CONNINFO:
 	case CONFIG_STRING: {
+		if (key->type == CONFIG_CONNINFO &&
+		    check_conninfo(value, where, key->name, err, errlen) < 0)
+			return -1;
 		char *copy = strdup(value);
 		if (copy == NULL) {
 			snprintf(err, errlen, "out of memory");
 			return -1;
 		}
-		free(*(char **)field(cfg, key));
-		*(char **)field(cfg, key) = copy;
+		free(*(char **)p);
+		*(char **)p = copy;
 		return 0;
 	}
 	case CONFIG_MODE:
 		if (value[0] != '0' || parse_int(value, 8, &n) < 0 ||
 		    n < key->min || n > key->max) {
-			snprintf(err, errlen,
-			         "%s: '%s' is not an octal file mode like 0660",
-			         key->name, value);
+			snprintf(
+			        err, errlen,
+			        "%s%s: '%s' is not an octal file mode like 0660",
+			        where, key->name, value);
 			return -1;
 		}
-		*(unsigned *)field(cfg, key) = (unsigned)n;
+		*(unsigned *)p = (unsigned)n;
 		return 0;
 	case CONFIG_INT:
 		if (parse_int(value, 10, &n) < 0 || n < key->min ||
 		    n > key->max) {
 			snprintf(
 			        err, errlen,
-			        "%s: '%s' is not a whole number from %lld to %lld",
-			        key->name, value, key->min, key->max);
+			        "%s%s: '%s' is not a whole number from %lld to %lld",
+			        where, key->name, value, key->min, key->max);
 			return -1;
 		}
-		*(long long *)field(cfg, key) = n;
+		*(long long *)p = n;
 		return 0;
 	case CONFIG_LEVEL:
 		for (size_t i = 0; i < sizeof(levels) / sizeof(levels[0]);
 		     i++) {
 			if (strcmp(levels[i].name, value) == 0) {
-				*(long long *)field(cfg, key) = levels[i].level;
+				*(long long *)p = levels[i].level;
 				return 0;
 			}
 		}
-		snprintf(err, errlen,
-		         "%s: '%s' is not one of debug, info, notice, warning, "
-		         "error",
-		         key->name, value);
+		snprintf(
+		        err, errlen,
+		        "%s%s: '%s' is not one of debug, info, notice, warning, "
+		        "error",
+		        where, key->name, value);
 		return -1;
 	}
 	snprintf(err, errlen, "%s: unknown type", key->name);
@@ -143,22 +203,258 @@ find_key(const char *section, const char *name)
 	return NULL;
 }
 
-static bool
-known_section(const char *section)
-{
-	for (const struct config_key *k = config_keys; k->name != NULL; k++)
-		if (strcmp(k->section, section) == 0)
-			return true;
-	return false;
-}
-
-/* One line per setting: no key takes a value over several lines. */
-static const struct inifile_options config_ini = {.multiline = false};
+#define NKEYS (sizeof(config_keys) / sizeof(config_keys[0]))
 
 struct load_state {
 	struct config *cfg;
-	bool seen[sizeof(config_keys) / sizeof(config_keys[0])];
+	const struct section *sect; /* the current one; NULL before any */
+	int line;                   /* of its header */
+	char where[CONFIG_DATABASE_NAME_MAX + 32]; /* "[database NAME] " */
+	bool seen[NKEYS]; /* [daemon] and [target]: over the whole file */
 };
+
+/*
+ * A kind of section. Its keys are the rows of config_keys with its name;
+ * named sections ([database NAME]) may appear once per NAME, the others
+ * any number of times (their keys once in all).
+ */
+struct section {
+	const char *name;
+	const char *header; /* as the known sections are listed */
+	bool named;
+	/* Where its keys' values go. */
+	void *(*record)(struct load_state *st);
+	/* A header of this kind, with NAME (NULL for unnamed kinds). */
+	int (*begin)(struct load_state *st, const char *name, char *err,
+	             size_t errlen);
+	/* After key was stored: what the key alone cannot say. */
+	int (*key)(struct load_state *st, const struct config_key *key,
+	           char *err, size_t errlen);
+	/* The section ended: what needs all its keys. Sets *line. */
+	int (*end)(struct load_state *st, int *line, char *err, size_t errlen);
+};
+
+static void *
+config_record(struct load_state *st)
+{
+	return st->cfg;
+}
+
+static void *
+database_record(struct load_state *st)
+{
+	return &st->cfg->databases[st->cfg->ndatabases - 1];
+}
+
+static bool
+valid_database_name(const char *name)
+{
+	size_t len = strlen(name);
+
+	if (len == 0 || len > CONFIG_DATABASE_NAME_MAX)
+		return false;
+	for (const char *p = name; *p != '\0'; p++)
+		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+		      (*p >= '0' && *p <= '9') || *p == '_' || *p == '-'))
+			return false;
+	return true;
+}
+
+static int
+database_begin(struct load_state *st, const char *name, char *err,
+               size_t errlen)
+{
+	struct config *cfg = st->cfg;
+	const struct config_database *first;
+	struct config_database *dbs;
+
+	if (name[0] == '\0') {
+		snprintf(err, errlen,
+		         "[database] needs a name: [database NAME]");
+		return -1;
+	}
+	if (!valid_database_name(name)) {
+		snprintf(err, errlen,
+		         "[database %s]: a database name is 1 to %d letters, "
+		         "digits, '_' or '-'",
+		         name, CONFIG_DATABASE_NAME_MAX);
+		return -1;
+	}
+	if (strcmp(name, "target") == 0) {
+		snprintf(err, errlen,
+		         "[database target]: the name 'target' is reserved for "
+		         "the [target] section");
+		return -1;
+	}
+	first = config_database(cfg, name);
+	if (first != NULL) {
+		snprintf(err, errlen,
+		         "[database %s] is defined twice (first at line %u)",
+		         name, first->line);
+		return -1;
+	}
+	dbs = realloc(cfg->databases,
+	              (cfg->ndatabases + 1) * sizeof(*cfg->databases));
+	if (dbs == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	cfg->databases = dbs;
+	memset(&dbs[cfg->ndatabases], 0, sizeof(*dbs));
+	dbs[cfg->ndatabases].name = strdup(name);
+	dbs[cfg->ndatabases].line = (unsigned)st->line;
+	cfg->ndatabases++;
+	if (dbs[cfg->ndatabases - 1].name == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	snprintf(st->where, sizeof(st->where), "[database %s] ", name);
+	return 0;
+}
+
+static int
+database_key(struct load_state *st, const struct config_key *key, char *err,
+             size_t errlen)
+{
+	const struct config_database *db = database_record(st);
+	const char *value = *(char *const *)((const char *)db + key->offset);
+
+	if (db->conninfo != NULL && db->sqlite != NULL) {
+		snprintf(err, errlen,
+		         "[database %s]: conninfo and sqlite are both set; a "
+		         "database is either PostgreSQL (conninfo) or SQLite "
+		         "(sqlite)",
+		         db->name);
+		return -1;
+	}
+	if (value[0] == '\0') {
+		snprintf(
+		        err, errlen, "%s%s: empty; %s", st->where, key->name,
+		        key->type == CONFIG_CONNINFO
+		                ? "give a libpq connection string or service=NAME"
+		                : "give the path of a SQLite file");
+		return -1;
+	}
+	if (db->sqlite != NULL && !sqlite_supported) {
+		snprintf(
+		        err, errlen,
+		        "[database %s]: sqlite databases are not supported yet",
+		        db->name);
+		return -1;
+	}
+	return 0;
+}
+
+static int
+database_end(struct load_state *st, int *line, char *err, size_t errlen)
+{
+	const struct config_database *db = database_record(st);
+
+	if (db->conninfo != NULL || db->sqlite != NULL)
+		return 0;
+	*line = (int)db->line;
+	snprintf(err, errlen,
+	         "[database %s]: set conninfo (PostgreSQL) or sqlite (a SQLite "
+	         "file)",
+	         db->name);
+	return -1;
+}
+
+static const struct section sections[] = {
+        {.name = "daemon", .header = "[daemon]", .record = config_record},
+        {.name = "target", .header = "[target]", .record = config_record},
+        {.name = "database",
+         .header = "[database NAME]",
+         .named = true,
+         .record = database_record,
+         .begin = database_begin,
+         .key = database_key,
+         .end = database_end},
+};
+#define NSECTIONS (sizeof(sections) / sizeof(sections[0]))
+
+static bool
+section_named(const char *name)
+{
+	for (size_t i = 0; i < NSECTIONS; i++)
+		if (strcmp(sections[i].name, name) == 0)
+			return sections[i].named;
+	return false;
+}
+
+/* The kind of a header's text ("daemon", "database NAME"), and its NAME. */
+static const struct section *
+find_section(const char *text, const char **name)
+{
+	for (size_t i = 0; i < NSECTIONS; i++) {
+		const struct section *sec = &sections[i];
+		size_t len = strlen(sec->name);
+
+		if (strncmp(text, sec->name, len) != 0)
+			continue;
+		if (!sec->named && text[len] == '\0') {
+			*name = NULL;
+			return sec;
+		}
+		if (sec->named && (text[len] == '\0' || text[len] == ' ' ||
+		                   text[len] == '\t')) {
+			*name = text + len + strspn(text + len, " \t");
+			return sec;
+		}
+	}
+	return NULL;
+}
+
+static void
+unknown_section(const char *text, char *err, size_t errlen)
+{
+	int n = snprintf(err, errlen, "unknown section [%s] (known: ", text);
+
+	for (size_t i = 0; i < NSECTIONS && n >= 0 && (size_t)n < errlen; i++)
+		n += snprintf(err + n, errlen - (size_t)n, "%s%s",
+		              i > 0 ? ", " : "", sections[i].header);
+	if (n >= 0 && (size_t)n < errlen)
+		snprintf(err + n, errlen - (size_t)n, ")");
+}
+
+/* The current section ended; -1 with its message and line. */
+static int
+end_section(struct load_state *st, int *line, char *err, size_t errlen)
+{
+	if (st->sect == NULL || st->sect->end == NULL)
+		return 0;
+	return st->sect->end(st, line, err, errlen);
+}
+
+static int
+on_header(struct load_state *st, struct inifile_pos *pos, const char *text,
+          char *err, size_t errlen)
+{
+	const struct section *sec;
+	const char *name;
+	int line = 0;
+
+	if (end_section(st, &line, err, errlen) < 0) {
+		pos->error_line = line;
+		return -1;
+	}
+	st->sect = NULL;
+	sec = find_section(text, &name);
+	if (sec == NULL) {
+		unknown_section(text, err, errlen);
+		return -1;
+	}
+	st->line = pos->line;
+	st->where[0] = '\0';
+	if (sec->named) /* each [database NAME] has keys of its own */
+		for (size_t i = 0; i < NKEYS - 1; i++)
+			if (strcmp(config_keys[i].section, sec->name) == 0)
+				st->seen[i] = false;
+	if (sec->begin != NULL && sec->begin(st, name, err, errlen) < 0)
+		return -1;
+	st->sect = sec;
+	return 0;
+}
 
 static int
 on_key(void *user, struct inifile_pos *pos, const char *section,
@@ -167,27 +463,13 @@ on_key(void *user, struct inifile_pos *pos, const char *section,
 	struct load_state *st = user;
 	const struct config_key *key;
 
-	if (name == NULL) {
-		if (known_section(section))
-			return 0;
-		snprintf(err, errlen,
-		         "unknown section [%s] (known: [daemon], [target])",
-		         section);
-		return -1;
-	}
-	if (section[0] == '\0') {
+	if (name == NULL)
+		return on_header(st, pos, section, err, errlen);
+	if (section[0] == '\0' || st->sect == NULL) {
 		snprintf(err, errlen, "'%s' is outside any section", name);
 		return -1;
 	}
-	if (!known_section(section)) {
-		/* report it where the section starts, not at its first key */
-		snprintf(err, errlen,
-		         "unknown section [%s] (known: [daemon], [target])",
-		         section);
-		pos->error_line = pos->section_line;
-		return -1;
-	}
-	key = find_key(section, name);
+	key = find_key(st->sect->name, name);
 	if (key == NULL) {
 		snprintf(err, errlen, "unknown key '%s' in [%s]", name,
 		         section);
@@ -199,18 +481,30 @@ on_key(void *user, struct inifile_pos *pos, const char *section,
 		return -1;
 	}
 	st->seen[key - config_keys] = true;
-	return set_value(st->cfg, key, value, err, errlen);
+	if (set_value(st->sect->record(st), key, st->where, value, err,
+	              errlen) < 0)
+		return -1;
+	return st->sect->key != NULL ? st->sect->key(st, key, err, errlen) : 0;
 }
+
+/* One line per setting: no key takes a value over several lines. */
+static const struct inifile_options config_ini = {
+        .multiline = false,
+        .sections = "[daemon], [target] or [database NAME]",
+};
 
 int
 config_load(const char *path, struct config *cfg, char *err, size_t errlen)
 {
 	struct load_state st = {.cfg = cfg};
 	struct inifile_error ierr;
+	int line = 0;
 
 	memset(cfg, 0, sizeof(*cfg));
 	for (const struct config_key *k = config_keys; k->name != NULL; k++) {
-		if (set_value(cfg, k, k->def, err, errlen) < 0) {
+		if (section_named(k->section))
+			continue;
+		if (set_value(cfg, k, "", k->def, err, errlen) < 0) {
 			config_free(cfg);
 			return -1;
 		}
@@ -226,15 +520,34 @@ config_load(const char *path, struct config *cfg, char *err, size_t errlen)
 		config_free(cfg);
 		return -1;
 	}
+	if (end_section(&st, &line, ierr.msg, sizeof(ierr.msg)) < 0) {
+		snprintf(err, errlen, "%s:%d: %s", path, line, ierr.msg);
+		config_free(cfg);
+		return -1;
+	}
 	return 0;
+}
+
+const struct config_database *
+config_database(const struct config *cfg, const char *name)
+{
+	for (size_t i = 0; i < cfg->ndatabases; i++)
+		if (strcmp(cfg->databases[i].name, name) == 0)
+			return &cfg->databases[i];
+	return NULL;
 }
 
 void
 config_format(const struct config *cfg, const struct config_key *key, char *buf,
               size_t len)
 {
+	if (section_named(key->section)) {
+		snprintf(buf, len, "%s", "");
+		return;
+	}
 	switch (key->type) {
-	case CONFIG_STRING: {
+	case CONFIG_STRING:
+	case CONFIG_CONNINFO: {
 		const char *s = *(char *const *)cfield(cfg, key);
 		snprintf(buf, len, "%s", s != NULL ? s : "");
 		return;
@@ -266,7 +579,7 @@ config_restart_needed(const struct config *old, const struct config *new_cfg)
 	char a[1024], b[1024];
 
 	for (const struct config_key *k = config_keys; k->name != NULL; k++) {
-		if (k->reloadable)
+		if (k->reloadable || section_named(k->section))
 			continue;
 		config_format(old, k, a, sizeof(a));
 		config_format(new_cfg, k, b, sizeof(b));
@@ -283,16 +596,31 @@ config_keep(struct config *cfg, const struct config *old,
 	char value[4096];
 	char err[256];
 
+	if (section_named(key->section)) /* not kept in cfg itself */
+		return 0;
 	config_format(old, key, value, sizeof(value));
-	return set_value(cfg, key, value, err, sizeof(err));
+	return set_value(cfg, key, "", value, err, sizeof(err));
 }
 
 void
 config_free(struct config *cfg)
 {
-	for (const struct config_key *k = config_keys; k->name != NULL; k++)
-		if (k->type == CONFIG_STRING)
+	for (const struct config_key *k = config_keys; k->name != NULL; k++) {
+		bool string =
+		        k->type == CONFIG_STRING || k->type == CONFIG_CONNINFO;
+		if (!string)
+			continue;
+		if (!section_named(k->section)) {
 			free(*(char **)field(cfg, k));
+			continue;
+		}
+		for (size_t i = 0; i < cfg->ndatabases; i++)
+			free(*(char **)((char *)&cfg->databases[i] +
+			                k->offset));
+	}
+	for (size_t i = 0; i < cfg->ndatabases; i++)
+		free(cfg->databases[i].name);
+	free(cfg->databases);
 	free(cfg->file);
 	memset(cfg, 0, sizeof(*cfg));
 }

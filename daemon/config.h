@@ -1,4 +1,7 @@
-/* migrated.conf: one key table drives parsing, defaults and docs. */
+/*
+ * migrated.conf: one key table drives parsing, defaults and docs; one
+ * section table says what each kind of [section] holds and checks.
+ */
 #ifndef CONFIG_H
 #define CONFIG_H
 
@@ -7,7 +10,16 @@
 
 #define CONFIG_DEFAULT_FILE MIGRATED_SYSCONFDIR "/migrated/migrated.conf"
 
-enum config_type { CONFIG_STRING, CONFIG_INT, CONFIG_MODE, CONFIG_LEVEL };
+enum config_type {
+	CONFIG_STRING,
+	CONFIG_INT,
+	CONFIG_MODE,
+	CONFIG_LEVEL,
+	CONFIG_CONNINFO, /* a string libpq's PQconninfoParse accepts */
+};
+
+/* Longest NAME of a [database NAME] section. */
+#define CONFIG_DATABASE_NAME_MAX 63
 
 /* [database NAME]: a PostgreSQL (conninfo) or a SQLite file (sqlite). */
 struct config_database {
@@ -36,13 +48,18 @@ struct config {
 const struct config_database *config_database(const struct config *cfg,
                                               const char *name);
 
+/*
+ * One key. Keys of [daemon] and [target] live in struct config; keys of
+ * [database NAME] (section "database") live in each struct
+ * config_database, have no default, and are absent (NULL) when not set.
+ */
 struct config_key {
 	const char *section;
 	const char *name;
 	const char *def; /* default, as it would be written in the file */
 	const char *help;
 	long long min, max; /* CONFIG_INT bounds */
-	size_t offset;      /* into struct config */
+	size_t offset;      /* into struct config, or struct config_database */
 	enum config_type type;
 	bool reloadable;
 };
@@ -59,7 +76,7 @@ int config_load(const char *path, struct config *cfg, char *err, size_t errlen)
 
 /*
  * Names the first key that differs between old and new and cannot change
- * without a restart, or NULL.
+ * without a restart, or NULL. [database NAME] sections may all change.
  */
 const struct config_key *config_restart_needed(const struct config *old,
                                                const struct config *new_cfg);
@@ -69,7 +86,10 @@ int config_keep(struct config *cfg, const struct config *old,
                 const struct config_key *key)
         __attribute__((warn_unused_result));
 
-/* Writes the value of key in cfg as it would appear in the file. */
+/*
+ * Writes the value of key in cfg as it would appear in the file; a key of
+ * [database NAME], which belongs to no single place in cfg, as "".
+ */
 void config_format(const struct config *cfg, const struct config_key *key,
                    char *buf, size_t len);
 

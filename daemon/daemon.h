@@ -16,6 +16,7 @@ struct daemon {
 	gid_t admin_gid;       /* (gid_t)-1 when admin_group is empty */
 	struct catalog *plans; /* replaced on reload */
 	struct store *store;
+	struct databases *dbs; /* [database NAME] sections */
 	struct scheduler *sched;
 	time_t started;
 	bool ready; /* READY=1 sent */

@@ -14,6 +14,7 @@
 #include "config.h"
 #include "control.h"
 #include "daemon.h"
+#include "databases.h"
 #include "log.h"
 #include "methods.h"
 #include "notify.h"
@@ -89,8 +90,9 @@ check_only(const char *file)
 		rc = EXIT_CONFIG;
 	}
 	if (rc == 0)
-		printf("%s: configuration and %d plan(s) are valid\n", file,
-		       catalog_count(plans));
+		printf("%s: configuration, %zu database(s) and %d plan(s) are "
+		       "valid\n",
+		       file, cfg.ndatabases, catalog_count(plans));
 	catalog_unref(plans);
 	config_free(&cfg);
 	return rc;
@@ -102,6 +104,7 @@ daemon_reload(struct daemon *d, char *err, size_t errlen)
 	struct config cfg;
 	struct catalog *plans;
 	const struct config_key *fixed;
+	char dberr[512];
 	gid_t gid;
 	int bad;
 
@@ -132,6 +135,13 @@ daemon_reload(struct daemon *d, char *err, size_t errlen)
 			return -1;
 		}
 	}
+	/* the last step that can fail: new connections before the swap */
+	if (databases_reload(d->dbs, &cfg, dberr, sizeof(dberr)) < 0) {
+		snprintf(err, errlen, "%s:0: %s", cfg.file, dberr);
+		config_free(&cfg);
+		catalog_unref(plans);
+		return -1;
+	}
 	config_free(&d->cfg);
 	d->cfg = cfg;
 	d->admin_gid = gid;
@@ -140,8 +150,8 @@ daemon_reload(struct daemon *d, char *err, size_t errlen)
 	log_set_level((int)d->cfg.log_level);
 	store_set_backoff_max(d->store, d->cfg.reconnect_max_ms);
 	scheduler_set_backoff_max(d->sched, d->cfg.reconnect_max_ms);
-	log_info("reloaded %s: %d plan(s)", d->cfg.file,
-	         catalog_count(d->plans));
+	log_info("reloaded %s: %zu database(s), %d plan(s)", d->cfg.file,
+	         databases_count(d->dbs), catalog_count(d->plans));
 	return 0;
 }
 
@@ -250,15 +260,24 @@ run(const char *file, bool debug)
 		goto out;
 	}
 	store_set_backoff_max(d.store, d.cfg.reconnect_max_ms);
-	log_info("migrated %s starting: socket %s, %lld worker(s), %d plan(s)",
+	d.dbs = databases_new(d.base, &d.cfg, err, sizeof(err));
+	if (d.dbs == NULL) {
+		log_error("%s", err);
+		goto out;
+	}
+	log_info("migrated %s starting: socket %s, %lld worker(s), %zu "
+	         "database(s), %d plan(s)",
 	         MIGRATED_VERSION, d.cfg.socket, d.cfg.workers,
-	         catalog_count(d.plans));
+	         databases_count(d.dbs), catalog_count(d.plans));
 	notify_status("connecting to the database");
 	event_base_dispatch(d.base);
 	rc = 0;
 out:
-	/* Store first: its pending queries fail, and their callbacks still
-	 * find the scheduler and the requests they answer. */
+	/* In reverse order of start: the databases' monitor connections
+	 * (no queries, nothing waits on them); then the store: its pending
+	 * queries fail, and their callbacks still find the scheduler and the
+	 * requests they answer. */
+	databases_free(d.dbs);
 	store_free(d.store);
 	scheduler_free(d.sched);
 	control_close();

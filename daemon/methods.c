@@ -13,6 +13,7 @@
 #include "audit.h"
 #include "backups.h"
 #include "catalog.h"
+#include "databases.h"
 #include "scheduler.h"
 #include "store.h"
 #include "validate.h"
@@ -96,7 +97,7 @@ get_status(struct control_req *req, struct daemon *d, json_t *params)
 	        req,
 	        json_pack(
 	                "{s:{s:s, s:I, s:I, s:s, s:s?, s:I, s:i, s:i, s:{s:I, s:I, s:I, "
-	                "s:I, s:I, s:I, s:I}, s:I, s:f}}",
+	                "s:I, s:I, s:I, s:I}, s:I, s:f, s:o}}",
 	                "status", "version", MIGRATED_VERSION, "pid",
 	                (json_int_t)getpid(), "uptime_sec",
 	                (json_int_t)(time(NULL) - d->started), "database",
@@ -111,7 +112,8 @@ get_status(struct control_req *req, struct daemon *d, json_t *params)
 	                (json_int_t)c->cancelled, "rolled_back",
 	                (json_int_t)c->rolled_back, "rows_done",
 	                (json_int_t)scheduler_rows_done(d->sched),
-	                "rows_per_sec", scheduler_rate(d->sched)));
+	                "rows_per_sec", scheduler_rate(d->sched), "databases",
+	                databases_status(d->dbs, d->store)));
 }
 
 static void

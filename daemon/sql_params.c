@@ -45,6 +45,7 @@ struct lexer {
 	unsigned *errline;
 	char *err;
 	size_t errlen;
+	bool positional; /* $n is a parameter (compiled text), not an error */
 };
 
 /* A growing string. */
@@ -251,6 +252,11 @@ scan_dollar(struct lexer *lx, struct token *t)
 
 		while (is_digit((unsigned char)lx->s[lx->pos + n]) && n < 12)
 			n++;
+		if (lx->positional) {
+			t->kind = TOK_PARAM;
+			lx_advance(lx, n);
+			return 0;
+		}
 		return lx_fail(lx, lx->line,
 		               "positional parameter %.*s is not allowed; use "
 		               "named parameters such as :tenant",
@@ -544,6 +550,45 @@ sql_compile(const char *sql, const char *const *allowed, size_t nallowed,
 fail:
 	free(b.p);
 	sql_stmt_free(out);
+	return -1;
+}
+
+int
+sql_replace_params(const char *text, const char *const *repl, size_t nrepl,
+                   char **out)
+{
+	struct lexer lx;
+	struct token t;
+	struct buf b = {0};
+	size_t copied = 0;
+	char err[256];
+
+	*out = NULL;
+	lx_init(&lx, text, NULL, err, sizeof(err));
+	lx.positional = true;
+	do {
+		size_t k;
+
+		if (lx_next(&lx, &t) == -1)
+			goto fail;
+		if (t.kind != TOK_PARAM && t.kind != TOK_END)
+			continue;
+		if (buf_add(&b, text + copied, t.start - copied) == -1)
+			goto fail;
+		copied = t.start + t.len;
+		if (t.kind == TOK_END)
+			break;
+		k = (size_t)strtoul(text + t.start + 1, NULL, 10);
+		if (k == 0 || k > nrepl ||
+		    buf_add(&b, repl[k - 1], strlen(repl[k - 1])) == -1)
+			goto fail;
+	} while (t.kind != TOK_END);
+	if (b.p == NULL && buf_add(&b, "", 0) == -1)
+		goto fail;
+	*out = b.p;
+	return 0;
+fail:
+	free(b.p);
 	return -1;
 }
 

@@ -54,6 +54,17 @@ int sql_select_columns(const char *sql, char ***names, size_t *n,
                        unsigned *errline, char *err, size_t errlen)
         __attribute__((warn_unused_result));
 
+/*
+ * Copies text compiled by sql_compile() with each $k (outside literals,
+ * quoted identifiers and comments) replaced by repl[k - 1]. For SQL that
+ * cannot take bound parameters (COPY): the replacements are expressions
+ * that read values bound elsewhere, never values. -1 on a bad $k or out of
+ * memory.
+ */
+int sql_replace_params(const char *text, const char *const *repl,
+                       size_t nrepl, char **out)
+        __attribute__((warn_unused_result));
+
 void sql_names_free(char **names, size_t n);
 
 #endif

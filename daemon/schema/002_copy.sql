@@ -68,8 +68,83 @@ LEFT JOIN LATERAL (
 CREATE OR REPLACE VIEW migrated.backup_info AS
 SELECT b.job_id, j.plan, j.tenant, b.step,
        sum(cardinality(b.rows) + cardinality(b.inserted))::bigint AS rows,
-       sum(pg_column_size(b.rows) + pg_column_size(b.inserted))::bigint
-           AS bytes,
+       sum(pg_column_size(b.rows) + CASE WHEN cardinality(b.inserted) > 0
+               THEN pg_column_size(b.inserted) ELSE 0 END)::bigint AS bytes,
        min(b.at) AS oldest
 FROM migrated.backups b JOIN migrated.jobs j ON j.id = b.job_id
 GROUP BY b.job_id, j.plan, j.tenant, b.step;
+
+ALTER TABLE migrated.job_steps
+    ADD COLUMN cleared boolean NOT NULL DEFAULT false;
+
+-- Claims one job for p_owner: a running job whose runner's session is gone
+-- first, then the queue in priority order (both walk the jobs_queue
+-- index), skipping the ids in p_exclude (jobs this daemon runs) and plans
+-- this daemon does not have. The session advisory lock on the job's plan,
+-- tenant and pair makes it ours; PostgreSQL frees it when the session
+-- ends, so a dead runner's job is claimable at once.
+CREATE FUNCTION migrated.claim(p_exclude bigint[], p_plans text[],
+                               p_owner text)
+RETURNS SETOF migrated.jobs LANGUAGE plpgsql AS $$
+DECLARE
+    c record;
+    claimed migrated.jobs;
+BEGIN
+    FOR c IN
+        SELECT * FROM (
+            (SELECT 0 AS pass, j.id, j.priority FROM migrated.jobs j
+              WHERE j.state = 'running' AND j.id <> ALL (p_exclude)
+                AND j.plan = ANY (p_plans)
+                AND NOT EXISTS (SELECT 1 FROM pg_locks l
+                     WHERE l.locktype = 'advisory' AND l.classid = 1835623
+                       AND l.objid = hashtext(migrated.job_lock_key(
+                                     j.plan, j.tenant, j.pair))::oid
+                       AND l.objsubid = 2)
+              ORDER BY j.priority DESC, j.id LIMIT 1)
+            UNION ALL
+            (SELECT 1, j.id, j.priority FROM migrated.jobs j
+              WHERE j.state = 'queued' AND j.id <> ALL (p_exclude)
+                AND j.plan = ANY (p_plans)
+                AND NOT EXISTS (SELECT 1 FROM pg_locks l
+                     WHERE l.locktype = 'advisory' AND l.classid = 1835623
+                       AND l.objid = hashtext(migrated.job_lock_key(
+                                     j.plan, j.tenant, j.pair))::oid
+                       AND l.objsubid = 2)
+              ORDER BY j.priority DESC, j.id LIMIT 1)
+        ) x ORDER BY pass
+    LOOP
+        UPDATE migrated.jobs j SET state = 'running', owner = p_owner,
+               started = coalesce(j.started, now()), updated = now()
+         WHERE j.id = c.id AND j.state IN ('queued', 'running')
+           AND pg_try_advisory_lock(1835623, hashtext(
+                   migrated.job_lock_key(j.plan, j.tenant, j.pair)))
+        RETURNING j.* INTO claimed;
+        IF FOUND THEN
+            RETURN NEXT claimed;
+            RETURN;
+        END IF;
+    END LOOP;
+END
+$$;
+
+-- Records, in the clear's own transaction, that a fresh job ran a step's
+-- clear SQL (deleting p_rows rows), with an audit entry. Fails with MG002,
+-- like advance(), unless the job still runs under p_owner and the step was
+-- not cleared before: a resumed job never clears twice.
+CREATE FUNCTION migrated.cleared(p_job bigint, p_step text, p_owner text,
+                                 p_rows bigint)
+RETURNS void LANGUAGE plpgsql AS $$
+BEGIN
+    UPDATE migrated.job_steps s SET cleared = true
+      FROM migrated.jobs j
+     WHERE s.job_id = p_job AND s.step = p_step AND NOT s.cleared
+       AND j.id = p_job AND j.state = 'running' AND j.owner = p_owner;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION USING ERRCODE = 'MG002',
+            MESSAGE = format('job %s is no longer running here', p_job);
+    END IF;
+    INSERT INTO migrated.audit (action, job_id, parameters, result)
+    VALUES ('clear', p_job,
+            jsonb_build_object('step', p_step, 'rows', p_rows), 'ok');
+END
+$$;

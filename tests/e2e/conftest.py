@@ -404,8 +404,9 @@ def version():
 STATUS_FIELDS = {
     "version": str, "pid": int, "uptime_sec": int, "database": str,
     "workers": int, "workers_busy": int, "plans": int, "jobs": dict,
-    "rows_done": int, "rows_per_sec": (int, float),
+    "rows_done": int, "rows_per_sec": (int, float), "databases": list,
 }
+DB_STATES = ("connected", "connecting", "disconnected")
 
 
 def _idl_fields(type_name):
@@ -417,6 +418,7 @@ def _idl_fields(type_name):
 
 
 JOB_STATES = _idl_fields("JobCounts")
+DATABASE_STATUS_FIELDS = _idl_fields("DatabaseStatus")
 
 
 def check_status(status):
@@ -431,7 +433,20 @@ def check_status(status):
     assert not extra, "Status has fields the IDL does not: %s" % sorted(extra)
     err = status.get("database_error")
     assert err is None or isinstance(err, str), status
-    assert status["database"] in ("connected", "connecting", "disconnected")
+    assert status["database"] in DB_STATES
+    # The target first, as the old fields report it; then [database NAME]s.
+    dbs = status["databases"]
+    assert dbs and dbs[0]["name"] == "target", dbs
+    assert dbs[0]["state"] == status["database"], status
+    assert dbs[0].get("error") == err, status
+    for db in dbs:
+        assert set(db) <= set(DATABASE_STATUS_FIELDS), db
+        assert {"name", "engine", "state"} <= set(db), db
+        assert db["engine"] in ("postgresql", "sqlite"), db
+        assert db["state"] in DB_STATES, db
+        assert db.get("error") is None or isinstance(db["error"], str), db
+        if db["state"] == "connected":
+            assert db.get("error") is None, db
     assert set(status["jobs"]) == set(JOB_STATES), status["jobs"]
     for state in JOB_STATES:
         n = status["jobs"][state]

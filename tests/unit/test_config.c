@@ -1,7 +1,8 @@
 /*
  * Unit tests for daemon/config.c and daemon/inifile.c: migrated.conf
- * parsing, errors as "file:line: message", reload helpers, and the agreement
- * of conf/migrated.conf with the key table.
+ * parsing, [database NAME] sections, errors as "file:line: message", reload
+ * helpers, and the agreement of conf/migrated.conf and man/migrated.conf.5
+ * with the key table.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -26,6 +27,16 @@
 #ifndef SAMPLE_CONF
 #define SAMPLE_CONF "conf/migrated.conf"
 #endif
+#ifndef MAN_CONF
+#define MAN_CONF "man/migrated.conf.5"
+#endif
+
+/* The keys of [database NAME] belong to each database, not to the config. */
+static bool
+per_database(const struct config_key *k)
+{
+	return strcmp(k->section, "database") == 0;
+}
 
 static char tmpdir[] = "/tmp/test_config.XXXXXX";
 
@@ -162,6 +173,8 @@ expect_defaults(const struct config *cfg)
 	char buf[1024];
 
 	for (const struct config_key *k = config_keys; k->name != NULL; k++) {
+		if (per_database(k))
+			continue;
 		config_format(cfg, k, buf, sizeof(buf));
 		if (strcmp(buf, k->def) != 0)
 			fail_msg("[%s] %s is '%s', default '%s'", k->section,
@@ -186,6 +199,8 @@ test_key_table(void **state)
 	        {"daemon", "log_level", true},
 	        {"daemon", "reconnect_max_ms", true},
 	        {"target", "conninfo", false},
+	        {"database", "conninfo", true},
+	        {"database", "sqlite", true},
 	};
 	size_t n = sizeof(want) / sizeof(want[0]);
 	size_t i;
@@ -198,6 +213,11 @@ test_key_table(void **state)
 		assert_int_equal(config_keys[i].reloadable, want[i].reloadable);
 		assert_non_null(config_keys[i].help);
 		assert_true(config_keys[i].help[0] != '\0');
+		/* a database's keys have no default: it must say */
+		if (per_database(&config_keys[i]))
+			assert_null(config_keys[i].def);
+		else
+			assert_non_null(config_keys[i].def);
 	}
 	assert_int_equal(i, n);
 }
@@ -218,6 +238,9 @@ test_defaults(void **state)
 	assert_int_equal(cfg.log_level, LOG_INFO);
 	assert_int_equal(cfg.reconnect_max_ms, 5000);
 	assert_string_equal(cfg.target_conninfo, "");
+	assert_int_equal(cfg.ndatabases, 0);
+	assert_null(cfg.databases);
+	assert_null(config_database(&cfg, "legacy"));
 	expect_defaults(&cfg);
 	config_free(&cfg);
 	assert_null(cfg.file);
@@ -309,17 +332,19 @@ test_unknown_key(void **state)
 	             "unknown key 'Workers' in [daemon]");
 }
 
+#define KNOWN "(known: [daemon], [target], [database NAME])"
+
 static void
 test_unknown_section(void **state)
 {
 	(void)state;
 	/* Reported at the section header, not at its first key. */
 	expect_error("[daemon]\nworkers = 4\n[deamon]\n# c\nworkers = 5\n", 3,
-	             "unknown section [deamon] (known: [daemon], [target])");
+	             "unknown section [deamon] " KNOWN);
 	expect_error("[Daemon]\nworkers = 4\n", 1,
-	             "unknown section [Daemon] (known: [daemon], [target])");
+	             "unknown section [Daemon] " KNOWN);
 	expect_error("[daemon]\n  [ target ]\nconninfo = x\n", 2,
-	             "unknown section [ target ] (known: [daemon], [target])");
+	             "unknown section [ target ] " KNOWN);
 }
 
 /* An unknown section is an error even when it holds no key. */
@@ -328,7 +353,7 @@ test_unknown_empty_section(void **state)
 {
 	(void)state;
 	expect_error("[daemon]\nworkers = 4\n[bogus]\n", 3,
-	             "unknown section [bogus] (known: [daemon], [target])");
+	             "unknown section [bogus] " KNOWN);
 }
 
 static void
@@ -350,7 +375,7 @@ test_duplicate_key(void **state)
 	expect_error("[daemon]\nworkers = 4\n[target]\nconninfo =\n"
 	             "[daemon]\nbatch_size = 5\nworkers = 5\n",
 	             7, "'workers' is set twice in [daemon]");
-	expect_error("[target]\nconninfo = a\nconninfo = b\n", 3,
+	expect_error("[target]\nconninfo = dbname=a\nconninfo = dbname=b\n", 3,
 	             "'conninfo' is set twice in [target]");
 }
 
@@ -518,7 +543,9 @@ static void
 test_first_error_reported(void **state)
 {
 	(void)state;
-	expect_error("[daemon\nworkers = 5\n", 1, "section header without ']'");
+	expect_error("[daemon\nworkers = 5\n", 1,
+	             "section header without ']'; expected [daemon], [target] "
+	             "or [database NAME]");
 	expect_error("[daemon]\nfoo\nworkers = abc\n", 2, syntax_error);
 }
 
@@ -580,7 +607,7 @@ test_format_round_trip(void **state)
 
 	(void)state;
 	for (const struct config_key *k = config_keys; k->name != NULL; k++)
-		nkeys++;
+		nkeys += !per_database(k);
 	assert_int_equal(NSAMPLES, nkeys);
 
 	for (size_t i = 0; i < NSAMPLES; i++) {
@@ -678,21 +705,215 @@ test_keep(void **state)
 	config_free(&old);
 }
 
-/* One line of the sample, trailing white space stripped. */
+/* --- [database NAME] ------------------------------------------------------ */
+
+static void
+test_databases(void **state)
+{
+	struct config cfg;
+	const struct config_database *db;
+
+	(void)state;
+	load_text("[daemon]\nworkers = 2\n"
+	          "[database legacy]\n"
+	          "conninfo = host=old.example.com dbname=app user=ro\n"
+	          "\n"
+	          "[database Tumi_2-b]\n# a comment\nconninfo = service=tumi\n"
+	          "[target]\nconninfo = dbname=new\n"
+	          "[database uri]\nconninfo = postgresql://ro@db/app\n",
+	          &cfg);
+	assert_int_equal(cfg.workers, 2);
+	assert_string_equal(cfg.target_conninfo, "dbname=new");
+	assert_int_equal(cfg.ndatabases, 3);
+	/* in file order, each with the line of its header */
+	assert_string_equal(cfg.databases[0].name, "legacy");
+	assert_string_equal(cfg.databases[0].conninfo,
+	                    "host=old.example.com dbname=app user=ro");
+	assert_null(cfg.databases[0].sqlite);
+	assert_int_equal(cfg.databases[0].line, 3);
+	assert_string_equal(cfg.databases[1].name, "Tumi_2-b");
+	assert_string_equal(cfg.databases[1].conninfo, "service=tumi");
+	assert_int_equal(cfg.databases[1].line, 6);
+	assert_string_equal(cfg.databases[2].name, "uri");
+	assert_int_equal(cfg.databases[2].line, 11);
+	db = config_database(&cfg, "Tumi_2-b");
+	assert_ptr_equal(db, &cfg.databases[1]);
+	assert_null(config_database(&cfg, "tumi_2-b"));
+	assert_null(config_database(&cfg, "target"));
+	/* a database's key is not the config's */
+	expect_formatted(&cfg, "conninfo", "dbname=new");
+	config_free(&cfg);
+	assert_null(cfg.databases);
+	assert_int_equal(cfg.ndatabases, 0);
+
+	/* 63 characters is the longest name */
+	load_text(
+	        "[database "
+	        "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-"
+	        "]\nconninfo = dbname=x\n",
+	        &cfg);
+	assert_int_equal(strlen(cfg.databases[0].name), 63);
+	config_free(&cfg);
+
+	/* the last section of the file */
+	load_text("[database last]\nconninfo = dbname=x", &cfg);
+	assert_int_equal(cfg.ndatabases, 1);
+	config_free(&cfg);
+}
+
+static void
+test_database_errors(void **state)
+{
+	(void)state;
+	expect_error("[database legacy]\nconninfo = dbname=x\nhost = db\n", 3,
+	             "unknown key 'host' in [database legacy]");
+	expect_error("[database legacy]\nworkers = 2\n", 2,
+	             "unknown key 'workers' in [database legacy]");
+	expect_error("[database a]\nconninfo = dbname=x\nconninfo = dbname=y\n",
+	             3, "'conninfo' is set twice in [database a]");
+	/* each database has its own keys */
+	expect_error("[database a]\nconninfo = dbname=x\n"
+	             "[database b]\nconninfo = dbname=y\n[daemon]\n"
+	             "workers = 1\nworkers = 2\n",
+	             7, "'workers' is set twice in [daemon]");
+
+	expect_error("[database legacy]\nconninfo = dbname=x\nsqlite = /x.db\n",
+	             3,
+	             "[database legacy]: conninfo and sqlite are both set; a "
+	             "database is either PostgreSQL (conninfo) or SQLite "
+	             "(sqlite)");
+	/* neither: at the header, whether another section follows or not */
+	expect_error("[daemon]\n[database legacy]\n# nothing\n[target]\n", 2,
+	             "[database legacy]: set conninfo (PostgreSQL) or sqlite "
+	             "(a SQLite file)");
+	expect_error("[daemon]\n\n[database legacy]\n", 3,
+	             "[database legacy]: set conninfo (PostgreSQL) or sqlite "
+	             "(a SQLite file)");
+	expect_error("[database a]\nconninfo = dbname=x\n[database b]\n"
+	             "[database c]\nconninfo = dbname=x\n",
+	             3,
+	             "[database b]: set conninfo (PostgreSQL) or sqlite (a "
+	             "SQLite file)");
+
+	expect_error("[database legacy]\nconninfo =\n", 2,
+	             "[database legacy] conninfo: empty; give a libpq "
+	             "connection string or service=NAME");
+	expect_error("[database legacy]\nsqlite =\n", 2,
+	             "[database legacy] sqlite: empty; give the path of a "
+	             "SQLite file");
+	expect_error("[database legacy]\nsqlite = /var/lib/legacy.db\n", 2,
+	             "[database legacy]: sqlite databases are not supported "
+	             "yet");
+}
+
+static void
+test_database_names(void **state)
+{
+	static const char *const bad[] = {
+	        "le.gacy",
+	        "a b",
+	        "é",
+	        "a/b",
+	        "'x'",
+	        "x;y",
+	        "legacy ",
+	        "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_",
+	};
+	char text[256], msg[256];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		snprintf(text, sizeof(text),
+		         "[daemon]\n[database %s]\nconninfo = dbname=x\n",
+		         bad[i]);
+		snprintf(msg, sizeof(msg),
+		         "[database %s]: a database name is 1 to 63 letters, "
+		         "digits, '_' or '-'",
+		         bad[i]);
+		expect_error(text, 2, msg);
+	}
+	expect_error("[database]\nconninfo = dbname=x\n", 1,
+	             "[database] needs a name: [database NAME]");
+	expect_error("[database  ]\nconninfo = dbname=x\n", 1,
+	             "[database] needs a name: [database NAME]");
+	expect_error("[database target]\nconninfo = dbname=x\n", 1,
+	             "[database target]: the name 'target' is reserved for "
+	             "the [target] section");
+	expect_error("[databases x]\nconninfo = dbname=x\n", 1,
+	             "unknown section [databases x] " KNOWN);
+	expect_error("[daemon x]\n", 1, "unknown section [daemon x] " KNOWN);
+	expect_error("[Database x]\n", 1,
+	             "unknown section [Database x] " KNOWN);
+	/* a duplicate names the first */
+	expect_error("[database legacy]\nconninfo = dbname=x\n\n"
+	             "[daemon]\nworkers = 2\n[database legacy]\n"
+	             "conninfo = dbname=y\n",
+	             6, "[database legacy] is defined twice (first at line 1)");
+}
+
+static void
+test_malformed_conninfo(void **state)
+{
+	(void)state;
+	/* libpq's own words, without its newline */
+	expect_error("[database legacy]\nconninfo = host=db dbname\n", 2,
+	             "[database legacy] conninfo: missing \"=\" after "
+	             "\"dbname\" in connection info string");
+	expect_error("[database legacy]\nconninfo = hots=db\n", 2,
+	             "[database legacy] conninfo: invalid connection option "
+	             "\"hots\"");
+	expect_error("[database legacy]\nconninfo = host='db\n", 2,
+	             "[database legacy] conninfo: unterminated quoted string "
+	             "in connection info string");
+	expect_error("[database legacy]\nconninfo = postgresql://db/app?x=1\n",
+	             2,
+	             "[database legacy] conninfo: invalid URI query parameter: "
+	             "\"x\"");
+	/* the target's too */
+	expect_error("[target]\nconninfo = dbname\n", 2,
+	             "conninfo: missing \"=\" after \"dbname\" in connection "
+	             "info string");
+}
+
+/* Databases may all change on reload; none needs a restart. */
+static void
+test_databases_reloadable(void **state)
+{
+	struct config old, cfg;
+
+	(void)state;
+	load_text("[database a]\nconninfo = dbname=a\n", &old);
+	load_text("[database b]\nconninfo = dbname=b\n"
+	          "[database c]\nconninfo = dbname=c\n",
+	          &cfg);
+	assert_null(config_restart_needed(&old, &cfg));
+	for (const struct config_key *k = config_keys; k->name != NULL; k++) {
+		if (!per_database(k))
+			continue;
+		assert_true(k->reloadable);
+		assert_int_equal(config_keep(&cfg, &old, k), 0);
+	}
+	assert_int_equal(cfg.ndatabases, 2);
+	config_free(&cfg);
+	config_free(&old);
+}
+
+/* --- the sample and the man page agree with the table ---------------------- */
+
+/* One line of a file, trailing white space stripped. */
 struct sample_line {
 	char text[512];
 	int number;
 };
 
 static size_t
-read_sample(struct sample_line *lines, size_t max)
+read_lines(const char *path, struct sample_line *lines, size_t max)
 {
-	FILE *fp = fopen(SAMPLE_CONF, "r");
+	FILE *fp = fopen(path, "r");
 	size_t n = 0;
 
 	if (fp == NULL)
-		fail_msg("cannot open %s (run from the repository root)",
-		         SAMPLE_CONF);
+		fail_msg("cannot open %s (run from the repository root)", path);
 	while (n < max && fgets(lines[n].text, sizeof(lines[n].text), fp)) {
 		char *t = lines[n].text;
 		size_t len = strlen(t);
@@ -706,6 +927,12 @@ read_sample(struct sample_line *lines, size_t max)
 	assert_true(feof(fp));
 	fclose(fp);
 	return n;
+}
+
+static size_t
+read_sample(struct sample_line *lines, size_t max)
+{
+	return read_lines(SAMPLE_CONF, lines, max);
 }
 
 /*
@@ -735,43 +962,102 @@ key_line(const char *line, char *name, size_t size, bool *commented)
 	return *p == '=';
 }
 
-#define MAX_SAMPLE_LINES 1000
+/*
+ * Recognises "[section]" and a commented-out "#[section]": the kind of
+ * section ("database" for "[database NAME]") into kind.
+ */
+static bool
+header_line(const char *line, char *kind, size_t size, bool *commented)
+{
+	bool hash = (line[0] == '#' || line[0] == ';');
+	const char *p = line + hash;
+	size_t len;
 
+	if (*p != '[' || strchr(p, ']') == NULL)
+		return false;
+	p++;
+	len = strcspn(p, " ]");
+	assert_true(len < size);
+	memcpy(kind, p, len);
+	kind[len] = '\0';
+	*commented = hash;
+	return true;
+}
+
+static const struct config_key *
+key_in(const char *section, const char *name)
+{
+	for (const struct config_key *k = config_keys; k->name != NULL; k++)
+		if (strcmp(k->section, section) == 0 &&
+		    strcmp(k->name, name) == 0)
+			return k;
+	return NULL;
+}
+
+#define MAX_SAMPLE_LINES 1000
+#define MAX_KEYS 64 /* more than config_keys holds */
+
+static size_t
+nkeys(void)
+{
+	size_t n = 0;
+
+	while (config_keys[n].name != NULL)
+		n++;
+	assert_true(n < MAX_KEYS);
+	return n;
+}
+
+/*
+ * Every key of [daemon] and [target] appears once, in its section, at its
+ * default; the keys of [database NAME] appear at most once each, commented
+ * out under a commented-out example section (a database has no default).
+ */
 static void
 test_sample_agrees_with_table(void **state)
 {
 	static struct sample_line lines[MAX_SAMPLE_LINES];
 	size_t nlines = read_sample(lines, MAX_SAMPLE_LINES);
-	int count[sizeof(samples) / sizeof(samples[0]) + 1] = {0};
+	int count[MAX_KEYS] = {0};
 	char section[64] = "";
+	bool section_commented = false;
+	int database_headers = 0;
 
 	(void)state;
+	(void)nkeys();
 	assert_true(nlines < MAX_SAMPLE_LINES);
 	for (size_t i = 0; i < nlines; i++) {
 		const char *t = lines[i].text;
 		char name[64], want[512];
+		const struct config_key *k;
 		bool commented;
 
-		if (t[0] == '[') {
-			const char *end = strchr(t, ']');
-			assert_non_null(end);
-			snprintf(section, sizeof(section), "%.*s",
-			         (int)(end - t - 1), t + 1);
+		if (header_line(t, section, sizeof(section),
+		                &section_commented)) {
+			if (strcmp(section, "database") == 0)
+				database_headers++;
 			continue;
 		}
 		if (!key_line(t, name, sizeof(name), &commented))
 			continue;
-		const struct config_key *k = config_keys;
-		while (k->name != NULL && strcmp(k->name, name) != 0)
-			k++;
-		if (k->name == NULL)
-			fail_msg("%s:%d: '%s' is not in config_keys",
-			         SAMPLE_CONF, lines[i].number, name);
+		k = key_in(section, name);
+		if (k == NULL) {
+			fail_msg("%s:%d: '%s' is not a key of [%s] in "
+			         "config_keys",
+			         SAMPLE_CONF, lines[i].number, name, section);
+			return;
+		}
 		count[k - config_keys]++;
-		if (strcmp(section, k->section) != 0)
-			fail_msg("%s:%d: '%s' is under [%s], not [%s]",
-			         SAMPLE_CONF, lines[i].number, name, section,
-			         k->section);
+		if (per_database(k)) {
+			if (!commented || !section_commented)
+				fail_msg("%s:%d: '%s' and its [database NAME] "
+				         "should be commented out",
+				         SAMPLE_CONF, lines[i].number, name);
+			continue;
+		}
+		if (section_commented)
+			fail_msg("%s:%d: [%s] should not be commented out",
+			         SAMPLE_CONF, lines[i].number, section);
 		if (!commented)
 			continue;
 		snprintf(want, sizeof(want), "#%s =%s%s", k->name,
@@ -781,9 +1067,13 @@ test_sample_agrees_with_table(void **state)
 			         lines[i].number, t, want);
 	}
 	for (const struct config_key *k = config_keys; k->name != NULL; k++)
-		if (count[k - config_keys] != 1)
-			fail_msg("%s: '%s' appears %d times, not once",
-			         SAMPLE_CONF, k->name, count[k - config_keys]);
+		if (per_database(k) ? count[k - config_keys] > 1
+		                    : count[k - config_keys] != 1)
+			fail_msg("%s: '%s' of [%s] appears %d times",
+			         SAMPLE_CONF, k->name, k->section,
+			         count[k - config_keys]);
+	if (database_headers == 0)
+		fail_msg("%s: no example of [database NAME]", SAMPLE_CONF);
 }
 
 static void
@@ -794,10 +1084,14 @@ test_sample_loads_as_defaults(void **state)
 	(void)state;
 	load_ok(SAMPLE_CONF, &cfg);
 	expect_defaults(&cfg);
+	assert_int_equal(cfg.ndatabases, 0);
 	config_free(&cfg);
 }
 
-/* With every "#key = value" uncommented, the sample still means the defaults. */
+/*
+ * With every "#key = value" and "#[section]" uncommented, the sample still
+ * means the defaults, plus its example databases.
+ */
 static void
 test_sample_uncommented_is_defaults(void **state)
 {
@@ -805,7 +1099,7 @@ test_sample_uncommented_is_defaults(void **state)
 	static char text[MAX_SAMPLE_LINES * 512];
 	size_t nlines = read_sample(lines, MAX_SAMPLE_LINES);
 	size_t len = 0;
-	size_t keys = 0;
+	size_t keys = 0, database_keys = 0, databases = 0;
 	struct config cfg;
 
 	(void)state;
@@ -814,17 +1108,101 @@ test_sample_uncommented_is_defaults(void **state)
 		char name[64];
 		bool commented;
 
-		if (key_line(t, name, sizeof(name), &commented)) {
+		if (header_line(t, name, sizeof(name), &commented)) {
+			t += commented;
+			databases += strcmp(name, "database") == 0;
+		} else if (key_line(t, name, sizeof(name), &commented)) {
 			t += commented;
 			keys++;
 		}
 		len += (size_t)snprintf(text + len, sizeof(text) - len, "%s\n",
 		                        t);
 	}
-	assert_int_equal(keys, NSAMPLES);
 	load_ok(write_file("sample.conf", text, len), &cfg);
 	expect_defaults(&cfg);
+	assert_int_equal(cfg.ndatabases, databases);
+	for (size_t i = 0; i < cfg.ndatabases; i++)
+		database_keys += (cfg.databases[i].conninfo != NULL) +
+		                 (cfg.databases[i].sqlite != NULL);
+	assert_int_equal(keys, NSAMPLES + database_keys);
 	config_free(&cfg);
+}
+
+/*
+ * man/migrated.conf.5 documents every key of the table, each once, in the
+ * subsection of its section (".Ss Section [database NAME]" for a
+ * database's), with what a reload does to it; and nothing else.
+ */
+static void
+test_man_page_agrees_with_table(void **state)
+{
+	static struct sample_line lines[MAX_SAMPLE_LINES * 2];
+	size_t nlines = read_lines(MAN_CONF, lines, MAX_SAMPLE_LINES * 2);
+	int count[MAX_KEYS] = {0};
+	char section[64] = "";
+	const struct config_key *key = NULL;
+	bool reload_said = true;
+
+	(void)state;
+	(void)nkeys();
+	for (size_t i = 0; i < nlines; i++) {
+		const char *t = lines[i].text;
+		char name[64];
+		bool commented;
+
+		if (strncmp(t, ".Ss Section ", 12) == 0) {
+			assert_true(header_line(t + 12, section,
+			                        sizeof(section), &commented));
+			continue;
+		}
+		if (strncmp(t, ".S", 2) == 0) { /* .Sh or another .Ss */
+			section[0] = '\0';
+			continue;
+		}
+		if (section[0] == '\0')
+			continue;
+		if (strncmp(t, ".It Cm ", 7) == 0) {
+			size_t n = strcspn(t + 7, " ");
+			if (!reload_said)
+				fail_msg("%s: '%s' of [%s] does not say "
+				         "\"Reload: ...\"",
+				         MAN_CONF, key->name, key->section);
+			assert_true(n < sizeof(name));
+			memcpy(name, t + 7, n);
+			name[n] = '\0';
+			key = key_in(section, name);
+			if (key == NULL) {
+				fail_msg("%s:%d: '%s' is not a key of [%s] in "
+				         "config_keys",
+				         MAN_CONF, lines[i].number, name,
+				         section);
+				return;
+			}
+			count[key - config_keys]++;
+			reload_said = false;
+			continue;
+		}
+		if (key != NULL && !reload_said &&
+		    strncmp(t, "Reload: ", 8) == 0) {
+			bool applied = strncmp(t + 8, "applied", 7) == 0;
+			if (applied != key->reloadable)
+				fail_msg("%s:%d: '%s' of [%s] is %sreloadable "
+				         "in config_keys",
+				         MAN_CONF, lines[i].number, key->name,
+				         key->section,
+				         key->reloadable ? "" : "not ");
+			reload_said = true;
+		}
+	}
+	if (!reload_said)
+		fail_msg("%s: '%s' of [%s] does not say \"Reload: ...\"",
+		         MAN_CONF, key->name, key->section);
+	for (const struct config_key *k = config_keys; k->name != NULL; k++)
+		if (count[k - config_keys] != 1)
+			fail_msg("%s: '%s' of [%s] is documented %d times, not "
+			         "once",
+			         MAN_CONF, k->name, k->section,
+			         count[k - config_keys]);
 }
 
 int
@@ -852,9 +1230,15 @@ main(void)
 	        cmocka_unit_test(test_format_round_trip),
 	        cmocka_unit_test(test_restart_needed),
 	        cmocka_unit_test(test_keep),
+	        cmocka_unit_test(test_databases),
+	        cmocka_unit_test(test_database_errors),
+	        cmocka_unit_test(test_database_names),
+	        cmocka_unit_test(test_malformed_conninfo),
+	        cmocka_unit_test(test_databases_reloadable),
 	        cmocka_unit_test(test_sample_agrees_with_table),
 	        cmocka_unit_test(test_sample_loads_as_defaults),
 	        cmocka_unit_test(test_sample_uncommented_is_defaults),
+	        cmocka_unit_test(test_man_page_agrees_with_table),
 	};
 
 	return cmocka_run_group_tests(tests, make_tmpdir, remove_tmpdir);

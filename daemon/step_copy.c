@@ -1,0 +1,860 @@
+/*
+ * Copy steps: rows come from a source database ([database NAME]) and are
+ * merged into the target.
+ *
+ * At start the step connects to the source (its own connection, waiting
+ * with back-off while the source is down: the job is held, not failed),
+ * learns the types of select's parameters (PREPARE, pg_prepared_statements)
+ * and of its columns (a LIMIT 0 run), creates the session table staged on
+ * the target with those columns, and reads the target table's columns.
+ *
+ * Each batch reads its range in one REPEATABLE READ READ ONLY transaction
+ * on the source: the range query, then COPY (select ...) TO STDOUT into
+ * memory. COPY takes no bound parameters, so the values are bound to
+ * set_config() first and the COPY's select reads them back with
+ * current_setting(), cast to the types PostgreSQL inferred for them:
+ * values are never spliced into SQL text. In the batch's transaction on
+ * the target: TRUNCATE staged, COPY staged FROM STDIN, and the merge —
+ * INSERT ... ON CONFLICT (upsert) DO UPDATE of the shared columns where
+ * they differ (or DO NOTHING), or the plan's own apply reading staged.
+ * With backup = yes the matched target rows are stored first, and the
+ * rows the merge inserted are stored with them, so a rollback can undo
+ * both.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <event2/buffer.h>
+
+#include "step.h"
+
+enum copy_phase { C_CONNECTING, C_PREPARING, C_READY, C_READING };
+
+struct step {
+	struct step_ctx ctx;
+	const struct config_database *db;
+	struct pg_conn *src;
+	enum copy_phase phase;
+	bool waiting; /* the source went away: go on when it is back */
+	const char *checkpoint;
+
+	char *key;      /* quoted */
+	char *table;    /* quoted target table */
+	char *key_type; /* format_type of the key on the source */
+	json_t *ptypes; /* types of select's $n, as the source infers them */
+	json_t *cols;   /* [[name, source type], ...] of select */
+	char *range_sql, *set_sql, *copy_sql, *merge_sql, *backup_sql;
+	const char *values[STEP_MAX_VALUES];
+	int nvalues;
+	char batch_s[24];
+	char *lo, *hi;
+	long long batch, rows;
+	struct evbuffer *data;
+	char src_error[1024]; /* the first error of the source transaction */
+};
+
+static void read_range(struct step *s);
+static void prepare(struct step *s);
+
+static void
+src_query(struct step *s, const char *sql, int n, const char *const *v,
+          pg_result_cb cb)
+{
+	if (pg_query(s->src, sql, n, v, cb, s) < 0)
+		s->waiting = true; /* on_src_state goes on once it is back */
+}
+
+/* A source result: NULL means the source went away (wait for it). */
+static bool
+src_ok(struct step *s, const PGresult *res, const char *what)
+{
+	char buf[1024];
+
+	if (res == NULL) {
+		s->waiting = true;
+		return false;
+	}
+	if (pg_result_ok(res) && s->src_error[0] == '\0')
+		return true;
+	step_fail(&s->ctx, "%s on source %s: %s", what, s->db->name,
+	          s->src_error[0] != '\0'
+	                  ? s->src_error
+	                  : pg_result_error(res, buf, sizeof(buf)));
+	return false;
+}
+
+/* A statement whose result only matters when it failed. */
+static void
+on_src_part(void *arg, const PGresult *res, const char *error)
+{
+	struct step *s = arg;
+	char buf[1024];
+
+	(void)error;
+	if (res != NULL && !pg_result_ok(res) && s->src_error[0] == '\0')
+		snprintf(s->src_error, sizeof(s->src_error), "%s",
+		         pg_result_error(res, buf, sizeof(buf)));
+}
+
+static void
+on_src_state(void *arg, enum pg_state state, const char *error)
+{
+	struct step *s = arg;
+
+	if (state != PG_READY) {
+		if (state == PG_DISCONNECTED)
+			log_ctx(LOG_WARNING, s->ctx.log,
+			        "source %s unavailable (%s); the job waits for "
+			        "it",
+			        s->db->name, error != NULL ? error : "?");
+		if (s->phase == C_READING)
+			s->waiting = true;
+		return;
+	}
+	if (s->phase == C_CONNECTING || s->phase == C_PREPARING) {
+		prepare(s);
+	} else if (s->waiting && s->phase == C_READING) {
+		s->waiting = false;
+		read_range(s);
+	}
+}
+
+/* The select's values, then extra. */
+static int
+bind_select(struct step *s, const char *const *extra, int nextra)
+{
+	const char *missing;
+	int n = step_bind(&s->ctx, &s->ctx.step->select.stmt, NULL, NULL,
+	                  s->values, &missing);
+
+	if (n < 0) {
+		step_fail(&s->ctx, "select uses :%s, which the job has no value "
+		                   "for",
+		          missing);
+		return -1;
+	}
+	for (int i = 0; i < nextra; i++)
+		s->values[n + i] = extra[i];
+	return s->nvalues = n + nextra;
+}
+
+/* ---- building the statements ---- */
+
+static char *
+quoted(struct step *s, const char *name)
+{
+	return pg_escape_ident(s->ctx.target, name);
+}
+
+/* True when the target table has column name (not generated). */
+static bool
+target_has(json_t *target, const char *name)
+{
+	size_t i;
+	json_t *c;
+
+	json_array_foreach(target, i, c)
+	{
+		if (strcmp(json_string_value(json_array_get(c, 0)), name) == 0)
+			return !json_is_true(json_array_get(c, 1));
+	}
+	return false;
+}
+
+static bool
+in_list(char *const *list, size_t n, const char *name)
+{
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(list[i], name) == 0)
+			return true;
+	return false;
+}
+
+/* Appends fmt to *out (a growing string); -1 on out of memory. */
+static int __attribute__((format(printf, 2, 3)))
+add(char **out, const char *fmt, ...)
+{
+	va_list ap;
+	char *more, *joined;
+	int rc;
+
+	va_start(ap, fmt);
+	rc = vasprintf(&more, fmt, ap);
+	va_end(ap);
+	if (rc < 0)
+		return -1;
+	rc = asprintf(&joined, "%s%s", *out != NULL ? *out : "", more);
+	free(more);
+	if (rc < 0)
+		return -1;
+	free(*out);
+	*out = joined;
+	return 0;
+}
+
+/*
+ * The upsert merge: the columns select and the target share (the walk key
+ * only when it is part of the natural key), plus the defaults.
+ */
+static int
+build_merge(struct step *s, json_t *target)
+{
+	const struct plan_step *st = s->ctx.step;
+	char *ins = NULL, *sel = NULL, *set = NULL, *cmp_t = NULL,
+	     *cmp_x = NULL, *conflict = NULL;
+	size_t i, nset = 0;
+	json_t *c;
+	int rc = -1;
+
+	json_array_foreach(s->cols, i, c)
+	{
+		const char *name = json_string_value(json_array_get(c, 0));
+		char *q;
+
+		if (!target_has(target, name) ||
+		    (strcmp(name, st->key) == 0 &&
+		     !in_list(st->upsert, st->nupsert, name)))
+			continue;
+		if ((q = quoted(s, name)) == NULL)
+			goto out;
+		rc = add(&ins, "%s%s", ins ? ", " : "", q) | add(&sel, "%ss.%s", sel ? ", " : "", q);
+		if (rc == 0 && !in_list(st->upsert, st->nupsert, name)) {
+			rc = add(&set, "%s%s = excluded.%s", nset ? ", " : "", q, q) |
+			     add(&cmp_t, "%st.%s", nset ? ", " : "", q) |
+			     add(&cmp_x, "%sexcluded.%s", nset ? ", " : "", q);
+			nset++;
+		}
+		free(q);
+		if (rc != 0)
+			goto out;
+		rc = -1;
+	}
+	for (i = 0; i < st->ndefaults; i++) {
+		char *q = quoted(s, st->default_cols[i]);
+
+		if (q == NULL || add(&ins, "%s%s", ins ? ", " : "", q) < 0 ||
+		    add(&sel, "%s(%s)", sel ? ", " : "", st->default_exprs[i]) < 0) {
+			free(q);
+			goto out;
+		}
+		free(q);
+	}
+	for (i = 0; i < st->nupsert; i++) {
+		char *q = quoted(s, st->upsert[i]);
+
+		if (q == NULL || add(&conflict, "%s%s", i ? ", " : "", q) < 0) {
+			free(q);
+			goto out;
+		}
+		free(q);
+	}
+	if (ins == NULL)
+		goto out;
+	if (st->upsert_nothing || nset == 0)
+		rc = asprintf(&s->merge_sql,
+		              "INSERT INTO %s AS t (%s) SELECT %s FROM staged s"
+		              " ON CONFLICT (%s) DO NOTHING",
+		              s->table, ins, sel, conflict);
+	else
+		rc = asprintf(&s->merge_sql,
+		              "INSERT INTO %s AS t (%s) SELECT %s FROM staged s"
+		              " ON CONFLICT (%s) DO UPDATE SET %s"
+		              " WHERE (%s%s) IS DISTINCT FROM (%s%s)",
+		              s->table, ins, sel, conflict, set, cmp_t,
+		              nset == 1 ? ", NULL" : "", cmp_x,
+		              nset == 1 ? ", NULL" : "");
+	rc = rc < 0 ? -1 : 0;
+out:
+	free(ins);
+	free(sel);
+	free(set);
+	free(cmp_t);
+	free(cmp_x);
+	free(conflict);
+	return rc;
+}
+
+/* With backup: the matched rows first, then the merge keeps its inserts. */
+static int
+build_backup(struct step *s)
+{
+	const struct plan_step *st = s->ctx.step;
+	char *on = NULL, *merge;
+
+	for (size_t i = 0; i < st->nupsert; i++) {
+		char *q = quoted(s, st->upsert[i]);
+
+		if (q == NULL ||
+		    add(&on, "%st.%s = s.%s", i ? " AND " : "", q, q) < 0) {
+			free(q);
+			free(on);
+			return -1;
+		}
+		free(q);
+	}
+	if (asprintf(&s->backup_sql,
+	             "INSERT INTO migrated.backups (job_id, step, rows)"
+	             " SELECT $1::bigint, $2, array_agg(t::text) FROM %s t"
+	             " JOIN staged s ON %s HAVING count(*) > 0",
+	             s->table, on) < 0) {
+		free(on);
+		return -1;
+	}
+	free(on);
+	if (asprintf(&merge,
+	             "WITH m AS (%s RETURNING t.xmax = 0 AS ins, t::text AS r),"
+	             " b AS (INSERT INTO migrated.backups"
+	             "  (job_id, step, rows, inserted)"
+	             "  SELECT $1::bigint, $2, '{}', array_agg(r) FROM m"
+	             "  WHERE ins HAVING count(*) > 0)"
+	             " SELECT count(*) FROM m",
+	             s->merge_sql) < 0)
+		return -1;
+	free(s->merge_sql);
+	s->merge_sql = merge;
+	return 0;
+}
+
+/* The COPY of a range: select with its $n read back from settings. */
+static int
+build_copy(struct step *s)
+{
+	size_t n = s->ctx.step->select.stmt.nparams;
+	char **repl = calloc(n + 1, sizeof(*repl));
+	char *select = NULL, *set = NULL;
+	int rc = -1;
+
+	if (repl == NULL)
+		return -1;
+	for (size_t i = 0; i < n; i++) {
+		const char *type =
+		        json_string_value(json_array_get(s->ptypes, i));
+
+		if (asprintf(&repl[i],
+		             "(CASE WHEN current_setting('migrated.n%zu')::boolean"
+		             " THEN NULL ELSE current_setting('migrated.p%zu')"
+		             " END)::%s",
+		             i + 1, i + 1, type != NULL ? type : "text") < 0)
+			goto out;
+		if (add(&set,
+		        "%sset_config('migrated.p%zu', coalesce($%zu::text, ''),"
+		        " true), set_config('migrated.n%zu', ($%zu::text IS NULL)"
+		        "::text, true)",
+		        i ? ", " : "", i + 1, i + 1, i + 1, i + 1) < 0)
+			goto out;
+	}
+	if (sql_replace_params(s->ctx.step->select.stmt.text,
+	                       (const char *const *)repl, n, &select) < 0 ||
+	    add(&set,
+	        "%sset_config('migrated.lo', $%zu, true),"
+	        " set_config('migrated.hi', $%zu, true)",
+	        n ? ", " : "", n + 1, n + 2) < 0 ||
+	    asprintf(&s->copy_sql,
+	             "COPY (SELECT * FROM (%s) s"
+	             " WHERE s.%s > current_setting('migrated.lo')::%s"
+	             " AND s.%s <= current_setting('migrated.hi')::%s"
+	             " ORDER BY s.%s) TO STDOUT",
+	             select, s->key, s->key_type, s->key, s->key_type,
+	             s->key) < 0 ||
+	    asprintf(&s->set_sql, "SELECT %s", set) < 0)
+		goto out;
+	rc = 0;
+out:
+	for (size_t i = 0; i < n; i++)
+		free(repl[i]);
+	free(repl);
+	free(select);
+	free(set);
+	return rc;
+}
+
+/* ---- start ---- */
+
+static void
+on_staged(void *arg, const PGresult *res, const char *error)
+{
+	struct step *s = arg;
+
+	(void)error;
+	if (!step_ok(&s->ctx, res, "creating the staging table"))
+		return;
+	s->phase = C_READY;
+	if (s->checkpoint != NULL) {
+		log_ctx(LOG_INFO, s->ctx.log, "resuming after key %s",
+		        s->checkpoint);
+		s->ctx.ev.ready(s->ctx.ev.arg, s->checkpoint, -1);
+		return;
+	}
+	s->ctx.ev.ready(s->ctx.ev.arg, s->lo, s->rows);
+}
+
+/* The target table's columns: [[name, generated], ...]. */
+static void
+on_target_cols(void *arg, const PGresult *res, const char *error)
+{
+	struct step *s = arg;
+	const struct plan_step *st = s->ctx.step;
+	json_t *target;
+	char *create = NULL;
+	size_t i;
+	json_t *c;
+
+	(void)error;
+	if (!step_ok(&s->ctx, res, "reading the target table's columns"))
+		return;
+	if (PQgetisnull(res, 0, 0)) {
+		step_fail(&s->ctx, "there is no table %s on the target",
+		          s->table);
+		return;
+	}
+	target = json_loads(PQgetvalue(res, 0, 0), 0, NULL);
+	for (i = 0; i < st->nupsert; i++)
+		if (!target_has(target, st->upsert[i]) &&
+		    !in_list(st->default_cols, st->ndefaults, st->upsert[i])) {
+			step_fail(&s->ctx, "table %s has no column %s (upsert)",
+			          s->table, st->upsert[i]);
+			json_decref(target);
+			return;
+		}
+	if (st->nupsert > 0 &&
+	    (build_merge(s, target) < 0 ||
+	     (st->backup && build_backup(s) < 0))) {
+		json_decref(target);
+		step_fail(&s->ctx, "select and table %s share no column to "
+		                   "merge",
+		          s->table);
+		return;
+	}
+	json_decref(target);
+	json_array_foreach(s->cols, i, c)
+	{
+		char *q = quoted(s, json_string_value(json_array_get(c, 0)));
+
+		if (q == NULL ||
+		    add(&create, "%s%s %s", i ? ", " : "", q,
+		        json_string_value(json_array_get(c, 1))) < 0) {
+			free(q);
+			free(create);
+			step_fail(&s->ctx, "out of memory");
+			return;
+		}
+		free(q);
+	}
+	{
+		char *script = NULL;
+
+		if (asprintf(&script,
+		             "DROP TABLE IF EXISTS pg_temp.staged;"
+		             " CREATE TEMP TABLE staged (%s)",
+		             create) < 0 ||
+		    pg_script(s->ctx.target, script, on_staged, s) < 0) {
+			free(script);
+			free(create);
+			return;
+		}
+		free(script);
+	}
+	free(create);
+}
+
+static void
+read_target(struct step *s)
+{
+	const char *values[1] = {s->table};
+
+	if (pg_query(s->ctx.target,
+	             "SELECT json_agg(json_build_array(attname,"
+	             " attgenerated <> '') ORDER BY attnum) FROM pg_attribute"
+	             " WHERE attrelid = to_regclass($1) AND attnum > 0"
+	             " AND NOT attisdropped",
+	             1, values, on_target_cols, s) < 0)
+		return;
+}
+
+static void
+on_estimate(void *arg, const PGresult *res, const char *error)
+{
+	struct step *s = arg;
+
+	(void)error;
+	if (!src_ok(s, res, "counting the step's rows"))
+		return;
+	if (atoll(PQgetvalue(res, 0, 1)) > 0) {
+		step_fail(&s->ctx,
+		          "%s source rows have a NULL key or a key at or below "
+		          "%s, the lowest value batches can start after; they "
+		          "would be skipped",
+		          PQgetvalue(res, 0, 1), s->lo[0] ? s->lo : "''");
+		return;
+	}
+	s->rows = atoll(PQgetvalue(res, 0, 0));
+	read_target(s);
+}
+
+/* Column names and types of select, and the key's lowest value. */
+static void
+on_columns(void *arg, const PGresult *res, const char *error)
+{
+	struct step *s = arg;
+	const char *lowest, *extra[1];
+	char *sql;
+	size_t i;
+	json_t *c;
+
+	(void)error;
+	if (!src_ok(s, res, "running select"))
+		return;
+	json_decref(s->cols);
+	s->cols = json_loads(PQgetvalue(res, 0, 0), 0, NULL);
+	json_array_foreach(s->cols, i, c)
+	{
+		if (strcmp(json_string_value(json_array_get(c, 0)),
+		           s->ctx.step->key) == 0) {
+			free(s->key_type);
+			s->key_type = strdup(
+			        json_string_value(json_array_get(c, 1)));
+		}
+	}
+	lowest = s->key_type != NULL ? step_lowest_key(s->key_type) : NULL;
+	if (lowest == NULL) {
+		step_fail(&s->ctx, "key %s has type %s on the source; batches "
+		                   "need " STEP_KEY_TYPES,
+		          s->ctx.step->key, s->key_type ? s->key_type : "?");
+		return;
+	}
+	free(s->lo);
+	s->lo = strdup(lowest);
+	free(s->copy_sql);
+	free(s->set_sql);
+	s->copy_sql = s->set_sql = NULL;
+	free(s->range_sql);
+	s->range_sql = NULL;
+	if (s->lo == NULL || build_copy(s) < 0 ||
+	    asprintf(&s->range_sql,
+	             "SELECT max(k)::text, count(*) FROM (SELECT s.%s AS k"
+	             " FROM (%s) s WHERE s.%s > $%zu ORDER BY 1"
+	             " LIMIT $%zu::bigint) x",
+	             s->key, s->ctx.step->select.stmt.text, s->key,
+	             s->ctx.step->select.stmt.nparams + 1,
+	             s->ctx.step->select.stmt.nparams + 2) < 0) {
+		step_fail(&s->ctx, "cannot prepare its queries: out of memory");
+		return;
+	}
+	if (s->checkpoint != NULL) {
+		read_target(s);
+		return;
+	}
+	extra[0] = s->lo;
+	if (bind_select(s, extra, 1) < 0 ||
+	    asprintf(&sql,
+	             "SELECT count(*), count(*) FILTER (WHERE s.%s IS NULL OR"
+	             " NOT s.%s > $%d) FROM (%s) s",
+	             s->key, s->key, s->nvalues,
+	             s->ctx.step->select.stmt.text) < 0)
+		return;
+	src_query(s, sql, s->nvalues, s->values, on_estimate);
+	free(sql);
+}
+
+/* select's result columns, as OIDs: named by the source next. */
+static void
+on_shape(void *arg, const PGresult *res, const char *error)
+{
+	struct step *s = arg;
+	json_t *shape;
+	char *text;
+	const char *values[1];
+
+	(void)error;
+	if (!src_ok(s, res, "running select"))
+		return;
+	shape = json_array();
+	for (int i = 0; i < PQnfields(res); i++)
+		json_array_append_new(shape,
+		                      json_pack("[s, I, i]", PQfname(res, i),
+		                                (json_int_t)PQftype(res, i),
+		                                PQfmod(res, i)));
+	text = json_dumps(shape, JSON_COMPACT);
+	json_decref(shape);
+	values[0] = text;
+	/* types the target may not know (the source's own) travel as text */
+	src_query(s,
+	          "SELECT json_agg(json_build_array(e->>0, CASE WHEN"
+	          " (e->>1)::oid < 16384 THEN format_type((e->>1)::oid,"
+	          " (e->>2)::int) ELSE 'text' END) ORDER BY i)"
+	          " FROM json_array_elements($1::json) WITH ORDINALITY u(e, i)",
+	          1, values, on_columns);
+	free(text);
+}
+
+static void
+on_param_types(void *arg, const PGresult *res, const char *error)
+{
+	struct step *s = arg;
+	char *sql;
+
+	(void)error;
+	if (!src_ok(s, res, "preparing select"))
+		return;
+	json_decref(s->ptypes);
+	s->ptypes = PQntuples(res) == 1
+	                    ? json_loads(PQgetvalue(res, 0, 0), 0, NULL)
+	                    : json_array();
+	if (bind_select(s, NULL, 0) < 0 ||
+	    asprintf(&sql, "SELECT * FROM (%s) s LIMIT 0",
+	             s->ctx.step->select.stmt.text) < 0)
+		return;
+	src_query(s, sql, s->nvalues, s->values, on_shape);
+	free(sql);
+}
+
+static void
+on_prepared(void *arg, const PGresult *res, const char *error)
+{
+	struct step *s = arg;
+
+	(void)error;
+	if (!src_ok(s, res, "select"))
+		return;
+	src_query(s,
+	          "SELECT coalesce(array_to_json(parameter_types::text[]), '[]')"
+	          " FROM pg_prepared_statements WHERE name = 'migrated_select'",
+	          0, NULL, on_param_types);
+}
+
+static void
+prepare(struct step *s)
+{
+	char *script;
+
+	s->phase = C_PREPARING;
+	/* PREPARE infers the types of $n; the statement is never run */
+	if (asprintf(&script, "DEALLOCATE ALL; PREPARE migrated_select AS %s",
+	             s->ctx.step->select.stmt.text) < 0)
+		return;
+	if (pg_script(s->src, script, on_prepared, s) < 0)
+		s->waiting = true;
+	free(script);
+}
+
+static struct step *
+copy_create(const struct step_ctx *ctx)
+{
+	struct step *s = calloc(1, sizeof(*s));
+
+	if (s == NULL)
+		return NULL;
+	s->ctx = *ctx;
+	s->data = evbuffer_new();
+	s->key = pg_escape_ident(ctx->target, ctx->step->key);
+	s->table = step_table(ctx->target, ctx->step);
+	if (s->data == NULL || s->key == NULL || s->table == NULL) {
+		evbuffer_free(s->data);
+		free(s->key);
+		free(s->table);
+		free(s);
+		return NULL;
+	}
+	return s;
+}
+
+static void
+copy_free(struct step *s)
+{
+	if (s == NULL)
+		return;
+	pg_conn_free(s->src);
+	evbuffer_free(s->data);
+	json_decref(s->ptypes);
+	json_decref(s->cols);
+	free(s->key);
+	free(s->table);
+	free(s->key_type);
+	free(s->range_sql);
+	free(s->set_sql);
+	free(s->copy_sql);
+	free(s->merge_sql);
+	free(s->backup_sql);
+	free(s->lo);
+	free(s->hi);
+	free(s);
+}
+
+static void
+copy_start(struct step *s, const char *checkpoint)
+{
+	char name[96];
+
+	s->checkpoint = checkpoint;
+	s->db = config_database(s->ctx.cfg, s->ctx.step->source);
+	if (s->db == NULL || s->db->conninfo == NULL) {
+		step_fail(&s->ctx,
+		          "source %s is not a PostgreSQL [database %s] of the "
+		          "configuration",
+		          s->ctx.step->source, s->ctx.step->source);
+		return;
+	}
+	snprintf(name, sizeof(name), "migrated-copy-%s", s->db->name);
+	s->phase = C_CONNECTING;
+	s->src = pg_conn_new(s->ctx.base, s->db->conninfo, name, on_src_state,
+	                     s);
+	if (s->src == NULL)
+		step_fail(&s->ctx, "cannot connect to source %s: out of memory",
+		          s->db->name);
+	else
+		pg_conn_set_backoff_max(s->src, 5000);
+}
+
+/* ---- batches ---- */
+
+static void
+on_source_end(void *arg, const PGresult *res, const char *error)
+{
+	struct step *s = arg;
+
+	(void)error;
+	if (!src_ok(s, res, "reading the range"))
+		return;
+	s->ctx.ev.range(s->ctx.ev.arg, s->hi, s->rows);
+}
+
+static void
+on_copied(void *arg, const PGresult *res, const char *error)
+{
+	struct step *s = arg;
+
+	(void)error;
+	if (!src_ok(s, res, "copying the range"))
+		return;
+	src_query(s, "COMMIT", 0, NULL, on_source_end);
+}
+
+static void
+on_source_range(void *arg, const PGresult *res, const char *error)
+{
+	struct step *s = arg;
+	const char *extra[2];
+
+	(void)error;
+	if (!src_ok(s, res, "finding the next range"))
+		return;
+	s->rows = atoll(PQgetvalue(res, 0, 1));
+	free(s->hi);
+	s->hi = s->rows > 0 ? strdup(PQgetvalue(res, 0, 0)) : NULL;
+	if (s->rows == 0) {
+		src_query(s, "COMMIT", 0, NULL, on_source_end);
+		return;
+	}
+	extra[0] = s->lo;
+	extra[1] = s->hi;
+	evbuffer_drain(s->data, evbuffer_get_length(s->data));
+	if (bind_select(s, extra, 2) < 0)
+		return;
+	src_query(s, s->set_sql, s->nvalues, s->values, on_src_part);
+	if (pg_copy_out(s->src, s->copy_sql, s->data, on_copied, s) < 0)
+		s->waiting = true;
+}
+
+/* One source transaction: the range, then its rows. */
+static void
+read_range(struct step *s)
+{
+	const char *extra[2] = {s->lo, s->batch_s};
+
+	s->phase = C_READING;
+	if (bind_select(s, extra, 2) < 0)
+		return;
+	s->src_error[0] = '\0';
+	if (pg_script(s->src,
+	              "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY",
+	              on_src_part, s) < 0) {
+		s->waiting = true;
+		return;
+	}
+	src_query(s, s->range_sql, s->nvalues, s->values, on_source_range);
+}
+
+static void
+copy_next_range(struct step *s, const char *lo, long long batch)
+{
+	free(s->lo);
+	s->lo = strdup(lo);
+	snprintf(s->batch_s, sizeof(s->batch_s), "%lld", batch);
+	if (s->lo == NULL) {
+		step_fail(&s->ctx, "out of memory");
+		return;
+	}
+	read_range(s);
+}
+
+static int
+copy_bind(struct step *s, const char *lo, const char *hi)
+{
+	const char *missing;
+
+	(void)lo;
+	(void)hi;
+	s->nvalues = 0;
+	if (s->ctx.step->nupsert == 0) {
+		s->nvalues = step_bind(&s->ctx, &s->ctx.step->apply.stmt, NULL,
+		                       NULL, s->values, &missing);
+		if (s->nvalues < 0) {
+			step_fail(&s->ctx,
+			          "apply uses :%s, which the job has no value for",
+			          missing);
+			return -1;
+		}
+	} else if (s->backup_sql != NULL && !s->ctx.dry_run) {
+		s->values[0] = s->ctx.job;
+		s->values[1] = s->ctx.step->name;
+		s->nvalues = 2;
+	}
+	return 0;
+}
+
+/* In the batch's transaction: staged gets the rows, then the merge. */
+static int
+copy_apply(struct step *s, pg_result_cb part, pg_result_cb done, void *arg)
+{
+	struct pg_conn *t = s->ctx.target;
+	const char *merge = s->ctx.step->nupsert > 0
+	                            ? s->merge_sql
+	                            : s->ctx.step->apply.stmt.text;
+	bool backup = s->backup_sql != NULL && !s->ctx.dry_run &&
+	              s->ctx.step->nupsert > 0;
+
+	if (pg_script(t, "TRUNCATE staged", part, arg) < 0 ||
+	    pg_copy_in(t, "COPY staged FROM STDIN", s->data, part, arg) < 0)
+		return -1;
+	if (backup &&
+	    pg_query(t, s->backup_sql, 2, s->values, part, arg) < 0)
+		return -1;
+	if (backup || s->ctx.step->nupsert == 0)
+		return pg_query(t, merge, s->nvalues, s->values, done, arg);
+	/* without backup the plain merge: its command tag counts */
+	return pg_query(t, merge, 0, NULL, done, arg);
+}
+
+static long long
+copy_changed(struct step *s, const PGresult *res)
+{
+	bool counted = s->backup_sql != NULL && !s->ctx.dry_run &&
+	               s->ctx.step->nupsert > 0;
+
+	if (counted && PQntuples(res) == 1)
+		return atoll(PQgetvalue(res, 0, 0));
+	return atoll(PQcmdTuples((PGresult *)res));
+}
+
+const struct step_ops step_copy_ops = {
+        .kind = "copy",
+        .create = copy_create,
+        .start = copy_start,
+        .next_range = copy_next_range,
+        .bind = copy_bind,
+        .apply = copy_apply,
+        .changed = copy_changed,
+        .free = copy_free,
+};
