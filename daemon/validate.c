@@ -6,6 +6,7 @@
 
 #include "catalog.h"
 #include "checks.h"
+#include "compare.h"
 #include "daemon.h"
 #include "dbcall.h"
 #include "params.h"
@@ -15,7 +16,7 @@
 #define IFACE "io.migrated"
 
 const char *const validate_params[] = {"plan", "tenants", "all", NULL};
-const char *const verify_params[] = {"id", "plan", "tenant", NULL};
+const char *const verify_params[] = {"id", "plan", "tenant", "compare", NULL};
 
 /* One Validate or Verify call: the plan it runs and where it is. */
 struct run {
@@ -26,7 +27,8 @@ struct run {
 	json_t *tenants; /* Validate: still to check */
 	size_t next;
 	json_t *results; /* Validate: one entry per tenant */
-	json_t *job;     /* Verify: the job's id, plan, tenant */
+	json_t *job;     /* Verify: the job's id, plan, tenant, ... */
+	bool compare;    /* Verify: compare = true */
 };
 
 static struct run *
@@ -180,13 +182,17 @@ on_verified(void *arg, const struct checks_outcome *out)
 		              json_pack("{s:s, s:s}", "message", error,
 		                        "sqlstate", ""));
 	} else {
-		control_reply(r->req,
-		              json_pack("{s:O, s:O, s:O, s:b, s:O}", "job",
-		                        json_object_get(r->job, "id"), "plan",
-		                        json_object_get(r->job, "plan"),
-		                        "tenant",
-		                        json_object_get(r->job, "tenant"), "ok",
-		                        !failed, "checks", results));
+		json_t *reply =
+		        json_pack("{s:O, s:O, s:O, s:b, s:O}", "job",
+		                  json_object_get(r->job, "id"), "plan",
+		                  json_object_get(r->job, "plan"), "tenant",
+		                  json_object_get(r->job, "tenant"), "ok",
+		                  !failed, "checks", results);
+		if (r->compare)
+			compare_verify(r->req, r->d, r->cat, r->plan, r->job,
+			               reply);
+		else
+			control_reply(r->req, reply);
 	}
 	run_free(r);
 }
@@ -216,6 +222,7 @@ job_found(struct dbcall *call, const PGresult *res)
 		return;
 	}
 	r->job = job;
+	r->compare = json_is_true(json_object_get(call->ctx, "compare"));
 	if (checks_run(store_conn(r->d->store), r->plan, r->plan->verifies,
 	               r->plan->nverifies,
 	               json_string_value(json_object_get(job, "tenant")),
@@ -235,8 +242,10 @@ verify_method(struct control_req *req, struct daemon *d, json_t *params)
 	long long id = 0;
 	char id_s[24];
 	const char *values[3];
+	bool compare = false;
 
-	if (params_job_ref(params, &id, &plan, &tenant, &bad) < 0) {
+	if (params_job_ref(params, &id, &plan, &tenant, &bad) < 0 ||
+	    vl_param_bool(params, "compare", &compare, &bad) < 0) {
 		control_invalid_param(req, bad);
 		return;
 	}
@@ -246,11 +255,14 @@ verify_method(struct control_req *req, struct daemon *d, json_t *params)
 	values[2] = tenant;
 	dbcall(req, d,
 	       "SELECT json_build_object('id', id, 'plan', plan, 'tenant',"
-	       " tenant, 'params', params) FROM migrated.jobs"
+	       " tenant, 'params', params, 'pair', pair, 'args', args,"
+	       " 'steps', steps) FROM migrated.jobs"
 	       " WHERE ($1::bigint IS NOT NULL AND id = $1)"
 	       " OR ($1::bigint IS NULL AND plan = $2 AND tenant = $3"
 	       "  AND kind = 'migrate' AND NOT dry_run)"
 	       " ORDER BY id DESC LIMIT 1",
 	       3, values, job_found,
-	       id > 0 ? json_pack("{s:I}", "id", (json_int_t)id) : NULL);
+	       id > 0 ? json_pack("{s:I, s:b}", "id", (json_int_t)id, "compare",
+	                          compare)
+	              : json_pack("{s:b}", "compare", compare));
 }
