@@ -39,7 +39,7 @@ DAEMON_SRC = daemon/main.c daemon/control.c daemon/methods.c daemon/jobs.c \
              daemon/catalog.c daemon/checks.c daemon/dbcall.c \
              daemon/audit.c daemon/validate.c \
              daemon/backups.c daemon/databases.c daemon/compare.c $(DAEMON_LIB)
-CTL_SRC    = ctl/main.c ctl/client.c ctl/args.c ctl/session.c ctl/watch.c ctl/commands.c ctl/value.c ctl/table.c ctl/progress.c ctl/output.c ctl/report.c
+CTL_SRC    = $(sort $(wildcard ctl/*.c))
 
 obj = $(patsubst %.c,$(B)/obj/%.o,$(1))
 

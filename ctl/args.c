@@ -33,6 +33,10 @@ static const struct option arg_options[ARG_COUNT] = {
         [ARG_DROP] = {"drop", no_argument, NULL, OPT_VAL(ARG_DROP)},
         [ARG_OLDER_THAN] = {"older-than", required_argument, NULL,
                             OPT_VAL(ARG_OLDER_THAN)},
+        [ARG_PARAM] = {"param", required_argument, NULL, OPT_VAL(ARG_PARAM)},
+        [ARG_PAIR] = {"pair", required_argument, NULL, OPT_VAL(ARG_PAIR)},
+        [ARG_FRESH] = {"fresh", no_argument, NULL, OPT_VAL(ARG_FRESH)},
+        [ARG_COMPARE] = {"compare", no_argument, NULL, OPT_VAL(ARG_COMPARE)},
 };
 
 /* Accepted by every command. */
@@ -51,6 +55,8 @@ args_clear(struct args *a)
 {
 	json_decref(a->tenants);
 	json_decref(a->steps);
+	json_decref(a->params);
+	json_decref(a->pairs);
 	memset(a, 0, sizeof(*a));
 }
 
@@ -67,7 +73,7 @@ args_usage_error(const char *command, const char *fmt, ...)
 	va_end(ap);
 	fprintf(stderr, "\nTry 'migratectl %s%s--help'.\n",
 	        command != NULL ? command : "", command != NULL ? " " : "");
-	return CMD_EXIT_USAGE;
+	return CTL_EXIT_USAGE;
 }
 
 /* Parses a whole decimal number in [min, max]. */
@@ -88,6 +94,13 @@ parse_int(const char *text, long long min, long long max, long long *out)
 	return 0;
 }
 
+int
+args_out_of_memory(void)
+{
+	fputs("migratectl: out of memory\n", stderr);
+	return CTL_EXIT_DAEMON;
+}
+
 __attribute__((warn_unused_result)) static int
 append_string(json_t **array, const char *text, size_t len)
 {
@@ -95,7 +108,7 @@ append_string(json_t **array, const char *text, size_t len)
 		*array = json_array();
 	if (*array == NULL ||
 	    json_array_append_new(*array, json_stringn(text, len)) < 0) {
-		fputs("migratectl: out of memory\n", stderr);
+		(void)args_out_of_memory();
 		return -1;
 	}
 	return 0;
@@ -121,11 +134,62 @@ add_steps(struct args *a, const char *list)
 			        a->command, "--steps: empty step name in '%s'",
 			        list);
 		if (append_string(&a->steps, start, (size_t)(end - start)) < 0)
-			return CMD_EXIT_DAEMON;
+			return CTL_EXIT_DAEMON;
 		if (p[len] == '\0')
-			return CMD_EXIT_OK;
+			return CTL_EXIT_OK;
 		p += len + 1;
 	}
+}
+
+/* --param NAME=VALUE: split at the first '='; VALUE may be empty. */
+static int
+add_param(struct args *a, const char *text)
+{
+	const char *eq = strchr(text, '=');
+	char *name;
+	int rc = CTL_EXIT_OK;
+
+	if (eq == NULL)
+		return args_usage_error(
+		        a->command, "--param: '%s' is not NAME=VALUE", text);
+	if (eq == text)
+		return args_usage_error(a->command,
+		                        "--param: empty NAME in '%s'", text);
+	if (a->params == NULL && (a->params = json_object()) == NULL)
+		return args_out_of_memory();
+	name = strndup(text, (size_t)(eq - text));
+	if (name == NULL)
+		return args_out_of_memory();
+	if (json_object_get(a->params, name) != NULL)
+		rc = args_usage_error(a->command, "--param: '%s' given twice",
+		                      name);
+	else if (json_object_set_new(a->params, name, json_string(eq + 1)) < 0)
+		rc = args_out_of_memory();
+	free(name);
+	return rc;
+}
+
+/* --pair OLD:NEW: split at the first ':'; neither may be empty. */
+static int
+add_pair(struct args *a, const char *text)
+{
+	const char *colon = strchr(text, ':');
+	json_t *pair;
+
+	if (colon == NULL)
+		return args_usage_error(a->command,
+		                        "--pair: '%s' is not OLD:NEW", text);
+	if (colon == text || colon[1] == '\0')
+		return args_usage_error(a->command, "--pair: empty %s in '%s'",
+		                        colon == text ? "OLD" : "NEW", text);
+	pair = json_pack("{s:s%, s:s}", "old", text, (size_t)(colon - text),
+	                 "new", colon + 1);
+	if (a->pairs == NULL)
+		a->pairs = json_array();
+	if (pair == NULL || a->pairs == NULL ||
+	    json_array_append_new(a->pairs, pair) < 0)
+		return args_out_of_memory();
+	return CTL_EXIT_OK;
 }
 
 static int
@@ -139,7 +203,7 @@ number_arg(const struct args *a, const char *opt, const char *text,
 		        "to %lld",
 		        opt, text, min, max);
 	*has = true;
-	return CMD_EXIT_OK;
+	return CTL_EXIT_OK;
 }
 
 static int
@@ -151,7 +215,7 @@ id_arg(const struct args *a, const char *opt, const char *text, long long *out,
 		        a->command, "--%s: '%s' is not a positive whole number",
 		        opt, text);
 	*has = true;
-	return CMD_EXIT_OK;
+	return CTL_EXIT_OK;
 }
 
 static int
@@ -163,7 +227,7 @@ state_arg(struct args *a, const char *text)
 	for (size_t i = 0; out_job_state(i) != NULL; i++) {
 		if (strcmp(text, out_job_state(i)) == 0) {
 			a->state = text;
-			return CMD_EXIT_OK;
+			return CTL_EXIT_OK;
 		}
 		used += (size_t)snprintf(known + used, sizeof(known) - used,
 		                         "%s%s", i ? ", " : "",
@@ -181,32 +245,66 @@ name_arg(const struct args *a, const char *opt, const char *text,
 	if (text[0] == '\0')
 		return args_usage_error(a->command, "--%s: empty value", opt);
 	*out = text;
-	return CMD_EXIT_OK;
+	return CTL_EXIT_OK;
+}
+
+/* Turns on the switch of an option without a value; false if opt is none. */
+static bool
+set_flag(struct args *a, int opt)
+{
+	bool *flag;
+
+	switch (opt) {
+	case OPT_VAL(ARG_ALL):
+		flag = &a->all;
+		break;
+	case OPT_VAL(ARG_WAIT):
+		flag = &a->wait;
+		break;
+	case OPT_VAL(ARG_DRY_RUN):
+		flag = &a->dry_run;
+		break;
+	case OPT_VAL(ARG_SKIP_CHECKS):
+		flag = &a->skip_checks;
+		break;
+	case OPT_VAL(ARG_DROP):
+		flag = &a->drop;
+		break;
+	case OPT_VAL(ARG_FRESH):
+		flag = &a->fresh;
+		break;
+	case OPT_VAL(ARG_COMPARE):
+		flag = &a->compare;
+		break;
+	default:
+		return false;
+	}
+	*flag = true;
+	return true;
 }
 
 /* Handles one option of a command; returns an exit status or OK. */
 static int
-take_option(struct cmd_global *g, struct args *a, int opt, const char *arg)
+take_option(struct ctl_global *g, struct args *a, int opt, const char *arg)
 {
+	if (set_flag(a, opt))
+		return CTL_EXIT_OK;
 	switch (opt) {
 	case 'j':
 		g->json = true;
-		return CMD_EXIT_OK;
+		return CTL_EXIT_OK;
 	case 's':
 		return name_arg(a, "socket", arg, &g->socket);
 	case 'h':
 		a->help = true;
-		return CMD_EXIT_OK;
+		return CTL_EXIT_OK;
 	case OPT_VAL(ARG_TENANT):
 		if (arg[0] == '\0')
 			return args_usage_error(a->command,
 			                        "--tenant: empty tenant name");
 		return append_string(&a->tenants, arg, strlen(arg)) < 0
-		               ? CMD_EXIT_DAEMON
-		               : CMD_EXIT_OK;
-	case OPT_VAL(ARG_ALL):
-		a->all = true;
-		return CMD_EXIT_OK;
+		               ? CTL_EXIT_DAEMON
+		               : CTL_EXIT_OK;
 	case OPT_VAL(ARG_STEPS):
 		return add_steps(a, arg);
 	case OPT_VAL(ARG_BATCH_SIZE):
@@ -215,9 +313,6 @@ take_option(struct cmd_global *g, struct args *a, int opt, const char *arg)
 	case OPT_VAL(ARG_PRIORITY):
 		return number_arg(a, "priority", arg, INT32_MIN, INT32_MAX,
 		                  &a->priority, &a->has_priority);
-	case OPT_VAL(ARG_WAIT):
-		a->wait = true;
-		return CMD_EXIT_OK;
 	case OPT_VAL(ARG_STATE):
 		return state_arg(a, arg);
 	case OPT_VAL(ARG_PLAN):
@@ -227,20 +322,15 @@ take_option(struct cmd_global *g, struct args *a, int opt, const char *arg)
 		                  &a->has_limit);
 	case OPT_VAL(ARG_BEFORE):
 		return id_arg(a, "before", arg, &a->before, &a->has_before);
-	case OPT_VAL(ARG_DRY_RUN):
-		a->dry_run = true;
-		return CMD_EXIT_OK;
-	case OPT_VAL(ARG_SKIP_CHECKS):
-		a->skip_checks = true;
-		return CMD_EXIT_OK;
 	case OPT_VAL(ARG_JOB):
 		return id_arg(a, "job", arg, &a->job, &a->has_job);
-	case OPT_VAL(ARG_DROP):
-		a->drop = true;
-		return CMD_EXIT_OK;
 	case OPT_VAL(ARG_OLDER_THAN):
 		return number_arg(a, "older-than", arg, 0, OLDER_THAN_MAX,
 		                  &a->older_than, &a->has_older_than);
+	case OPT_VAL(ARG_PARAM):
+		return add_param(a, arg);
+	case OPT_VAL(ARG_PAIR):
+		return add_pair(a, arg);
 	default:
 		return args_usage_error(a->command, "unexpected option");
 	}
@@ -285,7 +375,7 @@ bad_option(const struct args_spec *spec, int c, char **argv)
 }
 
 int
-args_parse(const struct args_spec *spec, struct cmd_global *g, int argc,
+args_parse(const struct args_spec *spec, struct ctl_global *g, int argc,
            char **argv, struct args *a)
 {
 	struct option longopts[ARG_COUNT + NCOMMON + 1];
@@ -294,6 +384,7 @@ args_parse(const struct args_spec *spec, struct cmd_global *g, int argc,
 
 	memset(a, 0, sizeof(*a));
 	a->command = spec->command;
+	a->opts = spec->opts;
 	memset(longopts, 0, sizeof(longopts));
 	for (size_t i = 0; i < ARG_COUNT; i++)
 		if (spec->opts & ARG_BIT(i))
@@ -309,14 +400,14 @@ args_parse(const struct args_spec *spec, struct cmd_global *g, int argc,
 		if (c == '?' || c == ':')
 			return bad_option(spec, c, argv);
 		rc = take_option(g, a, c, optarg);
-		if (rc != CMD_EXIT_OK)
+		if (rc != CTL_EXIT_OK)
 			return rc;
 		if (a->help)
-			return CMD_EXIT_OK;
+			return CTL_EXIT_OK;
 	}
 	a->pos = argv + optind;
 	a->npos = argc - optind;
-	return CMD_EXIT_OK;
+	return CTL_EXIT_OK;
 }
 
 int
@@ -327,7 +418,7 @@ args_check_npos(const struct args *a, int min, int max, const char *what)
 	if (a->npos > max)
 		return args_usage_error(a->command, "unexpected argument '%s'",
 		                        a->pos[max]);
-	return CMD_EXIT_OK;
+	return CTL_EXIT_OK;
 }
 
 bool
@@ -343,7 +434,7 @@ args_job_ids(const struct args *a, json_t **ids)
 {
 	*ids = NULL;
 	if (a->npos == 0)
-		return CMD_EXIT_OK;
+		return CTL_EXIT_OK;
 	*ids = json_array();
 	for (int i = 0; i < a->npos; i++) {
 		long long id;
@@ -359,13 +450,12 @@ args_job_ids(const struct args *a, json_t **ids)
 		}
 		if (*ids == NULL ||
 		    json_array_append_new(*ids, json_integer(id)) < 0) {
-			fputs("migratectl: out of memory\n", stderr);
 			json_decref(*ids);
 			*ids = NULL;
-			return CMD_EXIT_DAEMON;
+			return args_out_of_memory();
 		}
 	}
-	return CMD_EXIT_OK;
+	return CTL_EXIT_OK;
 }
 
 int
@@ -375,5 +465,5 @@ args_one_tenant(const struct args *a, const char **tenant)
 	if (json_array_size(a->tenants) > 1)
 		return args_usage_error(a->command,
 		                        "--tenant may be given only once");
-	return CMD_EXIT_OK;
+	return CTL_EXIT_OK;
 }

@@ -9,7 +9,7 @@
 
 #include <jansson.h>
 
-#include "commands.h"
+#include "ctl.h"
 
 enum arg_opt {
 	ARG_TENANT,
@@ -27,6 +27,10 @@ enum arg_opt {
 	ARG_JOB,
 	ARG_DROP,
 	ARG_OLDER_THAN,
+	ARG_PARAM,
+	ARG_PAIR,
+	ARG_FRESH,
+	ARG_COMPARE,
 	ARG_COUNT
 };
 
@@ -41,9 +45,12 @@ struct args_spec {
 
 struct args {
 	const char *command;
+	unsigned opts;   /* the options the command accepts: ARG_BIT()s */
 	json_t *tenants; /* --tenant values, in order */
 	json_t *steps;   /* --steps names, in order */
-	bool all, wait, help, dry_run, skip_checks, drop;
+	json_t *params;  /* --param: {NAME: VALUE} */
+	json_t *pairs;   /* --pair: [{old, new}], in order */
+	bool all, wait, help, dry_run, skip_checks, drop, fresh, compare;
 	bool has_batch_size, has_priority, has_limit, has_before, has_job,
 	        has_older_than;
 	long long batch_size, priority, limit, before, job, older_than;
@@ -56,9 +63,9 @@ struct args {
 /*
  * Parses argv (argv[0] is the command's name) into a, which the caller
  * clears with args_clear. --json and --socket go to g. Returns an exit
- * status: CMD_EXIT_OK, or the usage error it printed.
+ * status: CTL_EXIT_OK, or the usage error it printed.
  */
-int args_parse(const struct args_spec *spec, struct cmd_global *g, int argc,
+int args_parse(const struct args_spec *spec, struct ctl_global *g, int argc,
                char **argv, struct args *a);
 void args_clear(struct args *a);
 
@@ -73,13 +80,15 @@ int args_one_tenant(const struct args *a, const char **tenant);
 
 /*
  * Prints "migratectl: [command: ]message" and a hint to stderr; returns
- * CMD_EXIT_USAGE.
+ * CTL_EXIT_USAGE.
  */
 int args_usage_error(const char *command, const char *fmt, ...)
         __attribute__((format(printf, 2, 3)));
+/* Prints "migratectl: out of memory"; returns CTL_EXIT_DAEMON. */
+int args_out_of_memory(void);
 /*
  * Reports the option getopt_long just rejected with c ('?' or ':', with
- * opterr 0 and optstring starting with ':'); returns CMD_EXIT_USAGE.
+ * opterr 0 and optstring starting with ':'); returns CTL_EXIT_USAGE.
  */
 int args_option_error(const char *command, int c, char **argv);
 

@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "args.h"
-#include "commands.h"
+#include "verbs.h"
 
 static void
 usage(FILE *f)
@@ -17,11 +17,11 @@ usage(FILE *f)
 	      "\n"
 	      "Commands:\n",
 	      f);
-	cmd_list(f);
+	verbs_list(f);
 	fputs("\n"
 	      "Options:\n"
 	      "  -s, --socket PATH  the daemon's socket (default $MIGRATED_SOCKET,\n"
-	      "                     else " CMD_DEFAULT_SOCKET ")\n"
+	      "                     else " CTL_DEFAULT_SOCKET ")\n"
 	      "  -j, --json         print JSON for scripts instead of text\n"
 	      "  -h, --help         show this help; COMMAND --help shows its own\n"
 	      "  -V, --version      show the version\n",
@@ -34,7 +34,7 @@ default_socket(void)
 {
 	const char *env = getenv("MIGRATED_SOCKET");
 
-	return env != NULL && env[0] != '\0' ? env : CMD_DEFAULT_SOCKET;
+	return env != NULL && env[0] != '\0' ? env : CTL_DEFAULT_SOCKET;
 }
 
 int
@@ -47,8 +47,8 @@ main(int argc, char **argv)
 	        {"version", no_argument, NULL, 'V'},
 	        {NULL, 0, NULL, 0},
 	};
-	struct cmd_global global = {.socket = default_socket()};
-	const struct cmd *cmd;
+	struct ctl_global global = {.socket = default_socket()};
+	const struct verb *verb;
 	int c;
 
 	setlocale(LC_CTYPE, "");
@@ -67,21 +67,21 @@ main(int argc, char **argv)
 			break;
 		case 'h':
 			usage(stdout);
-			return fflush(stdout) == 0 ? CMD_EXIT_OK
-			                           : CMD_EXIT_DAEMON;
+			return fflush(stdout) == 0 ? CTL_EXIT_OK
+			                           : CTL_EXIT_DAEMON;
 		case 'V':
 			printf("migratectl %s\n", MIGRATED_VERSION);
-			return fflush(stdout) == 0 ? CMD_EXIT_OK
-			                           : CMD_EXIT_DAEMON;
+			return fflush(stdout) == 0 ? CTL_EXIT_OK
+			                           : CTL_EXIT_DAEMON;
 		default:
 			return args_option_error(NULL, c, argv);
 		}
 	}
 	if (optind >= argc)
 		return args_usage_error(NULL, "no command given");
-	cmd = cmd_find(argv[optind]);
-	if (cmd == NULL)
+	verb = verbs_find(argv[optind]);
+	if (verb == NULL)
 		return args_usage_error(NULL, "unknown command '%s'",
 		                        argv[optind]);
-	return cmd_run(cmd, &global, argc - optind, argv + optind);
+	return verbs_run(verb, &global, argc - optind, argv + optind);
 }

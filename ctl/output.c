@@ -8,7 +8,6 @@
 #include "progress.h"
 #include "table.h"
 #include "value.h"
-#include "vl_message.h"
 
 /* ---- job states -------------------------------------------------------- */
 
@@ -60,141 +59,6 @@ out_json_line(FILE *f, const json_t *v)
 	return dump(f, v, JSON_COMPACT);
 }
 
-/* ---- errors ------------------------------------------------------------ */
-
-static const struct {
-	const char *error;
-	/*
-	 * {name} stands for a parameter; [text] is left out when a parameter
-	 * in it is missing, null or empty.
-	 */
-	const char *text;
-} error_texts[] = {
-        {"io.migrated.NoSuchJob", "no job {id}"},
-        {"io.migrated.NoSuchPlan", "no plan '{name}'"},
-        {"io.migrated.InvalidPlan", "{file}:{line}: {message}"},
-        {"io.migrated.NoSuchStep", "plan '{plan}' has no step '{step}'"},
-        {"io.migrated.InvalidJobState",
-         "job {id} is {state}, which does not allow this"},
-        {"io.migrated.DatabaseUnavailable",
-         "the database cannot be reached now, try again later: {message}"},
-        {"io.migrated.DatabaseError",
-         "the database refused the request: {message}[ (SQLSTATE {sqlstate})]"},
-        {"io.migrated.ReloadFailed",
-         "reload failed, the previous configuration stays: {message}"},
-        {"io.migrated.NoBackup", "job {id} cannot be rolled back: {reason}"},
-        {"io.migrated.JobExists",
-         "tenant {tenant} already has unfinished job {id} of plan {plan}"},
-        {VL_ERR_INVALID_PARAMETER, "invalid parameter '{parameter}'"},
-        {VL_ERR_PERMISSION_DENIED,
-         "permission denied: this needs root or membership in the daemon's "
-         "admin_group"},
-        {VL_ERR_METHOD_NOT_FOUND,
-         "migrated does not know the method '{method}' (is it older than "
-         "migratectl?)"},
-        {VL_ERR_INTERFACE_NOT_FOUND,
-         "migrated does not offer the interface '{interface}'"},
-        {VL_ERR_EXPECTED_MORE, "migrated expected a call with \"more\""},
-};
-
-/* Appends parameter key (of keylen bytes) to buf; false if it is empty. */
-static bool
-expand_param(const json_t *parameters, const char *key, size_t keylen,
-             char *buf, size_t len, size_t *used)
-{
-	char name[64];
-	const json_t *v;
-	char *value;
-	bool empty;
-
-	snprintf(name, sizeof(name), "%.*s", (int)keylen, key);
-	v = value_get(parameters, name);
-	value = v != NULL ? value_text(v) : NULL;
-	empty = value == NULL || value[0] == '\0';
-	if (*used < len)
-		*used += (size_t)snprintf(buf + *used, len - *used, "%s",
-		                          value != NULL ? value : "?");
-	free(value);
-	return !empty;
-}
-
-/*
- * Expands {name} in text[0..end) from parameters, appending to buf.
- * Returns false when a parameter was missing or empty.
- */
-static bool
-expand_span(const char *text, const char *end, const json_t *parameters,
-            char *buf, size_t len, size_t *used)
-{
-	bool complete = true;
-
-	while (text < end) {
-		const char *close = NULL;
-		size_t n = 1;
-
-		if (*text == '{')
-			close = memchr(text, '}', (size_t)(end - text));
-		if (close != NULL) {
-			complete &= expand_param(parameters, text + 1,
-			                         (size_t)(close - text - 1),
-			                         buf, len, used);
-			text = close + 1;
-			continue;
-		}
-		if (*text == '[') {
-			const char *stop =
-			        memchr(text, ']', (size_t)(end - text));
-			size_t mark = *used;
-
-			if (stop != NULL) {
-				if (!expand_span(text + 1, stop, parameters,
-				                 buf, len, used))
-					*used = mark;
-				text = stop + 1;
-				continue;
-			}
-		}
-		if (*used + n < len)
-			buf[(*used)++] = *text;
-		text++;
-	}
-	if (*used < len)
-		buf[*used] = '\0';
-	return complete;
-}
-
-/* Expands the template text from parameters into buf. */
-static void
-expand(const char *text, const json_t *parameters, char *buf, size_t len)
-{
-	size_t used = 0;
-
-	buf[0] = '\0';
-	(void)expand_span(text, text + strlen(text), parameters, buf, len,
-	                  &used);
-	buf[used < len ? used : len - 1] = '\0';
-}
-
-void
-out_error_text(const char *error, const json_t *parameters, char *buf,
-               size_t len)
-{
-	for (size_t i = 0; i < sizeof(error_texts) / sizeof(error_texts[0]);
-	     i++) {
-		if (strcmp(error, error_texts[i].error) == 0) {
-			expand(error_texts[i].text, parameters, buf, len);
-			table_sanitize(buf);
-			return;
-		}
-	}
-	char *params = NULL;
-	if (json_object_size(parameters) > 0)
-		params = json_dumps(parameters, JSON_COMPACT | JSON_SORT_KEYS);
-	snprintf(buf, len, "%s", params != NULL ? params : "no details given");
-	free(params);
-	table_sanitize(buf);
-}
-
 /* ---- status ------------------------------------------------------------ */
 
 /* "2 queued, 1 running, 5 succeeded": the states the daemon counts. */
@@ -232,6 +96,28 @@ counts_text(const json_t *counts)
 	return strdup(used ? text : "-");
 }
 
+/* The target and each [database NAME]; nothing from a daemon without them. */
+static int
+databases(FILE *f, const json_t *list)
+{
+	static const struct table_column cols[] = {{"DATABASE", false},
+	                                           {"ENGINE", false},
+	                                           {"STATE", false},
+	                                           {"ERROR", false}};
+	static const char *const keys[] = {"name", "engine", "state", "error"};
+	struct table t;
+	size_t i;
+	const json_t *db;
+
+	if (json_array_size(list) == 0)
+		return 0;
+	fputc('\n', f);
+	table_init(&t, cols, 4);
+	json_array_foreach(list, i, db) for (size_t k = 0; k < 4; k++)
+	        table_field(&t, db, keys[k]);
+	return table_done(&t, f);
+}
+
 int
 out_status(FILE *f, const json_t *status)
 {
@@ -263,7 +149,9 @@ out_status(FILE *f, const json_t *status)
 	table_cell(&t, "Rate:");
 	table_cell(&t, "%.1f rows/s",
 	           json_is_number(rate) ? json_number_value(rate) : 0.0);
-	return table_done(&t, f);
+	if (table_done(&t, f) < 0)
+		return -1;
+	return databases(f, value_get(status, "databases"));
 }
 
 /* ---- plans ------------------------------------------------------------- */
@@ -295,16 +183,54 @@ out_plans(FILE *f, const json_t *plans)
 	return table_done(&t, f);
 }
 
+/* Some element of array has key, not null. */
+static bool
+any_has(const json_t *array, const char *key)
+{
+	size_t i;
+	const json_t *v;
+
+	json_array_foreach(array, i, v)
+	{
+		if (value_get(v, key) != NULL)
+			return true;
+	}
+	return false;
+}
+
+/* A row "Label:" obj[key] when the daemon sent key and it says something. */
+static void
+summary_if(struct table *t, const char *label, const json_t *obj,
+           const char *key)
+{
+	const json_t *v = value_get(obj, key);
+
+	if (v == NULL || json_is_false(v) ||
+	    (json_is_array(v) && json_array_size(v) == 0))
+		return;
+	table_summary_field(t, label, obj, key);
+}
+
 int
 out_plan(FILE *f, const json_t *plan)
 {
-	static const struct table_column cols[] = {{"STEP", false},
-	                                           {"TABLE", false},
-	                                           {"KEY", false},
-	                                           {"BATCH", true},
-	                                           {"AFTER", false}};
-	static const char *const keys[] = {"name", "table", "key", "batch",
-	                                   "after"};
+	/* optional: shown when a step has it (copy steps: kind, source) */
+	static const struct {
+		struct table_column col;
+		const char *key;
+		bool optional;
+	} all[] = {{{"STEP", false}, "name", false},
+	           {{"KIND", false}, "kind", true},
+	           {{"TABLE", false}, "table", false},
+	           {{"KEY", false}, "key", false},
+	           {{"SOURCE", false}, "source", true},
+	           {{"BATCH", true}, "batch", false},
+	           {{"AFTER", false}, "after", false}};
+	const size_t nall = sizeof(all) / sizeof(all[0]);
+	const json_t *steps = value_get(plan, "steps");
+	struct table_column cols[sizeof(all) / sizeof(all[0])];
+	const char *keys[sizeof(all) / sizeof(all[0])];
+	size_t ncols = 0;
 	struct table t;
 	size_t i;
 	const json_t *step;
@@ -314,16 +240,25 @@ out_plan(FILE *f, const json_t *plan)
 	table_summary_field(&t, "Description", plan, "description");
 	table_summary_field(&t, "File", plan, "file");
 	table_summary_field(&t, "Parameters", plan, "params");
+	summary_if(&t, "Submit parameters", plan, "parameters");
+	summary_if(&t, "Pair parameter", plan, "pair");
+	summary_if(&t, "Tenants from", plan, "source");
 	table_summary_field(&t, "Checks", plan, "checks");
 	table_summary_field(&t, "Verifies", plan, "verifies");
+	summary_if(&t, "Compare", plan, "compare");
 	if (table_done(&t, f) < 0)
 		return -1;
-	if (json_array_size(value_get(plan, "steps")) == 0)
+	if (json_array_size(steps) == 0)
 		return 0;
 	fputc('\n', f);
-	table_init(&t, cols, 5);
-	json_array_foreach(value_get(plan, "steps"), i, step) for (size_t k = 0;
-	                                                           k < 5; k++)
+	for (size_t c = 0; c < nall; c++) {
+		if (all[c].optional && !any_has(steps, all[c].key))
+			continue;
+		cols[ncols] = all[c].col;
+		keys[ncols++] = all[c].key;
+	}
+	table_init(&t, cols, ncols);
+	json_array_foreach(steps, i, step) for (size_t k = 0; k < ncols; k++)
 	        table_field(&t, step, keys[k]);
 	return table_done(&t, f);
 }
@@ -426,6 +361,22 @@ out_jobs(FILE *f, const json_t *jobs)
 	return table_done(&t, f);
 }
 
+/* "tumi:acme.example": the job's tenant and its pair, as --pair took them. */
+static char *
+pair_text(const json_t *job)
+{
+	char *old = value_field(job, "tenant");
+	char *new = value_field(job, "pair");
+	char *text = NULL;
+
+	if (old == NULL || new == NULL ||
+	    asprintf(&text, "%s:%s", old, new) < 0)
+		text = NULL;
+	free(old);
+	free(new);
+	return text;
+}
+
 /* The summary of out_job: what the job is and how far it got. */
 static void
 job_summary(struct table *t, const json_t *job)
@@ -435,6 +386,11 @@ job_summary(struct table *t, const json_t *job)
 	table_summary_field(t, "Job", job, "id");
 	table_summary_field(t, "Plan", job, "plan");
 	table_summary_field(t, "Tenant", job, "tenant");
+	if (value_get(job, "pair") != NULL) {
+		/* as --pair OLD:NEW gave it; the tenant is OLD */
+		table_cell(t, "Pair:");
+		table_put(t, pair_text(job));
+	}
 	table_summary_field(t, "State", job, "state");
 	if (value_get(job, "error") != NULL)
 		table_summary_field(t, "Error", job, "error");
@@ -446,10 +402,19 @@ job_summary(struct table *t, const json_t *job)
 	table_cell(t, "Dry run:");
 	table_cell(t, "%s",
 	           dry_run ? "yes, every batch was rolled back" : "no");
+	if (json_is_true(json_object_get(job, "fresh"))) {
+		table_cell(t, "Fresh:");
+		table_cell(t, "yes, each step's clear ran first");
+	}
 	table_cell(t, "Checks:");
 	table_cell(t, "%s",
 	           json_is_true(json_object_get(job, "skip_checks")) ? "skipped"
 	                                                             : "run");
+	if (json_object_size(value_get(job, "parameters")) > 0) {
+		table_cell(t, "Parameters:");
+		table_put(t, value_assignments(value_get(job, "parameters"),
+		                               ", ", NULL, value_text));
+	}
 	table_summary_field(t, "Warnings", job, "warnings");
 	table_summary_field(t, "Priority", job, "priority");
 	table_summary_field(t, "Batch size", job, "batch_size");

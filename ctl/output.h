@@ -1,6 +1,6 @@
 /*
  * migratectl output: the daemon's replies as JSON for scripts or as
- * tables and summaries for people, and its errors as sentences.
+ * tables and summaries for people (its errors: errors.h).
  */
 #ifndef OUTPUT_H
 #define OUTPUT_H
@@ -15,13 +15,6 @@
 int out_json(FILE *f, const json_t *v) __attribute__((warn_unused_result));
 /* Prints v as one line of compact JSON with sorted keys. */
 int out_json_line(FILE *f, const json_t *v) __attribute__((warn_unused_result));
-
-/*
- * Writes a readable text for a Varlink error and its parameters to buf:
- * io.migrated.NoSuchJob {id: 42} becomes "no job 42".
- */
-void out_error_text(const char *error, const json_t *parameters, char *buf,
-                    size_t len);
 
 /*
  * Human renderings of reply values. Each returns 0, or -1 if out of

@@ -105,6 +105,51 @@ report_validation(FILE *f, const json_t *results)
 	return 0;
 }
 
+/* Longest list of differing keys shown in a row of the comparison. */
+#define DIFFERING_WIDTH 60
+
+/*
+ * Verify --compare: a row per copy step, with the first keys that differ.
+ * Nothing when the reply has no comparison (it was not asked for).
+ */
+static int
+compare_rows(FILE *f, const json_t *compare)
+{
+	static const struct table_column cols[] = {{"STEP", false},
+	                                           {"SOURCE ROWS", true},
+	                                           {"TARGET ROWS", true},
+	                                           {"MATCH", false},
+	                                           {"DIFFERING KEYS", false}};
+	struct table t;
+	size_t i;
+	const json_t *step;
+
+	if (compare == NULL)
+		return 0;
+	fputc('\n', f);
+	if (json_array_size(compare) == 0) {
+		fputs("The plan has no copy steps to compare.\n", f);
+		return 0;
+	}
+	table_init(&t, cols, sizeof(cols) / sizeof(cols[0]));
+	json_array_foreach(compare, i, step)
+	{
+		bool ok = json_is_true(json_object_get(step, "ok"));
+		char *keys = value_field(step, "differing");
+
+		table_field(&t, step, "step");
+		table_field(&t, step, "source_rows");
+		table_field(&t, step, "target_rows");
+		table_cell(&t, "%s", ok ? "yes" : "no");
+		if (ok || keys == NULL)
+			table_cell(&t, "%s", "");
+		else
+			table_put(&t, table_shorten(keys, DIFFERING_WIDTH));
+		free(keys);
+	}
+	return table_done(&t, f);
+}
+
 int
 report_verification(FILE *f, const json_t *reply)
 {
@@ -132,11 +177,13 @@ report_verification(FILE *f, const json_t *reply)
 	free(tenant);
 	if (json_array_size(value_get(reply, "checks")) == 0) {
 		fputs("The plan has no [verify] sections.\n", f);
-		return 0;
+	} else {
+		table_init(&t, cols, NCHECK_COLS);
+		check_rows(&t, value_get(reply, "checks"), "");
+		if (table_done(&t, f) < 0)
+			return -1;
 	}
-	table_init(&t, cols, NCHECK_COLS);
-	check_rows(&t, value_get(reply, "checks"), "");
-	return table_done(&t, f);
+	return compare_rows(f, value_get(reply, "compare"));
 }
 
 /* ---- rollback ---------------------------------------------------------- */
@@ -305,41 +352,11 @@ compare_keys(const void *a, const void *b)
 static char *
 params_text(const json_t *params)
 {
-	char *line = NULL;
-	size_t len = 0;
-	FILE *mem;
-	const char **keys;
-	size_t n = 0;
-	const char *key;
-	json_t *v;
+	char *line = value_assignments(params, " ", compare_keys, param_text);
 	char *text;
 
-	if (json_object_size(params) == 0)
-		return strdup("-");
-	keys = calloc(json_object_size(params), sizeof(*keys));
-	mem = keys != NULL ? open_memstream(&line, &len) : NULL;
-	if (mem == NULL) {
-		free(keys);
+	if (line == NULL)
 		return NULL;
-	}
-	json_object_foreach((json_t *)params, key, v) keys[n++] = key;
-	qsort(keys, n, sizeof(*keys), compare_keys);
-	for (size_t i = 0; i < n; i++) {
-		const json_t *pv = json_object_get(params, keys[i]);
-		char *value;
-
-		if (json_is_null(pv))
-			continue;
-		value = param_text(pv);
-		fprintf(mem, "%s%s=%s", ftell(mem) > 0 ? " " : "", keys[i],
-		        value != NULL ? value : "?");
-		free(value);
-	}
-	free(keys);
-	if (fclose(mem) != 0) {
-		free(line);
-		return NULL;
-	}
 	table_sanitize(line);
 	text = table_shorten(line[0] != '\0' ? line : "-", LOG_PARAMS_WIDTH);
 	free(line);

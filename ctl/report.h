@@ -1,6 +1,7 @@
 /*
  * Reports of the safety methods for people: pre-checks (Validate),
- * post-verification (Verify), rollbacks, backups and the audit log.
+ * post-verification and source-vs-target compare (Verify), rollbacks,
+ * backups and the audit log.
  * Each function returns 0, or -1 if out of memory.
  */
 #ifndef REPORT_H
@@ -13,7 +14,10 @@
 /* Validate's results: a line per tenant, a row per check. */
 int report_validation(FILE *f, const json_t *results)
         __attribute__((warn_unused_result));
-/* Verify's reply parameters: the job, the outcome, a row per check. */
+/*
+ * Verify's reply parameters: the job, the outcome, a row per check and,
+ * with compare, a row per copy step compared.
+ */
 int report_verification(FILE *f, const json_t *reply)
         __attribute__((warn_unused_result));
 /*

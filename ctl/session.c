@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <string.h>
 
+#include "errors.h"
 #include "output.h"
 
 int
@@ -11,13 +12,13 @@ session_connect(struct session *s)
 	char err[512];
 
 	if (s->client != NULL)
-		return CMD_EXIT_OK;
+		return CTL_EXIT_OK;
 	s->client = client_connect(s->global->socket, err, sizeof(err));
 	if (s->client == NULL) {
 		fprintf(stderr, "migratectl: %s\n", err);
-		return CMD_EXIT_CONNECT;
+		return CTL_EXIT_CONNECT;
 	}
-	return CMD_EXIT_OK;
+	return CTL_EXIT_OK;
 }
 
 void
@@ -28,13 +29,9 @@ session_close(struct session *s)
 }
 
 int
-session_daemon_error(const struct vl_reply *reply)
+session_daemon_error(const struct vl_reply *reply, const json_t *call)
 {
-	char text[1024];
-
-	out_error_text(reply->error, reply->parameters, text, sizeof(text));
-	fprintf(stderr, "migratectl: %s: %s\n", reply->error, text);
-	return CMD_EXIT_DAEMON;
+	return errors_report(reply->error, reply->parameters, call);
 }
 
 int
@@ -42,27 +39,28 @@ session_malformed(const char *method, const char *what)
 {
 	fprintf(stderr, "migratectl: malformed reply from migrated: %s %s\n",
 	        method, what);
-	return CMD_EXIT_CONNECT;
+	return CTL_EXIT_CONNECT;
 }
 
-int
-session_call_raw(struct session *s, const char *method, json_t *parameters,
-                 struct vl_reply *reply)
+/* Calls method and stores its reply, maybe an error reply, in *reply. */
+static int
+call_raw(struct session *s, const char *method, json_t *parameters,
+         struct vl_reply *reply)
 {
 	char err[512];
 	int rc = session_connect(s);
 
 	memset(reply, 0, sizeof(*reply));
-	if (rc != CMD_EXIT_OK) {
+	if (rc != CTL_EXIT_OK) {
 		json_decref(parameters);
 		return rc;
 	}
 	if (client_call_once(s->client, method, parameters, reply, err,
 	                     sizeof(err)) < 0) {
 		fprintf(stderr, "migratectl: %s\n", err);
-		return CMD_EXIT_CONNECT;
+		return CTL_EXIT_CONNECT;
 	}
-	return CMD_EXIT_OK;
+	return CTL_EXIT_OK;
 }
 
 static const char *
@@ -80,22 +78,26 @@ type_name(json_type type)
 	}
 }
 
-int
-session_check(const char *method, struct vl_reply *reply, const char *key,
-              json_type type, const json_t **value)
+/*
+ * Checks that reply is no error and carries key of type; *value points
+ * into it. Otherwise reports the problem and clears reply.
+ */
+static int
+check_reply(const char *method, const json_t *call, struct vl_reply *reply,
+            const char *key, json_type type, const json_t **value)
 {
 	char what[128];
-	int rc = CMD_EXIT_OK;
+	int rc = CTL_EXIT_OK;
 
 	if (reply->error != NULL) {
-		rc = session_daemon_error(reply);
+		rc = session_daemon_error(reply, call);
 	} else if ((*value = json_object_get(reply->parameters, key)) == NULL ||
 	           json_typeof(*value) != type) {
 		snprintf(what, sizeof(what), "has no \"%s\" %s", key,
 		         type_name(type));
 		rc = session_malformed(method, what);
 	}
-	if (rc != CMD_EXIT_OK)
+	if (rc != CTL_EXIT_OK)
 		vl_reply_clear(reply);
 	return rc;
 }
@@ -105,11 +107,13 @@ session_call(struct session *s, const char *method, json_t *parameters,
              const char *key, json_type type, struct vl_reply *reply,
              const json_t **value)
 {
-	int rc = session_call_raw(s, method, parameters, reply);
+	json_t *call = json_incref(parameters);
+	int rc = call_raw(s, method, parameters, reply);
 
-	if (rc != CMD_EXIT_OK)
-		return rc;
-	return session_check(method, reply, key, type, value);
+	if (rc == CTL_EXIT_OK)
+		rc = check_reply(method, call, reply, key, type, value);
+	json_decref(call);
+	return rc;
 }
 
 int
@@ -118,17 +122,17 @@ session_written(void)
 	if (fflush(stdout) == EOF || ferror(stdout)) {
 		fprintf(stderr, "migratectl: cannot write output: %s\n",
 		        strerror(errno));
-		return CMD_EXIT_DAEMON;
+		return CTL_EXIT_DAEMON;
 	}
-	return CMD_EXIT_OK;
+	return CTL_EXIT_OK;
 }
 
 int
 session_output_failed(void)
 {
-	if (session_written() == CMD_EXIT_OK)
+	if (session_written() == CTL_EXIT_OK)
 		fputs("migratectl: out of memory\n", stderr);
-	return CMD_EXIT_DAEMON;
+	return CTL_EXIT_DAEMON;
 }
 
 int
@@ -157,16 +161,21 @@ session_show_ids(struct session *s, const struct vl_reply *reply,
 }
 
 int
-session_call_and_show(struct session *s, const char *method, json_t *parameters,
-                      const char *key, json_type type, session_human_fn *human)
+session_ask(struct session *s, const struct session_ask *ask,
+            json_t *parameters)
 {
 	struct vl_reply reply;
 	const json_t *value = NULL;
-	int rc = session_call(s, method, parameters, key, type, &reply, &value);
+	int rc = session_call(s, ask->method, parameters, ask->key, ask->type,
+	                      &reply, &value);
 
-	if (rc != CMD_EXIT_OK)
+	if (rc != CTL_EXIT_OK)
 		return rc;
-	rc = session_show(s, &reply, value, human);
+	if (ask->whole)
+		value = reply.parameters;
+	rc = session_show(s, &reply, value, ask->human);
+	if (rc == CTL_EXIT_OK && ask->passed != NULL && !ask->passed(value))
+		rc = CTL_EXIT_FAILED;
 	vl_reply_clear(&reply);
 	return rc;
 }

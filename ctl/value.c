@@ -88,3 +88,49 @@ value_field(const json_t *obj, const char *key)
 
 	return v == NULL ? strdup("-") : value_text(v);
 }
+
+static int
+by_name(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+char *
+value_assignments(const json_t *obj, const char *sep,
+                  int (*compare)(const void *, const void *),
+                  char *(*text)(const json_t *v))
+{
+	char *line = NULL;
+	size_t len = 0;
+	size_t n = 0;
+	const char **keys;
+	const char *key;
+	json_t *v;
+	FILE *mem;
+
+	keys = calloc(json_object_size(obj) + 1, sizeof(*keys));
+	mem = keys != NULL ? open_memstream(&line, &len) : NULL;
+	if (mem == NULL) {
+		free(keys);
+		return NULL;
+	}
+	json_object_foreach((json_t *)obj, key, v) keys[n++] = key;
+	qsort(keys, n, sizeof(*keys), compare != NULL ? compare : by_name);
+	for (size_t i = 0; i < n; i++) {
+		const json_t *member = json_object_get(obj, keys[i]);
+		char *value;
+
+		if (json_is_null(member))
+			continue;
+		value = text(member);
+		fprintf(mem, "%s%s=%s", ftell(mem) > 0 ? sep : "", keys[i],
+		        value != NULL ? value : "?");
+		free(value);
+	}
+	free(keys);
+	if (fclose(mem) != 0) {
+		free(line);
+		return NULL;
+	}
+	return line;
+}

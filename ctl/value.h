@@ -24,4 +24,15 @@ char *value_text(const json_t *v) __attribute__((warn_unused_result));
 char *value_field(const json_t *obj, const char *key)
         __attribute__((warn_unused_result));
 
+/*
+ * "a=1 b=x": the members of obj that are not null as NAME=VALUE, joined by
+ * sep, ordered by compare (given pointers to two const char * names;
+ * NULL: by name), each value as text shows it (malloc'd; "" when there is
+ * none; NULL only when out of memory).
+ */
+char *value_assignments(const json_t *obj, const char *sep,
+                        int (*compare)(const void *, const void *),
+                        char *(*text)(const json_t *v))
+        __attribute__((warn_unused_result));
+
 #endif

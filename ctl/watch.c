@@ -9,8 +9,6 @@
 #include "table.h"
 #include "value.h"
 
-#define IFACE "io.migrated."
-
 static int
 on_watch_reply(struct vl_reply *reply, void *arg)
 {
@@ -63,25 +61,25 @@ watch_jobs(struct session *s, json_t *ids, struct watch *w)
 	w->last = json_object();
 	if (!s->global->json && isatty(STDOUT_FILENO))
 		w->progress = progress_new(stdout);
-	if (rc != CMD_EXIT_OK || params == NULL || w->last == NULL) {
+	if (rc != CTL_EXIT_OK || params == NULL || w->last == NULL) {
 		json_decref(ids);
 		json_decref(params);
-		return rc != CMD_EXIT_OK ? rc : CMD_EXIT_DAEMON;
+		return rc != CTL_EXIT_OK ? rc : CTL_EXIT_DAEMON;
 	}
 	if (ids != NULL)
 		json_object_set_new(params, "ids", ids);
-	rc = client_call(s->client, IFACE "Watch", params, true, on_watch_reply,
-	                 w, err, sizeof(err));
+	rc = client_call(s->client, CTL_METHOD(Watch), params, true,
+	                 on_watch_reply, w, err, sizeof(err));
 	if (w->progress != NULL && progress_draw(w->progress, true) < 0)
 		w->write_failed = true;
 	if (rc < 0) {
 		fprintf(stderr, "migratectl: %s\n", err);
-		return CMD_EXIT_CONNECT;
+		return CTL_EXIT_CONNECT;
 	}
 	if (w->bad != NULL)
-		return session_malformed(IFACE "Watch", w->bad);
+		return session_malformed(CTL_METHOD(Watch), w->bad);
 	if (w->error.error != NULL)
-		return session_daemon_error(&w->error);
+		return session_daemon_error(&w->error, NULL);
 	if (w->write_failed)
 		return session_output_failed();
 	if (w->progress != NULL && json_object_size(w->last) == 0)
@@ -110,15 +108,15 @@ final_job(struct session *s, struct watch *w, json_int_t id, json_t **job)
 	snprintf(key, sizeof(key), "%" JSON_INTEGER_FORMAT, id);
 	*job = json_object_get(w->last, key);
 	if (*job != NULL && out_state_ended(value_str(*job, "state")))
-		return CMD_EXIT_OK;
-	rc = session_call(s, IFACE "ShowJob", json_pack("{s:I}", "id", id),
+		return CTL_EXIT_OK;
+	rc = session_call(s, CTL_METHOD(ShowJob), json_pack("{s:I}", "id", id),
 	                  "job", JSON_OBJECT, &reply, &value);
-	if (rc != CMD_EXIT_OK)
+	if (rc != CTL_EXIT_OK)
 		return rc;
 	json_object_set(w->last, key, (json_t *)value);
 	*job = json_object_get(w->last, key);
 	vl_reply_clear(&reply);
-	return CMD_EXIT_OK;
+	return CTL_EXIT_OK;
 }
 
 /* "migratectl: job 4 (tenant acme) failed: REASON" */
@@ -147,7 +145,7 @@ int
 watch_outcome(struct session *s, const json_t *ids, struct watch *w,
               json_t **jobs)
 {
-	int result = CMD_EXIT_OK;
+	int result = CTL_EXIT_OK;
 	size_t i;
 	const json_t *id;
 
@@ -159,7 +157,7 @@ watch_outcome(struct session *s, const json_t *ids, struct watch *w,
 		const char *state;
 		int rc = final_job(s, w, json_integer_value(id), &job);
 
-		if (rc != CMD_EXIT_OK)
+		if (rc != CTL_EXIT_OK)
 			return rc;
 		if (jobs != NULL)
 			json_array_append(*jobs, job);
@@ -167,7 +165,27 @@ watch_outcome(struct session *s, const json_t *ids, struct watch *w,
 		if (state != NULL && strcmp(state, "succeeded") == 0)
 			continue;
 		report_failure(job, json_integer_value(id));
-		result = CMD_EXIT_FAILED;
+		result = CTL_EXIT_FAILED;
 	}
 	return result;
+}
+
+int
+watch_wait(struct session *s, const json_t *ids)
+{
+	struct watch w;
+	json_t *jobs = NULL;
+	int rc = watch_jobs(s, json_deep_copy(ids), &w);
+
+	if (rc == CTL_EXIT_OK)
+		rc = watch_outcome(s, ids, &w, &jobs);
+	if ((rc == CTL_EXIT_OK || rc == CTL_EXIT_FAILED) && !s->global->json) {
+		if (out_dry_run(stdout, jobs) < 0)
+			rc = session_output_failed();
+		else if (session_written() != CTL_EXIT_OK)
+			rc = CTL_EXIT_DAEMON;
+	}
+	json_decref(jobs);
+	watch_clear(&w);
+	return rc;
 }

@@ -31,10 +31,17 @@ void watch_clear(struct watch *w);
 
 /*
  * After watch_jobs: reports on stderr every job of ids that did not
- * succeed and returns CMD_EXIT_FAILED if there was one. *jobs (when not
+ * succeed and returns CTL_EXIT_FAILED if there was one. *jobs (when not
  * NULL) gets the final state of each job, in the order of ids.
  */
 int watch_outcome(struct session *s, const json_t *ids, struct watch *w,
                   json_t **jobs);
+
+/*
+ * --wait: follows the jobs in ids (borrowed) until they have ended, then
+ * reports those that did not succeed (CTL_EXIT_FAILED) and, without
+ * --json, what dry runs would change.
+ */
+int watch_wait(struct session *s, const json_t *ids);
 
 #endif

@@ -35,7 +35,8 @@ query(struct batch *b, const char *sql, int n, const char *const *values,
       pg_result_cb cb)
 {
 	if (pg_query(b->ctx.target, sql, n, values, cb, b) < 0)
-		log_ctx(LOG_DEBUG, b->ctx.log, "query not sent: connection down");
+		log_ctx(LOG_DEBUG, b->ctx.log,
+		        "query not sent: connection down");
 }
 
 /* A key for a message: long ones are cut (on a character), so the
@@ -218,14 +219,16 @@ on_range(void *arg, const char *hi, long long rows)
 		return;
 	query(b, "BEGIN", 0, NULL, on_part);
 	if (b->ops->apply(b->step, on_part, on_applied, b) < 0)
-		log_ctx(LOG_DEBUG, b->ctx.log, "batch not sent: connection down");
+		log_ctx(LOG_DEBUG, b->ctx.log,
+		        "batch not sent: connection down");
 }
 
 static void
 next_batch(struct batch *b)
 {
 	if (b->stop) {
-		log_ctx(LOG_INFO, b->ctx.log, "stopped after the current batch");
+		log_ctx(LOG_INFO, b->ctx.log,
+		        "stopped after the current batch");
 		b->ev.stopped(b->ev.arg);
 		return;
 	}

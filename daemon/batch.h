@@ -15,7 +15,7 @@
 struct batch;
 
 struct batch_events {
-	void (*done)(void *arg);               /* the step is recorded done */
+	void (*done)(void *arg); /* the step is recorded done */
 	void (*failed)(void *arg, const char *msg); /* the job fails */
 	void (*stopped)(void *arg); /* stale, or stopped after a batch */
 	void (*rows)(void *arg, long long rows); /* a batch committed */

@@ -5,8 +5,8 @@
 #include <jansson.h>
 
 int
-claim_next(struct pg_conn *conn, const struct catalog *cat,
-           const char *exclude, const char *owner, pg_result_cb cb, void *arg)
+claim_next(struct pg_conn *conn, const struct catalog *cat, const char *exclude,
+           const char *owner, pg_result_cb cb, void *arg)
 {
 	json_t *names = json_array();
 	const char *values[3];
@@ -23,13 +23,14 @@ claim_next(struct pg_conn *conn, const struct catalog *cat,
 	values[0] = exclude;
 	values[1] = plans;
 	values[2] = owner;
-	rc = pg_query(conn,
-	              "SELECT id, plan, tenant, pair, params, args, batch_size,"
-	              " dry_run, skip_checks, fresh, kind = 'rollback',"
-	              " rollback_of FROM migrated.claim("
-	              " ARRAY(SELECT json_array_elements_text($1::json))::bigint[],"
-	              " ARRAY(SELECT json_array_elements_text($2::json)), $3)",
-	              3, values, cb, arg);
+	rc = pg_query(
+	        conn,
+	        "SELECT id, plan, tenant, pair, params, args, batch_size,"
+	        " dry_run, skip_checks, fresh, kind = 'rollback',"
+	        " rollback_of FROM migrated.claim("
+	        " ARRAY(SELECT json_array_elements_text($1::json))::bigint[],"
+	        " ARRAY(SELECT json_array_elements_text($2::json)), $3)",
+	        3, values, cb, arg);
 	free(plans);
 	return rc;
 }

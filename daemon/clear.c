@@ -102,13 +102,14 @@ build(struct clear *c, size_t n)
 		                st->clear.stmt.text) < 0
 		               ? -1
 		               : 0;
-	return asprintf(&c->sql,
-	                "WITH d AS (%s RETURNING %s::text AS r),"
-	                " b AS (INSERT INTO migrated.backups (job_id, step, rows)"
-	                "  SELECT $%zu::bigint, $%zu, array_agg(r) FROM d"
-	                "  HAVING count(*) > 0)"
-	                " SELECT count(*) FROM d",
-	                st->clear.stmt.text, st->clear_ref, n + 1, n + 2) < 0
+	return asprintf(
+	               &c->sql,
+	               "WITH d AS (%s RETURNING %s::text AS r),"
+	               " b AS (INSERT INTO migrated.backups (job_id, step, rows)"
+	               "  SELECT $%zu::bigint, $%zu, array_agg(r) FROM d"
+	               "  HAVING count(*) > 0)"
+	               " SELECT count(*) FROM d",
+	               st->clear.stmt.text, st->clear_ref, n + 1, n + 2) < 0
 	               ? -1
 	               : 0;
 }
@@ -127,7 +128,8 @@ next_clear(struct clear *c)
 		}
 		entry = json_array_get(c->steps, --c->left);
 		c->step = plan_step_find(
-		        c->ctx.plan, json_string_value(json_array_get(entry, 0)));
+		        c->ctx.plan,
+		        json_string_value(json_array_get(entry, 0)));
 		if (c->step != NULL && c->step->has_clear &&
 		    !json_is_true(json_array_get(entry, 3)))
 			break;
@@ -137,8 +139,8 @@ next_clear(struct clear *c)
 	n = step_bind(&c->ctx, &c->step->clear.stmt, NULL, NULL, values,
 	              &missing);
 	if (n < 0 || build(c, (size_t)n) < 0) {
-		snprintf(c->error, sizeof(c->error),
-		         "step %s: clear: %s", c->step->name,
+		snprintf(c->error, sizeof(c->error), "step %s: clear: %s",
+		         c->step->name,
 		         n < 0 ? "a parameter has no value" : "out of memory");
 		c->cb(c->arg, c->error, false);
 		return;

@@ -57,7 +57,7 @@ struct runner {
 	size_t step_idx;
 	struct log_ctx ctx;
 
-	struct batch *batch; /* the step running */
+	struct batch *batch;      /* the step running */
 	struct batch *done_batch; /* the step that just ended, freed later */
 	struct clear *clear;
 	struct event *next; /* goes on with the next step, from the loop */
@@ -333,13 +333,13 @@ next_step(struct runner *r)
 	       : step->batch > 0     ? step->batch
 	                             : r->d->cfg.batch_size;
 	step_context(r, step, &ctx);
-	r->batch = batch_start(&ctx, step_ops_for(step, r->restore), r->owner,
-	                       size,
-	                       strcmp(state, "running") == 0 ? checkpoint : NULL,
-	                       &bev);
+	r->batch = batch_start(
+	        &ctx, step_ops_for(step, r->restore), r->owner, size,
+	        strcmp(state, "running") == 0 ? checkpoint : NULL, &bev);
 	if (r->batch == NULL)
-		job_failed(r, "step %s: cannot prepare its queries: out of "
-		              "memory",
+		job_failed(r,
+		           "step %s: cannot prepare its queries: out of "
+		           "memory",
 		           name);
 }
 

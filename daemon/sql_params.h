@@ -61,9 +61,8 @@ int sql_select_columns(const char *sql, char ***names, size_t *n,
  * that read values bound elsewhere, never values. -1 on a bad $k or out of
  * memory.
  */
-int sql_replace_params(const char *text, const char *const *repl,
-                       size_t nrepl, char **out)
-        __attribute__((warn_unused_result));
+int sql_replace_params(const char *text, const char *const *repl, size_t nrepl,
+                       char **out) __attribute__((warn_unused_result));
 
 void sql_names_free(char **names, size_t n);
 

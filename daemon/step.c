@@ -134,4 +134,3 @@ step_lowest_key(const char *type)
 			return types[i].lowest;
 	return NULL;
 }
-

@@ -91,8 +91,7 @@ extern const struct step_ops step_copy_ops;
 extern const struct step_ops step_restore_ops;
 
 /* The ops for a step of a job: restore for rollbacks, else by kind. */
-const struct step_ops *step_ops_for(const struct plan_step *step,
-                                    bool restore);
+const struct step_ops *step_ops_for(const struct plan_step *step, bool restore);
 
 /*
  * Fills values for stmt's parameters from ctx (tenant, lo, hi, the named
@@ -113,8 +112,7 @@ void step_fail(const struct step_ctx *ctx, const char *fmt, ...)
  * True when res is a usable result; otherwise reports a failed statement
  * (what: what it was doing) or, for res NULL, nothing (connection lost).
  */
-bool step_ok(const struct step_ctx *ctx, const PGresult *res,
-             const char *what);
+bool step_ok(const struct step_ctx *ctx, const PGresult *res, const char *what);
 
 /* The value below every key of a column type (as format_type names it),
  * or NULL when batches cannot walk keys of that type. */

@@ -130,8 +130,9 @@ bind_select(struct step *s, const char *const *extra, int nextra)
 	                  s->values, &missing);
 
 	if (n < 0) {
-		step_fail(&s->ctx, "select uses :%s, which the job has no value "
-		                   "for",
+		step_fail(&s->ctx,
+		          "select uses :%s, which the job has no value "
+		          "for",
 		          missing);
 		return -1;
 	}
@@ -219,9 +220,11 @@ build_merge(struct step *s, json_t *target)
 			continue;
 		if ((q = quoted(s, name)) == NULL)
 			goto out;
-		rc = add(&ins, "%s%s", ins ? ", " : "", q) | add(&sel, "%ss.%s", sel ? ", " : "", q);
+		rc = add(&ins, "%s%s", ins ? ", " : "", q) |
+		     add(&sel, "%ss.%s", sel ? ", " : "", q);
 		if (rc == 0 && !in_list(st->upsert, st->nupsert, name)) {
-			rc = add(&set, "%s%s = excluded.%s", nset ? ", " : "", q, q) |
+			rc = add(&set, "%s%s = excluded.%s", nset ? ", " : "",
+			         q, q) |
 			     add(&cmp_t, "%st.%s", nset ? ", " : "", q) |
 			     add(&cmp_x, "%sexcluded.%s", nset ? ", " : "", q);
 			nset++;
@@ -235,7 +238,8 @@ build_merge(struct step *s, json_t *target)
 		char *q = quoted(s, st->default_cols[i]);
 
 		if (q == NULL || add(&ins, "%s%s", ins ? ", " : "", q) < 0 ||
-		    add(&sel, "%s(%s)", sel ? ", " : "", st->default_exprs[i]) < 0) {
+		    add(&sel, "%s(%s)", sel ? ", " : "", st->default_exprs[i]) <
+		            0) {
 			free(q);
 			goto out;
 		}
@@ -332,11 +336,12 @@ build_copy(struct step *s)
 		const char *type =
 		        json_string_value(json_array_get(s->ptypes, i));
 
-		if (asprintf(&repl[i],
-		             "(CASE WHEN current_setting('migrated.n%zu')::boolean"
-		             " THEN NULL ELSE current_setting('migrated.p%zu')"
-		             " END)::%s",
-		             i + 1, i + 1, type != NULL ? type : "text") < 0)
+		if (asprintf(
+		            &repl[i],
+		            "(CASE WHEN current_setting('migrated.n%zu')::boolean"
+		            " THEN NULL ELSE current_setting('migrated.p%zu')"
+		            " END)::%s",
+		            i + 1, i + 1, type != NULL ? type : "text") < 0)
 			goto out;
 		if (add(&set,
 		        "%sset_config('migrated.p%zu', coalesce($%zu::text, ''),"
@@ -418,12 +423,12 @@ on_target_cols(void *arg, const PGresult *res, const char *error)
 			json_decref(target);
 			return;
 		}
-	if (st->nupsert > 0 &&
-	    (build_merge(s, target) < 0 ||
-	     (st->backup && build_backup(s) < 0))) {
+	if (st->nupsert > 0 && (build_merge(s, target) < 0 ||
+	                        (st->backup && build_backup(s) < 0))) {
 		json_decref(target);
-		step_fail(&s->ctx, "select and table %s share no column to "
-		                   "merge",
+		step_fail(&s->ctx,
+		          "select and table %s share no column to "
+		          "merge",
 		          s->table);
 		return;
 	}
@@ -513,14 +518,15 @@ on_columns(void *arg, const PGresult *res, const char *error)
 		if (strcmp(json_string_value(json_array_get(c, 0)),
 		           s->ctx.step->key) == 0) {
 			free(s->key_type);
-			s->key_type = strdup(
-			        json_string_value(json_array_get(c, 1)));
+			s->key_type =
+			        strdup(json_string_value(json_array_get(c, 1)));
 		}
 	}
 	lowest = s->key_type != NULL ? step_lowest_key(s->key_type) : NULL;
 	if (lowest == NULL) {
-		step_fail(&s->ctx, "key %s has type %s on the source; batches "
-		                   "need " STEP_KEY_TYPES,
+		step_fail(&s->ctx,
+		          "key %s has type %s on the source; batches "
+		          "need " STEP_KEY_TYPES,
 		          s->ctx.step->key, s->key_type ? s->key_type : "?");
 		return;
 	}
@@ -618,10 +624,11 @@ on_prepared(void *arg, const PGresult *res, const char *error)
 	(void)error;
 	if (!src_ok(s, res, "select"))
 		return;
-	src_query(s,
-	          "SELECT coalesce(array_to_json(parameter_types::text[]), '[]')"
-	          " FROM pg_prepared_statements WHERE name = 'migrated_select'",
-	          0, NULL, on_param_types);
+	src_query(
+	        s,
+	        "SELECT coalesce(array_to_json(parameter_types::text[]), '[]')"
+	        " FROM pg_prepared_statements WHERE name = 'migrated_select'",
+	        0, NULL, on_param_types);
 }
 
 static void
@@ -767,8 +774,7 @@ read_range(struct step *s)
 	if (bind_select(s, extra, 2) < 0)
 		return;
 	s->src_error[0] = '\0';
-	if (pg_script(s->src,
-	              "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY",
+	if (pg_script(s->src, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY",
 	              on_src_part, s) < 0) {
 		s->waiting = true;
 		return;
@@ -801,9 +807,10 @@ copy_bind(struct step *s, const char *lo, const char *hi)
 		s->nvalues = step_bind(&s->ctx, &s->ctx.step->apply.stmt, NULL,
 		                       NULL, s->values, &missing);
 		if (s->nvalues < 0) {
-			step_fail(&s->ctx,
-			          "apply uses :%s, which the job has no value for",
-			          missing);
+			step_fail(
+			        &s->ctx,
+			        "apply uses :%s, which the job has no value for",
+			        missing);
 			return -1;
 		}
 	} else if (s->backup_sql != NULL && !s->ctx.dry_run) {
@@ -828,8 +835,7 @@ copy_apply(struct step *s, pg_result_cb part, pg_result_cb done, void *arg)
 	if (pg_script(t, "TRUNCATE staged", part, arg) < 0 ||
 	    pg_copy_in(t, "COPY staged FROM STDIN", s->data, part, arg) < 0)
 		return -1;
-	if (backup &&
-	    pg_query(t, s->backup_sql, 2, s->values, part, arg) < 0)
+	if (backup && pg_query(t, s->backup_sql, 2, s->values, part, arg) < 0)
 		return -1;
 	if (backup || s->ctx.step->nupsert == 0)
 		return pg_query(t, merge, s->nvalues, s->values, done, arg);

@@ -124,12 +124,13 @@ on_estimate(void *arg, const PGresult *res, const char *error)
 	if (!step_ok(&s->ctx, res, "counting the step's rows"))
 		return;
 	if (atoll(PQgetvalue(res, 0, 1)) > 0) {
-		step_fail(&s->ctx,
-		          "%s rows have a NULL key or a key at or below %s, the "
-		          "lowest value batches can start after; they would be "
-		          "skipped",
-		          PQgetvalue(res, 0, 1),
-		          s->lowest[0] != '\0' ? s->lowest : "''");
+		step_fail(
+		        &s->ctx,
+		        "%s rows have a NULL key or a key at or below %s, the "
+		        "lowest value batches can start after; they would be "
+		        "skipped",
+		        PQgetvalue(res, 0, 1),
+		        s->lowest[0] != '\0' ? s->lowest : "''");
 		return;
 	}
 	s->ctx.ev.ready(s->ctx.ev.arg, s->lowest, atoll(PQgetvalue(res, 0, 0)));
@@ -182,12 +183,13 @@ inplace_start(struct step *s, const char *checkpoint)
 		s->ctx.ev.ready(s->ctx.ev.arg, checkpoint, -1);
 		return;
 	}
-	if (pg_query(s->ctx.target,
-	             "SELECT to_regclass($1) IS NOT NULL,"
-	             " (SELECT format_type(a.atttypid, NULL) FROM pg_attribute a"
-	             "  WHERE a.attrelid = to_regclass($1)"
-	             "  AND a.attname = $2 AND NOT a.attisdropped)",
-	             2, values, on_key_type, s) < 0)
+	if (pg_query(
+	            s->ctx.target,
+	            "SELECT to_regclass($1) IS NOT NULL,"
+	            " (SELECT format_type(a.atttypid, NULL) FROM pg_attribute a"
+	            "  WHERE a.attrelid = to_regclass($1)"
+	            "  AND a.attname = $2 AND NOT a.attisdropped)",
+	            2, values, on_key_type, s) < 0)
 		return;
 }
 
@@ -213,8 +215,8 @@ inplace_next_range(struct step *s, const char *lo, long long batch)
 
 	snprintf(s->batch_s, sizeof(s->batch_s), "%lld", batch);
 	n = bind_where(s, extra, 2);
-	if (n >= 0 &&
-	    pg_query(s->ctx.target, s->range_sql, n, s->values, on_range, s) < 0)
+	if (n >= 0 && pg_query(s->ctx.target, s->range_sql, n, s->values,
+	                       on_range, s) < 0)
 		return;
 }
 

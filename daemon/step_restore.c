@@ -69,9 +69,8 @@ match_condition(struct step *s)
 	for (size_t i = 0; out != NULL && i < n; i++) {
 		char *c = pg_escape_ident(s->ctx.target, cols[i]);
 
-		if (c == NULL ||
-		    asprintf(&next, "%s%st.%s = r.%s", out, i ? " AND " : "", c,
-		             c) < 0)
+		if (c == NULL || asprintf(&next, "%s%st.%s = r.%s", out,
+		                          i ? " AND " : "", c, c) < 0)
 			next = NULL;
 		free(c);
 		free(out);
@@ -91,25 +90,26 @@ build(struct step *s, const char *insert, const char *update,
 	 * the statement's result counts both */
 	rc = match == NULL
 	             ? -1
-	             : asprintf(&s->apply_sql,
-	                        "WITH b AS (SELECT rows, inserted"
-	                        "  FROM migrated.backups WHERE job_id = $1::bigint"
-	                        "  AND step = $2 AND id = $4::bigint),"
-	                        " gone AS (DELETE FROM %s t USING (SELECT (x::%s).*"
-	                        "  FROM b, unnest(b.inserted) x) r WHERE %s"
-	                        "  RETURNING 1),"
-	                        " r AS (SELECT (x::%s).* FROM b, unnest(b.rows) x),"
-	                        " u AS (UPDATE %s t SET (%s) = ROW(%s) FROM r"
-	                        "  WHERE %s RETURNING 1),"
-	                        " i AS (INSERT INTO %s (%s) OVERRIDING SYSTEM VALUE"
-	                        "  SELECT %s FROM r WHERE NOT EXISTS"
-	                        "  (SELECT 1 FROM %s t WHERE %s) RETURNING 1)"
-	                        "SELECT (SELECT count(*) FROM gone)"
-	                        " + (SELECT count(*) FROM u)"
-	                        " + (SELECT count(*) FROM i), $3::text",
-	                        s->table, s->table, match, s->table, s->table,
-	                        update, rupdate, match, s->table, insert,
-	                        insert, s->table, match);
+	             : asprintf(
+	                       &s->apply_sql,
+	                       "WITH b AS (SELECT rows, inserted"
+	                       "  FROM migrated.backups WHERE job_id = $1::bigint"
+	                       "  AND step = $2 AND id = $4::bigint),"
+	                       " gone AS (DELETE FROM %s t USING (SELECT (x::%s).*"
+	                       "  FROM b, unnest(b.inserted) x) r WHERE %s"
+	                       "  RETURNING 1),"
+	                       " r AS (SELECT (x::%s).* FROM b, unnest(b.rows) x),"
+	                       " u AS (UPDATE %s t SET (%s) = ROW(%s) FROM r"
+	                       "  WHERE %s RETURNING 1),"
+	                       " i AS (INSERT INTO %s (%s) OVERRIDING SYSTEM VALUE"
+	                       "  SELECT %s FROM r WHERE NOT EXISTS"
+	                       "  (SELECT 1 FROM %s t WHERE %s) RETURNING 1)"
+	                       "SELECT (SELECT count(*) FROM gone)"
+	                       " + (SELECT count(*) FROM u)"
+	                       " + (SELECT count(*) FROM i), $3::text",
+	                       s->table, s->table, match, s->table, s->table,
+	                       update, rupdate, match, s->table, insert, insert,
+	                       s->table, match);
 	free(match);
 	return rc < 0 ? -1 : 0;
 }

@@ -1,0 +1,114 @@
+/* The verbs about backups: rollback restores them, backups lists or drops them. */
+#include "cmd.h"
+
+#include "output.h"
+#include "report.h"
+#include "request.h"
+#include "watch.h"
+
+int
+cmd_rollback(struct cmd_ctx *ctx, struct args *a)
+{
+	struct vl_reply reply;
+	const json_t *job = NULL;
+	json_t *target;
+	int rc = request_target(a, &target);
+
+	if (rc != CTL_EXIT_OK)
+		return rc;
+	request_int(target, "priority", a->has_priority, a->priority);
+	rc = session_call(&ctx->session, CTL_METHOD(Rollback),
+	                  json_incref(target), "job", JSON_INTEGER, &reply,
+	                  &job);
+	if (rc == CTL_EXIT_OK && json_integer_value(job) <= 0)
+		rc = session_malformed(CTL_METHOD(Rollback),
+		                       "has a job id that is not "
+		                       "a positive integer");
+	if (rc == CTL_EXIT_OK && ctx->session.global->json)
+		rc = out_json(stdout, reply.parameters) < 0
+		             ? session_output_failed()
+		             : session_written();
+	else if (rc == CTL_EXIT_OK) {
+		report_rollback_queued(stdout, json_integer_value(job), target);
+		rc = session_written();
+	}
+	if (rc == CTL_EXIT_OK && a->wait) {
+		json_t *ids = json_pack("[O]", job);
+
+		rc = ids != NULL ? watch_wait(&ctx->session, ids)
+		                 : session_output_failed();
+		json_decref(ids);
+	}
+	vl_reply_clear(&reply);
+	json_decref(target);
+	return rc;
+}
+
+/* backups --drop (JOB ... | --older-than DAYS) */
+static int
+drop_backups(struct cmd_ctx *ctx, struct args *a)
+{
+	static const struct session_ask ask = {
+	        .method = CTL_METHOD(DropBackups),
+	        .key = "dropped",
+	        .type = JSON_INTEGER,
+	        .human = report_dropped,
+	};
+	json_t *ids = NULL;
+	int rc;
+
+	if (a->has_job || a->plan != NULL || a->tenants != NULL)
+		return args_usage_error(
+		        a->command, "--job, --plan and --tenant choose backups "
+		                    "to list; --drop takes job ids or "
+		                    "--older-than");
+	if (a->npos > 0 && a->has_older_than)
+		return args_usage_error(a->command, "job ids and --older-than "
+		                                    "exclude each other");
+	if (a->npos == 0 && !a->has_older_than)
+		return args_usage_error(
+		        a->command,
+		        "--drop: give job ids or --older-than DAYS");
+	rc = args_job_ids(a, &ids);
+	if (rc != CTL_EXIT_OK)
+		return rc;
+	return session_ask(&ctx->session, &ask,
+	                   ids != NULL ? json_pack("{s:o}", "jobs", ids)
+	                               : json_pack("{s:I}", "older_than_days",
+	                                           (json_int_t)a->older_than));
+}
+
+int
+cmd_backups(struct cmd_ctx *ctx, struct args *a)
+{
+	static const struct session_ask ask = {
+	        .method = CTL_METHOD(ListBackups),
+	        .key = "backups",
+	        .type = JSON_ARRAY,
+	        .human = report_backups,
+	};
+	const char *tenant;
+	json_t *p;
+	int rc;
+
+	if (a->drop)
+		return drop_backups(ctx, a);
+	if (a->npos > 0)
+		return args_usage_error(a->command,
+		                        "unexpected argument '%s'; to drop the "
+		                        "backups of jobs add --drop",
+		                        a->pos[0]);
+	if (a->has_older_than)
+		return args_usage_error(a->command,
+		                        "--older-than needs --drop");
+	rc = args_one_tenant(a, &tenant);
+	if (rc != CTL_EXIT_OK)
+		return rc;
+	p = json_object();
+	if (p == NULL)
+		return CTL_EXIT_DAEMON;
+	request_int(p, "job", a->has_job, a->job);
+	request_str(p, "plan", a->plan);
+	request_str(p, "tenant", tenant);
+	return session_ask(&ctx->session, &ask, p);
+}

@@ -1,0 +1,167 @@
+"""Copy steps: a tenant's rows read from a legacy PostgreSQL database with
+COPY and merged into the target by natural key, exactly once across kill -9,
+idempotent on a second run, and rolled back exactly."""
+
+import json
+
+from conftest import run, wait_for
+from jobs_util import kill9, write_plan, reload
+from safety_util import ok, err, run_job, wait_ended, fingerprints, submit
+
+
+LEGACY_SETUP = """
+DROP TABLE IF EXISTS users;
+CREATE TABLE users (id integer PRIMARY KEY, tenant text NOT NULL,
+                    auth0_id text, email text, display_name text);
+INSERT INTO users
+SELECT i, CASE WHEN i %% 3 = 0 THEN 'other' ELSE 'tumi' END,
+       -- each 'other' user shares its natural key with a 'tumi' one
+       'auth0|' || CASE WHEN i %% 3 = 0 THEN i - 1 ELSE i END,
+       CASE WHEN i %% 7 = 0 THEN NULL ELSE 'u' || i || '@exämple.org' END,
+       'Ünïcode ' || i || E' tab\\there'
+FROM generate_series(1, %(rows)d) i;
+"""
+
+TARGET_SETUP = """
+DROP TABLE IF EXISTS users;
+CREATE TABLE users (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+                    auth0_id text NOT NULL, tenant text NOT NULL,
+                    email text, name text, communication_email text,
+                    UNIQUE (tenant, auth0_id));
+"""
+
+PLAN = """
+[plan]
+description = Import users from the legacy database
+tenants = SELECT DISTINCT tenant FROM users ORDER BY 1
+source = legacy
+
+[step users]
+source = legacy
+select = SELECT id, tenant, auth0_id, email, display_name AS name
+         FROM users WHERE tenant = :tenant
+key = id
+into = users
+upsert = tenant, auth0_id
+defaults = communication_email = email
+backup = %(backup)s
+batch = %(batch)d
+"""
+
+CHECKSUM = ("SELECT count(*) || ':' || coalesce(md5(string_agg(tenant || '/' "
+            "|| auth0_id || '/' || coalesce(email, '-') || '/' || "
+            "coalesce(name, '-'), ',' ORDER BY tenant, auth0_id)), '-') "
+            "FROM %s WHERE tenant = 'tumi'")
+
+
+def legacy_psql(pg, sql):
+    conninfo = pg.conninfo.replace("dbname=migrated", "dbname=legacy")
+    from conftest import PSQL
+    rc, out, e = run([PSQL, "-X", "-q", "-tA", "-v", "ON_ERROR_STOP=1",
+                      "-d", conninfo, "-c", sql])
+    assert rc == 0, e
+    return out.strip()
+
+
+def start_import(pg, make_daemon, rows=3000, batch=100, backup="no"):
+    if not pg.psql("SELECT 1 FROM pg_database WHERE datname = 'legacy'"):
+        pg.psql("CREATE DATABASE legacy")
+    legacy_psql(pg, LEGACY_SETUP % {"rows": rows})
+    pg.psql(TARGET_SETUP)
+    d = make_daemon()
+    legacy = pg.conninfo.replace("dbname=migrated", "dbname=legacy")
+    d.write_conf(d.conf_text() + "\n[database legacy]\nconninfo = %s\n"
+                 % legacy)
+    write_plan(d, "import", PLAN % {"batch": batch, "backup": backup})
+    d.start()
+    return d
+
+
+def expected(pg):
+    """What the target must hold for tenant tumi: the legacy rows, the last
+    one per natural key winning (keys walk in id order)."""
+    return legacy_psql(pg, CHECKSUM % (
+        "(SELECT DISTINCT ON (tenant, auth0_id) tenant, auth0_id, email, "
+        "display_name AS name FROM users WHERE tenant = 'tumi' "
+        "ORDER BY tenant, auth0_id, id DESC) u"))
+
+
+def test_copy_imports_merges_and_is_idempotent(pg, make_daemon):
+    d = start_import(pg, make_daemon)
+    job = run_job(d, "import", "tumi", timeout=60)
+    assert job["steps"][0]["rows_done"] == 2000
+    assert pg.psql(CHECKSUM % "users").strip() == expected(pg)
+    # defaults fill the new column of inserted rows only: each key keeps
+    # the email of its first legacy row
+    firsts = ("SELECT md5(string_agg(auth0_id || '/' || coalesce(%s, '-'),"
+              " ',' ORDER BY auth0_id)) FROM %s")
+    assert pg.psql(firsts % ("communication_email", "users")).strip() == \
+        legacy_psql(pg, firsts % ("email", "(SELECT DISTINCT ON (auth0_id) "
+                                  "auth0_id, email FROM users WHERE tenant = "
+                                  "'tumi' ORDER BY auth0_id, id) u"))
+    # the other tenant's rows stayed on the source
+    assert pg.psql("SELECT count(DISTINCT tenant) FROM users").strip() == "1"
+    # the same import again changes nothing
+    again = run_job(d, "import", "tumi", timeout=60)
+    assert again["rows_changed"] == 0, again
+    # a changed source row is merged, and only it
+    legacy_psql(pg, "UPDATE users SET email = 'new@example.org' "
+                    "WHERE id = (SELECT max(id) FROM users "
+                    "WHERE tenant = 'tumi')")
+    third = run_job(d, "import", "tumi", timeout=60)
+    assert third["rows_changed"] == 1, third
+    assert pg.psql(CHECKSUM % "users").strip() == expected(pg)
+
+
+def test_copy_exactly_once_across_kill9(pg, make_daemon):
+    d = start_import(pg, make_daemon, rows=30000, batch=50)
+    pg.psql("CREATE TABLE IF NOT EXISTS merges (n bigint);"
+            "CREATE OR REPLACE FUNCTION count_merge() RETURNS trigger "
+            "LANGUAGE plpgsql AS $$ BEGIN INSERT INTO merges VALUES (1);"
+            " PERFORM pg_sleep(0.0005); RETURN NEW; END $$;"
+            "TRUNCATE merges;"
+            "CREATE TRIGGER count_merge BEFORE INSERT ON users FOR EACH ROW "
+            "EXECUTE FUNCTION count_merge()")
+    job = submit(d, "import", ["tumi"])[0]
+
+    def done():
+        return int(pg.psql("SELECT coalesce(sum(rows_done), 0) FROM "
+                           "migrated.job_steps WHERE job_id = %d" % job))
+    for threshold in (2000, 8000, 14000):
+        wait_for("import past %d" % threshold, lambda: done() > threshold,
+                 40, interval=0.02)
+        kill9(d)
+        d.start()
+    j = wait_ended(d, job, timeout=80)
+    assert j["state"] == "succeeded", j
+    assert j["steps"][0]["rows_done"] == 20000
+    assert pg.psql(CHECKSUM % "users").strip() == expected(pg)
+    # every source row went through the merge's INSERT exactly once
+    assert pg.psql("SELECT count(*) FROM merges").strip() == "20000"
+
+
+def test_copy_rollback_restores_the_target(pg, make_daemon):
+    d = start_import(pg, make_daemon, backup="yes")
+    # some rows exist before: the import updates them, inserts the rest
+    pg.psql("INSERT INTO users (auth0_id, tenant, email, name) "
+            "SELECT 'auth0|' || i, 'tumi', 'old' || i, 'Old' FROM "
+            "generate_series(1, 300) i")
+    before = fingerprints(pg, ["users"])
+    job = run_job(d, "import", "tumi", timeout=60)
+    # 200 of the 300 were updated, 1,800 rows inserted
+    assert job["rows_changed"] == 2000, job
+    assert fingerprints(pg, ["users"]) != before
+    rb = ok(d, "Rollback", {"id": job["id"]})["job"]
+    assert wait_ended(d, rb, timeout=60)["state"] == "succeeded"
+    assert fingerprints(pg, ["users"]) == before
+
+
+def test_copy_unknown_source_fails_the_job(pg, make_daemon):
+    d = start_import(pg, make_daemon)
+    write_plan(d, "import", (PLAN % {"batch": 10, "backup": "no"}).replace(
+        "source = legacy\n\n[step", "\n[step").replace(
+        "[step users]\nsource = legacy", "[step users]\nsource = nowhere"))
+    reload(d)
+    job = run_job(d, "import", "tumi", want="failed", timeout=30)
+    assert "source nowhere is not a PostgreSQL [database nowhere]" in \
+        job["error"], job
