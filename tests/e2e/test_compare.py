@@ -432,3 +432,17 @@ def test_client_gone_or_daemon_stopping_ends_a_compare(imp, pg):
         with pytest.raises(varlink.Closed):
             c.read_message(timeout=5)
 
+
+
+def test_migratectl_verify_compare(imp, pg):
+    job = imp.jobs[TENANT]
+    head = ("Job %d (plan imp, tenant tumi): %%s\n"
+            "The plan has no [verify] sections.\n\n"
+            "STEP   SOURCE ROWS  TARGET ROWS  MATCH  DIFFERING KEYS\n" % job)
+    assert imp.ctl("verify", str(job), "--compare") == (0, head % "OK" + (
+        "users           17           17  yes\n"
+        "roles            3            3  yes\n"), "")
+    pg.psql("DELETE FROM users WHERE auth0_id IN ('auth0|t12', 'auth0|t13')")
+    assert imp.ctl("verify", str(job), "--compare") == (4, head % "FAILED" + (
+        "users           17           15  no     auth0|t12, auth0|t13\n"
+        "roles            3            3  yes\n"), "")
