@@ -11,8 +11,8 @@
 #include "dbcall.h"
 #include "log.h"
 #include "pg.h"
+#include "vl_names.h"
 
-#define IFACE "io.migrated"
 #define APP_NAME "migrated compare"
 
 /* The database a step reads, as the configuration said at the start. */
@@ -836,7 +836,7 @@ on_verify_done(void *arg, const struct compare_outcome *out)
 	if (out->error != NULL && out->unavailable) {
 		dbcall_unavailable(v->req, out->error);
 	} else if (out->error != NULL) {
-		control_error(v->req, IFACE ".DatabaseError",
+		control_error(v->req, VL_ERROR_DATABASE_ERROR,
 		              json_pack("{s:s, s:s}", "message", out->error,
 		                        "sqlstate", out->sqlstate));
 	} else {

@@ -6,11 +6,12 @@
 #include "log.h"
 #include "pg.h"
 #include "store.h"
+#include "vl_names.h"
 
 void
 dbcall_unavailable(struct control_req *req, const char *why)
 {
-	control_error(req, "io.migrated.DatabaseUnavailable",
+	control_error(req, VL_ERROR_DATABASE_UNAVAILABLE,
 	              json_pack("{s:s}", "message",
 	                        why != NULL ? why : "not connected"));
 }
@@ -35,7 +36,7 @@ on_result(void *arg, const PGresult *res, const char *error)
 		        PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY);
 		log_warning("%s failed: %s", control_call(call->req)->method,
 		            msg != NULL ? msg : "?");
-		control_error(call->req, "io.migrated.DatabaseError",
+		control_error(call->req, VL_ERROR_DATABASE_ERROR,
 		              json_pack("{s:s, s:s}", "message",
 		                        msg != NULL ? msg : "?", "sqlstate",
 		                        state != NULL ? state : ""));

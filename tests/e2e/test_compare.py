@@ -2,9 +2,9 @@
 legacy database in the session's cluster is the source of a copy plan, the
 target holds what the merge wrote, and the daemon compares the two per step.
 
-The import is real: jobs queued in migrated.jobs as Submit with pairs and
-params makes them (a pair, a submit-time parameter) run the plan's copy
-steps. Jobs with other values, for Verify only, are written by hand. The
+The import is real: Submit with a pair and a submit-time parameter runs
+the plan's copy steps. Jobs with other values, for Verify only, are
+written by hand. The
 counts and checksums the daemon reports are checked against the
 definition in migrated(8), computed here independently from the rows'
 text forms.
@@ -173,17 +173,13 @@ def make_target(pg):
         "CREATE TABLE notes (id serial PRIMARY KEY, body text)"]))
 
 
-def queue_job(pg, plan="imp", tenant=TENANT, pair=DOMAIN, since=SINCE,
-              steps=("users", "roles", "notes")):
-    """A queued job, as Submit with pairs and params makes it."""
-    job = int(pg.psql(
-        "INSERT INTO migrated.jobs (plan, tenant, pair, args) VALUES"
-        " (%s, %s, %s, %s::jsonb) RETURNING id" % (
-            lit(plan), lit(tenant), lit(pair),
-            lit('{"since": "%s"}' % since))).split()[0])
-    pg.psql("INSERT INTO migrated.job_steps (job_id, step, ord) SELECT %d,"
-            " name, ord FROM unnest(ARRAY[%s]) WITH ORDINALITY AS s(name, ord)"
-            % (job, ", ".join(lit(s) for s in steps)))
+def submit_import(d, tenant=TENANT, pair=DOMAIN, since=SINCE):
+    """Submits plan imp for one pair, with since, and waits for it."""
+    job, = ok(d, "Submit", {"plan": "imp",
+                            "pairs": [{"old": tenant, "new": pair}],
+                            "params": {"since": since}})["jobs"]
+    j = wait_ended(d, job)
+    assert j["state"] == "succeeded", j
     return job
 
 
@@ -215,11 +211,8 @@ def imp(make_daemon, pg):
     d.write_conf(with_legacy(d, legacy_conninfo(pg)))
     write_plan(d, "imp", PLAN)
     d.start()
-    d.jobs = {TENANT: queue_job(pg),
-              OTHER: queue_job(pg, tenant=OTHER, pair=OTHER_DOMAIN)}
-    for job in d.jobs.values():
-        j = wait_ended(d, job)
-        assert j["state"] == "succeeded", j
+    d.jobs = {TENANT: submit_import(d),
+              OTHER: submit_import(d, tenant=OTHER, pair=OTHER_DOMAIN)}
     return d
 
 

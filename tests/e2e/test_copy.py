@@ -165,3 +165,55 @@ def test_copy_unknown_source_fails_the_job(pg, make_daemon):
     job = run_job(d, "import", "tumi", want="failed", timeout=30)
     assert "source nowhere is not a PostgreSQL [database nowhere]" in \
         job["error"], job
+
+
+def test_source_down_holds_the_job_and_it_resumes(pg, make_daemon):
+    d = start_import(pg, make_daemon, rows=30000, batch=50)
+    pg.psql("CREATE OR REPLACE FUNCTION slow_merge() RETURNS trigger "
+            "LANGUAGE plpgsql AS $$ BEGIN PERFORM pg_sleep(0.0005);"
+            " RETURN NEW; END $$;"
+            "CREATE TRIGGER slow_merge BEFORE INSERT ON users FOR EACH ROW "
+            "EXECUTE FUNCTION slow_merge()")
+    job = submit(d, "import", ["tumi"])[0]
+
+    def done():
+        return int(pg.psql("SELECT coalesce(sum(rows_done), 0) FROM "
+                           "migrated.job_steps WHERE job_id = %d" % job))
+    wait_for("import under way", lambda: done() > 1000, 40, interval=0.02)
+    # the source goes away: new sessions are refused, the daemon's ended
+    pg.psql("ALTER DATABASE legacy ALLOW_CONNECTIONS false")
+    pg.psql("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+            "WHERE datname = 'legacy'")
+    d.wait_log("source legacy unavailable", timeout=20)
+    stalled = done()
+    wait_for("the job to be held", lambda: done() == stalled, 10)
+    # held, not failed; the socket answers; status says why
+    j = ok(d, "ShowJob", {"id": job})["job"]
+    assert j["state"] == "running", j
+    dbs = {x["name"]: x for x in d.status()["databases"]}
+    wait_for("legacy shown disconnected", lambda: {
+        x["name"]: x for x in d.status()["databases"]}["legacy"]["state"]
+        != "connected", 20)
+    pg.psql("ALTER DATABASE legacy ALLOW_CONNECTIONS true")
+    j = wait_ended(d, job, timeout=90)
+    assert j["state"] == "succeeded", j
+    assert j["steps"][0]["rows_done"] == 20000
+    assert pg.psql(CHECKSUM % "users").strip() == expected(pg)
+    assert dbs is not None
+
+
+def test_socket_answers_while_batches_stream(pg, make_daemon):
+    d = start_import(pg, make_daemon, rows=300000, batch=20000)
+    job = submit(d, "import", ["tumi"])[0]
+    slowest = 0.0
+    import time
+    while ok(d, "ShowJob", {"id": job})["job"]["state"] in ("queued",
+                                                            "running"):
+        t = time.monotonic()
+        d.status()
+        slowest = max(slowest, time.monotonic() - t)
+        time.sleep(0.01)
+    assert ok(d, "ShowJob", {"id": job})["job"]["state"] == "succeeded"
+    print("slowest GetStatus during the copy: %.1f ms" % (slowest * 1000))
+    # a blocking COPY would hold the loop for a whole batch (seconds)
+    assert slowest < 0.5, slowest
