@@ -431,3 +431,23 @@ def test_exactly_once_across_database_restarts(pg, make_daemon):
     assert j["steps"][0]["rows_done"] == 20000
     assert pg.psql(CHECKSUM % "users").strip() == expected(pg)
     assert pg.psql("SELECT count(*) FROM merges").strip() == "20000"
+
+
+def test_compare_yes_checks_the_import(pg, make_daemon):
+    d = start_import(pg, make_daemon)
+    write_plan(d, "checked", (PLAN % {"batch": 500, "backup": "no"}).replace(
+        "source = legacy\n\n[step", "source = legacy\ncompare = yes\n\n[step"))
+    reload(d)
+    job = run_job(d, "checked", "tumi", timeout=60)
+    assert d.wait_log("compare: ", timeout=10)
+    # a target that rewrites what it is given: the compare catches it
+    pg.psql("TRUNCATE users;"
+            "CREATE OR REPLACE FUNCTION mangle() RETURNS trigger LANGUAGE "
+            "plpgsql AS $$ BEGIN IF NEW.auth0_id = 'auth0|5' THEN "
+            "NEW.email = 'mangled'; END IF; RETURN NEW; END $$;"
+            "CREATE TRIGGER mangle BEFORE INSERT ON users FOR EACH ROW "
+            "EXECUTE FUNCTION mangle()")
+    bad = run_job(d, "checked", "tumi", want="failed", timeout=60)
+    assert "compare found differences" in bad["error"], bad
+    assert "auth0|5" in bad["error"], bad
+    assert job["state"] == "succeeded"
