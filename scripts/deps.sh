@@ -1,5 +1,6 @@
 #!/bin/sh
-# Installs the Debian packages needed to build, test and demo migrated.
+# Installs the Debian packages needed to build, test, package and demo
+# migrated.
 # Quiet when everything is there. Installs what is missing when root (or
 # through passwordless sudo); otherwise lists it and exits 1.
 # Never reads stdin, so it works in CI.
@@ -8,7 +9,8 @@ set -eu
 PACKAGES="build-essential pkg-config libpq-dev libevent-dev libsystemd-dev
 libjansson-dev libinih-dev libcmocka-dev postgresql-15 postgresql-client-15
 mandoc python3-pytest systemd clang libclang-rt-14-dev clang-format
-clang-tidy cppcheck valgrind varlink-go"
+clang-tidy cppcheck valgrind varlink-go dpkg-dev debhelper lintian
+bash-completion"
 
 missing=
 for p in $PACKAGES; do
