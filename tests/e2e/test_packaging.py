@@ -272,6 +272,9 @@ def test_install_into_a_scratch_root_creates_user_dirs_and_enables_units(
     assert not (wants / "multi-user.target.wants/migrated.service") \
         .is_symlink()
     assert not (wants / "sockets.target.wants/migrated.socket").is_symlink()
+    # The system user and its home (the administrator's .pgpass) stay.
+    assert (root / "etc/passwd").read_text() == passwd
+    assert owner_mode("var/lib/migrated") == (uid, gid, 0o700)
 
 
 # --- bash completion -------------------------------------------------------------
