@@ -30,9 +30,9 @@ LDLIBS  += $(shell pkg-config --libs $(PKGS))
 
 PROTO_SRC  = proto/vl_frame.c proto/vl_message.c proto/vl_dispatch.c
 DAEMON_LIB = daemon/compare_rows.c daemon/config.c daemon/inifile.c daemon/log.c daemon/params.c daemon/plan.c daemon/sql_params.c \
-             daemon/submit.c daemon/schema_files.c
+             daemon/submit.c daemon/schema_files.c daemon/schema_history.c \
+             daemon/pg.c
 DAEMON_SRC = daemon/main.c daemon/control.c daemon/methods.c daemon/jobs.c \
-             daemon/pg.c \
              daemon/notify.c daemon/store.c daemon/scheduler.c \
              daemon/runner.c daemon/claim.c daemon/batch.c daemon/clear.c \
              daemon/step.c daemon/step_inplace.c daemon/step_restore.c \
