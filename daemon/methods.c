@@ -15,6 +15,7 @@
 #include "catalog.h"
 #include "databases.h"
 #include "scheduler.h"
+#include "schema_methods.h"
 #include "store.h"
 #include "validate.h"
 #include "dbcall.h"
@@ -212,6 +213,10 @@ static const struct method methods[] = {
         {VL_METHOD_ROLLBACK, backups_rollback, true, &backups_rollback_params},
         {VL_METHOD_LIST_BACKUPS, backups_list, false, &backups_list_params},
         {VL_METHOD_DROP_BACKUPS, backups_drop, true, &backups_drop_params},
+        {VL_METHOD_SCHEMA_STATUS, schema_status, false, &schema_status_params},
+        {VL_METHOD_SCHEMA_BASELINE, schema_baseline, true,
+         &schema_baseline_params},
+        {VL_METHOD_SCHEMA_REPAIR, schema_repair, true, &schema_repair_params},
 };
 
 /*
