@@ -41,6 +41,10 @@ DAEMON_SRC = daemon/main.c daemon/control.c daemon/methods.c daemon/jobs.c \
              daemon/audit.c daemon/validate.c \
              daemon/backups.c daemon/databases.c daemon/compare.c $(DAEMON_LIB)
 CTL_SRC    = $(sort $(wildcard ctl/*.c))
+# Schema diff, drift, dump and squash (schema_diff.c is pure: unit-tested).
+DAEMON_LIB += daemon/schema_diff.c
+DAEMON_SRC += daemon/schema_snapshot.c daemon/schema_scratch.c \
+              daemon/schema_dump.c daemon/schema_drift.c
 
 obj = $(patsubst %.c,$(B)/obj/%.o,$(1))
 
