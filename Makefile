@@ -44,7 +44,7 @@ CTL_SRC    = $(sort $(wildcard ctl/*.c))
 # Schema diff, drift, dump and squash (schema_diff.c is pure: unit-tested).
 DAEMON_LIB += daemon/schema_diff.c
 DAEMON_SRC += daemon/schema_snapshot.c daemon/schema_scratch.c \
-              daemon/schema_dump.c daemon/schema_drift.c
+              daemon/schema_dump.c daemon/schema_inspect.c
 
 obj = $(patsubst %.c,$(B)/obj/%.o,$(1))
 

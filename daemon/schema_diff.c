@@ -90,8 +90,10 @@ diff_kind(json_t *out, const char *kind, const json_t *ma, const json_t *mb)
 		}
 	qsort(names, n, sizeof(*names), cmp_str);
 	for (size_t i = 0; i < n && rc == 0; i++) {
-		const json_t *va = na > 0 ? json_object_get(ma, names[i]) : NULL;
-		const json_t *vb = nb > 0 ? json_object_get(mb, names[i]) : NULL;
+		const json_t *va =
+		        na > 0 ? json_object_get(ma, names[i]) : NULL;
+		const json_t *vb =
+		        nb > 0 ? json_object_get(mb, names[i]) : NULL;
 		char *da = va != NULL ? definition(va) : NULL;
 		char *db = vb != NULL ? definition(vb) : NULL;
 
