@@ -227,16 +227,15 @@ def test_a_failing_file_is_reported_and_the_scratch_dropped(pg, make_daemon,
     files = dict(SET_FILES)
     files["010_orders.sql"] = ("-- orders\nCREATE TABLE app.orders (\n"
                                "    id int PRIMARY KEY,\n"
-                               "    user_id bigint REFERENCES app.nobody (id)"
-                               "\n);\n")
+                               "    user_id bigint,, -- oops\n);\n")
     sets = write_set(tmp_path / "app", files)
     d = start(make_daemon, pg, sets=[("app", "target", sets)])
     e, p = err(d, "SchemaDiff", {"a": "files:app", "b": "target"},
                timeout=30)
     assert e == "io.migrated.DatabaseError"
-    assert "%s/010_orders.sql:4:" % sets in p["message"]
-    assert 'relation "app.nobody" does not exist' in p["message"]
-    assert "SQLSTATE 42P01" in p["message"]
+    assert "%s/010_orders.sql:4:20: syntax error at or near \",\"" % sets \
+        in p["message"]
+    assert "SQLSTATE 42601" in p["message"]
     assert scratch_dbs(pg) == []
 
 
