@@ -141,6 +141,10 @@ bench: deps
 	$(MAKE) all
 	sh scripts/bench.sh
 
+# SchemaDiff of two 500-table schemas (scripts/bench-schema.sh).
+bench-schema: all
+	sh scripts/bench-schema.sh
+
 # libFuzzer targets (clang): framing and messages, config, plans, SQL.
 # `make fuzz` runs each for FUZZ_SECONDS (check runs them briefly); new
 # inputs go to build-fuzz/corpus, crashes to build-fuzz/crash-*.
@@ -232,7 +236,7 @@ install: all
 clean:
 	rm -rf $(B) build-asan build-fuzz
 
-.PHONY: all unit e2e deps check check-sanitize check-valgrind bench chaos fuzz fuzz-build \
+.PHONY: all unit e2e deps check check-sanitize check-valgrind bench bench-schema chaos fuzz fuzz-build \
         lint lint-man lint-idl demo format \
         format-check install clean
 
