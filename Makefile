@@ -42,6 +42,10 @@ DAEMON_SRC = daemon/main.c daemon/control.c daemon/methods.c daemon/jobs.c \
              daemon/backups.c daemon/databases.c daemon/compare.c \
              daemon/compare_verify.c daemon/schema_methods.c $(DAEMON_LIB)
 CTL_SRC    = $(sort $(wildcard ctl/*.c))
+# Schema diff, drift, dump and squash (schema_diff.c is pure: unit-tested).
+DAEMON_LIB += daemon/schema_diff.c
+DAEMON_SRC += daemon/schema_snapshot.c daemon/schema_scratch.c \
+              daemon/schema_dump.c daemon/schema_inspect.c
 
 obj = $(patsubst %.c,$(B)/obj/%.o,$(1))
 
@@ -138,6 +142,10 @@ bench: deps
 	$(MAKE) all
 	sh scripts/bench.sh
 
+# SchemaDiff of two 500-table schemas (scripts/bench-schema.sh).
+bench-schema: all
+	sh scripts/bench-schema.sh
+
 # libFuzzer targets (clang): framing and messages, config, plans, SQL.
 # `make fuzz` runs each for FUZZ_SECONDS (check runs them briefly); new
 # inputs go to build-fuzz/corpus, crashes to build-fuzz/crash-*.
@@ -229,7 +237,7 @@ install: all
 clean:
 	rm -rf $(B) build-asan build-fuzz
 
-.PHONY: all unit e2e deps check check-sanitize check-valgrind bench chaos fuzz fuzz-build \
+.PHONY: all unit e2e deps check check-sanitize check-valgrind bench bench-schema chaos fuzz fuzz-build \
         lint lint-man lint-idl demo format \
         format-check install clean
 
