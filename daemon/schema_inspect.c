@@ -1,4 +1,5 @@
 #include "schema_inspect.h"
+#include "schema_files.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -319,15 +320,6 @@ side_start(struct side *s)
 
 /* ---- resolving names ---- */
 
-static const struct config_schema *
-find_set(const struct config *cfg, const char *name)
-{
-	for (size_t i = 0; i < cfg->nschemas; i++)
-		if (strcmp(cfg->schemas[i].name, name) == 0)
-			return &cfg->schemas[i];
-	return NULL;
-}
-
 /*
  * The PostgreSQL conninfo of "target" or a [database NAME]; NULL with err
  * filled when there is none.
@@ -358,84 +350,6 @@ db_conninfo(const struct config *cfg, const char *name, char *err,
 	return db->conninfo;
 }
 
-struct set_file {
-	long long version;
-	char *name; /* the file name */
-};
-
-static int
-cmp_file(const void *x, const void *y)
-{
-	const struct set_file *a = x, *b = y;
-
-	return a->version < b->version ? -1 : a->version > b->version;
-}
-
-/* NNN_name.sql (not .down.sql): its version, or -1. */
-static long long
-file_version(const char *name)
-{
-	size_t n = strlen(name);
-	long long v = 0;
-	const char *p = name;
-
-	if (n < 7 || strcmp(name + n - 4, ".sql") != 0 ||
-	    (n > 9 && strcmp(name + n - 9, ".down.sql") == 0))
-		return -1;
-	if (*p < '0' || *p > '9')
-		return -1;
-	for (; *p >= '0' && *p <= '9'; p++) {
-		if (v > (INT64_MAX - 9) / 10)
-			return -1;
-		v = v * 10 + (*p - '0');
-	}
-	return *p == '_' ? v : -1;
-}
-
-static char *
-read_text(const char *path, char *err, size_t errlen)
-{
-	FILE *f = fopen(path, "rb");
-	char *buf = NULL;
-	size_t len = 0, room = 0, n;
-
-	if (f == NULL) {
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
-		return NULL;
-	}
-	do {
-		if (len + 4096 + 1 > room) {
-			char *nb;
-			room = room == 0 ? 8192 : room * 2;
-			nb = realloc(buf, room);
-			if (nb == NULL) {
-				free(buf);
-				fclose(f);
-				snprintf(err, errlen, "%s: out of memory",
-				         path);
-				return NULL;
-			}
-			buf = nb;
-		}
-		n = fread(buf + len, 1, room - len - 1, f);
-		len += n;
-	} while (n > 0);
-	if (ferror(f)) {
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
-		free(buf);
-		fclose(f);
-		return NULL;
-	}
-	fclose(f);
-	buf[len] = '\0';
-	if (strlen(buf) != len) {
-		snprintf(err, errlen, "%s: holds a NUL byte", path);
-		free(buf);
-		return NULL;
-	}
-	return buf;
-}
-
 /*
  * The set's files up to version to (all when to < 0), in order, into s.
  * -1 with err filled ("file: message").
@@ -444,64 +358,28 @@ static int
 load_files(struct side *s, const char *dir, long long to, char *err,
            size_t errlen)
 {
-	DIR *dh = opendir(dir);
-	struct dirent *e;
-	struct set_file *list = NULL;
-	size_t n = 0, room = 0;
-	int rc = -1;
+	struct schema_dir *sd = schema_dir_load(dir, err, errlen);
+	size_t n = 0;
 
-	if (dh == NULL) {
-		snprintf(err, errlen, "%s: %s", dir, strerror(errno));
+	if (sd == NULL)
+		return -1;
+	s->files = calloc(sd->n + 1, sizeof(*s->files));
+	for (size_t i = 0; s->files != NULL && i < sd->n; i++) {
+		if (to >= 0 && sd->files[i].version > to)
+			break;
+		s->files[n].path = strdup(sd->files[i].path);
+		s->files[n].sql = strdup(sd->files[i].sql);
+		s->nfiles = ++n;
+		if (s->files[n - 1].path == NULL || s->files[n - 1].sql == NULL)
+			break;
+	}
+	schema_dir_free(sd);
+	if (s->files == NULL || (n > 0 && (s->files[n - 1].path == NULL ||
+	                                   s->files[n - 1].sql == NULL))) {
+		snprintf(err, errlen, "%s: out of memory", dir);
 		return -1;
 	}
-	while ((e = readdir(dh)) != NULL) {
-		long long v = file_version(e->d_name);
-		if (v < 0 || (to >= 0 && v > to))
-			continue;
-		if (n == room) {
-			struct set_file *nl;
-			room = room == 0 ? 16 : room * 2;
-			nl = realloc(list, room * sizeof(*list));
-			if (nl == NULL)
-				goto out;
-			list = nl;
-		}
-		list[n].version = v;
-		list[n].name = strdup(e->d_name);
-		if (list[n++].name == NULL)
-			goto out;
-	}
-	qsort(list, n, sizeof(*list), cmp_file);
-	for (size_t i = 1; i < n; i++)
-		if (list[i].version == list[i - 1].version) {
-			snprintf(err, errlen,
-			         "%s/%s: version %lld is also %s/%s", dir,
-			         list[i].name, list[i].version, dir,
-			         list[i - 1].name);
-			goto out;
-		}
-	s->files = calloc(n + 1, sizeof(*s->files));
-	if (s->files == NULL)
-		goto out;
-	for (size_t i = 0; i < n; i++) {
-		char *path;
-		if (asprintf(&path, "%s/%s", dir, list[i].name) < 0)
-			goto out;
-		s->files[i].path = path;
-		s->nfiles = i + 1;
-		s->files[i].sql = read_text(path, err, errlen);
-		if (s->files[i].sql == NULL)
-			goto out;
-	}
-	rc = 0;
-out:
-	if (rc < 0 && err[0] == '\0')
-		snprintf(err, errlen, "%s: out of memory", dir);
-	for (size_t i = 0; i < n; i++)
-		free(list[i].name);
-	free(list);
-	closedir(dh);
-	return rc;
+	return 0;
 }
 
 /*
@@ -518,7 +396,7 @@ side_init(struct control_req *req, const struct daemon *d, struct side *s,
 
 	if (strncmp(spec, FILES_PREFIX, strlen(FILES_PREFIX)) == 0) {
 		const char *name = spec + strlen(FILES_PREFIX);
-		set = find_set(&d->cfg, name);
+		set = config_schema(&d->cfg, name);
 		if (set == NULL) {
 			control_error(req, VL_ERROR_NO_SUCH_SCHEMA_SET,
 			              json_pack("{s:s}", "name", name));
@@ -639,7 +517,7 @@ schema_drift_method(struct control_req *req, struct daemon *d, const void *args)
 	char files[SIDE_MAX + 16], what[600];
 
 	if (a->set != NULL)
-		set = find_set(&d->cfg, a->set);
+		set = config_schema(&d->cfg, a->set);
 	else if (d->cfg.nschemas == 1)
 		set = &d->cfg.schemas[0];
 	if (set == NULL) {
@@ -687,7 +565,7 @@ schema_squash_method(struct control_req *req, struct daemon *d,
 	char spec[SIDE_MAX + 16];
 	struct call *c;
 
-	if (find_set(&d->cfg, a->set) == NULL) {
+	if (config_schema(&d->cfg, a->set) == NULL) {
 		control_error(req, VL_ERROR_NO_SUCH_SCHEMA_SET,
 		              json_pack("{s:s}", "name", a->set));
 		return;
