@@ -28,21 +28,21 @@ ALL_CFLAGS = $(CFLAGS) -std=c11 -D_GNU_SOURCE $(WARN) -Iproto -I$(B)/gen \
            $(shell pkg-config --cflags $(PKGS))
 LDLIBS  += $(shell pkg-config --libs $(PKGS))
 
-PROTO_SRC  = proto/vl_frame.c proto/vl_message.c
+PROTO_SRC  = proto/vl_frame.c proto/vl_message.c proto/vl_dispatch.c
 PLAN_SRC   = daemon/plan.c daemon/plan_read.c daemon/plan_value.c \
              daemon/plan_build.c daemon/plan_step.c daemon/plan_order.c \
              daemon/plan_dir.c
-DAEMON_LIB = daemon/config.c daemon/inifile.c daemon/log.c daemon/params.c \
-             $(PLAN_SRC) daemon/sql_params.c
+DAEMON_LIB = daemon/compare_rows.c daemon/config.c daemon/inifile.c daemon/log.c daemon/params.c \
+             $(PLAN_SRC) daemon/sql_params.c daemon/submit.c
 DAEMON_SRC = daemon/main.c daemon/control.c daemon/methods.c daemon/jobs.c \
              daemon/pg.c \
              daemon/notify.c daemon/store.c daemon/scheduler.c \
              daemon/runner.c daemon/claim.c daemon/batch.c daemon/clear.c \
              daemon/step.c daemon/step_inplace.c daemon/step_restore.c \
-             daemon/step_copy.c \
+             daemon/step_copy.c daemon/copy_sql.c \
              daemon/catalog.c daemon/checks.c daemon/dbcall.c \
              daemon/audit.c daemon/validate.c \
-             daemon/backups.c daemon/databases.c $(DAEMON_LIB)
+             daemon/backups.c daemon/databases.c daemon/compare.c $(DAEMON_LIB)
 CTL_SRC    = $(sort $(wildcard ctl/*.c))
 
 obj = $(patsubst %.c,$(B)/obj/%.o,$(1))
@@ -53,7 +53,15 @@ $(B)/gen/interface.c: proto/io.migrated.varlink scripts/embed.sh
 	@mkdir -p $(@D)
 	sh scripts/embed.sh migrated_interface $< > $@.tmp && mv $@.tmp $@
 
-$(B)/obj/%.o: %.c
+# The names of proto/io.migrated.varlink (errors, methods, job states) as
+# C macros, for the daemon and migratectl alike. Every object waits for it;
+# the .d files then track which ones include it.
+GEN_H = $(B)/gen/vl_names.h
+$(GEN_H): proto/io.migrated.varlink scripts/vlnames.sh
+	@mkdir -p $(@D)
+	sh scripts/vlnames.sh $< > $@.tmp && mv $@.tmp $@
+
+$(B)/obj/%.o: %.c | $(GEN_H)
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -MMD -MP -c $< -o $@
 
@@ -79,7 +87,7 @@ $(B)/migratectl: $(call obj,$(CTL_SRC) $(PROTO_SRC))
 UNIT_TESTS = $(patsubst tests/unit/%.c,$(B)/tests/%,$(wildcard tests/unit/test_*.c))
 UNIT_LIBS  = $(call obj,$(PROTO_SRC) $(DAEMON_LIB)) $(B)/obj/gen/interface.o
 
-$(B)/tests/%: tests/unit/%.c $(UNIT_LIBS)
+$(B)/tests/%: tests/unit/%.c $(UNIT_LIBS) | $(GEN_H)
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -Idaemon $(LDFLAGS) -o $@ $^ $(LDLIBS) \
 	    $(shell pkg-config --libs cmocka)
@@ -141,7 +149,7 @@ FUZZ_CFLAGS = -std=c11 -D_GNU_SOURCE -g -O1 -Iproto -Idaemon -Ibuild-fuzz \
               -Wall -Wextra -Werror \
               -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
               $(shell pkg-config --cflags $(PKGS))
-FUZZ_SRC_frame  = proto/vl_frame.c proto/vl_message.c
+FUZZ_SRC_frame  = proto/vl_frame.c proto/vl_message.c proto/vl_dispatch.c
 FUZZ_SRC_config = daemon/config.c daemon/inifile.c tests/fuzz/fuzz_file.c
 FUZZ_SRC_plan   = $(PLAN_SRC) daemon/sql_params.c daemon/inifile.c \
                   tests/fuzz/fuzz_file.c
@@ -168,7 +176,7 @@ fuzz: deps fuzz-build
 LINT_SRC = $(wildcard daemon/*.c proto/*.c ctl/*.c)
 LINT_DEFS = -std=c11 -D_GNU_SOURCE -Iproto -Idaemon -I$(B)/gen \
             -DMIGRATED_VERSION='"$(VERSION)"' -DMIGRATED_SYSCONFDIR='"/etc"'
-lint: deps $(B)/gen/interface.c
+lint: deps $(B)/gen/interface.c $(GEN_H)
 	cppcheck --quiet --enable=warning,performance,portability \
 	    --error-exitcode=1 --inline-suppr --std=c11 -D_GNU_SOURCE \
 	    -Iproto -Idaemon -I$(B)/gen --library=posix \

@@ -9,9 +9,8 @@
 #include "dbcall.h"
 #include "log.h"
 #include "pg.h"
+#include "params.h"
 #include "store.h"
-
-const char *const audit_log_params[] = {"job", "limit", "before", NULL};
 
 static void
 on_recorded(void *arg, const PGresult *res, const char *error)
@@ -87,26 +86,31 @@ log_done(struct dbcall *call, const PGresult *res)
 	                                   dbcall_json_cell(res, 0, 0)));
 }
 
+struct log_args {
+	long long job, limit, before;
+};
+
+static const struct vl_field log_fields[] = {
+        PARAMS_FIELD_ID("job", 0, struct log_args, job),
+        VL_FIELD_INT("limit", 0, struct log_args, limit, 1, 100000, 100),
+        PARAMS_FIELD_ID("before", 0, struct log_args, before),
+        VL_FIELDS_END,
+};
+const struct vl_params audit_log_params =
+        VL_PARAMS(struct log_args, log_fields);
+
 void
-audit_get_log(struct control_req *req, struct daemon *d, json_t *params)
+audit_get_log(struct control_req *req, struct daemon *d, const void *args)
 {
-	long long job = 0, limit = 100, before = 0;
+	const struct log_args *a = args;
 	char job_s[24], limit_s[24], before_s[24];
 	const char *values[3];
-	const char *bad = NULL;
 
-	if (vl_param_int(params, "job", false, 1, INT64_MAX, &job, &bad) < 0 ||
-	    vl_param_int(params, "limit", false, 1, 100000, &limit, &bad) < 0 ||
-	    vl_param_int(params, "before", false, 1, INT64_MAX, &before, &bad) <
-	            0) {
-		control_invalid_param(req, bad);
-		return;
-	}
-	snprintf(job_s, sizeof(job_s), "%lld", job);
-	snprintf(limit_s, sizeof(limit_s), "%lld", limit);
-	snprintf(before_s, sizeof(before_s), "%lld", before);
-	values[0] = job > 0 ? job_s : NULL;
-	values[1] = before > 0 ? before_s : NULL;
+	snprintf(job_s, sizeof(job_s), "%lld", a->job);
+	snprintf(limit_s, sizeof(limit_s), "%lld", a->limit);
+	snprintf(before_s, sizeof(before_s), "%lld", a->before);
+	values[0] = a->job > 0 ? job_s : NULL;
+	values[1] = a->before > 0 ? before_s : NULL;
 	values[2] = limit_s;
 	dbcall(req, d, log_sql, 3, values, log_done, NULL);
 }

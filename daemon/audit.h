@@ -11,6 +11,7 @@
 #include <jansson.h>
 
 #include "control.h"
+#include "vl_dispatch.h"
 
 struct daemon;
 
@@ -18,7 +19,7 @@ struct daemon;
 void audit_record(struct daemon *d, uid_t uid, const char *action,
                   json_t *parameters, const char *result);
 
-extern const char *const audit_log_params[];
-void audit_get_log(struct control_req *req, struct daemon *d, json_t *params);
+extern const struct vl_params audit_log_params;
+void audit_get_log(struct control_req *req, struct daemon *d, const void *args);
 
 #endif

@@ -9,13 +9,7 @@
 #include "params.h"
 #include "log.h"
 #include "scheduler.h"
-
-#define IFACE "io.migrated"
-
-const char *const backups_rollback_params[] = {"id", "plan", "tenant",
-                                               "priority", NULL};
-const char *const backups_list_params[] = {"job", "plan", "tenant", NULL};
-const char *const backups_drop_params[] = {"jobs", "older_than_days", NULL};
+#include "vl_names.h"
 
 /*
  * One statement: find the job (by id, or the latest migrate job of plan and
@@ -59,7 +53,7 @@ rollback_done(struct dbcall *call, const PGresult *res)
 	const char *why = NULL;
 
 	if (PQgetisnull(res, 0, 0)) {
-		control_error(call->req, IFACE ".NoSuchJob",
+		control_error(call->req, VL_ERROR_NO_SUCH_JOB,
 		              json_pack("{s:I}", "id",
 		                        json_integer_value(json_object_get(
 		                                call->ctx, "id"))));
@@ -76,17 +70,19 @@ rollback_done(struct dbcall *call, const PGresult *res)
 	if (!PQgetisnull(res, 0, 6)) {
 		/* one unfinished job per plan and tenant, rollbacks included */
 		control_error(
-		        call->req, IFACE ".JobExists",
+		        call->req, VL_ERROR_JOB_EXISTS,
 		        json_pack("{s:s, s:s, s:I}", "plan",
 		                  PQgetvalue(res, 0, 7), "tenant",
 		                  PQgetvalue(res, 0, 8), "id",
 		                  (json_int_t)atoll(PQgetvalue(res, 0, 6))));
 		return;
 	}
-	if (strcmp(state, "queued") == 0 || strcmp(state, "running") == 0 ||
-	    strcmp(state, "paused") == 0 || strcmp(state, "rolled_back") == 0) {
+	if (strcmp(state, VL_JOB_STATE_QUEUED) == 0 ||
+	    strcmp(state, VL_JOB_STATE_RUNNING) == 0 ||
+	    strcmp(state, VL_JOB_STATE_PAUSED) == 0 ||
+	    strcmp(state, VL_JOB_STATE_ROLLED_BACK) == 0) {
 		control_error(
-		        call->req, IFACE ".InvalidJobState",
+		        call->req, VL_ERROR_INVALID_JOB_STATE,
 		        json_pack("{s:I, s:s}", "id", id, "state", state));
 		return;
 	}
@@ -97,32 +93,46 @@ rollback_done(struct dbcall *call, const PGresult *res)
 	else
 		why = "it has no backups: none of its steps ran with backup = yes, "
 		      "or they were dropped";
-	control_error(call->req, IFACE ".NoBackup",
+	control_error(call->req, VL_ERROR_NO_BACKUP,
 	              json_pack("{s:I, s:s}", "id", id, "reason", why));
 }
 
+struct rollback_args {
+	long long id;
+	const char *plan, *tenant;
+	long long priority;
+};
+
+static const struct vl_field rollback_fields[] = {
+        PARAMS_FIELD_ID("id", 0, struct rollback_args, id),
+        VL_FIELD_STRING("plan", 0, struct rollback_args, plan, 0, 0),
+        VL_FIELD_STRING("tenant", 0, struct rollback_args, tenant, 0, 0),
+        PARAMS_FIELD_PRIORITY(struct rollback_args, priority),
+        VL_FIELDS_END,
+};
+const struct vl_params backups_rollback_params =
+        VL_PARAMS(struct rollback_args, rollback_fields);
+
 void
-backups_rollback(struct control_req *req, struct daemon *d, json_t *params)
+backups_rollback(struct control_req *req, struct daemon *d, const void *args)
 {
-	const char *plan = NULL, *tenant = NULL, *bad = NULL;
-	long long id = 0, priority = 0;
+	const struct rollback_args *a = args;
+	const char *bad = NULL;
 	char id_s[24], prio_s[24];
 	const char *values[4];
 
-	if (params_job_ref(params, &id, &plan, &tenant, &bad) < 0 ||
-	    vl_param_int(params, "priority", false, -1000, 1000, &priority,
-	                 &bad) < 0) {
+	if (params_job_ref(a->id, a->plan, a->tenant, &bad) < 0) {
 		control_invalid_param(req, bad);
 		return;
 	}
-	snprintf(id_s, sizeof(id_s), "%lld", id);
-	snprintf(prio_s, sizeof(prio_s), "%lld", priority);
-	values[0] = id > 0 ? id_s : NULL;
-	values[1] = plan;
-	values[2] = tenant;
+	snprintf(id_s, sizeof(id_s), "%lld", a->id);
+	snprintf(prio_s, sizeof(prio_s), "%lld", a->priority);
+	values[0] = a->id > 0 ? id_s : NULL;
+	values[1] = a->plan;
+	values[2] = a->tenant;
 	values[3] = prio_s;
 	dbcall(req, d, rollback_sql, 4, values, rollback_done,
-	       json_pack("{s:I}", "id", (json_int_t)id));
+	       json_pack("{s:I}", "id", (json_int_t)a->id));
 }
 
 static const char list_sql[] =
@@ -145,24 +155,31 @@ list_done(struct dbcall *call, const PGresult *res)
 	                                   dbcall_json_cell(res, 0, 0)));
 }
 
+struct list_args {
+	long long job;
+	const char *plan, *tenant;
+};
+
+static const struct vl_field list_fields[] = {
+        PARAMS_FIELD_ID("job", 0, struct list_args, job),
+        VL_FIELD_STRING("plan", 0, struct list_args, plan, 0, 0),
+        VL_FIELD_STRING("tenant", 0, struct list_args, tenant, 0, 0),
+        VL_FIELDS_END,
+};
+const struct vl_params backups_list_params =
+        VL_PARAMS(struct list_args, list_fields);
+
 void
-backups_list(struct control_req *req, struct daemon *d, json_t *params)
+backups_list(struct control_req *req, struct daemon *d, const void *args)
 {
-	const char *plan = NULL, *tenant = NULL, *bad = NULL;
-	long long job = 0;
+	const struct list_args *a = args;
 	char job_s[24];
 	const char *values[3];
 
-	if (vl_param_int(params, "job", false, 1, INT64_MAX, &job, &bad) < 0 ||
-	    vl_param_string(params, "plan", false, &plan, &bad) < 0 ||
-	    vl_param_string(params, "tenant", false, &tenant, &bad) < 0) {
-		control_invalid_param(req, bad);
-		return;
-	}
-	snprintf(job_s, sizeof(job_s), "%lld", job);
-	values[0] = job > 0 ? job_s : NULL;
-	values[1] = plan;
-	values[2] = tenant;
+	snprintf(job_s, sizeof(job_s), "%lld", a->job);
+	values[0] = a->job > 0 ? job_s : NULL;
+	values[1] = a->plan;
+	values[2] = a->tenant;
 	dbcall(req, d, list_sql, 3, values, list_done, NULL);
 }
 
@@ -202,7 +219,7 @@ drop_done(struct dbcall *call, const PGresult *res)
 	if (!PQgetisnull(res, 0, 1)) {
 		/* the unfinished job that still needs these backups */
 		control_error(
-		        call->req, IFACE ".InvalidJobState",
+		        call->req, VL_ERROR_INVALID_JOB_STATE,
 		        json_pack("{s:I, s:s}", "id",
 		                  (json_int_t)atoll(PQgetvalue(res, 0, 1)),
 		                  "state", PQgetvalue(res, 0, 2)));
@@ -214,22 +231,31 @@ drop_done(struct dbcall *call, const PGresult *res)
 	                        (json_int_t)atoll(PQgetvalue(res, 0, 0))));
 }
 
+struct drop_args {
+	json_t *jobs;
+	long long older_than_days;
+};
+
+static const struct vl_field drop_fields[] = {
+        VL_FIELD_INTS("jobs", 0, struct drop_args, jobs, 1, INT64_MAX),
+        /* -1: not given */
+        VL_FIELD_INT("older_than_days", 0, struct drop_args, older_than_days, 0,
+                     100000, -1),
+        VL_FIELDS_END,
+};
+const struct vl_params backups_drop_params =
+        VL_PARAMS(struct drop_args, drop_fields);
+
 void
-backups_drop(struct control_req *req, struct daemon *d, json_t *params)
+backups_drop(struct control_req *req, struct daemon *d, const void *args)
 {
-	json_t *jobs = NULL;
-	long long days = -1;
-	const char *bad = NULL;
+	const struct drop_args *a = args;
+	json_t *jobs = a->jobs;
+	long long days = a->older_than_days;
 	char days_s[24];
 	char *jobs_s = NULL;
 	const char *values[2];
 
-	if (vl_param_ints(params, "jobs", &jobs, &bad) < 0 ||
-	    vl_param_int(params, "older_than_days", false, 0, 100000, &days,
-	                 &bad) < 0) {
-		control_invalid_param(req, bad);
-		return;
-	}
 	/* never everything by accident: say which jobs or how old */
 	if ((jobs == NULL || json_array_size(jobs) == 0) && days < 0) {
 		control_invalid_param(req, "jobs");

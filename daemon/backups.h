@@ -5,16 +5,17 @@
 #include <jansson.h>
 
 #include "control.h"
+#include "vl_dispatch.h"
 
 struct daemon;
 
-extern const char *const backups_rollback_params[];
-extern const char *const backups_list_params[];
-extern const char *const backups_drop_params[];
+extern const struct vl_params backups_rollback_params;
+extern const struct vl_params backups_list_params;
+extern const struct vl_params backups_drop_params;
 
 void backups_rollback(struct control_req *req, struct daemon *d,
-                      json_t *params);
-void backups_list(struct control_req *req, struct daemon *d, json_t *params);
-void backups_drop(struct control_req *req, struct daemon *d, json_t *params);
+                      const void *args);
+void backups_list(struct control_req *req, struct daemon *d, const void *args);
+void backups_drop(struct control_req *req, struct daemon *d, const void *args);
 
 #endif

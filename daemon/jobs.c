@@ -10,86 +10,166 @@
 #include "catalog.h"
 #include "scheduler.h"
 #include "store.h"
+#include "databases.h"
 #include "dbcall.h"
 #include "params.h"
+#include "submit.h"
+#include "vl_dispatch.h"
+#include "vl_names.h"
 
-#define IFACE "io.migrated"
 #define WATCH_INTERVAL_MS 250
 
-const char *const jobs_submit_params[] = {"plan",    "tenants",     "all",
-                                          "steps",   "batch_size",  "priority",
-                                          "dry_run", "skip_checks", NULL};
-const char *const jobs_list_params[] = {"state", "plan",   "tenant",
-                                        "limit", "before", NULL};
-const char *const jobs_show_params[] = {"id", NULL};
-const char *const jobs_select_params[] = {"ids", "all", NULL};
-const char *const jobs_watch_params[] = {"ids", NULL};
-
+/* v as JSON text; NULL for NULL or null (an SQL NULL) */
 static char *
 dump(json_t *v)
 {
-	return v != NULL ? json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY) : NULL;
+	return v != NULL && !json_is_null(v)
+	               ? json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY)
+	               : NULL;
 }
 
 /* ---- Submit ---- */
 
+struct submit_args {
+	const char *plan;
+	json_t *tenants;
+	bool all;
+	json_t *steps;
+	long long batch_size;
+	long long priority;
+	bool dry_run;
+	bool skip_checks;
+	json_t *pairs;
+	json_t *params;
+	bool fresh;
+};
+
+/* type Pair: checked here, read from the JSON by the statement */
+struct submit_pair {
+	const char *old_tenant;
+	const char *new_tenant;
+};
+
+static const struct vl_field pair_fields[] = {
+        VL_FIELD_STRING("old", VL_REQUIRED, struct submit_pair, old_tenant, 1,
+                        PARAMS_MAX_TENANT),
+        VL_FIELD_STRING("new", VL_REQUIRED, struct submit_pair, new_tenant, 1,
+                        PARAMS_MAX_TENANT),
+        VL_FIELDS_END,
+};
+
+static const struct vl_field submit_fields[] = {
+        VL_FIELD_STRING("plan", VL_REQUIRED, struct submit_args, plan, 0, 0),
+        PARAMS_FIELD_TENANTS(struct submit_args, tenants),
+        VL_FIELD_BOOL("all", 0, struct submit_args, all),
+        VL_FIELD_STRINGS("steps", 0, struct submit_args, steps, 1, 256),
+        VL_FIELD_INT("batch_size", 0, struct submit_args, batch_size, 1,
+                     PLAN_BATCH_MAX, 0),
+        PARAMS_FIELD_PRIORITY(struct submit_args, priority),
+        VL_FIELD_BOOL("dry_run", 0, struct submit_args, dry_run),
+        VL_FIELD_BOOL("skip_checks", 0, struct submit_args, skip_checks),
+        VL_FIELD_OBJECTS("pairs", 0, struct submit_args, pairs, pair_fields),
+        VL_FIELD_STRING_MAP("params", 0, struct submit_args, params, 0, 0),
+        VL_FIELD_BOOL("fresh", 0, struct submit_args, fresh),
+        VL_FIELDS_END,
+};
+const struct vl_params jobs_submit_params =
+        VL_PARAMS(struct submit_args, submit_fields);
+
+/*
+ * One statement, so that what it checks still holds when it inserts: one
+ * job per tenant ($2) or pair ($9, old and new), duplicates collapsed,
+ * none if any of them has an unfinished job of the plan (dup) or if a step
+ * the job leaves out but needs ($12, [[step, after], ...]) was not done by
+ * an earlier job of the same plan, tenant and pair (missing).
+ */
 static const char submit_sql[] =
         "WITH t AS ("
-        "  SELECT x AS tenant, min(ord) AS ord"
-        "  FROM json_array_elements_text($2::json) WITH ORDINALITY AS u(x, ord)"
-        "  GROUP BY x),"
+        "  SELECT tenant, pair, min(ord) AS ord FROM ("
+        "   SELECT x AS tenant, NULL::text AS pair, ord"
+        "   FROM json_array_elements_text($2::json) WITH ORDINALITY AS u(x, ord)"
+        "   UNION ALL"
+        "   SELECT p->>'old', p->>'new', ord"
+        "   FROM json_array_elements($9::json) WITH ORDINALITY AS u(p, ord)) s"
+        "  GROUP BY tenant, pair),"
         " dup AS ("
-        "  SELECT j.id, j.tenant FROM migrated.jobs j JOIN t USING (tenant)"
+        "  SELECT j.id, j.tenant FROM migrated.jobs j JOIN t"
+        "  ON j.tenant = t.tenant AND coalesce(j.pair, '') = coalesce(t.pair, '')"
         "  WHERE j.plan = $1 AND j.state IN ('queued', 'running', 'paused')"
         "  ORDER BY j.id LIMIT 1),"
+        " need AS ("
+        "  SELECT d->>0 AS step, d->>1 AS dep, ord"
+        "  FROM json_array_elements($12::json) WITH ORDINALITY AS u(d, ord)),"
+        " missing AS ("
+        "  SELECT need.step, need.dep FROM need CROSS JOIN t"
+        "  WHERE NOT EXISTS (SELECT 1 FROM migrated.jobs j"
+        "   JOIN migrated.job_steps js ON js.job_id = j.id"
+        "   WHERE j.plan = $1 AND j.tenant = t.tenant"
+        "   AND coalesce(j.pair, '') = coalesce(t.pair, '')"
+        "   AND j.kind = 'migrate' AND j.state = 'succeeded' AND NOT j.dry_run"
+        "   AND js.step = need.dep AND js.state = 'done')"
+        "  ORDER BY need.ord, t.ord LIMIT 1),"
         " ins AS ("
-        "  INSERT INTO migrated.jobs (plan, tenant, priority, batch_size, steps,"
-        "   dry_run, skip_checks)"
-        "  SELECT $1, tenant, $3::integer, $4::integer,"
+        "  INSERT INTO migrated.jobs (plan, tenant, pair, priority, batch_size,"
+        "   steps, dry_run, skip_checks, args, fresh)"
+        "  SELECT $1, tenant, pair, $3::integer, $4::integer,"
         "   (SELECT array_agg(x) FROM json_array_elements_text($5::json) x),"
-        "   $7::boolean, $8::boolean"
-        "  FROM t WHERE NOT EXISTS (SELECT 1 FROM dup) ORDER BY ord"
+        "   $7::boolean, $8::boolean, $10::jsonb, $11::boolean"
+        "  FROM t WHERE NOT EXISTS (SELECT 1 FROM dup)"
+        "   AND NOT EXISTS (SELECT 1 FROM missing)"
+        "  ORDER BY ord"
         "  RETURNING id),"
         " st AS ("
         "  INSERT INTO migrated.job_steps (job_id, step, ord)"
         "  SELECT ins.id, s.name, s.ord FROM ins CROSS JOIN"
         "   json_array_elements_text($6::json) WITH ORDINALITY AS s(name, ord))"
         "SELECT (SELECT coalesce(json_agg(id ORDER BY id), '[]') FROM ins),"
-        " (SELECT id FROM dup), (SELECT tenant FROM dup)";
+        " (SELECT id FROM dup), (SELECT tenant FROM dup),"
+        " (SELECT step FROM missing), (SELECT dep FROM missing)";
 
 static void
 submit_done(struct dbcall *op, const PGresult *res)
 {
 	json_t *ids = dbcall_json_cell(res, 0, 0);
+	const char *plan = json_string_value(json_object_get(op->ctx, "plan"));
 
 	if (!PQgetisnull(res, 0, 1)) {
 		json_decref(ids);
 		control_error(
-		        op->req, IFACE ".JobExists",
-		        json_pack("{s:s, s:s, s:I}", "plan",
-		                  json_string_value(
-		                          json_object_get(op->ctx, "plan")),
-		                  "tenant", PQgetvalue(res, 0, 2), "id",
+		        op->req, VL_ERROR_JOB_EXISTS,
+		        json_pack("{s:s, s:s, s:I}", "plan", plan, "tenant",
+		                  PQgetvalue(res, 0, 2), "id",
 		                  (json_int_t)atoll(PQgetvalue(res, 0, 1))));
 		return;
 	}
-	log_info("queued %zu job(s) of plan %s", json_array_size(ids),
-	         json_string_value(json_object_get(op->ctx, "plan")));
+	if (!PQgetisnull(res, 0, 3)) {
+		json_decref(ids);
+		control_error(op->req, VL_ERROR_STEP_DEPENDENCY,
+		              json_pack("{s:s, s:s, s:s}", "plan", plan, "step",
+		                        PQgetvalue(res, 0, 3), "after",
+		                        PQgetvalue(res, 0, 4)));
+		return;
+	}
+	log_info("queued %zu job(s) of plan %s", json_array_size(ids), plan);
 	scheduler_kick(op->d->sched);
 	control_reply(op->req, json_pack("{s:o}", "jobs", ids));
 }
 
-/* Inserts the jobs; ctx holds plan, tenants, priority, batch, steps, run. */
+/*
+ * Inserts the jobs; ctx holds plan, tenants or pairs, priority, batch,
+ * steps, run, dry_run, skip_checks, args, fresh and deps.
+ */
 static void
 submit_insert(struct control_req *req, struct daemon *d, json_t *ctx)
 {
 	char prio[32], batch[32];
 	char *tenants = dump(json_object_get(ctx, "tenants"));
-	char *steps = json_is_null(json_object_get(ctx, "steps"))
-	                      ? NULL
-	                      : dump(json_object_get(ctx, "steps"));
+	char *pairs = dump(json_object_get(ctx, "pairs"));
+	char *steps = dump(json_object_get(ctx, "steps"));
 	char *order = dump(json_object_get(ctx, "run"));
-	const char *values[8];
+	char *args = dump(json_object_get(ctx, "args"));
+	char *deps = dump(json_object_get(ctx, "deps"));
+	const char *values[12];
 
 	snprintf(prio, sizeof(prio), "%lld",
 	         (long long)json_integer_value(
@@ -105,14 +185,22 @@ submit_insert(struct control_req *req, struct daemon *d, json_t *ctx)
 	values[6] = json_is_true(json_object_get(ctx, "dry_run")) ? "t" : "f";
 	values[7] =
 	        json_is_true(json_object_get(ctx, "skip_checks")) ? "t" : "f";
-	if (tenants == NULL || order == NULL)
+	values[8] = pairs;
+	values[9] = args;
+	values[10] = json_is_true(json_object_get(ctx, "fresh")) ? "t" : "f";
+	values[11] = deps;
+	if ((tenants == NULL && pairs == NULL) || order == NULL ||
+	    args == NULL || deps == NULL)
 		dbcall_unavailable(req, "out of memory");
 	else
-		dbcall(req, d, submit_sql, 8, values, submit_done,
+		dbcall(req, d, submit_sql, 12, values, submit_done,
 		       json_incref(ctx));
 	free(tenants);
+	free(pairs);
 	free(steps);
 	free(order);
+	free(args);
+	free(deps);
 	json_decref(ctx);
 }
 
@@ -124,7 +212,7 @@ tenants_done(struct dbcall *op, const PGresult *res)
 
 	if (PQnfields(res) < 1) {
 		json_decref(tenants);
-		control_error(op->req, IFACE ".DatabaseError",
+		control_error(op->req, VL_ERROR_DATABASE_ERROR,
 		              json_pack("{s:s, s:s}", "message",
 		                        "the plan's tenants query returned no "
 		                        "column",
@@ -137,7 +225,7 @@ tenants_done(struct dbcall *op, const PGresult *res)
 		if (PQgetlength(res, i, 0) > PARAMS_MAX_TENANT) {
 			json_decref(tenants);
 			control_error(
-			        op->req, IFACE ".DatabaseError",
+			        op->req, VL_ERROR_DATABASE_ERROR,
 			        json_pack("{s:s, s:s}", "message",
 			                  "the plan's tenants query returned a "
 			                  "name over 1024 bytes",
@@ -152,58 +240,69 @@ tenants_done(struct dbcall *op, const PGresult *res)
 }
 
 void
-jobs_submit(struct control_req *req, struct daemon *d, json_t *params)
+jobs_submit(struct control_req *req, struct daemon *d, const void *args)
 {
-	const char *name = NULL, *bad = NULL;
-	json_t *tenants = NULL, *steps = NULL, *order;
-	long long batch = 0, priority = 0;
-	bool all = false, dry_run = false, skip_checks = false;
+	const struct submit_args *a = args;
+	const char *bad = NULL;
 	const struct plan *plan;
+	json_t *order, *deps;
+	char msg[1024];
 
-	if (vl_param_string(params, "plan", true, &name, &bad) < 0 ||
-	    params_tenants(params, &tenants, &all, &bad) < 0 ||
-	    vl_param_strings(params, "steps", 256, &steps, &bad) < 0 ||
-	    vl_param_int(params, "batch_size", false, 1, 1000000, &batch,
-	                 &bad) < 0 ||
-	    vl_param_int(params, "priority", false, -1000, 1000, &priority,
-	                 &bad) < 0 ||
-	    vl_param_bool(params, "dry_run", &dry_run, &bad) < 0 ||
-	    vl_param_bool(params, "skip_checks", &skip_checks, &bad) < 0) {
+	if (params_tenants(a->tenants, a->pairs, a->all, &bad) < 0) {
 		control_invalid_param(req, bad);
 		return;
 	}
-	plan = catalog_find(d->plans, name);
+	plan = catalog_find(d->plans, a->plan);
 	if (plan == NULL) {
-		control_error(req, IFACE ".NoSuchPlan",
-		              json_pack("{s:s}", "name", name));
+		control_error(req, VL_ERROR_NO_SUCH_PLAN,
+		              json_pack("{s:s}", "name", a->plan));
 		return;
 	}
-	bad = NULL;
-	order = catalog_run_order(plan, steps, &bad);
+	order = catalog_run_order(plan, a->steps, &bad);
 	if (order == NULL && bad != NULL) {
 		control_error(
-		        req, IFACE ".NoSuchStep",
-		        json_pack("{s:s, s:s}", "plan", name, "step", bad));
+		        req, VL_ERROR_NO_SUCH_STEP,
+		        json_pack("{s:s, s:s}", "plan", a->plan, "step", bad));
 		return;
 	}
 	if (order == NULL) {
 		dbcall_unavailable(req, "out of memory");
 		return;
 	}
-	json_t *ctx = json_pack("{s:s, s:O?, s:I, s:I, s:O?, s:o, s:b, s:b}",
-	                        "plan", name, "tenants", tenants, "priority",
-	                        (json_int_t)priority, "batch",
-	                        (json_int_t)batch, "steps", steps, "run", order,
-	                        "dry_run", dry_run, "skip_checks", skip_checks);
-	if (ctx == NULL) {
+	if (submit_check(plan, order, a->params, a->pairs != NULL, a->fresh,
+	                 &bad, msg, sizeof(msg)) < 0) {
+		json_decref(order);
+		control_error(req, VL_ERROR_INVALID_PARAMETER_VALUE,
+		              json_pack("{s:s, s:s}", "parameter", bad,
+		                        "message", msg));
+		return;
+	}
+	deps = submit_step_deps(plan, order);
+	json_t *ctx = json_pack(
+	        "{s:s, s:O?, s:O?, s:I, s:I, s:O?, s:o, s:b, s:b, s:o, s:b, "
+	        "s:o?}",
+	        "plan", a->plan, "tenants", a->tenants, "pairs", a->pairs,
+	        "priority", (json_int_t)a->priority, "batch",
+	        (json_int_t)a->batch_size, "steps", a->steps, "run", order,
+	        "dry_run", a->dry_run, "skip_checks", a->skip_checks, "args",
+	        a->params != NULL ? json_incref(a->params) : json_object(),
+	        "fresh", a->fresh, "deps", deps);
+	if (ctx == NULL || deps == NULL) {
+		json_decref(ctx);
 		dbcall_unavailable(req, "out of memory");
 		return;
 	}
-	if (!all) {
+	if (!a->all) {
 		submit_insert(req, d, ctx);
 		return;
 	}
-	dbcall(req, d, plan->tenants.stmt.text, 0, NULL, tenants_done, ctx);
+	if (plan->source != NULL) /* the tenants live in the legacy database */
+		dbcall_on(req, d, databases_pg(d->dbs, plan->source),
+		          plan->source, plan->tenants.stmt.text, 0, NULL,
+		          tenants_done, ctx);
+	else
+		dbcall(req, d, plan->tenants.stmt.text, 0, NULL, tenants_done,
+		       ctx);
 }
 
 /* ---- ListJobs, ShowJob ---- */
@@ -224,29 +323,35 @@ list_done(struct dbcall *op, const PGresult *res)
 	control_reply_member(op->req, "jobs", PQgetvalue(res, 0, 0));
 }
 
+struct list_args {
+	const char *state, *plan, *tenant;
+	long long limit, before;
+};
+
+static const struct vl_field list_fields[] = {
+        VL_FIELD_STRING("state", 0, struct list_args, state, 0, 0),
+        VL_FIELD_STRING("plan", 0, struct list_args, plan, 0, 0),
+        VL_FIELD_STRING("tenant", 0, struct list_args, tenant, 0, 0),
+        VL_FIELD_INT("limit", 0, struct list_args, limit, 1, 100000, 100),
+        PARAMS_FIELD_ID("before", 0, struct list_args, before),
+        VL_FIELDS_END,
+};
+const struct vl_params jobs_list_params =
+        VL_PARAMS(struct list_args, list_fields);
+
 void
-jobs_list(struct control_req *req, struct daemon *d, json_t *params)
+jobs_list(struct control_req *req, struct daemon *d, const void *args)
 {
-	const char *state = NULL, *plan = NULL, *tenant = NULL, *bad = NULL;
-	long long limit = 100, before = 0;
+	const struct list_args *a = args;
 	char limit_s[32], before_s[32];
 	const char *values[5];
 
-	if (vl_param_string(params, "state", false, &state, &bad) < 0 ||
-	    vl_param_string(params, "plan", false, &plan, &bad) < 0 ||
-	    vl_param_string(params, "tenant", false, &tenant, &bad) < 0 ||
-	    vl_param_int(params, "limit", false, 1, 100000, &limit, &bad) < 0 ||
-	    vl_param_int(params, "before", false, 1, INT64_MAX, &before, &bad) <
-	            0) {
-		control_invalid_param(req, bad);
-		return;
-	}
-	snprintf(limit_s, sizeof(limit_s), "%lld", limit);
-	snprintf(before_s, sizeof(before_s), "%lld", before);
-	values[0] = state;
-	values[1] = plan;
-	values[2] = tenant;
-	values[3] = before > 0 ? before_s : NULL;
+	snprintf(limit_s, sizeof(limit_s), "%lld", a->limit);
+	snprintf(before_s, sizeof(before_s), "%lld", a->before);
+	values[0] = a->state;
+	values[1] = a->plan;
+	values[2] = a->tenant;
+	values[3] = a->before > 0 ? before_s : NULL;
 	values[4] = limit_s;
 	dbcall(req, d, list_sql, 5, values, list_done, NULL);
 }
@@ -255,7 +360,7 @@ static void
 show_done(struct dbcall *op, const PGresult *res)
 {
 	if (PQntuples(res) == 0) {
-		control_error(op->req, IFACE ".NoSuchJob",
+		control_error(op->req, VL_ERROR_NO_SUCH_JOB,
 		              json_pack("{s:O}", "id",
 		                        json_object_get(op->ctx, "id")));
 		return;
@@ -264,22 +369,28 @@ show_done(struct dbcall *op, const PGresult *res)
 	              json_pack("{s:o}", "job", dbcall_json_cell(res, 0, 0)));
 }
 
+struct show_args {
+	long long id;
+};
+
+static const struct vl_field show_fields[] = {
+        PARAMS_FIELD_ID("id", VL_REQUIRED, struct show_args, id),
+        VL_FIELDS_END,
+};
+const struct vl_params jobs_show_params =
+        VL_PARAMS(struct show_args, show_fields);
+
 void
-jobs_show(struct control_req *req, struct daemon *d, json_t *params)
+jobs_show(struct control_req *req, struct daemon *d, const void *args)
 {
-	const char *bad = NULL;
-	long long id = 0;
+	const struct show_args *a = args;
 	char id_s[32];
 	const char *values[1] = {id_s};
 
-	if (vl_param_int(params, "id", true, 1, INT64_MAX, &id, &bad) < 0) {
-		control_invalid_param(req, bad);
-		return;
-	}
-	snprintf(id_s, sizeof(id_s), "%lld", id);
+	snprintf(id_s, sizeof(id_s), "%lld", a->id);
 	dbcall(req, d,
 	       "SELECT info FROM migrated.job_info WHERE id = $1::bigint", 1,
-	       values, show_done, json_pack("{s:I}", "id", (json_int_t)id));
+	       values, show_done, json_pack("{s:I}", "id", (json_int_t)a->id));
 }
 
 /* ---- Pause, Resume, Cancel, Retry ---- */
@@ -338,7 +449,7 @@ transition_done(struct dbcall *op, const PGresult *res)
 	if (!PQgetisnull(res, 0, 3)) {
 		json_decref(ids);
 		control_error(
-		        op->req, IFACE ".JobExists",
+		        op->req, VL_ERROR_JOB_EXISTS,
 		        json_pack("{s:s, s:s, s:I}", "plan",
 		                  PQgetvalue(res, 0, 4), "tenant",
 		                  PQgetvalue(res, 0, 5), "id",
@@ -349,10 +460,10 @@ transition_done(struct dbcall *op, const PGresult *res)
 		json_int_t id = atoll(PQgetvalue(res, 0, 1));
 		json_decref(ids);
 		if (PQgetisnull(res, 0, 2))
-			control_error(op->req, IFACE ".NoSuchJob",
+			control_error(op->req, VL_ERROR_NO_SUCH_JOB,
 			              json_pack("{s:I}", "id", id));
 		else
-			control_error(op->req, IFACE ".InvalidJobState",
+			control_error(op->req, VL_ERROR_INVALID_JOB_STATE,
 			              json_pack("{s:I, s:s}", "id", id, "state",
 			                        PQgetvalue(res, 0, 2)));
 		return;
@@ -378,28 +489,34 @@ transition_done(struct dbcall *op, const PGresult *res)
 	control_reply(op->req, json_pack("{s:o}", "jobs", ids));
 }
 
+struct select_args {
+	json_t *ids;
+	bool all;
+};
+
+static const struct vl_field select_fields[] = {
+        VL_FIELD_INTS("ids", 0, struct select_args, ids, 1, INT64_MAX),
+        VL_FIELD_BOOL("all", 0, struct select_args, all),
+        VL_FIELDS_END,
+};
+const struct vl_params jobs_select_params =
+        VL_PARAMS(struct select_args, select_fields);
+
 static void
-transition(struct control_req *req, struct daemon *d, json_t *params,
+transition(struct control_req *req, struct daemon *d, const void *args,
            const struct transition *t)
 {
-	json_t *ids = NULL;
-	const char *bad = NULL;
-	bool all = false;
+	const struct select_args *a = args;
 	const char *values[3];
 	char *ids_s = NULL;
 
-	if (vl_param_ints(params, "ids", &ids, &bad) < 0 ||
-	    vl_param_bool(params, "all", &all, &bad) < 0) {
-		control_invalid_param(req, bad);
-		return;
-	}
-	if (all == (ids != NULL) ||
-	    (ids != NULL && json_array_size(ids) == 0)) {
+	if (a->all == (a->ids != NULL) ||
+	    (a->ids != NULL && json_array_size(a->ids) == 0)) {
 		control_invalid_param(req, "ids");
 		return;
 	}
-	if (ids != NULL)
-		ids_s = dump(ids);
+	if (a->ids != NULL)
+		ids_s = dump(a->ids);
 	values[0] = ids_s;
 	values[1] = t->to;
 	values[2] = t->from;
@@ -409,32 +526,32 @@ transition(struct control_req *req, struct daemon *d, json_t *params,
 }
 
 void
-jobs_pause(struct control_req *req, struct daemon *d, json_t *params)
+jobs_pause(struct control_req *req, struct daemon *d, const void *args)
 {
 	static const struct transition t = {"paused", "{queued,running}"};
-	transition(req, d, params, &t);
+	transition(req, d, args, &t);
 }
 
 void
-jobs_resume(struct control_req *req, struct daemon *d, json_t *params)
+jobs_resume(struct control_req *req, struct daemon *d, const void *args)
 {
 	static const struct transition t = {"queued", "{paused}"};
-	transition(req, d, params, &t);
+	transition(req, d, args, &t);
 }
 
 void
-jobs_cancel(struct control_req *req, struct daemon *d, json_t *params)
+jobs_cancel(struct control_req *req, struct daemon *d, const void *args)
 {
 	static const struct transition t = {"cancelled",
 	                                    "{queued,running,paused}"};
-	transition(req, d, params, &t);
+	transition(req, d, args, &t);
 }
 
 void
-jobs_retry(struct control_req *req, struct daemon *d, json_t *params)
+jobs_retry(struct control_req *req, struct daemon *d, const void *args)
 {
 	static const struct transition t = {"queued", "{failed,cancelled}"};
-	transition(req, d, params, &t);
+	transition(req, d, args, &t);
 }
 
 /* ---- Watch ---- */
@@ -577,19 +694,25 @@ on_watch_timer(evutil_socket_t fd, short what, void *arg)
 	w->querying = true;
 }
 
+struct watch_args {
+	json_t *ids;
+};
+
+static const struct vl_field watch_fields[] = {
+        VL_FIELD_INTS("ids", 0, struct watch_args, ids, 1, INT64_MAX),
+        VL_FIELDS_END,
+};
+const struct vl_params jobs_watch_params =
+        VL_PARAMS(struct watch_args, watch_fields);
+
 void
-jobs_watch(struct control_req *req, struct daemon *d, json_t *params)
+jobs_watch(struct control_req *req, struct daemon *d, const void *args)
 {
-	json_t *ids = NULL;
-	const char *bad = NULL;
+	json_t *ids = ((const struct watch_args *)args)->ids;
 	struct watch *w;
 
 	if (!control_call(req)->more) {
 		control_error(req, VL_ERR_EXPECTED_MORE, NULL);
-		return;
-	}
-	if (vl_param_ints(params, "ids", &ids, &bad) < 0) {
-		control_invalid_param(req, bad);
 		return;
 	}
 	w = calloc(1, sizeof(*w));

@@ -9,22 +9,28 @@
 #include <jansson.h>
 
 #include "control.h"
+#include "vl_dispatch.h"
 
 struct daemon;
 
-extern const char *const jobs_submit_params[];
-extern const char *const jobs_list_params[];
-extern const char *const jobs_show_params[];
-extern const char *const jobs_select_params[];
-extern const char *const jobs_watch_params[];
+/*
+ * Each method's parameters, and its handler, which gets them as that
+ * table filled them in (see methods.c). Pause, Resume, Cancel and Retry
+ * share theirs.
+ */
+extern const struct vl_params jobs_submit_params;
+extern const struct vl_params jobs_list_params;
+extern const struct vl_params jobs_show_params;
+extern const struct vl_params jobs_select_params;
+extern const struct vl_params jobs_watch_params;
 
-void jobs_submit(struct control_req *req, struct daemon *d, json_t *params);
-void jobs_list(struct control_req *req, struct daemon *d, json_t *params);
-void jobs_show(struct control_req *req, struct daemon *d, json_t *params);
-void jobs_pause(struct control_req *req, struct daemon *d, json_t *params);
-void jobs_resume(struct control_req *req, struct daemon *d, json_t *params);
-void jobs_cancel(struct control_req *req, struct daemon *d, json_t *params);
-void jobs_retry(struct control_req *req, struct daemon *d, json_t *params);
-void jobs_watch(struct control_req *req, struct daemon *d, json_t *params);
+void jobs_submit(struct control_req *req, struct daemon *d, const void *args);
+void jobs_list(struct control_req *req, struct daemon *d, const void *args);
+void jobs_show(struct control_req *req, struct daemon *d, const void *args);
+void jobs_pause(struct control_req *req, struct daemon *d, const void *args);
+void jobs_resume(struct control_req *req, struct daemon *d, const void *args);
+void jobs_cancel(struct control_req *req, struct daemon *d, const void *args);
+void jobs_retry(struct control_req *req, struct daemon *d, const void *args);
+void jobs_watch(struct control_req *req, struct daemon *d, const void *args);
 
 #endif

@@ -17,48 +17,60 @@
 #include "scheduler.h"
 #include "store.h"
 #include "validate.h"
+#include "dbcall.h"
+#include "vl_dispatch.h"
+#include "vl_names.h"
 
-#define IFACE "io.migrated"
 #define SERVICE "org.varlink.service"
 
 extern const char migrated_interface[];
 
+/* args: the method's parameters, as its table filled them in */
 typedef void (*method_fn)(struct control_req *req, struct daemon *d,
-                          json_t *params);
+                          const void *args);
 
 struct method {
 	const char *name;
 	method_fn fn;
 	bool needs_admin;
-	const char *const *params; /* the parameters it accepts */
+	const struct vl_params *params; /* what it accepts, where it lands */
 };
 
-static const char *const no_params[] = {NULL};
+static const struct vl_field no_fields[] = {VL_FIELDS_END};
+static const struct vl_params no_params = {.fields = no_fields, .size = 0};
 
 static void
-get_info(struct control_req *req, struct daemon *d, json_t *params)
+get_info(struct control_req *req, struct daemon *d, const void *args)
 {
 	(void)d;
-	(void)params;
+	(void)args;
 	control_reply(req, json_pack("{s:s, s:s, s:s, s:s, s:[s,s]}", "vendor",
 	                             "migrated project", "product", "migrated",
 	                             "version", MIGRATED_VERSION, "url",
 	                             "https://example.invalid/migrated",
-	                             "interfaces", SERVICE, IFACE));
+	                             "interfaces", SERVICE, VL_INTERFACE));
 }
+
+struct interface_args {
+	const char *interface;
+};
+
+static const struct vl_field interface_fields[] = {
+        VL_FIELD_STRING("interface", VL_REQUIRED, struct interface_args,
+                        interface, 0, 0),
+        VL_FIELDS_END,
+};
+static const struct vl_params interface_params =
+        VL_PARAMS(struct interface_args, interface_fields);
 
 static void
 get_interface_description(struct control_req *req, struct daemon *d,
-                          json_t *params)
+                          const void *args)
 {
-	const char *name = NULL, *bad = NULL;
+	const char *name = ((const struct interface_args *)args)->interface;
 
 	(void)d;
-	if (vl_param_string(params, "interface", true, &name, &bad) < 0) {
-		control_invalid_param(req, bad);
-		return;
-	}
-	if (strcmp(name, IFACE) == 0) {
+	if (strcmp(name, VL_INTERFACE) == 0) {
 		control_reply(req, json_pack("{s:s}", "description",
 		                             migrated_interface));
 		return;
@@ -85,62 +97,76 @@ get_interface_description(struct control_req *req, struct daemon *d,
 	              json_pack("{s:s}", "interface", name));
 }
 
+/* type JobCounts: one member of struct job_counts per job state */
+static json_t *
+job_counts_json(const struct job_counts *c)
+{
+	json_t *jobs = json_object();
+
+#define COUNT(state)                                                           \
+	json_object_set_new(jobs, #state, json_integer((json_int_t)c->state));
+	VL_JOB_STATES(COUNT)
+#undef COUNT
+	return jobs;
+}
+
 static void
-get_status(struct control_req *req, struct daemon *d, json_t *params)
+get_status(struct control_req *req, struct daemon *d, const void *args)
 {
 	const struct job_counts *c = scheduler_counts(d->sched);
 	const char *dberr =
 	        store_ready(d->store) ? NULL : store_error(d->store);
 
-	(void)params;
+	(void)args;
 	control_reply(
 	        req,
 	        json_pack(
-	                "{s:{s:s, s:I, s:I, s:s, s:s?, s:I, s:i, s:i, s:{s:I, s:I, s:I, "
-	                "s:I, s:I, s:I, s:I}, s:I, s:f, s:o}}",
+	                "{s:{s:s, s:I, s:I, s:s, s:s?, s:I, s:i, s:i, s:o, s:I, "
+	                "s:f, s:o}}",
 	                "status", "version", MIGRATED_VERSION, "pid",
 	                (json_int_t)getpid(), "uptime_sec",
 	                (json_int_t)(time(NULL) - d->started), "database",
 	                store_db_state(d->store), "database_error", dberr,
 	                "workers", (json_int_t)d->cfg.workers, "workers_busy",
 	                scheduler_busy(d->sched), "plans",
-	                catalog_count(d->plans), "jobs", "queued",
-	                (json_int_t)c->queued, "running",
-	                (json_int_t)c->running, "paused", (json_int_t)c->paused,
-	                "succeeded", (json_int_t)c->succeeded, "failed",
-	                (json_int_t)c->failed, "cancelled",
-	                (json_int_t)c->cancelled, "rolled_back",
-	                (json_int_t)c->rolled_back, "rows_done",
-	                (json_int_t)scheduler_rows_done(d->sched),
+	                catalog_count(d->plans), "jobs", job_counts_json(c),
+	                "rows_done", (json_int_t)scheduler_rows_done(d->sched),
 	                "rows_per_sec", scheduler_rate(d->sched), "databases",
 	                databases_status(d->dbs, d->store)));
 }
 
 static void
-list_plans(struct control_req *req, struct daemon *d, json_t *params)
+list_plans(struct control_req *req, struct daemon *d, const void *args)
 {
 	json_t *list = json_array();
 
-	(void)params;
+	(void)args;
 	for (int i = 0; i < catalog_count(d->plans); i++)
 		json_array_append_new(
 		        list, catalog_plan_json(catalog_at(d->plans, i)));
 	control_reply(req, json_pack("{s:o}", "plans", list));
 }
 
+struct plan_args {
+	const char *name;
+};
+
+static const struct vl_field plan_fields[] = {
+        VL_FIELD_STRING("name", VL_REQUIRED, struct plan_args, name, 0, 0),
+        VL_FIELDS_END,
+};
+static const struct vl_params plan_params =
+        VL_PARAMS(struct plan_args, plan_fields);
+
 static void
-show_plan(struct control_req *req, struct daemon *d, json_t *params)
+show_plan(struct control_req *req, struct daemon *d, const void *args)
 {
-	const char *name = NULL, *bad = NULL;
+	const char *name = ((const struct plan_args *)args)->name;
 	const struct plan *plan;
 
-	if (vl_param_string(params, "name", true, &name, &bad) < 0) {
-		control_invalid_param(req, bad);
-		return;
-	}
 	plan = catalog_find(d->plans, name);
 	if (plan == NULL) {
-		control_error(req, IFACE ".NoSuchPlan",
+		control_error(req, VL_ERROR_NO_SUCH_PLAN,
 		              json_pack("{s:s}", "name", name));
 		return;
 	}
@@ -148,49 +174,68 @@ show_plan(struct control_req *req, struct daemon *d, json_t *params)
 }
 
 static void
-reload(struct control_req *req, struct daemon *d, json_t *params)
+reload(struct control_req *req, struct daemon *d, const void *args)
 {
 	char err[1024];
 
-	(void)params;
+	(void)args;
 	if (daemon_reload(d, err, sizeof(err)) < 0) {
 		log_error(
 		        "reload failed: %s; keeping the previous configuration",
 		        err);
-		control_error(req, IFACE ".ReloadFailed",
+		control_error(req, VL_ERROR_RELOAD_FAILED,
 		              json_pack("{s:s}", "message", err));
 		return;
 	}
 	control_reply(req, NULL);
 }
 
-static const char *const status_params[] = {NULL};
-static const char *const interface_params[] = {"interface", NULL};
-static const char *const plan_params[] = {"name", NULL};
-
 static const struct method methods[] = {
-        {SERVICE ".GetInfo", get_info, false, no_params},
+        {SERVICE ".GetInfo", get_info, false, &no_params},
         {SERVICE ".GetInterfaceDescription", get_interface_description, false,
-         interface_params},
-        {IFACE ".GetStatus", get_status, false, status_params},
-        {IFACE ".ListPlans", list_plans, false, no_params},
-        {IFACE ".ShowPlan", show_plan, false, plan_params},
-        {IFACE ".Submit", jobs_submit, true, jobs_submit_params},
-        {IFACE ".ListJobs", jobs_list, false, jobs_list_params},
-        {IFACE ".ShowJob", jobs_show, false, jobs_show_params},
-        {IFACE ".Pause", jobs_pause, true, jobs_select_params},
-        {IFACE ".Resume", jobs_resume, true, jobs_select_params},
-        {IFACE ".Cancel", jobs_cancel, true, jobs_select_params},
-        {IFACE ".Retry", jobs_retry, true, jobs_select_params},
-        {IFACE ".Watch", jobs_watch, false, jobs_watch_params},
-        {IFACE ".Reload", reload, true, no_params},
-        {IFACE ".GetLog", audit_get_log, false, audit_log_params},
-        {IFACE ".Validate", validate_method, false, validate_params},
-        {IFACE ".Verify", verify_method, false, verify_params},
-        {IFACE ".Rollback", backups_rollback, true, backups_rollback_params},
-        {IFACE ".ListBackups", backups_list, false, backups_list_params},
-        {IFACE ".DropBackups", backups_drop, true, backups_drop_params},
+         &interface_params},
+        {VL_METHOD_GET_STATUS, get_status, false, &no_params},
+        {VL_METHOD_LIST_PLANS, list_plans, false, &no_params},
+        {VL_METHOD_SHOW_PLAN, show_plan, false, &plan_params},
+        {VL_METHOD_SUBMIT, jobs_submit, true, &jobs_submit_params},
+        {VL_METHOD_LIST_JOBS, jobs_list, false, &jobs_list_params},
+        {VL_METHOD_SHOW_JOB, jobs_show, false, &jobs_show_params},
+        {VL_METHOD_PAUSE, jobs_pause, true, &jobs_select_params},
+        {VL_METHOD_RESUME, jobs_resume, true, &jobs_select_params},
+        {VL_METHOD_CANCEL, jobs_cancel, true, &jobs_select_params},
+        {VL_METHOD_RETRY, jobs_retry, true, &jobs_select_params},
+        {VL_METHOD_WATCH, jobs_watch, false, &jobs_watch_params},
+        {VL_METHOD_RELOAD, reload, true, &no_params},
+        {VL_METHOD_GET_LOG, audit_get_log, false, &audit_log_params},
+        {VL_METHOD_VALIDATE, validate_method, false, &validate_params},
+        {VL_METHOD_VERIFY, verify_method, false, &verify_params},
+        {VL_METHOD_ROLLBACK, backups_rollback, true, &backups_rollback_params},
+        {VL_METHOD_LIST_BACKUPS, backups_list, false, &backups_list_params},
+        {VL_METHOD_DROP_BACKUPS, backups_drop, true, &backups_drop_params},
 };
+
+/*
+ * Checks the call's parameters against the method's table and hands the
+ * filled struct to its handler; the first bad one gets InvalidParameter.
+ */
+static void
+call_method(struct control_req *req, struct daemon *d, const struct method *m)
+{
+	const char *bad = NULL;
+	/* calloc'd, so the handler may read it as its own struct */
+	void *args = calloc(1, m->params->size > 0 ? m->params->size : 1);
+
+	if (args == NULL) {
+		dbcall_unavailable(req, "out of memory");
+		return;
+	}
+	if (vl_dispatch(control_call(req)->parameters, m->params->fields, args,
+	                &bad) < 0)
+		control_invalid_param(req, bad);
+	else
+		m->fn(req, d, args);
+	free(args);
+}
 
 /* Every mutating call is audited with its parameters and outcome. */
 static void
@@ -232,10 +277,9 @@ methods_dispatch(struct control_req *req, void *arg)
 	struct daemon *d = arg;
 	const struct vl_call *call = control_call(req);
 	size_t ilen = vl_method_interface_len(call->method);
-	const char *bad = NULL;
 
-	if (!((ilen == strlen(IFACE) &&
-	       strncmp(call->method, IFACE, ilen) == 0) ||
+	if (!((ilen == strlen(VL_INTERFACE) &&
+	       strncmp(call->method, VL_INTERFACE, ilen) == 0) ||
 	      (ilen == strlen(SERVICE) &&
 	       strncmp(call->method, SERVICE, ilen) == 0))) {
 		json_t *p = json_object();
@@ -254,11 +298,7 @@ methods_dispatch(struct control_req *req, void *arg)
 			control_error(req, VL_ERR_PERMISSION_DENIED, NULL);
 			return;
 		}
-		if (vl_params_only(call->parameters, m->params, &bad) < 0) {
-			control_invalid_param(req, bad);
-			return;
-		}
-		m->fn(req, d, call->parameters);
+		call_method(req, d, m);
 		return;
 	}
 	control_error(req, VL_ERR_METHOD_NOT_FOUND,

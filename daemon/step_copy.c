@@ -28,6 +28,7 @@
 
 #include <event2/buffer.h>
 
+#include "copy_sql.h"
 #include "step.h"
 
 enum copy_phase { C_CONNECTING, C_PREPARING, C_READY, C_READING };
@@ -45,7 +46,8 @@ struct step {
 	char *key_type; /* format_type of the key on the source */
 	json_t *ptypes; /* types of select's $n, as the source infers them */
 	json_t *cols;   /* [[name, source type], ...] of select */
-	char *range_sql, *set_sql, *copy_sql, *merge_sql, *backup_sql;
+	struct copy_shape shape;
+	struct copy_sql sql;
 	const char *values[STEP_MAX_VALUES];
 	int nvalues;
 	char batch_s[24];
@@ -141,240 +143,6 @@ bind_select(struct step *s, const char *const *extra, int nextra)
 	return s->nvalues = n + nextra;
 }
 
-/* ---- building the statements ---- */
-
-static char *
-quoted(struct step *s, const char *name)
-{
-	return pg_escape_ident(s->ctx.target, name);
-}
-
-/* True when the target table has column name (not generated). */
-static bool
-target_has(json_t *target, const char *name)
-{
-	size_t i;
-	json_t *c;
-
-	json_array_foreach(target, i, c)
-	{
-		if (strcmp(json_string_value(json_array_get(c, 0)), name) == 0)
-			return !json_is_true(json_array_get(c, 1));
-	}
-	return false;
-}
-
-static bool
-in_list(char *const *list, size_t n, const char *name)
-{
-	for (size_t i = 0; i < n; i++)
-		if (strcmp(list[i], name) == 0)
-			return true;
-	return false;
-}
-
-/* Appends fmt to *out (a growing string); -1 on out of memory. */
-static int __attribute__((format(printf, 2, 3)))
-add(char **out, const char *fmt, ...)
-{
-	va_list ap;
-	char *more, *joined;
-	int rc;
-
-	va_start(ap, fmt);
-	rc = vasprintf(&more, fmt, ap);
-	va_end(ap);
-	if (rc < 0)
-		return -1;
-	rc = asprintf(&joined, "%s%s", *out != NULL ? *out : "", more);
-	free(more);
-	if (rc < 0)
-		return -1;
-	free(*out);
-	*out = joined;
-	return 0;
-}
-
-/*
- * The upsert merge: the columns select and the target share (the walk key
- * only when it is part of the natural key), plus the defaults.
- */
-static int
-build_merge(struct step *s, json_t *target)
-{
-	const struct plan_step *st = s->ctx.step;
-	char *ins = NULL, *sel = NULL, *set = NULL, *cmp_t = NULL,
-	     *cmp_x = NULL, *conflict = NULL;
-	size_t i, nset = 0;
-	json_t *c;
-	int rc = -1;
-
-	json_array_foreach(s->cols, i, c)
-	{
-		const char *name = json_string_value(json_array_get(c, 0));
-		char *q;
-
-		if (!target_has(target, name) ||
-		    (strcmp(name, st->key) == 0 &&
-		     !in_list(st->upsert, st->nupsert, name)))
-			continue;
-		if ((q = quoted(s, name)) == NULL)
-			goto out;
-		rc = add(&ins, "%s%s", ins ? ", " : "", q) |
-		     add(&sel, "%ss.%s", sel ? ", " : "", q);
-		if (rc == 0 && !in_list(st->upsert, st->nupsert, name)) {
-			rc = add(&set, "%s%s = excluded.%s", nset ? ", " : "",
-			         q, q) |
-			     add(&cmp_t, "%st.%s", nset ? ", " : "", q) |
-			     add(&cmp_x, "%sexcluded.%s", nset ? ", " : "", q);
-			nset++;
-		}
-		free(q);
-		if (rc != 0)
-			goto out;
-		rc = -1;
-	}
-	for (i = 0; i < st->ndefaults; i++) {
-		char *q = quoted(s, st->default_cols[i]);
-
-		if (q == NULL || add(&ins, "%s%s", ins ? ", " : "", q) < 0 ||
-		    add(&sel, "%s(%s)", sel ? ", " : "", st->default_exprs[i]) <
-		            0) {
-			free(q);
-			goto out;
-		}
-		free(q);
-	}
-	for (i = 0; i < st->nupsert; i++) {
-		char *q = quoted(s, st->upsert[i]);
-
-		if (q == NULL || add(&conflict, "%s%s", i ? ", " : "", q) < 0) {
-			free(q);
-			goto out;
-		}
-		free(q);
-	}
-	if (ins == NULL)
-		goto out;
-	if (st->upsert_nothing || nset == 0)
-		rc = asprintf(&s->merge_sql,
-		              "INSERT INTO %s AS t (%s) SELECT %s FROM staged s"
-		              " ON CONFLICT (%s) DO NOTHING",
-		              s->table, ins, sel, conflict);
-	else
-		rc = asprintf(&s->merge_sql,
-		              "INSERT INTO %s AS t (%s) SELECT %s FROM staged s"
-		              " ON CONFLICT (%s) DO UPDATE SET %s"
-		              " WHERE (%s%s) IS DISTINCT FROM (%s%s)",
-		              s->table, ins, sel, conflict, set, cmp_t,
-		              nset == 1 ? ", NULL" : "", cmp_x,
-		              nset == 1 ? ", NULL" : "");
-	rc = rc < 0 ? -1 : 0;
-out:
-	free(ins);
-	free(sel);
-	free(set);
-	free(cmp_t);
-	free(cmp_x);
-	free(conflict);
-	return rc;
-}
-
-/* With backup: the matched rows first, then the merge keeps its inserts. */
-static int
-build_backup(struct step *s)
-{
-	const struct plan_step *st = s->ctx.step;
-	char *on = NULL, *merge;
-
-	for (size_t i = 0; i < st->nupsert; i++) {
-		char *q = quoted(s, st->upsert[i]);
-
-		if (q == NULL ||
-		    add(&on, "%st.%s = s.%s", i ? " AND " : "", q, q) < 0) {
-			free(q);
-			free(on);
-			return -1;
-		}
-		free(q);
-	}
-	if (asprintf(&s->backup_sql,
-	             "INSERT INTO migrated.backups (job_id, step, rows)"
-	             " SELECT $1::bigint, $2, array_agg(t::text) FROM %s t"
-	             " JOIN staged s ON %s HAVING count(*) > 0",
-	             s->table, on) < 0) {
-		free(on);
-		return -1;
-	}
-	free(on);
-	if (asprintf(&merge,
-	             "WITH m AS (%s RETURNING t.xmax = 0 AS ins, t::text AS r),"
-	             " b AS (INSERT INTO migrated.backups"
-	             "  (job_id, step, rows, inserted)"
-	             "  SELECT $1::bigint, $2, '{}', array_agg(r) FROM m"
-	             "  WHERE ins HAVING count(*) > 0)"
-	             " SELECT count(*) FROM m",
-	             s->merge_sql) < 0)
-		return -1;
-	free(s->merge_sql);
-	s->merge_sql = merge;
-	return 0;
-}
-
-/* The COPY of a range: select with its $n read back from settings. */
-static int
-build_copy(struct step *s)
-{
-	size_t n = s->ctx.step->select.stmt.nparams;
-	char **repl = calloc(n + 1, sizeof(*repl));
-	char *select = NULL, *set = NULL;
-	int rc = -1;
-
-	if (repl == NULL)
-		return -1;
-	for (size_t i = 0; i < n; i++) {
-		const char *type =
-		        json_string_value(json_array_get(s->ptypes, i));
-
-		if (asprintf(
-		            &repl[i],
-		            "(CASE WHEN current_setting('migrated.n%zu')::boolean"
-		            " THEN NULL ELSE current_setting('migrated.p%zu')"
-		            " END)::%s",
-		            i + 1, i + 1, type != NULL ? type : "text") < 0)
-			goto out;
-		if (add(&set,
-		        "%sset_config('migrated.p%zu', coalesce($%zu::text, ''),"
-		        " true), set_config('migrated.n%zu', ($%zu::text IS NULL)"
-		        "::text, true)",
-		        i ? ", " : "", i + 1, i + 1, i + 1, i + 1) < 0)
-			goto out;
-	}
-	if (sql_replace_params(s->ctx.step->select.stmt.text,
-	                       (const char *const *)repl, n, &select) < 0 ||
-	    add(&set,
-	        "%sset_config('migrated.lo', $%zu, true),"
-	        " set_config('migrated.hi', $%zu, true)",
-	        n ? ", " : "", n + 1, n + 2) < 0 ||
-	    asprintf(&s->copy_sql,
-	             "COPY (SELECT * FROM (%s) s"
-	             " WHERE s.%s > current_setting('migrated.lo')::%s"
-	             " AND s.%s <= current_setting('migrated.hi')::%s"
-	             " ORDER BY s.%s) TO STDOUT",
-	             select, s->key, s->key_type, s->key, s->key_type,
-	             s->key) < 0 ||
-	    asprintf(&s->set_sql, "SELECT %s", set) < 0)
-		goto out;
-	rc = 0;
-out:
-	for (size_t i = 0; i < n; i++)
-		free(repl[i]);
-	free(repl);
-	free(select);
-	free(set);
-	return rc;
-}
-
 /* ---- start ---- */
 
 static void
@@ -400,11 +168,9 @@ static void
 on_target_cols(void *arg, const PGresult *res, const char *error)
 {
 	struct step *s = arg;
-	const struct plan_step *st = s->ctx.step;
 	json_t *target;
-	char *create = NULL;
-	size_t i;
-	json_t *c;
+	char err[512];
+	int rc;
 
 	(void)error;
 	if (!step_ok(&s->ctx, res, "reading the target table's columns"))
@@ -415,53 +181,15 @@ on_target_cols(void *arg, const PGresult *res, const char *error)
 		return;
 	}
 	target = json_loads(PQgetvalue(res, 0, 0), 0, NULL);
-	for (i = 0; i < st->nupsert; i++)
-		if (!target_has(target, st->upsert[i]) &&
-		    !in_list(st->default_cols, st->ndefaults, st->upsert[i])) {
-			step_fail(&s->ctx, "table %s has no column %s (upsert)",
-			          s->table, st->upsert[i]);
-			json_decref(target);
-			return;
-		}
-	if (st->nupsert > 0 && (build_merge(s, target) < 0 ||
-	                        (st->backup && build_backup(s) < 0))) {
-		json_decref(target);
-		step_fail(&s->ctx,
-		          "select and table %s share no column to "
-		          "merge",
-		          s->table);
+	s->shape.cols = s->cols;
+	rc = copy_sql_write(&s->shape, target, &s->sql, err, sizeof(err));
+	json_decref(target);
+	if (rc < 0) {
+		step_fail(&s->ctx, "%s", err);
 		return;
 	}
-	json_decref(target);
-	json_array_foreach(s->cols, i, c)
-	{
-		char *q = quoted(s, json_string_value(json_array_get(c, 0)));
-
-		if (q == NULL ||
-		    add(&create, "%s%s %s", i ? ", " : "", q,
-		        json_string_value(json_array_get(c, 1))) < 0) {
-			free(q);
-			free(create);
-			step_fail(&s->ctx, "out of memory");
-			return;
-		}
-		free(q);
-	}
-	{
-		char *script = NULL;
-
-		if (asprintf(&script,
-		             "DROP TABLE IF EXISTS pg_temp.staged;"
-		             " CREATE TEMP TABLE staged (%s)",
-		             create) < 0 ||
-		    pg_script(s->ctx.target, script, on_staged, s) < 0) {
-			free(script);
-			free(create);
-			return;
-		}
-		free(script);
-	}
-	free(create);
+	if (pg_script(s->ctx.target, s->sql.staged, on_staged, s) < 0)
+		return;
 }
 
 static void
@@ -504,7 +232,6 @@ on_columns(void *arg, const PGresult *res, const char *error)
 {
 	struct step *s = arg;
 	const char *lowest, *extra[1];
-	char *sql;
 	size_t i;
 	json_t *c;
 
@@ -532,19 +259,17 @@ on_columns(void *arg, const PGresult *res, const char *error)
 	}
 	free(s->lo);
 	s->lo = strdup(lowest);
-	free(s->copy_sql);
-	free(s->set_sql);
-	s->copy_sql = s->set_sql = NULL;
-	free(s->range_sql);
-	s->range_sql = NULL;
-	if (s->lo == NULL || build_copy(s) < 0 ||
-	    asprintf(&s->range_sql,
-	             "SELECT max(k)::text, count(*) FROM (SELECT s.%s AS k"
-	             " FROM (%s) s WHERE s.%s > $%zu ORDER BY 1"
-	             " LIMIT $%zu::bigint) x",
-	             s->key, s->ctx.step->select.stmt.text, s->key,
-	             s->ctx.step->select.stmt.nparams + 1,
-	             s->ctx.step->select.stmt.nparams + 2) < 0) {
+	copy_sql_clear(&s->sql);
+	s->shape = (struct copy_shape){
+	        .conn = s->ctx.target,
+	        .step = s->ctx.step,
+	        .table = s->table,
+	        .key = s->key,
+	        .key_type = s->key_type,
+	        .cols = s->cols,
+	        .ptypes = s->ptypes,
+	};
+	if (s->lo == NULL || copy_sql_read(&s->shape, &s->sql) < 0) {
 		step_fail(&s->ctx, "cannot prepare its queries: out of memory");
 		return;
 	}
@@ -553,15 +278,9 @@ on_columns(void *arg, const PGresult *res, const char *error)
 		return;
 	}
 	extra[0] = s->lo;
-	if (bind_select(s, extra, 1) < 0 ||
-	    asprintf(&sql,
-	             "SELECT count(*), count(*) FILTER (WHERE s.%s IS NULL OR"
-	             " NOT s.%s > $%d) FROM (%s) s",
-	             s->key, s->key, s->nvalues,
-	             s->ctx.step->select.stmt.text) < 0)
-		return;
-	src_query(s, sql, s->nvalues, s->values, on_estimate);
-	free(sql);
+	if (bind_select(s, extra, 1) >= 0)
+		src_query(s, s->sql.estimate, s->nvalues, s->values,
+		          on_estimate);
 }
 
 /* select's result columns, as OIDs: named by the source next. */
@@ -679,11 +398,7 @@ copy_free(struct step *s)
 	free(s->key);
 	free(s->table);
 	free(s->key_type);
-	free(s->range_sql);
-	free(s->set_sql);
-	free(s->copy_sql);
-	free(s->merge_sql);
-	free(s->backup_sql);
+	copy_sql_clear(&s->sql);
 	free(s->lo);
 	free(s->hi);
 	free(s);
@@ -759,8 +474,8 @@ on_source_range(void *arg, const PGresult *res, const char *error)
 	evbuffer_drain(s->data, evbuffer_get_length(s->data));
 	if (bind_select(s, extra, 2) < 0)
 		return;
-	src_query(s, s->set_sql, s->nvalues, s->values, on_src_part);
-	if (pg_copy_out(s->src, s->copy_sql, s->data, on_copied, s) < 0)
+	src_query(s, s->sql.set, s->nvalues, s->values, on_src_part);
+	if (pg_copy_out(s->src, s->sql.copy, s->data, on_copied, s) < 0)
 		s->waiting = true;
 }
 
@@ -779,7 +494,7 @@ read_range(struct step *s)
 		s->waiting = true;
 		return;
 	}
-	src_query(s, s->range_sql, s->nvalues, s->values, on_source_range);
+	src_query(s, s->sql.range, s->nvalues, s->values, on_source_range);
 }
 
 static void
@@ -813,7 +528,7 @@ copy_bind(struct step *s, const char *lo, const char *hi)
 			        missing);
 			return -1;
 		}
-	} else if (s->backup_sql != NULL && !s->ctx.dry_run) {
+	} else if (s->sql.backup != NULL && !s->ctx.dry_run) {
 		s->values[0] = s->ctx.job;
 		s->values[1] = s->ctx.step->name;
 		s->nvalues = 2;
@@ -827,15 +542,15 @@ copy_apply(struct step *s, pg_result_cb part, pg_result_cb done, void *arg)
 {
 	struct pg_conn *t = s->ctx.target;
 	const char *merge = s->ctx.step->nupsert > 0
-	                            ? s->merge_sql
+	                            ? s->sql.merge
 	                            : s->ctx.step->apply.stmt.text;
-	bool backup = s->backup_sql != NULL && !s->ctx.dry_run &&
+	bool backup = s->sql.backup != NULL && !s->ctx.dry_run &&
 	              s->ctx.step->nupsert > 0;
 
 	if (pg_script(t, "TRUNCATE staged", part, arg) < 0 ||
 	    pg_copy_in(t, "COPY staged FROM STDIN", s->data, part, arg) < 0)
 		return -1;
-	if (backup && pg_query(t, s->backup_sql, 2, s->values, part, arg) < 0)
+	if (backup && pg_query(t, s->sql.backup, 2, s->values, part, arg) < 0)
 		return -1;
 	if (backup || s->ctx.step->nupsert == 0)
 		return pg_query(t, merge, s->nvalues, s->values, done, arg);
@@ -846,7 +561,7 @@ copy_apply(struct step *s, pg_result_cb part, pg_result_cb done, void *arg)
 static long long
 copy_changed(struct step *s, const PGresult *res)
 {
-	bool counted = s->backup_sql != NULL && !s->ctx.dry_run &&
+	bool counted = s->sql.backup != NULL && !s->ctx.dry_run &&
 	               s->ctx.step->nupsert > 0;
 
 	if (counted && PQntuples(res) == 1)

@@ -6,16 +6,13 @@
 
 #include "catalog.h"
 #include "checks.h"
+#include "compare.h"
 #include "daemon.h"
 #include "dbcall.h"
 #include "params.h"
 #include "pg.h"
 #include "store.h"
-
-#define IFACE "io.migrated"
-
-const char *const validate_params[] = {"plan", "tenants", "all", NULL};
-const char *const verify_params[] = {"id", "plan", "tenant", NULL};
+#include "vl_names.h"
 
 /* One Validate or Verify call: the plan it runs and where it is. */
 struct run {
@@ -26,7 +23,8 @@ struct run {
 	json_t *tenants; /* Validate: still to check */
 	size_t next;
 	json_t *results; /* Validate: one entry per tenant */
-	json_t *job;     /* Verify: the job's id, plan, tenant */
+	json_t *job;     /* Verify: the job's id, plan, tenant, ... */
+	bool compare;    /* Verify: compare = true */
 };
 
 static struct run *
@@ -44,7 +42,7 @@ run_new(struct control_req *req, struct daemon *d, const char *plan)
 	r->plan = catalog_find(r->cat, plan);
 	r->results = json_array();
 	if (r->plan == NULL) {
-		control_error(req, IFACE ".NoSuchPlan",
+		control_error(req, VL_ERROR_NO_SUCH_PLAN,
 		              json_pack("{s:s}", "name", plan));
 		catalog_unref(r->cat);
 		json_decref(r->results);
@@ -131,16 +129,29 @@ on_all_tenants(void *arg, const PGresult *res, const char *error)
 	validate_next(r);
 }
 
+struct validate_args {
+	const char *plan;
+	json_t *tenants;
+	bool all;
+};
+
+static const struct vl_field validate_fields[] = {
+        VL_FIELD_STRING("plan", VL_REQUIRED, struct validate_args, plan, 0, 0),
+        PARAMS_FIELD_TENANTS(struct validate_args, tenants),
+        VL_FIELD_BOOL("all", 0, struct validate_args, all),
+        VL_FIELDS_END,
+};
+const struct vl_params validate_params =
+        VL_PARAMS(struct validate_args, validate_fields);
+
 void
-validate_method(struct control_req *req, struct daemon *d, json_t *params)
+validate_method(struct control_req *req, struct daemon *d, const void *args)
 {
-	const char *plan = NULL, *bad = NULL;
-	json_t *tenants = NULL;
-	bool all = false;
+	const struct validate_args *a = args;
+	const char *bad = NULL;
 	struct run *r;
 
-	if (vl_param_string(params, "plan", true, &plan, &bad) < 0 ||
-	    params_tenants(params, &tenants, &all, &bad) < 0) {
+	if (params_tenants(a->tenants, NULL, a->all, &bad) < 0) {
 		control_invalid_param(req, bad);
 		return;
 	}
@@ -148,11 +159,11 @@ validate_method(struct control_req *req, struct daemon *d, json_t *params)
 		dbcall_unavailable(req, store_error(d->store));
 		return;
 	}
-	r = run_new(req, d, plan);
+	r = run_new(req, d, a->plan);
 	if (r == NULL)
 		return;
-	if (tenants != NULL) {
-		r->tenants = json_incref(tenants);
+	if (a->tenants != NULL) {
+		r->tenants = json_incref(a->tenants);
 		validate_next(r);
 		return;
 	}
@@ -176,17 +187,21 @@ on_verified(void *arg, const struct checks_outcome *out)
 	if (out->unavailable) {
 		dbcall_unavailable(r->req, error);
 	} else if (error != NULL) {
-		control_error(r->req, IFACE ".DatabaseError",
+		control_error(r->req, VL_ERROR_DATABASE_ERROR,
 		              json_pack("{s:s, s:s}", "message", error,
 		                        "sqlstate", ""));
 	} else {
-		control_reply(r->req,
-		              json_pack("{s:O, s:O, s:O, s:b, s:O}", "job",
-		                        json_object_get(r->job, "id"), "plan",
-		                        json_object_get(r->job, "plan"),
-		                        "tenant",
-		                        json_object_get(r->job, "tenant"), "ok",
-		                        !failed, "checks", results));
+		json_t *reply =
+		        json_pack("{s:O, s:O, s:O, s:b, s:O}", "job",
+		                  json_object_get(r->job, "id"), "plan",
+		                  json_object_get(r->job, "plan"), "tenant",
+		                  json_object_get(r->job, "tenant"), "ok",
+		                  !failed, "checks", results);
+		if (r->compare)
+			compare_verify(r->req, r->d, r->cat, r->plan, r->job,
+			               reply);
+		else
+			control_reply(r->req, reply);
 	}
 	run_free(r);
 }
@@ -201,11 +216,11 @@ job_found(struct dbcall *call, const PGresult *res)
 		json_decref(job);
 		if (json_is_integer(json_object_get(call->ctx, "id")))
 			control_error(
-			        call->req, IFACE ".NoSuchJob",
+			        call->req, VL_ERROR_NO_SUCH_JOB,
 			        json_pack("{s:O}", "id",
 			                  json_object_get(call->ctx, "id")));
 		else
-			control_error(call->req, IFACE ".NoSuchJob",
+			control_error(call->req, VL_ERROR_NO_SUCH_JOB,
 			              json_pack("{s:i}", "id", 0));
 		return;
 	}
@@ -216,6 +231,7 @@ job_found(struct dbcall *call, const PGresult *res)
 		return;
 	}
 	r->job = job;
+	r->compare = json_is_true(json_object_get(call->ctx, "compare"));
 	if (checks_run(store_conn(r->d->store), r->plan, r->plan->verifies,
 	               r->plan->nverifies,
 	               json_string_value(json_object_get(job, "tenant")),
@@ -228,29 +244,49 @@ job_found(struct dbcall *call, const PGresult *res)
 	}
 }
 
+struct verify_args {
+	long long id;
+	const char *plan, *tenant;
+	bool compare;
+};
+
+static const struct vl_field verify_fields[] = {
+        PARAMS_FIELD_ID("id", 0, struct verify_args, id),
+        VL_FIELD_STRING("plan", 0, struct verify_args, plan, 0, 0),
+        VL_FIELD_STRING("tenant", 0, struct verify_args, tenant, 0, 0),
+        VL_FIELD_BOOL("compare", 0, struct verify_args, compare),
+        VL_FIELDS_END,
+};
+const struct vl_params verify_params =
+        VL_PARAMS(struct verify_args, verify_fields);
+
 void
-verify_method(struct control_req *req, struct daemon *d, json_t *params)
+verify_method(struct control_req *req, struct daemon *d, const void *args)
 {
-	const char *plan = NULL, *tenant = NULL, *bad = NULL;
-	long long id = 0;
+	const struct verify_args *a = args;
+	const char *bad = NULL;
+	long long id = a->id;
 	char id_s[24];
 	const char *values[3];
 
-	if (params_job_ref(params, &id, &plan, &tenant, &bad) < 0) {
+	if (params_job_ref(id, a->plan, a->tenant, &bad) < 0) {
 		control_invalid_param(req, bad);
 		return;
 	}
 	snprintf(id_s, sizeof(id_s), "%lld", id);
 	values[0] = id > 0 ? id_s : NULL;
-	values[1] = plan;
-	values[2] = tenant;
+	values[1] = a->plan;
+	values[2] = a->tenant;
 	dbcall(req, d,
 	       "SELECT json_build_object('id', id, 'plan', plan, 'tenant',"
-	       " tenant, 'params', params) FROM migrated.jobs"
+	       " tenant, 'params', params, 'pair', pair, 'args', args,"
+	       " 'steps', steps) FROM migrated.jobs"
 	       " WHERE ($1::bigint IS NOT NULL AND id = $1)"
 	       " OR ($1::bigint IS NULL AND plan = $2 AND tenant = $3"
 	       "  AND kind = 'migrate' AND NOT dry_run)"
 	       " ORDER BY id DESC LIMIT 1",
 	       3, values, job_found,
-	       id > 0 ? json_pack("{s:I}", "id", (json_int_t)id) : NULL);
+	       id > 0 ? json_pack("{s:I, s:b}", "id", (json_int_t)id, "compare",
+	                          a->compare)
+	              : json_pack("{s:b}", "compare", a->compare));
 }

@@ -8,13 +8,15 @@
 #include <jansson.h>
 
 #include "control.h"
+#include "vl_dispatch.h"
 
 struct daemon;
 
-extern const char *const validate_params[];
-extern const char *const verify_params[];
+extern const struct vl_params validate_params;
+extern const struct vl_params verify_params;
 
-void validate_method(struct control_req *req, struct daemon *d, json_t *params);
-void verify_method(struct control_req *req, struct daemon *d, json_t *params);
+void validate_method(struct control_req *req, struct daemon *d,
+                     const void *args);
+void verify_method(struct control_req *req, struct daemon *d, const void *args);
 
 #endif

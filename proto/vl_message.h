@@ -55,28 +55,4 @@ int vl_reply_decode(const char *text, size_t len, struct vl_reply *reply,
         __attribute__((warn_unused_result));
 void vl_reply_clear(struct vl_reply *reply);
 
-/*
- * Typed access to call parameters. Each returns 0 and fills *out (left
- * untouched when the parameter is absent or null and not required), or -1
- * and names the offending parameter in *bad.
- */
-int vl_param_string(json_t *params, const char *name, bool required,
-                    const char **out, const char **bad)
-        __attribute__((warn_unused_result));
-int vl_param_int(json_t *params, const char *name, bool required, long long min,
-                 long long max, long long *out, const char **bad)
-        __attribute__((warn_unused_result));
-int vl_param_bool(json_t *params, const char *name, bool *out, const char **bad)
-        __attribute__((warn_unused_result));
-/* An array of strings (each non-empty, at most maxlen bytes, no NUL). */
-int vl_param_strings(json_t *params, const char *name, size_t maxlen,
-                     json_t **out, const char **bad)
-        __attribute__((warn_unused_result));
-/* An array of positive integers. */
-int vl_param_ints(json_t *params, const char *name, json_t **out,
-                  const char **bad) __attribute__((warn_unused_result));
-/* Fails naming the first key of params that is not in the NULL-ended list. */
-int vl_params_only(json_t *params, const char *const *known, const char **bad)
-        __attribute__((warn_unused_result));
-
 #endif

@@ -241,16 +241,27 @@ def test_submit_all_uses_the_tenants_query(jd, pg):
 
 
 def test_steps_subset_runs_only_those_steps(jd, pg):
+    # two is after one: alone, only once one has succeeded for the tenant
+    reply = jd.call("io.migrated.Submit", {"plan": "cnt", "tenants": ["a"],
+                                           "steps": ["two"]})
+    assert (reply.get("error"), reply.get("parameters")) == (
+        "io.migrated.StepDependency",
+        {"plan": "cnt", "step": "two", "after": "one"}), reply
+    [job] = submit(jd, "cnt", ["a"], "--steps", "one")
+    j = wait_state(jd, [job])[job]
+    assert [s["name"] for s in j["steps"]] == ["one"], j
+    assert_counters(pg, ["a"], ROWS, "t1", others=["b", "c"])
+    assert_counters(pg, [], ROWS, "t2", others=TENANTS)
     [job] = submit(jd, "cnt", ["a"], "--steps", "two")
     j = wait_state(jd, [job])[job]
     assert [s["name"] for s in j["steps"]] == ["two"], j
-    assert_counters(pg, [], ROWS, "t1", others=TENANTS)
+    assert_counters(pg, ["a"], ROWS, "t1", others=["b", "c"])
     assert_counters(pg, ["a"], ROWS, "t2", others=["b", "c"])
     # Given in any order, steps run in dependency order.
     [job] = submit(jd, "cnt", ["b"], "--steps", "two,one")
     j = wait_state(jd, [job])[job]
     assert [s["name"] for s in j["steps"]] == ["one", "two"], j
-    assert_counters(pg, ["b"], ROWS, "t1", others=["a", "c"])
+    assert_counters(pg, ["a", "b"], ROWS, "t1", others=["c"])
     assert_counters(pg, ["a", "b"], ROWS, "t2", others=["c"])
 
 

@@ -1,7 +1,7 @@
 /*
  * libFuzzer target: bytes as they could arrive on the control socket, in
  * chunks, through the framing and the call decoder and the parameter
- * accessors every method uses.
+ * dispatcher every method uses, with a table of every field type.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -9,27 +9,47 @@
 
 #include <event2/buffer.h>
 
+#include "vl_dispatch.h"
 #include "vl_frame.h"
 #include "vl_message.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
+struct pair {
+	const char *old_tenant, *new_tenant;
+};
+
+static const struct vl_field pair_fields[] = {
+        VL_FIELD_STRING("old", VL_REQUIRED, struct pair, old_tenant, 1, 1024),
+        VL_FIELD_STRING("new", 0, struct pair, new_tenant, 0, 0),
+        VL_FIELDS_END,
+};
+
+struct args {
+	const char *plan;
+	long long id;
+	bool all;
+	json_t *tenants, *ids, *params, *pairs;
+};
+
+static const struct vl_field fields[] = {
+        VL_FIELD_STRING("plan", VL_REQUIRED, struct args, plan, 0, 0),
+        VL_FIELD_INT("id", 0, struct args, id, 1, INT64_MAX, 0),
+        VL_FIELD_BOOL("all", 0, struct args, all),
+        VL_FIELD_STRINGS("tenants", 0, struct args, tenants, 1, 1024),
+        VL_FIELD_INTS("ids", 0, struct args, ids, 1, INT64_MAX),
+        VL_FIELD_STRING_MAP("params", 0, struct args, params, 0, 0),
+        VL_FIELD_OBJECTS("pairs", 0, struct args, pairs, pair_fields),
+        VL_FIELDS_END,
+};
+
 static void
 exercise_params(json_t *params)
 {
-	static const char *const known[] = {"plan", "tenants", "all", "ids",
-	                                    NULL};
-	const char *s = NULL, *bad = NULL;
-	long long n = 0;
-	bool b = false;
-	json_t *arr = NULL;
+	struct args a;
+	const char *bad = NULL;
 
-	(void)vl_param_string(params, "plan", true, &s, &bad);
-	(void)vl_param_int(params, "id", false, 1, INT64_MAX, &n, &bad);
-	(void)vl_param_bool(params, "all", &b, &bad);
-	(void)vl_param_strings(params, "tenants", 1024, &arr, &bad);
-	(void)vl_param_ints(params, "ids", &arr, &bad);
-	(void)vl_params_only(params, known, &bad);
+	(void)vl_dispatch(params, fields, &a, &bad);
 }
 
 int
