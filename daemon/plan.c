@@ -241,3 +241,43 @@ plan_select_steps(const struct plan *plan, const char *const *names,
 	}
 	return 0;
 }
+
+static bool
+is_one_of(const char *name, const char *const *names, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(names[i], name) == 0)
+			return true;
+	return false;
+}
+
+int
+plan_check_sources(const struct plan *plan, const char *const *databases,
+                   size_t ndatabases, char *err, size_t errlen)
+{
+	const char *bad = NULL;
+	unsigned line = 0;
+	char known[512];
+
+	if (plan->source != NULL &&
+	    !is_one_of(plan->source, databases, ndatabases)) {
+		bad = plan->source;
+		line = plan->source_line;
+	}
+	for (size_t i = 0; i < plan->nsteps; i++) {
+		const struct plan_step *s = &plan->steps[i];
+
+		if (s->source != NULL &&
+		    !is_one_of(s->source, databases, ndatabases) &&
+		    (bad == NULL || s->source_line < line)) {
+			bad = s->source;
+			line = s->source_line;
+		}
+	}
+	if (bad == NULL)
+		return 0;
+	plan_join(databases, ndatabases, known, sizeof known);
+	snprintf(err, errlen, "%s:%u: unknown source %s (databases: %s)",
+	         plan->file, line, bad, known);
+	return -1;
+}

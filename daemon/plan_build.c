@@ -160,6 +160,7 @@ build_source(struct loader *ld, const struct value *v, struct plan *plan)
 		            plan_shown(v->text, shown_buf, sizeof shown_buf));
 	if ((plan->source = strdup(v->text)) == NULL)
 		return oom(ld);
+	plan->source_line = v->lines[0];
 	return 0;
 }
 

@@ -109,6 +109,32 @@ plan_dir_load(const char *dir, char *err, size_t errlen)
 	return set;
 }
 
+int
+plan_set_refuse(struct plan_set *set, size_t i, const char *msg)
+{
+	char *copy = strdup(msg), **errors = NULL;
+	size_t at = 0;
+
+	plan_free(set->plans[i]);
+	for (set->nplans--; i < set->nplans; i++)
+		set->plans[i] = set->plans[i + 1];
+	if (copy != NULL)
+		errors = realloc(set->errors,
+		                 (set->nerrors + 1) * sizeof *errors);
+	if (errors == NULL) {
+		free(copy);
+		return -1;
+	}
+	set->errors = errors;
+	while (at < set->nerrors && strcmp(errors[at], copy) < 0)
+		at++;
+	memmove(&errors[at + 1], &errors[at],
+	        (set->nerrors - at) * sizeof *errors);
+	errors[at] = copy;
+	set->nerrors++;
+	return 0;
+}
+
 const struct plan *
 plan_set_find(const struct plan_set *set, const char *name)
 {

@@ -123,7 +123,7 @@ plan_join(const char *const *names, size_t n, char *out, size_t len)
 {
 	size_t used = 0;
 
-	out[0] = '\0';
+	snprintf(out, len, "none");
 	for (size_t i = 0; i < n && used < len; i++) {
 		int w = snprintf(out + used, len - used, "%s%s", i ? ", " : "",
 		                 names[i]);

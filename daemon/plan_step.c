@@ -360,6 +360,7 @@ build_copy(struct loader *ld, const struct section *sec,
 		            "bad source: name a [database NAME]");
 	if ((step->source = strdup(v->text)) == NULL)
 		return oom(ld);
+	step->source_line = v->lines[0];
 	if (refuse_keys(ld, sec, inplace_only, 2,
 	                "is for in-place steps: a copy step filters in "
 	                "select and names its target table with into") == -1)
