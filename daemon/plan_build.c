@@ -190,26 +190,35 @@ build_pair(struct loader *ld, const struct value *v, struct plan *plan)
 	return check_new_name(ld, v->lines[0], plan, plan->pair, "pair");
 }
 
-/* source, parameters, pair and compare. */
+static int
+build_compare(struct loader *ld, const struct value *v, struct plan *plan)
+{
+	return plan_choice(ld, v, "compare", "no", "yes", &plan->compare);
+}
+
+/* The optional keys of [plan] after params, in the order they are built
+ * (pair after parameters: check_new_name() compares them). */
+static const struct {
+	int key;
+	int (*build)(struct loader *ld, const struct value *v,
+	             struct plan *plan);
+} import_keys[] = {
+        {K_SOURCE, build_source},
+        {K_PARAMETERS, build_parameters},
+        {K_PAIR, build_pair},
+        {K_COMPARE, build_compare},
+};
+
 static int
 build_header_import(struct loader *ld, const struct section *sec,
                     struct plan *plan)
 {
 	const struct value *v;
 
-	if (plan_optional(ld, sec, K_SOURCE, &v) == -1 ||
-	    (v != NULL && build_source(ld, v, plan) == -1))
-		return -1;
-	if (plan_optional(ld, sec, K_PARAMETERS, &v) == -1 ||
-	    (v != NULL && build_parameters(ld, v, plan) == -1))
-		return -1;
-	if (plan_optional(ld, sec, K_PAIR, &v) == -1 ||
-	    (v != NULL && build_pair(ld, v, plan) == -1))
-		return -1;
-	if (plan_optional(ld, sec, K_COMPARE, &v) == -1 ||
-	    (v != NULL &&
-	     plan_choice(ld, v, "compare", "no", "yes", &plan->compare) == -1))
-		return -1;
+	for (size_t i = 0; i < sizeof import_keys / sizeof import_keys[0]; i++)
+		if (plan_optional(ld, sec, import_keys[i].key, &v) == -1 ||
+		    (v != NULL && import_keys[i].build(ld, v, plan) == -1))
+			return -1;
 	return 0;
 }
 
@@ -234,13 +243,9 @@ build_plan_section(struct plan_build *b, const struct section *sec)
 	return 0;
 }
 
+/* word, named, keys, begin, build, end */
 const struct section_type plan_section_plan = {
-        .word = "plan",
-        .named = false,
-        .keys = plan_keys,
-        .begin = begin_plan,
-        .build = build_plan_section,
-};
+        "plan", false, plan_keys, begin_plan, build_plan_section, NULL};
 
 /* --- [check NAME] and [verify NAME] -------------------------------------- */
 
@@ -305,18 +310,10 @@ build_one_verify(struct plan_build *b, const struct section *sec)
 	                   &b->plan->verifies[b->done++]);
 }
 
+/* word, named, keys, begin, build, end */
 const struct section_type plan_section_check = {
-        .word = "check",
-        .named = true,
-        .keys = check_keys,
-        .begin = begin_checks,
-        .build = build_one_check,
-};
+        "check", true, check_keys, begin_checks, build_one_check, NULL};
 
+/* word, named, keys, begin, build, end */
 const struct section_type plan_section_verify = {
-        .word = "verify",
-        .named = true,
-        .keys = check_keys,
-        .begin = begin_verifies,
-        .build = build_one_verify,
-};
+        "verify", true, check_keys, begin_verifies, build_one_verify, NULL};

@@ -479,11 +479,6 @@ end_steps(struct plan_build *b)
 	return line == 0 ? oom(b->ld) : fail(b->ld, line, "%s", msg);
 }
 
+/* word, named, keys, begin, build, end */
 const struct section_type plan_section_step = {
-        .word = "step",
-        .named = true,
-        .keys = step_keys,
-        .begin = begin_steps,
-        .build = build_one_step,
-        .end = end_steps,
-};
+        "step", true, step_keys, begin_steps, build_one_step, end_steps};
