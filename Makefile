@@ -42,7 +42,7 @@ DAEMON_SRC = daemon/main.c daemon/control.c daemon/methods.c daemon/jobs.c \
              daemon/step_copy.c daemon/copy_sql.c \
              daemon/catalog.c daemon/checks.c daemon/dbcall.c \
              daemon/audit.c daemon/validate.c \
-             daemon/backups.c daemon/databases.c daemon/compare.c $(DAEMON_LIB)
+             daemon/backups.c daemon/databases.c daemon/compare.c daemon/compare_verify.c $(DAEMON_LIB)
 CTL_SRC    = $(sort $(wildcard ctl/*.c))
 
 obj = $(patsubst %.c,$(B)/obj/%.o,$(1))
