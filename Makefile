@@ -29,9 +29,12 @@ ALL_CFLAGS = $(CFLAGS) -std=c11 -D_GNU_SOURCE $(WARN) -Iproto -I$(B)/gen \
 LDLIBS  += $(shell pkg-config --libs $(PKGS)) -pthread
 
 PROTO_SRC  = proto/vl_frame.c proto/vl_message.c proto/vl_dispatch.c
-DAEMON_LIB = daemon/compare_rows.c daemon/config.c daemon/inifile.c daemon/log.c daemon/params.c daemon/plan.c daemon/sql_params.c \
-             daemon/submit.c daemon/schema_files.c daemon/schema_history.c \
-             daemon/pg.c
+PLAN_SRC   = daemon/plan.c daemon/plan_read.c daemon/plan_value.c \
+             daemon/plan_build.c daemon/plan_step.c daemon/plan_order.c \
+             daemon/plan_dir.c
+DAEMON_LIB = daemon/compare_rows.c daemon/config.c daemon/inifile.c daemon/log.c daemon/params.c \
+             $(PLAN_SRC) daemon/sql_params.c daemon/submit.c \
+             daemon/schema_files.c daemon/schema_history.c daemon/pg.c
 DAEMON_SRC = daemon/main.c daemon/control.c daemon/methods.c daemon/jobs.c \
              daemon/notify.c daemon/store.c daemon/scheduler.c \
              daemon/runner.c daemon/claim.c daemon/batch.c daemon/clear.c \
@@ -157,7 +160,7 @@ FUZZ_CFLAGS = -std=c11 -D_GNU_SOURCE -g -O1 -Iproto -Idaemon -Ibuild-fuzz \
               $(shell pkg-config --cflags $(PKGS))
 FUZZ_SRC_frame  = proto/vl_frame.c proto/vl_message.c proto/vl_dispatch.c
 FUZZ_SRC_config = daemon/config.c daemon/inifile.c tests/fuzz/fuzz_file.c
-FUZZ_SRC_plan   = daemon/plan.c daemon/sql_params.c daemon/inifile.c \
+FUZZ_SRC_plan   = $(PLAN_SRC) daemon/sql_params.c daemon/inifile.c \
                   tests/fuzz/fuzz_file.c
 FUZZ_SRC_sql    = daemon/sql_params.c
 
