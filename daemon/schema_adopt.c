@@ -18,27 +18,11 @@
 #include "log.h"
 #include "pg.h"
 #include "schema_files.h"
+#include "schema_history.h"
 #include "vl_names.h"
 
 #define CONNECT_TIMEOUT_SEC 30
 
-/*
- * The history table, as schema_history_ensure makes it (the same DDL, run
- * inside adopt's transaction; every statement is IF NOT EXISTS).
- */
-static const char history_ddl[] =
-        "CREATE SCHEMA IF NOT EXISTS migrated;"
-        "CREATE TABLE IF NOT EXISTS migrated.schema_history ("
-        " id bigserial PRIMARY KEY, set_name text NOT NULL,"
-        " version bigint NOT NULL, name text NOT NULL, checksum text,"
-        " kind text NOT NULL CHECK (kind IN ('applied', 'baseline',"
-        " 'adopted', 'reverted', 'repaired', 'forgotten')),"
-        " adopted_from text, uid integer, username text, job_id bigint,"
-        " started timestamptz NOT NULL DEFAULT now(), finished timestamptz,"
-        " duration_ms bigint, outcome text NOT NULL CHECK (outcome IN"
-        " ('succeeded', 'failed')), error text);"
-        "CREATE INDEX IF NOT EXISTS schema_history_set_version"
-        " ON migrated.schema_history (set_name, version, id);";
 #define NAME_MAX_LEN 63
 
 /* How a foreign row finds its local file. */
@@ -88,32 +72,36 @@ static const struct adopt_tool tools[] = {
          " FROM {T} ORDER BY installed_rank"},
         {"liquibase", "Liquibase", "databasechangelog", MATCH_VERSION,
          "SELECT id || ' (' || author || ', ' || filename || ')',"
-         " coalesce(" PREFIX_OF("regexp_replace(filename, '^.*/', '')") ","
-         " CASE WHEN id ~ '^[0-9]+$' THEN id END),"
-         " CASE WHEN regexp_replace(filename, '^.*/', '') ~ '^[0-9]+'"
-         " THEN " REST_OF("regexp_replace(filename, '^.*/', '')")
-         " WHEN id !~ '^[0-9]+$' THEN id END, NULL,"
-         " CASE WHEN exectype = 'FAILED' THEN 'failed'"
-         " WHEN exectype = 'SKIPPED' THEN 'ignored' ELSE 'ok' END,"
-         " CASE WHEN exectype = 'FAILED' THEN 'failed in Liquibase'"
-         " WHEN exectype = 'SKIPPED' THEN 'skipped by Liquibase' END"
-         " FROM {T} ORDER BY orderexecuted"},
+         " coalesce(" PREFIX_OF(
+                 "regexp_replace(filename, '^.*/', '')") ","
+                                                         " CASE WHEN id ~ '^[0-9]+$' THEN id END),"
+                                                         " CASE WHEN regexp_replace(filename, '^.*/', '') ~ '^[0-9]+'"
+                                                         " THEN " REST_OF(
+                                                                 "regexp_replace(filename, '^.*/', '')") " WHEN id !~ '^[0-9]+$' THEN id END, NULL,"
+                                                                                                         " CASE WHEN exectype = 'FAILED' THEN 'failed'"
+                                                                                                         " WHEN exectype = 'SKIPPED' THEN 'ignored' ELSE 'ok' END,"
+                                                                                                         " CASE WHEN exectype = 'FAILED' THEN 'failed in Liquibase'"
+                                                                                                         " WHEN exectype = 'SKIPPED' THEN 'skipped by Liquibase' END"
+                                                                                                         " FROM {T} ORDER BY orderexecuted"},
         {"sqitch", "sqitch", "sqitch.changes", MATCH_VERSION,
-         "SELECT project || ':' || change, " PREFIX_OF("change") ","
-         " regexp_replace(change, '^[0-9]+[_-]?', ''), NULL, 'ok', NULL"
-         " FROM {T} ORDER BY committed_at, change"},
+         "SELECT project || ':' || change, " PREFIX_OF(
+                 "change") ","
+                           " regexp_replace(change, '^[0-9]+[_-]?', ''), NULL, 'ok', NULL"
+                           " FROM {T} ORDER BY committed_at, change"},
         {"drizzle", "Drizzle", "drizzle.__drizzle_migrations", MATCH_HASH,
          "SELECT id::text || ' (sha256 ' || left(hash, 12) || ')', NULL,"
          " NULL, hash, 'ok', NULL FROM {T} ORDER BY id"},
         {"kysely", "Kysely", "kysely_migration", MATCH_VERSION,
-         "SELECT name, " PREFIX_OF("name") ", " REST_OF("name") ","
-         " NULL, 'ok', NULL FROM {T} ORDER BY name"},
+         "SELECT name, " PREFIX_OF("name") ", " REST_OF(
+                 "name") ","
+                         " NULL, 'ok', NULL FROM {T} ORDER BY name"},
         {"typeorm", "TypeORM", "migrations", MATCH_VERSION,
          "SELECT name, timestamp::text, regexp_replace(name, '[0-9]+$', ''),"
          " NULL, 'ok', NULL FROM {T} ORDER BY id"},
         {"knex", "Knex", "knex_migrations", MATCH_VERSION,
-         "SELECT name, " PREFIX_OF("name") ", " REST_OF("name") ","
-         " NULL, 'ok', NULL FROM {T} ORDER BY id"},
+         "SELECT name, " PREFIX_OF("name") ", " REST_OF(
+                 "name") ","
+                         " NULL, 'ok', NULL FROM {T} ORDER BY id"},
         {"golang-migrate", "golang-migrate", "schema_migrations", MATCH_UP_TO,
          "SELECT version::text, version::text, NULL, NULL,"
          " CASE WHEN dirty THEN 'dirty' ELSE 'ok' END,"
@@ -142,34 +130,36 @@ static const struct adopt_tool tools[] = {
          " 'not a number: migrated''s versions are NNN' END"
          " FROM {T} ORDER BY version"},
         {"prisma", "Prisma", "_prisma_migrations", MATCH_VERSION,
-         "SELECT p.migration_name, " PREFIX_OF("p.migration_name") ","
-         " regexp_replace(p.migration_name, '^[0-9]+_?', ''), NULL,"
-         " CASE WHEN p.rolled_back_at IS NOT NULL AND EXISTS (SELECT 1"
-         " FROM {T} q WHERE q.migration_name = p.migration_name AND"
-         " q.finished_at IS NOT NULL AND q.rolled_back_at IS NULL)"
-         " THEN 'ignored' WHEN p.rolled_back_at IS NOT NULL"
-         " OR p.finished_at IS NULL THEN 'failed' ELSE 'ok' END,"
-         " CASE WHEN p.rolled_back_at IS NOT NULL AND EXISTS (SELECT 1"
-         " FROM {T} q WHERE q.migration_name = p.migration_name AND"
-         " q.finished_at IS NOT NULL AND q.rolled_back_at IS NULL)"
-         " THEN 'rolled back, then applied again (a later row)'"
-         " WHEN p.rolled_back_at IS NOT NULL THEN 'rolled back in Prisma"
-         " (rolled_back_at is set): not applied; apply it with Prisma or"
-         " remove the row, then adopt again'"
-         " WHEN p.finished_at IS NULL THEN 'unfinished in Prisma"
-         " (finished_at is NULL: it failed or is running): resolve it with"
-         " prisma migrate resolve, then adopt again' END"
-         " FROM {T} p ORDER BY p.started_at, p.migration_name"},
+         "SELECT p.migration_name, " PREFIX_OF(
+                 "p.migration_name") ","
+                                     " regexp_replace(p.migration_name, '^[0-9]+_?', ''), NULL,"
+                                     " CASE WHEN p.rolled_back_at IS NOT NULL AND EXISTS (SELECT 1"
+                                     " FROM {T} q WHERE q.migration_name = p.migration_name AND"
+                                     " q.finished_at IS NOT NULL AND q.rolled_back_at IS NULL)"
+                                     " THEN 'ignored' WHEN p.rolled_back_at IS NOT NULL"
+                                     " OR p.finished_at IS NULL THEN 'failed' ELSE 'ok' END,"
+                                     " CASE WHEN p.rolled_back_at IS NOT NULL AND EXISTS (SELECT 1"
+                                     " FROM {T} q WHERE q.migration_name = p.migration_name AND"
+                                     " q.finished_at IS NOT NULL AND q.rolled_back_at IS NULL)"
+                                     " THEN 'rolled back, then applied again (a later row)'"
+                                     " WHEN p.rolled_back_at IS NOT NULL THEN 'rolled back in Prisma"
+                                     " (rolled_back_at is set): not applied; apply it with Prisma or"
+                                     " remove the row, then adopt again'"
+                                     " WHEN p.finished_at IS NULL THEN 'unfinished in Prisma"
+                                     " (finished_at is NULL: it failed or is running): resolve it with"
+                                     " prisma migrate resolve, then adopt again' END"
+                                     " FROM {T} p ORDER BY p.started_at, p.migration_name"},
         {"alembic", "Alembic", "alembic_version", MATCH_UP_TO,
          "SELECT version_num, CASE WHEN version_num ~ '^[0-9]+$'"
          " THEN version_num END, version_num, NULL, 'ok', NULL"
          " FROM {T} ORDER BY version_num"},
         /* a plain table: {V} and {N} are the operator's columns */
         {"table", "table", NULL, MATCH_VERSION,
-         "SELECT {V}::text, " PREFIX_OF("{V}::text") ", {N}, NULL,"
-         " CASE WHEN {V}::text ~ '^[0-9]+' THEN 'ok' ELSE 'unmatched' END,"
-         " CASE WHEN {V}::text !~ '^[0-9]+' THEN 'its version does not"
-         " start with a number' END FROM {T} ORDER BY 1"},
+         "SELECT {V}::text, " PREFIX_OF(
+                 "{V}::text") ", {N}, NULL,"
+                              " CASE WHEN {V}::text ~ '^[0-9]+' THEN 'ok' ELSE 'unmatched' END,"
+                              " CASE WHEN {V}::text !~ '^[0-9]+' THEN 'its version does not"
+                              " start with a number' END FROM {T} ORDER BY 1"},
 };
 
 struct adopt_args {
@@ -185,8 +175,8 @@ static const struct vl_field adopt_fields[] = {
         VL_FIELD_STRING("from", VL_REQUIRED, struct adopt_args, from, 1, 64),
         VL_FIELD_STRING("table", 0, struct adopt_args, table, 1,
                         2 * NAME_MAX_LEN + 1),
-        VL_FIELD_STRING("version_column", 0, struct adopt_args,
-                        version_column, 1, NAME_MAX_LEN),
+        VL_FIELD_STRING("version_column", 0, struct adopt_args, version_column,
+                        1, NAME_MAX_LEN),
         VL_FIELD_STRING("name_column", 0, struct adopt_args, name_column, 1,
                         NAME_MAX_LEN),
         VL_FIELDS_END,
@@ -196,8 +186,8 @@ const struct vl_params schema_adopt_params =
 
 enum adopt_step {
 	STEP_CONNECT,
+	STEP_ENSURE,
 	STEP_BEGIN,
-	STEP_HISTORY_TABLE,
 	STEP_LOCK,
 	STEP_RESOLVE,
 	STEP_FOREIGN,
@@ -210,9 +200,9 @@ enum adopt_step {
 /* What the set's history says of one version. */
 struct recorded {
 	long long version;
-	char *kind;     /* of its newest succeeded row; NULL when none */
-	char *checksum; /* of that row */
-	bool failed;    /* its newest row failed */
+	const char *kind;     /* of its newest succeeded row; NULL when none */
+	const char *checksum; /* of that row */
+	bool failed;          /* its newest row failed */
 };
 
 /* One adopt call, from the connection to the reply. */
@@ -235,6 +225,7 @@ struct adopt {
 	json_t *insert;    /* [{version, name, checksum}] to record */
 	int blocked;       /* rows that stop the adopt */
 	int already;
+	size_t recording; /* inserts not answered yet */
 	bool replied;
 	uid_t uid;
 };
@@ -547,21 +538,13 @@ find_recorded(const struct recorded *rec, size_t n, long long version)
 	return NULL;
 }
 
-static bool
-is_applied_kind(const char *kind)
-{
-	return kind != NULL &&
-	       (strcmp(kind, "applied") == 0 || strcmp(kind, "baseline") == 0 ||
-	        strcmp(kind, "adopted") == 0 || strcmp(kind, "repaired") == 0);
-}
-
 static void
 add_row(struct adopt *a, const char *foreign, const struct schema_file *f,
         long long version, const char *outcome, const char *message)
 {
 	json_t *row = json_pack("{s:s, s:o, s:s, s:s?}", "foreign", foreign,
 	                        "version",
-	                        f != NULL        ? json_integer(f->version)
+	                        f != NULL      ? json_integer(f->version)
 	                        : version >= 0 ? json_integer(version)
 	                                       : json_null(),
 	                        "outcome", outcome, "message", message);
@@ -580,7 +563,8 @@ scheduled(const struct adopt *a, long long version)
 	size_t i;
 	json_t *v;
 
-	json_array_foreach(a->insert, i, v) {
+	json_array_foreach(a->insert, i, v)
+	{
 		if (json_integer_value(json_object_get(v, "version")) ==
 		    version)
 			return true;
@@ -596,8 +580,9 @@ check_file(struct adopt *a, const char *foreign, const struct schema_file *f,
 	const struct recorded *r = find_recorded(rec, nrec, f->version);
 	char msg[768];
 
-	if (r != NULL && is_applied_kind(r->kind)) {
-		if (r->checksum == NULL || strcmp(r->checksum, f->checksum) == 0) {
+	if (r != NULL && schema_history_kind_applied(r->kind)) {
+		if (r->checksum == NULL ||
+		    strcmp(r->checksum, f->checksum) == 0) {
 			snprintf(msg, sizeof(msg), "recorded before (%s)%s%s",
 			         r->kind, why != NULL ? "; " : "",
 			         why != NULL ? why : "");
@@ -605,19 +590,21 @@ check_file(struct adopt *a, const char *foreign, const struct schema_file *f,
 			a->already++;
 			return;
 		}
-		snprintf(msg, sizeof(msg),
-		         "recorded as %s with checksum %.12s, but %s has %.12s: "
-		         "the file changed since; restore it, or accept it with "
-		         "schema repair",
-		         r->kind, r->checksum, f->path, f->checksum);
+		snprintf(
+		        msg, sizeof(msg),
+		        "recorded as %s with checksum %.12s, but %s has %.12s: "
+		        "the file changed since; restore it, or accept it with "
+		        "schema repair",
+		        r->kind, r->checksum, f->path, f->checksum);
 		add_row(a, foreign, f, -1, "conflict", msg);
 		return;
 	}
 	if (r != NULL && r->kind != NULL) {
-		snprintf(msg, sizeof(msg),
-		         "migrated recorded it as %s since: %s's table is older "
-		         "than the set's history; leave it out (it is not applied)",
-		         r->kind, a->tool->label);
+		snprintf(
+		        msg, sizeof(msg),
+		        "migrated recorded it as %s since: %s's table is older "
+		        "than the set's history; leave it out (it is not applied)",
+		        r->kind, a->tool->label);
 		add_row(a, foreign, f, -1, "conflict", msg);
 		return;
 	}
@@ -657,9 +644,12 @@ match_row(struct adopt *a, const PGresult *res, int i,
           const struct recorded *rec, size_t nrec)
 {
 	const char *foreign = PQgetvalue(res, i, 0);
-	const char *vtext = PQgetisnull(res, i, 1) ? NULL : PQgetvalue(res, i, 1);
-	const char *name = PQgetisnull(res, i, 2) ? NULL : PQgetvalue(res, i, 2);
-	const char *hash = PQgetisnull(res, i, 3) ? NULL : PQgetvalue(res, i, 3);
+	const char *vtext =
+	        PQgetisnull(res, i, 1) ? NULL : PQgetvalue(res, i, 1);
+	const char *name =
+	        PQgetisnull(res, i, 2) ? NULL : PQgetvalue(res, i, 2);
+	const char *hash =
+	        PQgetisnull(res, i, 3) ? NULL : PQgetvalue(res, i, 3);
 	const char *state = PQgetvalue(res, i, 4);
 	const char *message =
 	        PQgetisnull(res, i, 5) ? NULL : PQgetvalue(res, i, 5);
@@ -692,28 +682,31 @@ match_row(struct adopt *a, const PGresult *res, int i,
 	} else if (version >= 0) {
 		f = schema_dir_find(a->dir, version);
 		if (f == NULL) {
-			snprintf(msg, sizeof(msg),
-			         "no file %lld_*.sql in %s: add the file %s ran, "
-			         "or the set is missing it",
-			         version, a->dir->dir, a->tool->label);
+			snprintf(
+			        msg, sizeof(msg),
+			        "no file %lld_*.sql in %s: add the file %s ran, "
+			        "or the set is missing it",
+			        version, a->dir->dir, a->tool->label);
 			add_row(a, foreign, NULL, version, "unmatched", msg);
 			return;
 		}
 		if (name != NULL && a->tool->match != MATCH_UP_TO &&
 		    !same_name(name, f->name)) {
-			snprintf(msg, sizeof(msg),
-			         "%s names it \"%s\", but the file is %s: is it "
-			         "the same migration? rename one of them",
-			         a->tool->label, name, f->path);
+			snprintf(
+			        msg, sizeof(msg),
+			        "%s names it \"%s\", but the file is %s: is it "
+			        "the same migration? rename one of them",
+			        a->tool->label, name, f->path);
 			add_row(a, foreign, f, -1, "conflict", msg);
 			return;
 		}
 	} else if (name != NULL) {
 		f = find_by_name(a, name);
 		if (f == NULL) {
-			snprintf(msg, sizeof(msg),
-			         "no file NNN_%s.sql in %s: add the file %s ran",
-			         name, a->dir->dir, a->tool->label);
+			snprintf(
+			        msg, sizeof(msg),
+			        "no file NNN_%s.sql in %s: add the file %s ran",
+			        name, a->dir->dir, a->tool->label);
 			add_row(a, foreign, NULL, -1, "unmatched", msg);
 			return;
 		}
@@ -727,13 +720,14 @@ match_row(struct adopt *a, const PGresult *res, int i,
 		return;
 	}
 	/* a current version: every file up to it counts as applied */
-	for (size_t k = 0; k < a->dir->n && a->dir->files[k].version <= f->version;
-	     k++) {
+	for (size_t k = 0;
+	     k < a->dir->n && a->dir->files[k].version <= f->version; k++) {
 		const struct schema_file *g = &a->dir->files[k];
-		snprintf(msg, sizeof(msg),
-		         "%s keeps only its current version (%s): every file up "
-		         "to %lld counts as applied",
-		         a->tool->label, foreign, f->version);
+		snprintf(
+		        msg, sizeof(msg),
+		        "%s keeps only its current version (%s): every file up "
+		        "to %lld counts as applied",
+		        a->tool->label, foreign, f->version);
 		check_file(a, foreign, g, rec, nrec, msg);
 	}
 }
@@ -755,25 +749,27 @@ adopt_note(struct adopt *a, size_t nforeign)
 	if (nforeign == 0)
 		r = asprintf(&note, "%s is empty: nothing to adopt", a->label);
 	else if (a->blocked > 0)
-		r = asprintf(&note,
-		             "nothing recorded: %d row%s of %s did not match (see "
-		             "rows: conflict, unmatched, dirty or failed); fix "
-		             "them and adopt again. Until then %s's table stays "
-		             "the record of those versions",
-		             a->blocked, plural(a->blocked), a->label,
-		             a->tool->label);
+		r = asprintf(
+		        &note,
+		        "nothing recorded: %d row%s of %s did not match (see "
+		        "rows: conflict, unmatched, dirty or failed); fix "
+		        "them and adopt again. Until then %s's table stays "
+		        "the record of those versions",
+		        a->blocked, plural(a->blocked), a->label,
+		        a->tool->label);
 	else
-		r = asprintf(&note,
-		             "%d version%s adopted, %d already recorded: every "
-		             "row of %s is in migrated.schema_history of set %s. "
-		             "The %s table is no longer needed by migrated; drop "
-		             "it once %s no longer runs%s",
-		             adopted, plural(adopted), a->already, a->label,
-		             a->set, a->tool->label, a->tool->label,
-		             a->tool->match == MATCH_UP_TO
-		                     ? " (it kept only a current version: the "
-		                       "files up to it were taken as applied)"
-		                     : "");
+		r = asprintf(
+		        &note,
+		        "%d version%s adopted, %d already recorded: every "
+		        "row of %s is in migrated.schema_history of set %s. "
+		        "The %s table is no longer needed by migrated; drop "
+		        "it once %s no longer runs%s",
+		        adopted, plural(adopted), a->already, a->label, a->set,
+		        a->tool->label, a->tool->label,
+		        a->tool->match == MATCH_UP_TO
+		                ? " (it kept only a current version: the "
+		                  "files up to it were taken as applied)"
+		                : "");
 	return r < 0 ? NULL : note;
 }
 
@@ -785,63 +781,89 @@ reply_report(struct adopt *a, int adopted)
 	log_info("adopt %s from %s: %d adopted, %d already, %d refused", a->set,
 	         a->label, adopted, a->already, a->blocked);
 	a->replied = true;
-	control_reply(a->req, json_pack("{s:i, s:O, s:s}", "adopted", adopted,
-	                                "rows", a->rows, "note",
-	                                note != NULL ? note : ""));
+	control_reply(a->req,
+	              json_pack("{s:i, s:O, s:s}", "adopted", adopted, "rows",
+	                        a->rows, "note", note != NULL ? note : ""));
 	free(note);
 }
 
-/* The set's history arrived: match every foreign row, then record. */
+/* Queues one history row (kind adopted) per version in a->insert. */
+static void
+record_all(struct adopt *a)
+{
+	struct passwd *pw = getpwuid(a->uid);
+	char uid_s[24], version_s[24];
+	const char *values[13];
+	size_t i;
+	json_t *v;
+
+	snprintf(uid_s, sizeof(uid_s), "%d", (int)a->uid);
+	a->step = STEP_RECORD;
+	json_array_foreach(a->insert, i, v)
+	{
+		snprintf(version_s, sizeof(version_s), "%lld",
+		         (long long)json_integer_value(
+		                 json_object_get(v, "version")));
+		values[0] = a->set;
+		values[1] = version_s;
+		values[2] = json_string_value(json_object_get(v, "name"));
+		values[3] = json_string_value(json_object_get(v, "checksum"));
+		values[4] = "adopted";
+		values[5] = a->label;
+		values[6] = uid_s;
+		values[7] = pw != NULL ? pw->pw_name : NULL;
+		values[8] = NULL; /* no job: adopt runs nothing */
+		values[9] = NULL; /* started now */
+		values[10] = "0";
+		values[11] = "succeeded";
+		values[12] = NULL;
+		if (pg_query(a->conn, schema_history_insert_sql, 13, values,
+		             on_result, a) < 0) {
+			adopt_unavailable(a, pg_conn_error(a->conn));
+			return;
+		}
+		a->recording++;
+	}
+}
+
+/*
+ * The set's history arrived (schema_history_status_sql: one JSON array):
+ * match every foreign row, then record or report.
+ */
 static void
 match_all(struct adopt *a, const PGresult *hist)
 {
-	size_t nrec = (size_t)PQntuples(hist);
+	json_t *list = dbcall_json_cell(hist, 0, 0);
+	size_t nrec = json_array_size(list);
 	struct recorded *rec = calloc(nrec + 1, sizeof(*rec));
-	struct passwd *pw;
-	char uid_s[24];
-	char *json;
-	const char *values[5];
+	size_t i;
+	json_t *r;
 
 	if (rec == NULL) {
+		json_decref(list);
 		adopt_unavailable(a, "out of memory");
 		return;
 	}
-	for (size_t i = 0; i < nrec; i++) {
-		rec[i].version = strtoll(PQgetvalue(hist, (int)i, 0), NULL, 10);
-		rec[i].kind = PQgetisnull(hist, (int)i, 1)
-		                      ? NULL
-		                      : PQgetvalue(hist, (int)i, 1);
-		rec[i].checksum = PQgetisnull(hist, (int)i, 2)
-		                          ? NULL
-		                          : PQgetvalue(hist, (int)i, 2);
-		rec[i].failed = strcmp(PQgetvalue(hist, (int)i, 3), "failed") == 0;
+	json_array_foreach(list, i, r)
+	{
+		rec[i].version = (long long)json_integer_value(
+		        json_object_get(r, "version"));
+		rec[i].kind = json_string_value(json_object_get(r, "kind"));
+		rec[i].checksum =
+		        json_string_value(json_object_get(r, "checksum"));
+		rec[i].failed = json_is_true(json_object_get(r, "failed"));
 	}
-	for (int i = 0; i < PQntuples(a->foreign); i++)
-		match_row(a, a->foreign, i, rec, nrec);
+	for (int k = 0; k < PQntuples(a->foreign); k++)
+		match_row(a, a->foreign, k, rec, nrec);
 	free(rec);
+	json_decref(list);
 	if (a->blocked > 0 || json_array_size(a->insert) == 0) {
+		/* nothing to write: the transaction rolls back as we close */
 		reply_report(a, 0);
 		adopt_end(a);
 		return;
 	}
-	json = json_dumps(a->insert, JSON_COMPACT);
-	pw = getpwuid(a->uid);
-	snprintf(uid_s, sizeof(uid_s), "%d", (int)a->uid);
-	values[0] = a->set;
-	values[1] = a->label;
-	values[2] = uid_s;
-	values[3] = pw != NULL ? pw->pw_name : NULL;
-	values[4] = json;
-	a->step = STEP_RECORD;
-	query(a,
-	      "INSERT INTO migrated.schema_history (set_name, version, name,"
-	      " checksum, kind, adopted_from, uid, username, started, finished,"
-	      " duration_ms, outcome) SELECT $1, r.version, r.name, r.checksum,"
-	      " 'adopted', $2, $3::integer, $4, now(), now(), 0, 'succeeded'"
-	      " FROM json_to_recordset($5::json) AS r(version bigint, name text,"
-	      " checksum text) ORDER BY r.version",
-	      5, values);
-	free(json);
+	record_all(a);
 }
 
 /* ---- the steps, in order ---- */
@@ -858,11 +880,12 @@ on_result(void *arg, const PGresult *res, const char *error)
 	switch (a->step) {
 	case STEP_RESOLVE:
 		if (PQntuples(res) == 0 || PQgetisnull(res, 0, 0)) {
-			adopt_conflict(a, 0,
-			               "database %s has no table %s: is %s's "
-			               "history elsewhere? name it with --table "
-			               "SCHEMA.TABLE",
-			               a->database, a->table, a->tool->label);
+			adopt_conflict(
+			        a, 0,
+			        "database %s has no table %s: is %s's "
+			        "history elsewhere? name it with --table "
+			        "SCHEMA.TABLE",
+			        a->database, a->table, a->tool->label);
 			return;
 		} else {
 			char *sql = foreign_sql(a, PQgetvalue(res, 0, 0),
@@ -884,8 +907,8 @@ on_result(void *arg, const PGresult *res, const char *error)
 			return;
 		}
 	case STEP_FOREIGN:
-		a->foreign = PQcopyResult(res, PG_COPYRES_ATTRS |
-		                                       PG_COPYRES_TUPLES);
+		a->foreign =
+		        PQcopyResult(res, PG_COPYRES_ATTRS | PG_COPYRES_TUPLES);
 		if (a->foreign == NULL) {
 			adopt_unavailable(a, "out of memory");
 			return;
@@ -895,6 +918,8 @@ on_result(void *arg, const PGresult *res, const char *error)
 		match_all(a, res);
 		return;
 	case STEP_RECORD:
+		if (--a->recording > 0)
+			return;
 		break;
 	case STEP_COMMIT:
 		reply_report(a, (int)json_array_size(a->insert));
@@ -914,21 +939,20 @@ adopt_next(struct adopt *a)
 
 	switch (a->step) {
 	case STEP_CONNECT:
+		a->step = STEP_ENSURE;
+		if (schema_history_ensure(a->conn, on_result, a) < 0)
+			adopt_unavailable(a, pg_conn_error(a->conn));
+		break;
+	case STEP_ENSURE:
 		a->step = STEP_BEGIN;
 		query(a, "BEGIN", 0, NULL);
 		break;
 	case STEP_BEGIN:
-		a->step = STEP_HISTORY_TABLE;
-		if (pg_script(a->conn, history_ddl, on_result, a) < 0)
-			adopt_unavailable(a, pg_conn_error(a->conn));
-		break;
-	case STEP_HISTORY_TABLE:
-		/* two adopts (or an adopt and an apply) do not interleave */
+		/* the set's writers (apply, baseline, another adopt, on any
+		 * daemon) wait for this transaction */
+		values[0] = a->set;
 		a->step = STEP_LOCK;
-		query(a,
-		      "LOCK TABLE migrated.schema_history IN SHARE ROW "
-		      "EXCLUSIVE MODE",
-		      0, NULL);
+		query(a, schema_history_lock_sql, 1, values);
 		break;
 	case STEP_LOCK:
 		q = quoted_name(a->conn, a->table);
@@ -948,14 +972,7 @@ adopt_next(struct adopt *a)
 	case STEP_FOREIGN:
 		values[0] = a->set;
 		a->step = STEP_HISTORY;
-		query(a,
-		      "SELECT version, (array_agg(kind ORDER BY id DESC) FILTER"
-		      " (WHERE outcome = 'succeeded'))[1], (array_agg(checksum"
-		      " ORDER BY id DESC) FILTER (WHERE outcome = 'succeeded'))[1],"
-		      " (array_agg(outcome ORDER BY id DESC))[1]"
-		      " FROM migrated.schema_history WHERE set_name = $1"
-		      " GROUP BY version ORDER BY version",
-		      1, values);
+		query(a, schema_history_status_sql, 1, values);
 		break;
 	case STEP_RECORD:
 		a->step = STEP_COMMIT;
@@ -980,9 +997,9 @@ find_tool(const char *from)
 static void
 invalid_value(struct control_req *req, const char *param, const char *msg)
 {
-	control_error(req, VL_ERROR_INVALID_PARAMETER_VALUE,
-	              json_pack("{s:s, s:s}", "parameter", param, "message",
-	                        msg));
+	control_error(
+	        req, VL_ERROR_INVALID_PARAMETER_VALUE,
+	        json_pack("{s:s, s:s}", "parameter", param, "message", msg));
 }
 
 static int
@@ -1023,8 +1040,10 @@ schema_adopt(struct control_req *req, struct daemon *d, const void *args)
 		              "goose, dbmate, rails, prisma, alembic or table");
 		return;
 	}
-	if (tool->table == NULL && (p->table == NULL || p->version_column == NULL)) {
-		invalid_value(req, p->table == NULL ? "table" : "version_column",
+	if (tool->table == NULL &&
+	    (p->table == NULL || p->version_column == NULL)) {
+		invalid_value(req,
+		              p->table == NULL ? "table" : "version_column",
 		              "--from table needs the table and its version "
 		              "column (and, optionally, its name column)");
 		return;
@@ -1055,10 +1074,11 @@ schema_adopt(struct control_req *req, struct daemon *d, const void *args)
 		        config_database(&d->cfg, set->database);
 		conninfo = db != NULL ? db->conninfo : NULL;
 		if (conninfo == NULL) {
-			snprintf(err, sizeof(err),
-			         "schema set %s: database %s is not a PostgreSQL "
-			         "[database]: adopt reads PostgreSQL histories",
-			         set->name, set->database);
+			snprintf(
+			        err, sizeof(err),
+			        "schema set %s: database %s is not a PostgreSQL "
+			        "[database]: adopt reads PostgreSQL histories",
+			        set->name, set->database);
 			dbcall_unavailable(req, err);
 			return;
 		}

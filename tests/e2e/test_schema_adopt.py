@@ -93,7 +93,9 @@ def check_adopted(pg, d, layout, migs, reply):
                           "alembic": "Alembic"}.get(layout.tool, layout.tool),
                          layout.table)
     assert reply["adopted"] == 3, reply
-    assert outcomes(reply) == [(m.version, "adopted") for m in migs], reply
+    # goose's version 0 row is reported, as ignored
+    assert [o for o in outcomes(reply) if o != (0, "ignored")] == [
+        (m.version, "adopted") for m in migs], reply
     assert "no longer needed" in reply["note"], reply
     assert history(pg).split("\n") == [
         "%d %s adopted %s succeeded" % (m.version, m.name, label)
@@ -121,7 +123,8 @@ def test_each_tools_history_is_adopted_once(adopt_db, make_daemon, tool,
     before = history(adopt_db)
     again = adopt(d, tool)
     assert again["adopted"] == 0, again
-    assert outcomes(again) == [(m.version, "already") for m in migs], again
+    assert [o for o in outcomes(again) if o != (0, "ignored")] == [
+        (m.version, "already") for m in migs], again
     assert history(adopt_db) == before
 
 
