@@ -738,12 +738,79 @@ plural(int n)
 	return n == 1 ? "" : "s";
 }
 
+/* A row adopted or already recorded names version. */
+static bool
+matched(const struct adopt *a, long long version)
+{
+	size_t i;
+	json_t *row;
+
+	json_array_foreach(a->rows, i, row)
+	{
+		const char *o =
+		        json_string_value(json_object_get(row, "outcome"));
+		if (json_integer_value(json_object_get(row, "version")) ==
+		            version &&
+		    json_is_integer(json_object_get(row, "version")) &&
+		    (strcmp(o, "adopted") == 0 || strcmp(o, "already") == 0))
+			return true;
+	}
+	return false;
+}
+
+/*
+ * Local files older than the newest matched version that the tool's table
+ * does not name: they stay pending, out of order. "" when none.
+ */
+static void
+gaps(const struct adopt *a, char *buf, size_t len)
+{
+	long long newest = -1;
+	size_t i, n = 0, used = 0;
+	json_t *row;
+
+	buf[0] = '\0';
+	json_array_foreach(a->rows, i, row)
+	{
+		long long v =
+		        json_integer_value(json_object_get(row, "version"));
+		if (matched(a, v) && v > newest)
+			newest = v;
+	}
+	for (i = 0; i < a->dir->n && a->dir->files[i].version < newest; i++) {
+		const struct schema_file *f = &a->dir->files[i];
+		int w;
+
+		if (matched(a, f->version))
+			continue;
+		w = snprintf(buf + used, len - used, "%s%s", n == 0 ? "" : ", ",
+		             f->path);
+		n++;
+		if (w < 0 || (size_t)w >= len - used) {
+			buf[used] = '\0';
+			break;
+		}
+		used += (size_t)w;
+	}
+	if (n > 0) {
+		char list[512];
+		snprintf(list, sizeof(list), "%s", buf);
+		snprintf(buf, len,
+		         ". Not in %s's table, though older than the newest "
+		         "adopted version: %s; they stay pending (status shows "
+		         "them out of order): apply them, or record them with "
+		         "schema baseline if the database already has them",
+		         a->tool->label, list);
+	}
+}
+
 /* The note: what happened and what the operator does next. */
 static char *
 adopt_note(struct adopt *a, size_t nforeign)
 {
 	char *note = NULL;
 	int adopted = (int)json_array_size(a->insert);
+	char older[1024];
 	int r;
 
 	if (nforeign == 0)
@@ -757,19 +824,22 @@ adopt_note(struct adopt *a, size_t nforeign)
 		        "the record of those versions",
 		        a->blocked, plural(a->blocked), a->label,
 		        a->tool->label);
-	else
+	else {
+		gaps(a, older, sizeof(older));
 		r = asprintf(
 		        &note,
 		        "%d version%s adopted, %d already recorded: every "
 		        "row of %s is in migrated.schema_history of set %s. "
 		        "The %s table is no longer needed by migrated; drop "
-		        "it once %s no longer runs%s",
+		        "it once %s no longer runs%s%s",
 		        adopted, plural(adopted), a->already, a->label, a->set,
 		        a->tool->label, a->tool->label,
 		        a->tool->match == MATCH_UP_TO
 		                ? " (it kept only a current version: the "
 		                  "files up to it were taken as applied)"
-		                : "");
+		                : "",
+		        older);
+	}
 	return r < 0 ? NULL : note;
 }
 
@@ -1016,7 +1086,7 @@ raw_checksums(struct adopt *a)
 		if (EVP_Digest(sql, strlen(sql), md, &len, EVP_sha256(),
 		               NULL) != 1)
 			return -1;
-		for (unsigned k = 0; k < len && k < 32; k++)
+		for (size_t k = 0; k < len && k < 32; k++)
 			snprintf(a->raw[i] + 2 * k, 3, "%02x", md[k]);
 	}
 	return 0;

@@ -330,3 +330,34 @@ def test_refusals(adopt_db, make_daemon):
     e, p = err(d, "SchemaAdopt", {"set": "app", "from": "knex"})
     assert e == "io.migrated.SchemaConflict"
     assert "does not have the layout" in p["message"], p
+
+
+def test_alembic_revision_that_is_not_a_number(adopt_db, make_daemon):
+    """alembic's own revision ids: the file whose name starts with it is
+    the current one; every file up to it counts as applied."""
+    migs = migrations(SMALL)
+    migs[1].name = "ae1027a6acf_" + migs[1].name
+    migs[1].stem = "002_" + migs[1].name
+    migs[1].file = migs[1].stem + ".sql"
+    d = start(make_daemon, adopt_db, migs)
+    psql(adopt_db, LAYOUTS["alembic"].ddl +
+         "INSERT INTO alembic_version VALUES ('ae1027a6acf');")
+    reply = adopt(d, "alembic")
+    assert outcomes(reply) == [(1, "adopted"), (2, "adopted")], reply
+    assert reply["rows"][0]["foreign"] == "ae1027a6acf"
+    assert "every file up to 2 counts as applied" in reply["rows"][0][
+        "message"]
+    assert reply["adopted"] == 2
+
+
+def test_local_file_the_tool_never_ran_is_named_in_the_note(
+        adopt_db, make_daemon):
+    migs = migrations(SMALL)
+    d = start(make_daemon, adopt_db, migs)
+    psql(adopt_db, LAYOUTS["knex"].ddl + knex_rows([migs[0], migs[2]]))
+    reply = adopt(d, "knex")
+    assert reply["adopted"] == 2, reply
+    assert outcomes(reply) == [(1, "adopted"), (3, "adopted")]
+    assert "no longer needed" in reply["note"]
+    assert "%s; they stay pending" % (d.setdir / migs[1].file) in reply[
+        "note"], reply
