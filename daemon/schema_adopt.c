@@ -948,6 +948,18 @@ on_result(void *arg, const PGresult *res, const char *error)
 	if (!result_ok(a, res, error))
 		return;
 	switch (a->step) {
+	case STEP_LOCK:
+		if (strcmp(PQgetvalue(res, 0, 0), "t") != 0) {
+			adopt_conflict(
+			        a, 0,
+			        "the history of set %s is being written "
+			        "(an apply, revert, baseline or adopt, on "
+			        "this or another daemon): adopt again when "
+			        "it has ended",
+			        a->set);
+			return;
+		}
+		break;
 	case STEP_RESOLVE:
 		if (PQntuples(res) == 0 || PQgetisnull(res, 0, 0)) {
 			adopt_conflict(
@@ -1018,11 +1030,15 @@ adopt_next(struct adopt *a)
 		query(a, "BEGIN", 0, NULL);
 		break;
 	case STEP_BEGIN:
-		/* the set's writers (apply, baseline, another adopt, on any
-		 * daemon) wait for this transaction */
+		/* the lock of the set's writers (apply, baseline, another
+		 * adopt, on any daemon); adopt does not queue behind a long
+		 * apply but says so */
 		values[0] = a->set;
 		a->step = STEP_LOCK;
-		query(a, schema_history_lock_sql, 1, values);
+		query(a,
+		      "SELECT pg_try_advisory_xact_lock(" SCHEMA_HISTORY_LOCK_KEY
+		      ")",
+		      1, values);
 		break;
 	case STEP_LOCK:
 		q = quoted_name(a->conn, a->table);

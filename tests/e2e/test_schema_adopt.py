@@ -14,8 +14,7 @@ import pytest
 from adopt_layouts import (HOMEMADE_DDL, LAYOUTS, NODE_TOOLS, SMALL,
                            golang_migrate_rows, goose_rows, homemade_rows,
                            knex_rows, migrations, prisma_rows, write_set)
-from conftest import PSQL, run
-from jobs_util import lit
+from conftest import PSQL, run, wait_for
 from safety_util import INVALID, err, ok
 
 DB = "adoptdb"
@@ -361,3 +360,28 @@ def test_local_file_the_tool_never_ran_is_named_in_the_note(
     assert "no longer needed" in reply["note"]
     assert "%s; they stay pending" % (d.setdir / migs[1].file) in reply[
         "note"], reply
+
+
+def test_adopt_while_the_sets_history_is_being_written(adopt_db, make_daemon):
+    """Another writer (an apply on some daemon) holds the set's lock: adopt
+    says so at once and records nothing."""
+    migs = migrations(SMALL)
+    d = start(make_daemon, adopt_db, migs)
+    psql(adopt_db, LAYOUTS["kysely"].sql(migs))
+    holder = subprocess.Popen(
+        [PSQL, "-X", "-q", "-d", db_conninfo(adopt_db), "-c",
+         "SELECT pg_advisory_lock(hashtext('migrated.schema_history'),"
+         " hashtext('app')), pg_sleep(30)"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        wait_for("the lock to be held", lambda: psql(
+            adopt_db, "SELECT count(*) FROM pg_locks WHERE locktype ="
+            " 'advisory' AND granted") == "1", 10)
+        e, p = err(d, "SchemaAdopt", {"set": "app", "from": "kysely"})
+        assert e == "io.migrated.SchemaConflict", (e, p)
+        assert "is being written" in p["message"]
+    finally:
+        psql(adopt_db, "SELECT pg_terminate_backend(pid) FROM pg_locks"
+             " WHERE locktype = 'advisory' AND granted")
+        holder.wait(10)
+    assert adopt(d, "kysely")["adopted"] == 3
