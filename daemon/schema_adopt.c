@@ -795,12 +795,13 @@ gaps(const struct adopt *a, char *buf, size_t len)
 	if (n > 0) {
 		char list[512];
 		snprintf(list, sizeof(list), "%s", buf);
-		snprintf(buf, len,
-		         ". Not in %s's table, though older than the newest "
-		         "adopted version: %s; they stay pending (status shows "
-		         "them out of order): apply them, or record them with "
-		         "schema baseline if the database already has them",
-		         a->tool->label, list);
+		snprintf(
+		        buf, len,
+		        ". Not in %s, though older than the newest adopted "
+		        "version: %s; they stay pending (status shows them out "
+		        "of order): apply them, or record them with schema "
+		        "baseline if the database already has them",
+		        a->label, list);
 	}
 }
 
@@ -820,20 +821,20 @@ adopt_note(struct adopt *a, size_t nforeign)
 		        &note,
 		        "nothing recorded: %d row%s of %s did not match (see "
 		        "rows: conflict, unmatched, dirty or failed); fix "
-		        "them and adopt again. Until then %s's table stays "
-		        "the record of those versions",
-		        a->blocked, plural(a->blocked), a->label,
-		        a->tool->label);
+		        "them and adopt again. Until then %s stays the only "
+		        "record of those versions",
+		        a->blocked, plural(a->blocked), a->label, a->label);
 	else {
 		gaps(a, older, sizeof(older));
 		r = asprintf(
 		        &note,
 		        "%d version%s adopted, %d already recorded: every "
 		        "row of %s is in migrated.schema_history of set %s. "
-		        "The %s table is no longer needed by migrated; drop "
-		        "it once %s no longer runs%s%s",
+		        "That table is no longer needed by migrated; drop it "
+		        "once %s no longer runs%s%s",
 		        adopted, plural(adopted), a->already, a->label, a->set,
-		        a->tool->label, a->tool->label,
+		        a->tool->table != NULL ? a->tool->label
+		                               : "the runner that writes it",
 		        a->tool->match == MATCH_UP_TO
 		                ? " (it kept only a current version: the "
 		                  "files up to it were taken as applied)"

@@ -86,6 +86,21 @@ def expected(pg):
         "ORDER BY tenant, auth0_id, id DESC) u"))
 
 
+def count_merges(pg, sleep=0.0005):
+    """Counts the rows each merge's INSERT sees, slowing each a little."""
+    pg.psql("CREATE TABLE IF NOT EXISTS merges (n bigint); TRUNCATE merges;"
+            "CREATE OR REPLACE FUNCTION count_merge() RETURNS trigger "
+            "LANGUAGE plpgsql AS $$ BEGIN INSERT INTO merges VALUES (1);"
+            " PERFORM pg_sleep(%s); RETURN NEW; END $$;"
+            "CREATE TRIGGER count_merge BEFORE INSERT ON users FOR EACH ROW "
+            "EXECUTE FUNCTION count_merge()" % sleep)
+
+
+def rows_done(pg, job):
+    return int(pg.psql("SELECT coalesce(sum(rows_done), 0) FROM "
+                       "migrated.job_steps WHERE job_id = %d" % job))
+
+
 def test_copy_imports_merges_and_is_idempotent(pg, make_daemon):
     d = start_import(pg, make_daemon)
     job = run_job(d, "import", "tumi", timeout=60)
@@ -115,18 +130,11 @@ def test_copy_imports_merges_and_is_idempotent(pg, make_daemon):
 
 def test_copy_exactly_once_across_kill9(pg, make_daemon):
     d = start_import(pg, make_daemon, rows=30000, batch=50)
-    pg.psql("CREATE TABLE IF NOT EXISTS merges (n bigint);"
-            "CREATE OR REPLACE FUNCTION count_merge() RETURNS trigger "
-            "LANGUAGE plpgsql AS $$ BEGIN INSERT INTO merges VALUES (1);"
-            " PERFORM pg_sleep(0.0005); RETURN NEW; END $$;"
-            "TRUNCATE merges;"
-            "CREATE TRIGGER count_merge BEFORE INSERT ON users FOR EACH ROW "
-            "EXECUTE FUNCTION count_merge()")
+    count_merges(pg)
     job = submit(d, "import", ["tumi"])[0]
 
     def done():
-        return int(pg.psql("SELECT coalesce(sum(rows_done), 0) FROM "
-                           "migrated.job_steps WHERE job_id = %d" % job))
+        return rows_done(pg, job)
     for threshold in (2000, 8000, 14000):
         wait_for("import past %d" % threshold, lambda: done() > threshold,
                  40, interval=0.02)
@@ -156,29 +164,13 @@ def test_copy_rollback_restores_the_target(pg, make_daemon):
     assert fingerprints(pg, ["users"]) == before
 
 
-def test_copy_unknown_source_fails_the_job(pg, make_daemon):
-    d = start_import(pg, make_daemon)
-    write_plan(d, "import", (PLAN % {"batch": 10, "backup": "no"}).replace(
-        "source = legacy\n\n[step", "\n[step").replace(
-        "[step users]\nsource = legacy", "[step users]\nsource = nowhere"))
-    reload(d)
-    job = run_job(d, "import", "tumi", want="failed", timeout=30)
-    assert "source nowhere is not a PostgreSQL [database nowhere]" in \
-        job["error"], job
-
-
 def test_source_down_holds_the_job_and_it_resumes(pg, make_daemon):
     d = start_import(pg, make_daemon, rows=30000, batch=50)
-    pg.psql("CREATE OR REPLACE FUNCTION slow_merge() RETURNS trigger "
-            "LANGUAGE plpgsql AS $$ BEGIN PERFORM pg_sleep(0.0005);"
-            " RETURN NEW; END $$;"
-            "CREATE TRIGGER slow_merge BEFORE INSERT ON users FOR EACH ROW "
-            "EXECUTE FUNCTION slow_merge()")
+    count_merges(pg)
     job = submit(d, "import", ["tumi"])[0]
 
     def done():
-        return int(pg.psql("SELECT coalesce(sum(rows_done), 0) FROM "
-                           "migrated.job_steps WHERE job_id = %d" % job))
+        return rows_done(pg, job)
     wait_for("import under way", lambda: done() > 1000, 40, interval=0.02)
     # the source goes away: new sessions are refused, the daemon's ended
     pg.psql("ALTER DATABASE legacy ALLOW_CONNECTIONS false")
@@ -409,17 +401,11 @@ def test_parameters_bind_into_select(pg, make_daemon):
 
 def test_exactly_once_across_database_restarts(pg, make_daemon):
     d = start_import(pg, make_daemon, rows=30000, batch=50)
-    pg.psql("CREATE TABLE IF NOT EXISTS merges (n bigint); TRUNCATE merges;"
-            "CREATE OR REPLACE FUNCTION count_merge() RETURNS trigger "
-            "LANGUAGE plpgsql AS $$ BEGIN INSERT INTO merges VALUES (1);"
-            " PERFORM pg_sleep(0.0005); RETURN NEW; END $$;"
-            "CREATE TRIGGER count_merge BEFORE INSERT ON users FOR EACH ROW "
-            "EXECUTE FUNCTION count_merge()")
+    count_merges(pg)
     job = submit(d, "import", ["tumi"])[0]
 
     def done():
-        return int(pg.psql("SELECT coalesce(sum(rows_done), 0) FROM "
-                           "migrated.job_steps WHERE job_id = %d" % job))
+        return rows_done(pg, job)
     for threshold in (3000, 10000):
         wait_for("import past %d" % threshold, lambda: done() > threshold,
                  60, interval=0.05)
@@ -451,3 +437,60 @@ def test_compare_yes_checks_the_import(pg, make_daemon):
     assert "compare found differences" in bad["error"], bad
     assert "auth0|5" in bad["error"], bad
     assert job["state"] == "succeeded"
+
+
+def test_dry_run_counts_and_changes_nothing(pg, make_daemon):
+    d = start_import(pg, make_daemon, backup="yes")
+    before = fingerprints(pg, ["users"])
+    job = run_job(d, "import", "tumi", timeout=60, dry_run=True)
+    assert job["rows_changed"] == 2000, job
+    assert fingerprints(pg, ["users"]) == before
+    assert pg.psql("SELECT count(*) FROM migrated.backups").strip() == "0"
+
+
+def test_clear_errors_fail_the_job(pg, make_daemon):
+    d = start_import(pg, make_daemon)
+    cases = {
+        # the source refuses select: the job says where and why
+        "badsel": ("display_name AS name", "display_nam AS name",
+                   'select on source legacy: column "display_nam" does '
+                   'not exist'),
+        # no unique index for the natural key
+        "nouniq": ("upsert = tenant, auth0_id", "upsert = email",
+                   "there is no unique or exclusion constraint matching"),
+        # a target table that is not there
+        "notab": ("into = users", "into = userz",
+                  'there is no table "userz" on the target'),
+    }
+    base = PLAN % {"batch": 100, "backup": "no"}
+    for name, (old, new, _) in cases.items():
+        write_plan(d, name, base.replace(old, new))
+    reload(d)
+    for name, (_, _, message) in cases.items():
+        job = run_job(d, name, "tumi", want="failed", timeout=30)
+        assert message in job["error"], (name, job["error"])
+        assert job["error"].startswith("step users"), job["error"]
+    assert pg.psql("SELECT count(*) FROM users").strip() == "0"
+
+
+def test_pause_and_resume_a_copy(pg, make_daemon):
+    d = start_import(pg, make_daemon, rows=30000, batch=50)
+    count_merges(pg)
+    job = submit(d, "import", ["tumi"])[0]
+    wait_for("import under way", lambda: rows_done(pg, job) > 1000, 40,
+             interval=0.02)
+    ok(d, "Pause", {"ids": [job]})
+    wait_for("paused", lambda: ok(d, "ShowJob", {"id": job})["job"][
+        "state"] == "paused", 20)
+    held = rows_done(pg, job)
+    import time
+    time.sleep(1)
+    assert rows_done(pg, job) == held
+    # no copy session is left open on the source while paused
+    assert pg.psql("SELECT count(*) FROM pg_stat_activity WHERE datname = "
+                   "'legacy' AND state LIKE 'idle in transaction%'"
+                   ).strip() == "0"
+    ok(d, "Resume", {"ids": [job]})
+    j = wait_ended(d, job, timeout=90)
+    assert j["state"] == "succeeded", j
+    assert pg.psql("SELECT count(*) FROM merges").strip() == "20000"

@@ -385,3 +385,25 @@ def test_adopt_while_the_sets_history_is_being_written(adopt_db, make_daemon):
              " WHERE locktype = 'advisory' AND granted")
         holder.wait(10)
     assert adopt(d, "kysely")["adopted"] == 3
+
+
+def test_migratectl_schema_adopt(adopt_db, make_daemon):
+    """The CLI shows every row and the note; exit 4 while a row is refused,
+    0 once everything matched."""
+    migs = migrations(SMALL)
+    d = start(make_daemon, adopt_db, migs)
+    psql(adopt_db, LAYOUTS["knex"].ddl +
+         knex_rows(migs, extra=["004_add_orders.js"]))
+    rc, out, e = d.ctl("schema", "adopt", "app", "--from", "knex")
+    assert rc == 4, (rc, out, e)
+    assert "004_add_orders.js" in out and "unmatched" in out, out
+    assert "nothing recorded" in out
+    (d.setdir / "004_add_orders.sql").write_text("CREATE TABLE orders ();\n")
+    rc, out, e = d.ctl("--json", "schema", "adopt", "app", "--from", "knex")
+    assert rc == 0, (rc, out, e)
+    assert '"adopted": 4' in out.replace('"adopted":4', '"adopted": 4'), out
+    rc, out, e = d.ctl("schema", "adopt", "--from", "table", "--table",
+                       "knex_migrations", "--version-column", "name")
+    assert rc == 0, (rc, out, e)  # the only set; the same versions: already
+    assert out.count("  already  ") == 4, out
+    assert "drop it once the runner that writes it no longer runs" in out
