@@ -15,6 +15,7 @@
 #include "catalog.h"
 #include "databases.h"
 #include "scheduler.h"
+#include "schema_adopt.h"
 #include "schema_methods.h"
 #include "schema_inspect.h"
 #include "store.h"
@@ -224,6 +225,7 @@ static const struct method methods[] = {
         {VL_METHOD_SCHEMA_DUMP, schema_dump_method, false, &schema_dump_params},
         {VL_METHOD_SCHEMA_SQUASH, schema_squash_method, false,
          &schema_squash_params},
+        {VL_METHOD_SCHEMA_ADOPT, schema_adopt, true, &schema_adopt_params},
 };
 
 /*
