@@ -86,6 +86,21 @@ def expected(pg):
         "ORDER BY tenant, auth0_id, id DESC) u"))
 
 
+def count_merges(pg, sleep=0.0005):
+    """Counts the rows each merge's INSERT sees, slowing each a little."""
+    pg.psql("CREATE TABLE IF NOT EXISTS merges (n bigint); TRUNCATE merges;"
+            "CREATE OR REPLACE FUNCTION count_merge() RETURNS trigger "
+            "LANGUAGE plpgsql AS $$ BEGIN INSERT INTO merges VALUES (1);"
+            " PERFORM pg_sleep(%s); RETURN NEW; END $$;"
+            "CREATE TRIGGER count_merge BEFORE INSERT ON users FOR EACH ROW "
+            "EXECUTE FUNCTION count_merge()" % sleep)
+
+
+def rows_done(pg, job):
+    return int(pg.psql("SELECT coalesce(sum(rows_done), 0) FROM "
+                       "migrated.job_steps WHERE job_id = %d" % job))
+
+
 def test_copy_imports_merges_and_is_idempotent(pg, make_daemon):
     d = start_import(pg, make_daemon)
     job = run_job(d, "import", "tumi", timeout=60)
@@ -115,18 +130,11 @@ def test_copy_imports_merges_and_is_idempotent(pg, make_daemon):
 
 def test_copy_exactly_once_across_kill9(pg, make_daemon):
     d = start_import(pg, make_daemon, rows=30000, batch=50)
-    pg.psql("CREATE TABLE IF NOT EXISTS merges (n bigint);"
-            "CREATE OR REPLACE FUNCTION count_merge() RETURNS trigger "
-            "LANGUAGE plpgsql AS $$ BEGIN INSERT INTO merges VALUES (1);"
-            " PERFORM pg_sleep(0.0005); RETURN NEW; END $$;"
-            "TRUNCATE merges;"
-            "CREATE TRIGGER count_merge BEFORE INSERT ON users FOR EACH ROW "
-            "EXECUTE FUNCTION count_merge()")
+    count_merges(pg)
     job = submit(d, "import", ["tumi"])[0]
 
     def done():
-        return int(pg.psql("SELECT coalesce(sum(rows_done), 0) FROM "
-                           "migrated.job_steps WHERE job_id = %d" % job))
+        return rows_done(pg, job)
     for threshold in (2000, 8000, 14000):
         wait_for("import past %d" % threshold, lambda: done() > threshold,
                  40, interval=0.02)
@@ -169,16 +177,11 @@ def test_copy_unknown_source_fails_the_job(pg, make_daemon):
 
 def test_source_down_holds_the_job_and_it_resumes(pg, make_daemon):
     d = start_import(pg, make_daemon, rows=30000, batch=50)
-    pg.psql("CREATE OR REPLACE FUNCTION slow_merge() RETURNS trigger "
-            "LANGUAGE plpgsql AS $$ BEGIN PERFORM pg_sleep(0.0005);"
-            " RETURN NEW; END $$;"
-            "CREATE TRIGGER slow_merge BEFORE INSERT ON users FOR EACH ROW "
-            "EXECUTE FUNCTION slow_merge()")
+    count_merges(pg)
     job = submit(d, "import", ["tumi"])[0]
 
     def done():
-        return int(pg.psql("SELECT coalesce(sum(rows_done), 0) FROM "
-                           "migrated.job_steps WHERE job_id = %d" % job))
+        return rows_done(pg, job)
     wait_for("import under way", lambda: done() > 1000, 40, interval=0.02)
     # the source goes away: new sessions are refused, the daemon's ended
     pg.psql("ALTER DATABASE legacy ALLOW_CONNECTIONS false")
@@ -409,17 +412,11 @@ def test_parameters_bind_into_select(pg, make_daemon):
 
 def test_exactly_once_across_database_restarts(pg, make_daemon):
     d = start_import(pg, make_daemon, rows=30000, batch=50)
-    pg.psql("CREATE TABLE IF NOT EXISTS merges (n bigint); TRUNCATE merges;"
-            "CREATE OR REPLACE FUNCTION count_merge() RETURNS trigger "
-            "LANGUAGE plpgsql AS $$ BEGIN INSERT INTO merges VALUES (1);"
-            " PERFORM pg_sleep(0.0005); RETURN NEW; END $$;"
-            "CREATE TRIGGER count_merge BEFORE INSERT ON users FOR EACH ROW "
-            "EXECUTE FUNCTION count_merge()")
+    count_merges(pg)
     job = submit(d, "import", ["tumi"])[0]
 
     def done():
-        return int(pg.psql("SELECT coalesce(sum(rows_done), 0) FROM "
-                           "migrated.job_steps WHERE job_id = %d" % job))
+        return rows_done(pg, job)
     for threshold in (3000, 10000):
         wait_for("import past %d" % threshold, lambda: done() > threshold,
                  60, interval=0.05)
