@@ -13,7 +13,7 @@ TMPFILESDIR ?= $(PREFIX)/lib/tmpfiles.d
 DESTDIR   ?=
 
 CC        ?= cc
-PKGS       = libpq libevent libsystemd jansson inih
+PKGS       = libpq libevent libsystemd jansson inih libcrypto
 B         ?= build
 
 WARN = -Wall -Wextra -Werror -Wshadow -Wpointer-arith -Wcast-align \
@@ -30,7 +30,7 @@ LDLIBS  += $(shell pkg-config --libs $(PKGS))
 
 PROTO_SRC  = proto/vl_frame.c proto/vl_message.c proto/vl_dispatch.c
 DAEMON_LIB = daemon/compare_rows.c daemon/config.c daemon/inifile.c daemon/log.c daemon/params.c daemon/plan.c daemon/sql_params.c \
-             daemon/submit.c
+             daemon/submit.c daemon/schema_files.c
 DAEMON_SRC = daemon/main.c daemon/control.c daemon/methods.c daemon/jobs.c \
              daemon/pg.c \
              daemon/notify.c daemon/store.c daemon/scheduler.c \
@@ -39,7 +39,8 @@ DAEMON_SRC = daemon/main.c daemon/control.c daemon/methods.c daemon/jobs.c \
              daemon/step_copy.c daemon/copy_sql.c \
              daemon/catalog.c daemon/checks.c daemon/dbcall.c \
              daemon/audit.c daemon/validate.c \
-             daemon/backups.c daemon/databases.c daemon/compare.c $(DAEMON_LIB)
+             daemon/backups.c daemon/databases.c daemon/compare.c \
+             $(DAEMON_LIB)
 CTL_SRC    = $(sort $(wildcard ctl/*.c))
 
 obj = $(patsubst %.c,$(B)/obj/%.o,$(1))

@@ -6,7 +6,7 @@
 set -eu
 
 PACKAGES="build-essential pkg-config libpq-dev libevent-dev libsystemd-dev
-libjansson-dev libinih-dev libcmocka-dev postgresql-15 postgresql-client-15
+libjansson-dev libinih-dev libcmocka-dev libssl-dev postgresql-15 postgresql-client-15
 mandoc python3-pytest systemd clang libclang-rt-14-dev clang-format
 clang-tidy cppcheck valgrind varlink-go"
 
