@@ -40,6 +40,7 @@ DAEMON_SRC = daemon/main.c daemon/control.c daemon/methods.c daemon/jobs.c \
              daemon/catalog.c daemon/checks.c daemon/dbcall.c \
              daemon/audit.c daemon/validate.c \
              daemon/backups.c daemon/databases.c daemon/compare.c \
+             daemon/schema_apply.c daemon/schema_jobs.c \
              $(DAEMON_LIB)
 CTL_SRC    = $(sort $(wildcard ctl/*.c))
 

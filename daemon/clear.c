@@ -131,8 +131,8 @@ next_clear(struct clear *c)
 	n = step_bind(&c->ctx, &c->step->clear.stmt, NULL, NULL, values,
 	              &missing);
 	if (n < 0 || build(c, (size_t)n) < 0) {
-		snprintf(c->error.msg, sizeof(c->error.msg), "step %s: clear: %s",
-		         c->step->name,
+		snprintf(c->error.msg, sizeof(c->error.msg),
+		         "step %s: clear: %s", c->step->name,
 		         n < 0 ? "a parameter has no value" : "out of memory");
 		c->cb(c->arg, c->error.msg, false);
 		return;

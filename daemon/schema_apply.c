@@ -96,7 +96,7 @@ struct schema_run {
 	long long changed;
 	struct timespec t0;
 	char started[64];
-	char *error; /* the failure being recorded */
+	char *error;  /* the failure being recorded */
 	bool partial; /* no-transaction: some statements took effect */
 
 	unsigned gen; /* one per (re)start; older answers are dropped */
@@ -109,6 +109,16 @@ struct schema_run {
 };
 
 static void next_item(struct schema_run *run);
+
+/*
+ * A query not sent means the connection is gone: on_state starts over
+ * once it is back (the state connection's loss ends the run instead).
+ */
+static void
+sent(int rc)
+{
+	(void)rc;
+}
 static void fail(struct schema_run *run, const char *fmt, ...)
         __attribute__((format(printf, 2, 3)));
 
@@ -230,10 +240,10 @@ add_warning(struct schema_run *run, const char *text)
 	const char *values[2] = {run->job, text};
 
 	log_ctx(LOG_NOTICE, &run->log, "%s", text);
-	(void)state_query(run,
-	                  "UPDATE migrated.jobs SET warnings = warnings ||"
-	                  " $2::text WHERE id = $1::bigint",
-	                  2, values, NULL);
+	sent(state_query(run,
+	                 "UPDATE migrated.jobs SET warnings = warnings ||"
+	                 " $2::text WHERE id = $1::bigint",
+	                 2, values, NULL));
 }
 
 /* ---- positions and messages ---- */
@@ -300,11 +310,12 @@ describe(const struct item *it, const PGresult *res, size_t start, bool whole)
 	}
 	if (context != NULL)
 		first_line(context, ctx, sizeof(ctx));
-	snprintf(out, sizeof(out), "%s: %s (SQLSTATE %s)%s%s%s%s%s%s%s",
-	         where, msg != NULL ? msg : "?", state != NULL ? state : "?????",
-	         detail != NULL ? "; detail: " : "", detail != NULL ? detail : "",
-	         hint != NULL ? "; hint: " : "", hint != NULL ? hint : "",
-	         ctx[0] != '\0' ? "; context: " : "", ctx,
+	snprintf(out, sizeof(out), "%s: %s (SQLSTATE %s)%s%s%s%s%s%s%s", where,
+	         msg != NULL ? msg : "?", state != NULL ? state : "?????",
+	         detail != NULL ? "; detail: " : "",
+	         detail != NULL ? detail : "", hint != NULL ? "; hint: " : "",
+	         hint != NULL ? hint : "", ctx[0] != '\0' ? "; context: " : "",
+	         ctx,
 	         state != NULL && strcmp(state, "25001") == 0 && !it->no_tx
 	                 ? "; this statement cannot run inside a transaction:"
 	                   " make \"-- migrated: no-transaction\" the first "
@@ -366,14 +377,15 @@ record(struct schema_run *run, const char *outcome, pg_result_cb cb)
 	values[10] = ms;
 	values[11] = outcome;
 	values[12] = failed ? run->error : NULL;
-	return pg_query(run->conn,
-	                "INSERT INTO migrated.schema_history (set_name, version,"
-	                " name, checksum, kind, adopted_from, uid, username,"
-	                " job_id, started, finished, duration_ms, outcome,"
-	                " error) VALUES ($1, $2::bigint, $3, $4, $5, $6,"
-	                " $7::integer, $8, $9::bigint, $10::timestamptz,"
-	                " clock_timestamp(), $11::bigint, $12, $13)",
-	                13, values, cb, run);
+	return pg_query(
+	        run->conn,
+	        "INSERT INTO migrated.schema_history (set_name, version,"
+	        " name, checksum, kind, adopted_from, uid, username,"
+	        " job_id, started, finished, duration_ms, outcome,"
+	        " error) VALUES ($1, $2::bigint, $3, $4, $5, $6,"
+	        " $7::integer, $8, $9::bigint, $10::timestamptz,"
+	        " clock_timestamp(), $11::bigint, $12, $13)",
+	        13, values, cb, run);
 }
 
 /* ---- a file's end ---- */
@@ -412,7 +424,8 @@ advance(struct schema_run *run)
 		if (!it->no_tx) {
 			snprintf(note, sizeof(note),
 			         "dry run: %s: %s (rolled back)", it->step,
-			         run->tags != NULL ? run->tags : "nothing to run");
+			         run->tags != NULL ? run->tags
+			                           : "nothing to run");
 			add_warning(run, note);
 		}
 	}
@@ -535,7 +548,8 @@ on_recorded(void *arg, const PGresult *res, const char *error)
 		return;
 	it = &run->items[run->idx];
 	if (!pg_result_ok(res)) {
-		fail(run, "%s ran, but recording it in the history failed: %s%s",
+		fail(run,
+		     "%s ran, but recording it in the history failed: %s%s",
 		     it->path, pg_result_error(res, buf, sizeof(buf)),
 		     it->no_tx ? " (it ran outside a transaction: record it "
 		                 "with schema baseline or repair)"
@@ -613,7 +627,7 @@ run_span(struct schema_run *run)
 			file_ran(run);
 			return;
 		}
-		(void)pg_script(run->conn, it->sql, on_span, run);
+		sent(pg_script(run->conn, it->sql, on_span, run));
 		return;
 	}
 	if (run->sidx == run->nspans) {
@@ -626,7 +640,7 @@ run_span(struct schema_run *run)
 		fail(run, "%s: out of memory", it->path);
 		return;
 	}
-	(void)pg_script(run->conn, text, on_span, run);
+	sent(pg_script(run->conn, text, on_span, run));
 	free(text);
 }
 
@@ -663,7 +677,8 @@ transaction_control(const struct item *it, const struct sql_span *spans,
 			if (spans[i].len >= len &&
 			    strncasecmp(s, words[w], len) == 0 &&
 			    (spans[i].len == len ||
-			     !(s[len] == '_' || (s[len] >= 'a' && s[len] <= 'z') ||
+			     !(s[len] == '_' ||
+			       (s[len] >= 'a' && s[len] <= 'z') ||
 			       (s[len] >= 'A' && s[len] <= 'Z'))))
 				return (long)i;
 		}
@@ -689,11 +704,11 @@ start_item(struct schema_run *run)
 	run->changed = 0;
 	run->partial = false;
 	stamp_start(run);
-	(void)state_query(run,
-	                  "UPDATE migrated.job_steps SET state = 'running'"
-	                  " WHERE job_id = $1::bigint AND step = $2"
-	                  " AND state = 'pending'",
-	                  2, values, NULL);
+	sent(state_query(run,
+	                 "UPDATE migrated.job_steps SET state = 'running'"
+	                 " WHERE job_id = $1::bigint AND step = $2"
+	                 " AND state = 'pending'",
+	                 2, values, NULL));
 	if (sql_split(it->sql, &run->spans, &run->nspans, &line, err,
 	              sizeof(err)) < 0) {
 		if (it->no_tx) {
@@ -703,9 +718,8 @@ start_item(struct schema_run *run)
 		/* the server will say what is wrong with it */
 		run->spans = NULL;
 		run->nspans = 0;
-	} else if (!it->no_tx &&
-	           (tc = transaction_control(it, run->spans, run->nspans)) >=
-	                   0) {
+	} else if (!it->no_tx && (tc = transaction_control(it, run->spans,
+	                                                   run->nspans)) >= 0) {
 		unsigned l, c;
 		schema_position(it->sql, run->spans[tc].start, 1, &l, &c);
 		fail(run,
@@ -731,7 +745,7 @@ start_item(struct schema_run *run)
 		run_span(run);
 		return;
 	}
-	(void)pg_query(run->conn, "BEGIN", 0, NULL, on_begun, run);
+	sent(pg_query(run->conn, "BEGIN", 0, NULL, on_begun, run));
 }
 
 static void
@@ -753,7 +767,7 @@ next_item(struct schema_run *run)
 		return;
 	}
 	if (run->dry_run) {
-		(void)pg_query(run->conn, "ROLLBACK", 0, NULL, on_dry_end, run);
+		sent(pg_query(run->conn, "ROLLBACK", 0, NULL, on_dry_end, run));
 		return;
 	}
 	if (run->stop) {
@@ -790,7 +804,7 @@ on_steps_synced(struct schema_run *run, const PGresult *res)
 {
 	(void)res;
 	if (run->dry_run) {
-		(void)pg_query(run->conn, "BEGIN", 0, NULL, on_dry_begun, run);
+		sent(pg_query(run->conn, "BEGIN", 0, NULL, on_dry_begun, run));
 		return;
 	}
 	next_item(run);
@@ -889,7 +903,8 @@ plan_apply(struct schema_run *run, const struct applied *a, size_t na)
 	const struct schema_dir *dir = run->dir;
 
 	for (size_t i = 0; i < na; i++) {
-		const struct schema_file *f = schema_dir_find(dir, a[i].version);
+		const struct schema_file *f =
+		        schema_dir_find(dir, a[i].version);
 
 		if (f == NULL) {
 			fail(run,
@@ -897,8 +912,8 @@ plan_apply(struct schema_run *run, const struct applied *a, size_t na)
 			     "is recorded as applied to %s but has no file in %s "
 			     "any more; put the file back, or record the decision "
 			     "with \"migratectl schema repair %s %lld forget\"",
-			     a[i].version, a[i].name, run->dbname, run->dir_path,
-			     run->set, a[i].version);
+			     a[i].version, a[i].name, run->dbname,
+			     run->dir_path, run->set, a[i].version);
 			return -1;
 		}
 		if (a[i].checksum != NULL &&
@@ -928,10 +943,11 @@ plan_apply(struct schema_run *run, const struct applied *a, size_t na)
 	if (run->nitems > 0 && na > 0 &&
 	    run->items[0].f->version < a[na - 1].version) {
 		char note[512];
-		snprintf(note, sizeof(note),
-		         "version %lld is older than the newest applied (%lld); "
-		         "applying it out of order",
-		         run->items[0].f->version, a[na - 1].version);
+		snprintf(
+		        note, sizeof(note),
+		        "version %lld is older than the newest applied (%lld); "
+		        "applying it out of order",
+		        run->items[0].f->version, a[na - 1].version);
 		add_warning(run, note);
 	}
 	return 0;
@@ -1058,15 +1074,15 @@ on_locked(void *arg, const PGresult *res, const char *error)
 		return;
 	}
 	/* a version's state: its newest succeeded row */
-	(void)pg_query(run->conn,
-	               "SELECT version, kind, checksum, name, adopted_from FROM"
-	               " (SELECT DISTINCT ON (version) version, kind, checksum,"
-	               "  name, adopted_from FROM migrated.schema_history"
-	               "  WHERE set_name = $1 AND outcome = 'succeeded'"
-	               "  ORDER BY version, id DESC) h"
-	               " WHERE kind IN ('applied', 'baseline', 'adopted',"
-	               "  'repaired') ORDER BY version",
-	               1, values, on_history, run);
+	sent(pg_query(run->conn,
+	              "SELECT version, kind, checksum, name, adopted_from FROM"
+	              " (SELECT DISTINCT ON (version) version, kind, checksum,"
+	              "  name, adopted_from FROM migrated.schema_history"
+	              "  WHERE set_name = $1 AND outcome = 'succeeded'"
+	              "  ORDER BY version, id DESC) h"
+	              " WHERE kind IN ('applied', 'baseline', 'adopted',"
+	              "  'repaired') ORDER BY version",
+	              1, values, on_history, run));
 }
 
 static void
@@ -1086,10 +1102,10 @@ on_ensured(void *arg, const PGresult *res, const char *error)
 	}
 	log_ctx(LOG_DEBUG, &run->log, "waiting for the lock on schema set %s",
 	        run->set);
-	(void)pg_query(run->conn,
-	               "SELECT pg_advisory_lock(" SCHEMA_LOCK_CLASS
-	               ", hashtext($1))",
-	               1, values, on_locked, run);
+	sent(pg_query(run->conn,
+	              "SELECT pg_advisory_lock(" SCHEMA_LOCK_CLASS
+	              ", hashtext($1))",
+	              1, values, on_locked, run));
 }
 
 static void
@@ -1118,11 +1134,11 @@ on_state(void *arg, enum pg_state state, const char *error)
 	}
 	run->gen++;
 	/* a dead daemon's session ends soon, and so does its lock */
-	(void)pg_query(run->conn,
-	               "SELECT set_config('client_connection_check_interval',"
-	               " '1000', false)",
-	               0, NULL, on_ignored, run);
-	(void)pg_script(run->conn, run->ensure_sql, on_ensured, run);
+	sent(pg_query(run->conn,
+	              "SELECT set_config('client_connection_check_interval',"
+	              " '1000', false)",
+	              0, NULL, on_ignored, run));
+	sent(pg_script(run->conn, run->ensure_sql, on_ensured, run));
 }
 
 /* ---- the run ---- */
@@ -1161,8 +1177,8 @@ schema_run_start(const struct schema_run_ctx *ctx,
 	run->revert = op != NULL && strcmp(op, "revert") == 0;
 	run->to = to != NULL ? atoll(to) : -1;
 	run->dry_run = json_is_true(json_object_get(ctx->args, "dry_run")) ||
-	               (json_string_value(json_object_get(
-	                        ctx->args, "dry_run")) != NULL &&
+	               (json_string_value(json_object_get(ctx->args,
+	                                                  "dry_run")) != NULL &&
 	                strcmp(json_string_value(
 	                               json_object_get(ctx->args, "dry_run")),
 	                       "true") == 0);

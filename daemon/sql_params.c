@@ -46,7 +46,7 @@ struct lexer {
 	char *err;
 	size_t errlen;
 	bool positional; /* $n is a parameter (compiled text), not an error */
-	bool lenient;    /* splitting: odd ':' and ')' are the server's to judge */
+	bool lenient; /* splitting: odd ':' and ')' are the server's to judge */
 };
 
 /* A growing string. */
@@ -845,8 +845,8 @@ push_span(struct sql_span **spans, size_t *n, size_t start, size_t end,
 	if (p == NULL)
 		return -1;
 	*spans = p;
-	p[*n] = (struct sql_span){.start = start, .len = end - start,
-	                          .line = line};
+	p[*n] = (struct sql_span){
+	        .start = start, .len = end - start, .line = line};
 	(*n)++;
 	return 0;
 }
@@ -872,8 +872,8 @@ sql_split(const char *sql, struct sql_span **spans, size_t *n,
 			goto fail;
 		if (t.kind == TOK_END ||
 		    (t.kind == TOK_SEMICOLON && t.depth == 0 && atomic == 0)) {
-			if (in_stmt && push_span(spans, n, start, last_end,
-			                         line) == -1) {
+			if (in_stmt &&
+			    push_span(spans, n, start, last_end, line) == -1) {
 				lx_fail(&lx, t.line, "out of memory");
 				goto fail;
 			}
