@@ -288,7 +288,8 @@ first_line(const char *s, char *out, size_t len)
  * started at byte start of the item's text (whole: the file in one piece).
  */
 static char *
-describe(const struct item *it, const PGresult *res, size_t start, bool whole)
+describe(const struct item *it, const PGresult *res, size_t start, bool whole,
+         const struct sql_span *spans, size_t nspans)
 {
 	const char *msg = PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY);
 	const char *state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
@@ -301,6 +302,11 @@ describe(const struct item *it, const PGresult *res, size_t start, bool whole)
 
 	if (msg == NULL)
 		msg = PQresultErrorMessage(res);
+	/* no position from the server: a file of one statement is that one */
+	if (pos == NULL && whole && nspans == 1) {
+		whole = false;
+		start = spans[0].start;
+	}
 	if (pos != NULL || !whole) {
 		schema_position(it->sql, start, pos != NULL ? atol(pos) : 1,
 		                &line, &col);
@@ -506,7 +512,8 @@ file_failed(struct schema_run *run, const PGresult *res, size_t start)
 	const struct item *it = &run->items[run->idx];
 
 	free(run->error);
-	run->error = describe(it, res, start, run->whole);
+	run->error = describe(it, res, start, run->whole, run->spans,
+	                      run->nspans);
 	if (run->error == NULL) {
 		fail(run, "%s failed (out of memory describing it)", it->path);
 		return;
