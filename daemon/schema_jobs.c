@@ -89,7 +89,7 @@ queue(struct control_req *req, struct daemon *d,
       const struct schema_job_args *a, const char *op)
 {
 	const struct config_schema *cs = find_set(req, d, a->set);
-	uid_t uid = control_peer_uid(req);
+	uid_t uid;
 	struct passwd *pw;
 	char plan[300], uid_s[24], to_s[24];
 	json_t *args;
@@ -97,7 +97,8 @@ queue(struct control_req *req, struct daemon *d,
 	const char *values[4];
 
 	if (cs == NULL)
-		return;
+		return; /* req is gone */
+	uid = control_peer_uid(req);
 	snprintf(plan, sizeof(plan), "schema:%s", cs->name);
 	snprintf(uid_s, sizeof(uid_s), "%d", (int)uid);
 	snprintf(to_s, sizeof(to_s), "%lld", a->to);
