@@ -248,32 +248,6 @@ add_warning(struct schema_run *run, const char *text)
 
 /* ---- positions and messages ---- */
 
-void
-schema_position(const char *text, size_t start, long pos, unsigned *line,
-                unsigned *col)
-{
-	size_t at = start;
-	unsigned l = 1, c = 1;
-
-	for (long n = 1; n < pos && text[at] != '\0'; n++) {
-		at++;
-		while (((unsigned char)text[at] & 0xC0) == 0x80)
-			at++;
-	}
-	for (size_t k = 0; k < at && text[k] != '\0'; k++) {
-		unsigned char ch = (unsigned char)text[k];
-
-		if (ch == '\n' || (ch == '\r' && text[k + 1] != '\n')) {
-			l++;
-			c = 1;
-		} else if (ch != '\r' && (ch & 0xC0) != 0x80) {
-			c++;
-		}
-	}
-	*line = l;
-	*col = c;
-}
-
 /* One line of a possibly multi-line server text. */
 static void
 first_line(const char *s, char *out, size_t len)
@@ -308,8 +282,8 @@ describe(const struct item *it, const PGresult *res, size_t start, bool whole,
 		start = spans[0].start;
 	}
 	if (pos != NULL || !whole) {
-		schema_position(it->sql, start, pos != NULL ? atol(pos) : 1,
-		                &line, &col);
+		sql_position(it->sql, start, pos != NULL ? atol(pos) : 1, &line,
+		             &col);
 		snprintf(where, sizeof(where), "%s:%u:%u", it->path, line, col);
 	} else {
 		snprintf(where, sizeof(where), "%s", it->path);
@@ -512,8 +486,8 @@ file_failed(struct schema_run *run, const PGresult *res, size_t start)
 	const struct item *it = &run->items[run->idx];
 
 	free(run->error);
-	run->error = describe(it, res, start, run->whole, run->spans,
-	                      run->nspans);
+	run->error =
+	        describe(it, res, start, run->whole, run->spans, run->nspans);
 	if (run->error == NULL) {
 		fail(run, "%s failed (out of memory describing it)", it->path);
 		return;
@@ -728,7 +702,7 @@ start_item(struct schema_run *run)
 	} else if (!it->no_tx && (tc = transaction_control(it, run->spans,
 	                                                   run->nspans)) >= 0) {
 		unsigned l, c;
-		schema_position(it->sql, run->spans[tc].start, 1, &l, &c);
+		sql_position(it->sql, run->spans[tc].start, 1, &l, &c);
 		fail(run,
 		     "%s:%u:%u: the file ends or starts a transaction itself; "
 		     "migrated runs each file in a transaction of its own with "

@@ -51,12 +51,4 @@ void schema_run_stop(struct schema_run *run);
 /* Closes its connection (a file running then rolls back) and frees. */
 void schema_run_free(struct schema_run *run);
 
-/*
- * The line and column (1-based, in characters) of the pos-th character
- * (1-based, as PG_DIAG_STATEMENT_POSITION counts) of the statement that
- * starts at byte offset start of text; UTF-8. Pure, for unit tests.
- */
-void schema_position(const char *text, size_t start, long pos, unsigned *line,
-                     unsigned *col);
-
 #endif

@@ -907,3 +907,29 @@ fail:
 	*n = 0;
 	return -1;
 }
+
+void
+sql_position(const char *text, size_t start, long pos, unsigned *line,
+             unsigned *col)
+{
+	size_t at = start;
+	unsigned l = 1, c = 1;
+
+	for (long n = 1; n < pos && text[at] != '\0'; n++) {
+		at++;
+		while (((unsigned char)text[at] & 0xC0) == 0x80)
+			at++;
+	}
+	for (size_t k = 0; k < at && text[k] != '\0'; k++) {
+		unsigned char ch = (unsigned char)text[k];
+
+		if (ch == '\n' || (ch == '\r' && text[k + 1] != '\n')) {
+			l++;
+			c = 1;
+		} else if (ch != '\r' && (ch & 0xC0) != 0x80) {
+			c++;
+		}
+	}
+	*line = l;
+	*col = c;
+}

@@ -84,4 +84,12 @@ int sql_split(const char *sql, struct sql_span **spans, size_t *n,
               unsigned *errline, char *err, size_t errlen)
         __attribute__((warn_unused_result));
 
+/*
+ * The line and column (1-based; columns in characters, UTF-8) in text of
+ * the pos-th character (1-based, as PostgreSQL's error positions count) of
+ * the statement that starts at byte start. CRLF and CR end lines too.
+ */
+void sql_position(const char *text, size_t start, long pos, unsigned *line,
+                  unsigned *col);
+
 #endif
