@@ -200,6 +200,30 @@ def test_no_transaction_and_the_hint_without_it(pg, make_daemon):
                    " WHERE schemaname = 'app'").strip() == "t_v,t_w"
     assert [(v, o) for v, k, o, _ in history(pg)] == [
         (1, "succeeded"), (2, "failed"), (2, "succeeded")]
+    # a failing statement of a no-transaction file: the ones before stay;
+    # without a position from the server, the statement's start
+    (d.schema_dir / "003_more.sql").write_text(
+        "-- migrated: no-transaction\n"
+        "CREATE INDEX CONCURRENTLY t_id ON app.t (id);\n"
+        "\n"
+        "CREATE INDEX CONCURRENTLY t_x ON app.t (nope);\n")
+    j = wait_job(d, apply(d))
+    assert j["state"] == "failed"
+    assert "003_more.sql:4:1: column \"nope\" does not exist" in \
+        j["error"], j["error"]
+    assert "statements before the failing one took effect" in j["error"]
+    assert history(pg)[-1][:3] == (3, "applied", "failed")
+
+
+def test_a_file_that_commits_itself_is_refused(pg, make_daemon):
+    files = {"001_schema.sql": "CREATE SCHEMA app;\nCOMMIT;\n"
+                               "CREATE TABLE app.t ();\n"}
+    d = start(pg, make_daemon, files)
+    j = wait_job(d, apply(d))
+    assert j["state"] == "failed"
+    assert "001_schema.sql:2:1: the file ends or starts a transaction" in \
+        j["error"], j["error"]
+    assert history(pg) == [] and tables(pg) == ""
 
 
 def test_dry_run_changes_nothing(pg, make_daemon):
@@ -273,6 +297,27 @@ def test_second_apply_is_refused_while_one_runs(pg, make_daemon):
     assert wait_job(d, first)["state"] == "succeeded"
     listed = d.call("io.migrated.ListJobs", {})["parameters"]["jobs"]
     assert [x["kind"] for x in listed] == ["schema"]
+    assert listed[0]["parameters"]["op"] == "apply", listed
+
+
+def test_two_daemons_on_one_state_database(pg, make_daemon):
+    """Both have the set: whichever claims the job runs it, alone; the other
+    daemon's submit is refused while it runs."""
+    files = {"001_slow.sql": "CREATE SCHEMA app; SELECT pg_sleep(2);\n",
+             "002_t.sql": "CREATE TABLE app.t (id int);\n"}
+    a = start(pg, make_daemon, files)
+    b = make_daemon()
+    b.write_conf(b.conf_text() + "\n[schema app]\ndatabase = target\n"
+                 "dir = %s\n" % a.schema_dir)
+    b.start()
+    job = apply(b)
+    e, p = err(a, "SchemaApply", {"set": "app"})
+    assert (e, p["id"]) == ("io.migrated.JobExists", job)
+    j = wait_job(a, job)
+    assert j["state"] == "succeeded", j
+    assert [(v, o) for v, k, o, _ in history(pg)] == [
+        (1, "succeeded"), (2, "succeeded")]
+    assert wait_job(a, apply(a))["steps"] == []
 
 
 def test_two_daemons_with_different_state_databases_take_turns(
