@@ -26,13 +26,13 @@ ALL_CFLAGS = $(CFLAGS) -std=c11 -D_GNU_SOURCE $(WARN) -Iproto -I$(B)/gen \
            -DMIGRATED_VERSION='"$(VERSION)"' \
            -DMIGRATED_SYSCONFDIR='"$(SYSCONFDIR)"' \
            $(shell pkg-config --cflags $(PKGS))
-LDLIBS  += $(shell pkg-config --libs $(PKGS))
+LDLIBS  += $(shell pkg-config --libs $(PKGS)) -pthread
 
 PROTO_SRC  = proto/vl_frame.c proto/vl_message.c proto/vl_dispatch.c
 DAEMON_LIB = daemon/compare_rows.c daemon/config.c daemon/inifile.c daemon/log.c daemon/params.c daemon/plan.c daemon/sql_params.c \
-             daemon/submit.c daemon/schema_files.c
+             daemon/submit.c daemon/schema_files.c daemon/schema_history.c \
+             daemon/pg.c
 DAEMON_SRC = daemon/main.c daemon/control.c daemon/methods.c daemon/jobs.c \
-             daemon/pg.c \
              daemon/notify.c daemon/store.c daemon/scheduler.c \
              daemon/runner.c daemon/claim.c daemon/batch.c daemon/clear.c \
              daemon/step.c daemon/step_inplace.c daemon/step_restore.c \
@@ -40,8 +40,8 @@ DAEMON_SRC = daemon/main.c daemon/control.c daemon/methods.c daemon/jobs.c \
              daemon/catalog.c daemon/checks.c daemon/dbcall.c \
              daemon/audit.c daemon/validate.c \
              daemon/backups.c daemon/databases.c daemon/compare.c \
-             daemon/schema_apply.c daemon/schema_jobs.c \
-             $(DAEMON_LIB)
+             daemon/compare_verify.c daemon/schema_methods.c \
+             daemon/schema_apply.c daemon/schema_jobs.c $(DAEMON_LIB)
 CTL_SRC    = $(sort $(wildcard ctl/*.c))
 
 obj = $(patsubst %.c,$(B)/obj/%.o,$(1))

@@ -16,6 +16,7 @@
 #include "databases.h"
 #include "scheduler.h"
 #include "schema_jobs.h"
+#include "schema_methods.h"
 #include "store.h"
 #include "validate.h"
 #include "dbcall.h"
@@ -216,6 +217,10 @@ static const struct method methods[] = {
         {VL_METHOD_SCHEMA_APPLY, schema_jobs_apply, true, &schema_jobs_params},
         {VL_METHOD_SCHEMA_REVERT, schema_jobs_revert, true,
          &schema_jobs_params},
+        {VL_METHOD_SCHEMA_STATUS, schema_status, false, &schema_status_params},
+        {VL_METHOD_SCHEMA_BASELINE, schema_baseline, true,
+         &schema_baseline_params},
+        {VL_METHOD_SCHEMA_REPAIR, schema_repair, true, &schema_repair_params},
 };
 
 /*

@@ -26,39 +26,12 @@
 #include <time.h>
 
 #include "log.h"
+#include "schema_history.h"
 #include "schema_files.h"
 #include "sql_params.h"
 
-/* classid of the set's lock; the job lock (migrated.claim) uses 1835623 */
-#define SCHEMA_LOCK_CLASS "1835624"
 /* an applied row's adopted_from, when the version had a down file */
 #define DOWN_PREFIX "down:"
-
-/*
- * The history table (engineer A's schema_history.c owns it; this is its
- * agreed DDL until that lands).
- */
-static const char schema_history_ensure_sql[] =
-        "CREATE SCHEMA IF NOT EXISTS migrated;"
-        "CREATE TABLE IF NOT EXISTS migrated.schema_history ("
-        " id bigserial PRIMARY KEY,"
-        " set_name text NOT NULL,"
-        " version bigint NOT NULL,"
-        " name text NOT NULL,"
-        " checksum text,"
-        " kind text NOT NULL CHECK (kind IN ('applied', 'baseline',"
-        "  'adopted', 'reverted', 'repaired', 'forgotten')),"
-        " adopted_from text,"
-        " uid integer,"
-        " username text,"
-        " job_id bigint,"
-        " started timestamptz NOT NULL DEFAULT now(),"
-        " finished timestamptz,"
-        " duration_ms bigint,"
-        " outcome text NOT NULL CHECK (outcome IN ('succeeded', 'failed')),"
-        " error text);"
-        "CREATE INDEX IF NOT EXISTS schema_history_set_version"
-        " ON migrated.schema_history (set_name, version, id);";
 
 struct item {
 	const struct schema_file *f;
@@ -357,6 +330,8 @@ record(struct schema_run *run, const char *outcome, pg_result_cb cb)
 	values[10] = ms;
 	values[11] = outcome;
 	values[12] = failed ? run->error : NULL;
+	/* not schema_history_insert_sql: its finished is now(), which in the
+	 * file's transaction is when the transaction began */
 	return pg_query(
 	        run->conn,
 	        "INSERT INTO migrated.schema_history (set_name, version,"
@@ -1083,10 +1058,11 @@ on_ensured(void *arg, const PGresult *res, const char *error)
 	}
 	log_ctx(LOG_DEBUG, &run->log, "waiting for the lock on schema set %s",
 	        run->set);
+	/* the key every writer of the set's history locks (schema_history.h):
+	 * baseline and repair wait for a run, and a run for them */
 	sent(pg_query(run->conn,
-	              "SELECT pg_advisory_lock(" SCHEMA_LOCK_CLASS
-	              ", hashtext($1))",
-	              1, values, on_locked, run));
+	              "SELECT pg_advisory_lock(" SCHEMA_HISTORY_LOCK_KEY ")", 1,
+	              values, on_locked, run));
 }
 
 static void

@@ -448,3 +448,60 @@ def test_compare_yes_checks_the_import(pg, make_daemon):
     assert "compare found differences" in bad["error"], bad
     assert "auth0|5" in bad["error"], bad
     assert job["state"] == "succeeded"
+
+
+def test_dry_run_counts_and_changes_nothing(pg, make_daemon):
+    d = start_import(pg, make_daemon, backup="yes")
+    before = fingerprints(pg, ["users"])
+    job = run_job(d, "import", "tumi", timeout=60, dry_run=True)
+    assert job["rows_changed"] == 2000, job
+    assert fingerprints(pg, ["users"]) == before
+    assert pg.psql("SELECT count(*) FROM migrated.backups").strip() == "0"
+
+
+def test_clear_errors_fail_the_job(pg, make_daemon):
+    d = start_import(pg, make_daemon)
+    cases = {
+        # the source refuses select: the job says where and why
+        "badsel": ("display_name AS name", "display_nam AS name",
+                   'select on source legacy: column "display_nam" does '
+                   'not exist'),
+        # no unique index for the natural key
+        "nouniq": ("upsert = tenant, auth0_id", "upsert = email",
+                   "there is no unique or exclusion constraint matching"),
+        # a target table that is not there
+        "notab": ("into = users", "into = userz",
+                  'there is no table "userz" on the target'),
+    }
+    base = PLAN % {"batch": 100, "backup": "no"}
+    for name, (old, new, _) in cases.items():
+        write_plan(d, name, base.replace(old, new))
+    reload(d)
+    for name, (_, _, message) in cases.items():
+        job = run_job(d, name, "tumi", want="failed", timeout=30)
+        assert message in job["error"], (name, job["error"])
+        assert job["error"].startswith("step users"), job["error"]
+    assert pg.psql("SELECT count(*) FROM users").strip() == "0"
+
+
+def test_pause_and_resume_a_copy(pg, make_daemon):
+    d = start_import(pg, make_daemon, rows=30000, batch=50)
+    count_merges(pg)
+    job = submit(d, "import", ["tumi"])[0]
+    wait_for("import under way", lambda: rows_done(pg, job) > 1000, 40,
+             interval=0.02)
+    ok(d, "Pause", {"ids": [job]})
+    wait_for("paused", lambda: ok(d, "ShowJob", {"id": job})["job"][
+        "state"] == "paused", 20)
+    held = rows_done(pg, job)
+    import time
+    time.sleep(1)
+    assert rows_done(pg, job) == held
+    # no copy session is left open on the source while paused
+    assert pg.psql("SELECT count(*) FROM pg_stat_activity WHERE datname = "
+                   "'legacy' AND state LIKE 'idle in transaction%'"
+                   ).strip() == "0"
+    ok(d, "Resume", {"ids": [job]})
+    j = wait_ended(d, job, timeout=90)
+    assert j["state"] == "succeeded", j
+    assert pg.psql("SELECT count(*) FROM merges").strip() == "20000"
