@@ -1,7 +1,10 @@
 /*
  * SchemaApply and SchemaRevert: each queues one job of kind "schema" (plan
- * "schema:SET", tenant the set's database) that schema_apply.c runs. One
- * statement inserts it unless the set has an unfinished job (JobExists).
+ * "schema:SET", tenant the set's database) that schema_apply.c runs.
+ * First the set's history is read (on the set's database) and what the
+ * job would refuse is refused at once with SchemaConflict; then one
+ * statement inserts the job unless the set has an unfinished one
+ * (JobExists).
  */
 #ifndef SCHEMA_JOBS_H
 #define SCHEMA_JOBS_H

@@ -141,15 +141,21 @@ def test_edited_applied_file_stops_apply(pg, make_daemon):
     (d.schema_dir / "002_users.sql").write_text(
         "CREATE TABLE app.users (id bigint PRIMARY KEY, x int);\n")
     (d.schema_dir / "004_items.sql").write_text(FIVE["004_items.sql"])
-    j = wait_job(d, apply(d))
-    assert j["state"] == "failed"
-    assert "002_users.sql was edited since it was applied" in j["error"]
-    assert "schema repair app 2 accept" in j["error"], j["error"]
+    # refused by the method: no job
+    e, p = err(d, "SchemaApply", {"set": "app"})
+    assert e == "io.migrated.SchemaConflict", (e, p)
+    assert p["set"] == "app" and p["version"] == 2, p
+    assert "002_users.sql was edited since it was applied" in p["message"]
+    assert "schema repair app 2 accept" in p["message"], p
+    rc, out, e = d.ctl("schema", "apply", "app")
+    assert rc != 0 and "edited since it was applied" in out + e, (out, e)
     assert tables(pg) == "users"  # 004 did not run
     os.unlink(d.schema_dir / "002_users.sql")
-    j = wait_job(d, apply(d))
-    assert j["state"] == "failed"
-    assert "version 2 (users) is recorded as applied" in j["error"], j
+    e, p = err(d, "SchemaApply", {"set": "app"})
+    assert e == "io.migrated.SchemaConflict"
+    assert "version 2 (users) is recorded as applied" in p["message"], p
+    assert [x["kind"] for x in d.call("io.migrated.ListJobs", {})[
+        "parameters"]["jobs"]] == ["schema"]  # only the first apply
 
 
 def test_crlf_and_lf_files_apply_alike(pg, make_daemon):
@@ -260,11 +266,11 @@ def test_apply_to_and_revert(pg, make_daemon):
     assert [s["name"] for s in j["steps"]] == ["005_tags"]
     assert tables(pg) == "items,orders,users"
     # 003 has no down file: refused before anything runs
-    j = wait_job(d, revert(d, to=1))
-    assert j["state"] == "failed"
-    assert "version 3 (orders) has no down file" in j["error"], j["error"]
+    e, p = err(d, "SchemaRevert", {"set": "app", "to": 1})
+    assert (e, p["version"]) == ("io.migrated.SchemaConflict", 3), (e, p)
+    assert "version 3 (orders) has no down file" in p["message"], p
     assert tables(pg) == "items,orders,users"
-    # a down file changed since its version was applied
+    # a down file changed since its version was applied: the job refuses
     (d.schema_dir / "004_items.down.sql").write_text(
         "DROP TABLE app.items CASCADE;\n")
     j = wait_job(d, revert(d, to=3))
@@ -325,22 +331,9 @@ def test_two_daemons_with_different_state_databases_take_turns(
     """Two daemons whose state lives in different databases apply one set to
     one shared database: the lock there makes the second wait, and then find
     nothing left to apply."""
-    for db in ("shared", "state2"):
-        if not pg.psql("SELECT 1 FROM pg_database WHERE datname = '%s'" % db):
-            pg.psql("CREATE DATABASE %s" % db)
-    psql_db(pg, "shared", "DROP SCHEMA IF EXISTS app CASCADE;"
-            " DROP SCHEMA IF EXISTS migrated CASCADE")
-    psql_db(pg, "state2", "DROP SCHEMA IF EXISTS migrated CASCADE")
-    shared = pg.conninfo.replace("dbname=migrated", "dbname=shared")
     files = {"001_slow.sql": "CREATE SCHEMA app; SELECT pg_sleep(2);\n",
              "002_t.sql": "CREATE TABLE app.t (id int);\n"}
-    extra = "\n[database shared]\nconninfo = %s\n" % shared
-    a = start(pg, make_daemon, files, database="shared", extra=extra)
-    b = make_daemon(conninfo=pg.conninfo.replace("dbname=migrated",
-                                                 "dbname=state2"))
-    b.write_conf(b.conf_text() + extra + "\n[schema app]\ndatabase = shared\n"
-                 "dir = %s\n" % a.schema_dir)
-    b.start()
+    a, b = two_state_databases(pg, make_daemon, files)
     ja = apply(a)
     a.wait_log("applying 2 version", timeout=10)
     jb = apply(b)
@@ -350,6 +343,42 @@ def test_two_daemons_with_different_state_databases_take_turns(
     h = history(pg, "shared")
     assert [(v, k, o) for v, k, o, _ in h] == [
         (1, "applied", "succeeded"), (2, "applied", "succeeded")], h
+
+
+def two_state_databases(pg, make_daemon, files):
+    for db in ("shared", "state2"):
+        if not pg.psql("SELECT 1 FROM pg_database WHERE datname = '%s'" % db):
+            pg.psql("CREATE DATABASE %s" % db)
+    psql_db(pg, "shared", "DROP SCHEMA IF EXISTS app CASCADE;"
+            " DROP SCHEMA IF EXISTS migrated CASCADE")
+    psql_db(pg, "state2", "DROP SCHEMA IF EXISTS migrated CASCADE")
+    shared = pg.conninfo.replace("dbname=migrated", "dbname=shared")
+    extra = "\n[database shared]\nconninfo = %s\n" % shared
+    a = start(pg, make_daemon, files, database="shared", extra=extra)
+    b = make_daemon(conninfo=pg.conninfo.replace("dbname=migrated",
+                                                 "dbname=state2"))
+    b.write_conf(b.conf_text() + extra + "\n[schema app]\ndatabase = shared\n"
+                 "dir = %s\n" % a.schema_dir)
+    b.start()
+    return a, b
+
+
+def test_the_job_checks_again_under_the_lock(pg, make_daemon):
+    """Accepted at submit, refused by the job: the file was edited while it
+    waited for the other daemon's apply to end."""
+    files = {"001_slow.sql": "CREATE SCHEMA app; SELECT pg_sleep(2);\n",
+             "002_t.sql": "CREATE TABLE app.t (id int);\n"}
+    a, b = two_state_databases(pg, make_daemon, files)
+    ja = apply(a)
+    a.wait_log("applying 2 version", timeout=10)
+    jb = apply(b)
+    b.wait_log("waiting for the lock|job started", timeout=10)
+    (a.schema_dir / "002_t.sql").write_text("CREATE TABLE app.t (x int);\n")
+    assert wait_job(a, ja)["state"] == "succeeded"
+    j = wait_job(b, jb)
+    assert j["state"] == "failed", j
+    assert "refused before running anything" in j["error"], j["error"]
+    assert "002_t.sql was edited since it was applied" in j["error"]
 
 
 def test_kill9_during_a_long_file(pg, make_daemon):
