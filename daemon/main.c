@@ -111,7 +111,7 @@ check_only(const char *file)
 		fprintf(stderr, "%s\n", err);
 		rc = EXIT_CONFIG;
 	}
-	plans = catalog_load(cfg.plan_dir, stderr, &bad, err, sizeof(err));
+	plans = catalog_load(&cfg, stderr, &bad, err, sizeof(err));
 	if (plans == NULL) {
 		fprintf(stderr, "%s\n", err);
 		rc = EXIT_CONFIG;
@@ -147,7 +147,7 @@ daemon_reload(struct daemon *d, char *err, size_t errlen)
 		return -1;
 	}
 	/* all or nothing: a bad plan keeps the old configuration and plans */
-	plans = catalog_load(cfg.plan_dir, NULL, &bad, err, errlen);
+	plans = catalog_load(&cfg, NULL, &bad, err, errlen);
 	if (plans == NULL || bad > 0) {
 		if (plans != NULL)
 			snprintf(err, errlen,
@@ -266,7 +266,7 @@ run(const char *file, bool debug)
 		log_error("%s", err);
 		goto out;
 	}
-	d.plans = catalog_load(d.cfg.plan_dir, NULL, &bad, err, sizeof(err));
+	d.plans = catalog_load(&d.cfg, NULL, &bad, err, sizeof(err));
 	if (d.plans == NULL) {
 		log_error("%s", err);
 		goto out;

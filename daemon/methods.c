@@ -17,6 +17,7 @@
 #include "scheduler.h"
 #include "schema_jobs.h"
 #include "schema_methods.h"
+#include "schema_inspect.h"
 #include "store.h"
 #include "validate.h"
 #include "dbcall.h"
@@ -221,6 +222,12 @@ static const struct method methods[] = {
         {VL_METHOD_SCHEMA_BASELINE, schema_baseline, true,
          &schema_baseline_params},
         {VL_METHOD_SCHEMA_REPAIR, schema_repair, true, &schema_repair_params},
+        {VL_METHOD_SCHEMA_DIFF, schema_diff_method, false, &schema_diff_params},
+        {VL_METHOD_SCHEMA_DRIFT, schema_drift_method, false,
+         &schema_drift_params},
+        {VL_METHOD_SCHEMA_DUMP, schema_dump_method, false, &schema_dump_params},
+        {VL_METHOD_SCHEMA_SQUASH, schema_squash_method, false,
+         &schema_squash_params},
 };
 
 /*
