@@ -127,7 +127,7 @@ def test_failure_in_the_middle_of_five_then_fixed(pg, make_daemon):
     assert ok_rows == [1, 2, 3, 4, 5]
     who = psql_db(pg, "migrated", "SELECT DISTINCT uid, job_id IS NOT NULL,"
                   " duration_ms >= 0, finished >= started FROM"
-                  " migrated.schema_history").strip()
+                  " migrated.schema_history WHERE set_name = 'app'").strip()
     assert who == "%d|t|t|t" % os.getuid(), who
     # nothing pending: a job that does nothing
     j = wait_job(d, apply(d))
@@ -171,8 +171,8 @@ def test_crlf_and_lf_files_apply_alike(pg, make_daemon):
         b"CREATE TABLE app.t (\r\n  id int\r\n);\r\n")
     assert wait_job(d, apply(d))["state"] == "succeeded"
     crlf_sum = psql_db(pg, "migrated", "SELECT checksum FROM"
-                       " migrated.schema_history WHERE version = 2 AND"
-                       " outcome = 'succeeded'").strip()
+                       " migrated.schema_history WHERE set_name = 'app'"
+                       " AND version = 2 AND outcome = 'succeeded'").strip()
     # the LF version of the file is the same file: nothing edited
     (d.schema_dir / "002_t.sql").write_bytes(
         b"CREATE TABLE app.t (\n  id int\n);\n")
