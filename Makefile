@@ -44,7 +44,8 @@ DAEMON_SRC = daemon/main.c daemon/control.c daemon/methods.c daemon/jobs.c \
              daemon/catalog.c daemon/checks.c daemon/dbcall.c \
              daemon/audit.c daemon/validate.c \
              daemon/backups.c daemon/databases.c daemon/compare.c \
-             daemon/compare_verify.c daemon/schema_methods.c $(DAEMON_LIB)
+             daemon/compare_verify.c daemon/schema_methods.c \
+             daemon/schema_adopt.c daemon/schema_apply.c daemon/schema_jobs.c $(DAEMON_LIB)
 CTL_SRC    = $(sort $(wildcard ctl/*.c))
 # Schema diff, drift, dump and squash (schema_diff.c is pure: unit-tested).
 DAEMON_LIB += daemon/schema_diff.c

@@ -228,7 +228,7 @@ cmd_schema_baseline(struct cmd_ctx *ctx, struct args *a)
 	        .type = JSON_ARRAY,
 	        .human = show_recorded,
 	};
-	long long version;
+	long long version = 0;
 	json_t *p;
 	int rc = version_arg(a, a->pos[a->npos - 1], &version);
 
@@ -246,7 +246,7 @@ cmd_schema_repair(struct cmd_ctx *ctx, struct args *a)
 {
 	struct vl_reply reply;
 	const char *action = a->pos[a->npos - 1];
-	long long version;
+	long long version = 0;
 	json_t *p;
 	int rc;
 

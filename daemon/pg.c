@@ -526,13 +526,14 @@ open_thread(void *arg)
 	const char *keys[] = {"dbname", "fallback_application_name", NULL};
 	const char *values[] = {op->conninfo, op->name, NULL};
 	char byte = 1;
+	int fd = op->sv[1];
 
 	op->pg = PQconnectStartParams(keys, values, 1);
-	/* the write is the hand-over: op is the loop's again after it */
-	if (send(op->sv[1], &byte, 1, MSG_NOSIGNAL) < 0)
-		log_error("%s: cannot hand a connection back to the loop",
-		          op->name);
-	close(op->sv[1]);
+	/* the write is the hand-over: op is the loop's after it, and may be
+	 * freed at once, so nothing of it is touched again */
+	if (send(fd, &byte, 1, MSG_NOSIGNAL) < 0)
+		log_error("a connection could not be handed back to the loop");
+	close(fd);
 	return NULL;
 }
 

@@ -198,7 +198,7 @@ on_reap(evutil_socket_t fd, short what, void *arg)
 	struct schema_dump *d = arg;
 	int status = 0;
 	pid_t got;
-	struct timeval tv = {0, REAP_MS * 1000};
+	struct timeval tv = {0, (suseconds_t)REAP_MS * 1000};
 
 	(void)fd;
 	(void)what;

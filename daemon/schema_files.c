@@ -41,8 +41,8 @@ schema_checksum(const char *text, size_t len, char *out)
 	if (EVP_DigestFinal_ex(ctx, md, &mdlen) == 1 &&
 	    mdlen * 2 == SCHEMA_CHECKSUM_LEN) {
 		for (unsigned int i = 0; i < mdlen; i++) {
-			out[2 * i] = hex[md[i] >> 4];
-			out[2 * i + 1] = hex[md[i] & 0xf];
+			out[(size_t)2 * i] = hex[md[i] >> 4];
+			out[(size_t)2 * i + 1] = hex[md[i] & 0xf];
 		}
 		out[SCHEMA_CHECKSUM_LEN] = '\0';
 	}
@@ -72,7 +72,7 @@ read_text(const char *path, char **text, size_t *len, char *err, size_t errlen)
 				        err, errlen,
 				        "%s: larger than %ld MiB; a schema file "
 				        "holds statements, not data",
-				        path, SCHEMA_FILE_MAX / (1024 * 1024));
+				        path, SCHEMA_FILE_MAX / (1024L * 1024));
 				goto fail;
 			}
 			more = realloc(buf, cap * 2 + 8192);

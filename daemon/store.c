@@ -150,10 +150,9 @@ apply_version(struct store *store, int version)
 	size_t len = 2 * strlen(sql) + strlen(file) + 512;
 	char *script = malloc(len), *tail = malloc(len);
 	char checksum[SCHEMA_CHECKSUM_LEN + 1], version_s[16], name[256];
-	const char *values[13] = {"migrated", version_s, name, checksum,
-	                          "applied",  NULL,      NULL, NULL,
-	                          NULL,       NULL,      NULL, "succeeded",
-	                          NULL};
+	const char *values[13] = {
+	        "migrated", version_s, name, checksum, "applied",   NULL, NULL,
+	        NULL,       NULL,      NULL, NULL,     "succeeded", NULL};
 
 	if (script == NULL || tail == NULL || strstr(sql, FILE_QUOTE) != NULL) {
 		upgrade_failed(store, "applying a schema version", NULL,

@@ -209,9 +209,11 @@ def test_baseline_twice_and_conflict(pg, make_daemon):
     # twice: nothing changes
     assert ok(d, "SchemaBaseline", {"set": "app", "version": 2}) == {
         "recorded": []}
-    assert q(pg, "SELECT count(*) FROM migrated.schema_history") == "2"
+    assert q(pg, "SELECT count(*) FROM migrated.schema_history"
+             " WHERE set_name = 'app'") == "2"
     row = q(pg, "SELECT kind, outcome, checksum, uid IS NOT NULL"
-                  " FROM migrated.schema_history WHERE version = 1")
+                  " FROM migrated.schema_history WHERE version = 1"
+                  " AND set_name = 'app'")
     assert row == "baseline|succeeded|%s|t" % sha("SELECT 1;\n")
     st, s = states(ok(d, "SchemaStatus"))
     assert st == {1: "baseline", 2: "baseline", 5: "pending"}
@@ -222,7 +224,8 @@ def test_baseline_twice_and_conflict(pg, make_daemon):
     e, p = err(d, "SchemaBaseline", {"version": 6})
     assert e == CONFLICT and p["version"] == 5 and p["set"] == "app", p
     assert "already recorded (kind applied)" in p["message"]
-    assert q(pg, "SELECT count(*) FROM migrated.schema_history") == "3"
+    assert q(pg, "SELECT count(*) FROM migrated.schema_history"
+             " WHERE set_name = 'app'") == "3"
 
     # a baselined file edited since: a conflict too
     write(d, "001_a.sql", "SELECT 1; -- edited\n")
