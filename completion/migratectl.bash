@@ -94,7 +94,7 @@ _migratectl_option_values()
 
 _migratectl()
 {
-	local cur=${COMP_WORDS[COMP_CWORD]} prev= help words w arg
+	local cur=${COMP_WORDS[COMP_CWORD]} prev='' help words w arg
 	local -i i verb_at=0 npos=0
 	local _migratectl_cmd=${COMP_WORDS[0]}
 	local -a _migratectl_socket=()
@@ -103,6 +103,8 @@ _migratectl()
 
 	COMPREPLY=()
 	((COMP_CWORD > 0)) && prev=${COMP_WORDS[COMP_CWORD - 1]}
+	# COMP_WORDS holds the words as typed: a literal "~/".
+	# shellcheck disable=SC2088
 	[[ $_migratectl_cmd == "~/"* ]] &&
 	    _migratectl_cmd=$HOME/${_migratectl_cmd#"~/"}
 	command -v "$_migratectl_cmd" >/dev/null 2>&1 ||
