@@ -6,6 +6,7 @@ without a local file, a version recorded differently. All or nothing:
 when one row is refused, nothing is recorded."""
 
 import os
+from pathlib import Path
 import shutil
 import subprocess
 
@@ -20,7 +21,10 @@ from safety_util import INVALID, err, ok
 DB = "adoptdb"
 E2E = os.path.dirname(os.path.abspath(__file__))
 # A node_modules with pg, drizzle-orm, knex and kysely: the real tools run.
-NODE_MODULES = os.environ.get("ADOPT_NODE_MODULES", "/tmp/adopt-npm/node_modules")
+NODE_MODULES = os.environ.get(
+    "ADOPT_NODE_MODULES",
+    str(Path(__file__).resolve().parents[2] / "build" / "npm" /
+        "node_modules"))
 REFUSED = {"conflict", "unmatched", "dirty", "failed"}
 
 
