@@ -360,7 +360,8 @@ copy_target() {
 # into COPY into an unlogged staging table, then one INSERT ... ON
 # CONFLICT. Prints "copy-seconds merge-seconds total-seconds".
 copy_pipeline() {
-	sql bench_copy -c "DROP TABLE IF EXISTS staging" \
+	sql bench_copy -c "SET client_min_messages = warning" \
+	    -c "DROP TABLE IF EXISTS staging" \
 	    -c "CREATE UNLOGGED TABLE staging (id bigint, ext_id text,
 	        email text, name text, plan text, balance_cents bigint,
 	        created_at timestamptz, note text)"
