@@ -29,7 +29,7 @@ ALL_CFLAGS = $(CFLAGS) -std=c11 -D_GNU_SOURCE $(WARN) -Iproto -I$(B)/gen \
 LDLIBS  += $(shell pkg-config --libs $(PKGS))
 
 PROTO_SRC  = proto/vl_frame.c proto/vl_message.c proto/vl_dispatch.c
-DAEMON_LIB = daemon/config.c daemon/inifile.c daemon/log.c daemon/params.c daemon/plan.c daemon/sql_params.c \
+DAEMON_LIB = daemon/compare_rows.c daemon/config.c daemon/inifile.c daemon/log.c daemon/params.c daemon/plan.c daemon/sql_params.c \
              daemon/submit.c
 DAEMON_SRC = daemon/main.c daemon/control.c daemon/methods.c daemon/jobs.c \
              daemon/pg.c \
@@ -39,7 +39,7 @@ DAEMON_SRC = daemon/main.c daemon/control.c daemon/methods.c daemon/jobs.c \
              daemon/step_copy.c daemon/copy_sql.c \
              daemon/catalog.c daemon/checks.c daemon/dbcall.c \
              daemon/audit.c daemon/validate.c \
-             daemon/backups.c daemon/databases.c $(DAEMON_LIB)
+             daemon/backups.c daemon/databases.c daemon/compare.c daemon/compare_verify.c $(DAEMON_LIB)
 CTL_SRC    = $(sort $(wildcard ctl/*.c))
 
 obj = $(patsubst %.c,$(B)/obj/%.o,$(1))

@@ -17,11 +17,11 @@ cmd_rollback(struct cmd_ctx *ctx, struct args *a)
 	if (rc != CTL_EXIT_OK)
 		return rc;
 	request_int(target, "priority", a->has_priority, a->priority);
-	rc = session_call(&ctx->session, CTL_METHOD(Rollback),
+	rc = session_call(&ctx->session, VL_METHOD_ROLLBACK,
 	                  json_incref(target), "job", JSON_INTEGER, &reply,
 	                  &job);
 	if (rc == CTL_EXIT_OK && json_integer_value(job) <= 0)
-		rc = session_malformed(CTL_METHOD(Rollback),
+		rc = session_malformed(VL_METHOD_ROLLBACK,
 		                       "has a job id that is not "
 		                       "a positive integer");
 	if (rc == CTL_EXIT_OK && ctx->session.global->json)
@@ -49,7 +49,7 @@ static int
 drop_backups(struct cmd_ctx *ctx, struct args *a)
 {
 	static const struct session_ask ask = {
-	        .method = CTL_METHOD(DropBackups),
+	        .method = VL_METHOD_DROP_BACKUPS,
 	        .key = "dropped",
 	        .type = JSON_INTEGER,
 	        .human = report_dropped,
@@ -82,7 +82,7 @@ int
 cmd_backups(struct cmd_ctx *ctx, struct args *a)
 {
 	static const struct session_ask ask = {
-	        .method = CTL_METHOD(ListBackups),
+	        .method = VL_METHOD_LIST_BACKUPS,
 	        .key = "backups",
 	        .type = JSON_ARRAY,
 	        .human = report_backups,

@@ -34,7 +34,7 @@ int
 cmd_validate(struct cmd_ctx *ctx, struct args *a)
 {
 	static const struct session_ask ask = {
-	        .method = CTL_METHOD(Validate),
+	        .method = VL_METHOD_VALIDATE,
 	        .key = "results",
 	        .type = JSON_ARRAY,
 	        .human = report_validation,
@@ -52,7 +52,7 @@ int
 cmd_verify(struct cmd_ctx *ctx, struct args *a)
 {
 	static const struct session_ask ask = {
-	        .method = CTL_METHOD(Verify),
+	        .method = VL_METHOD_VERIFY,
 	        .key = "checks",
 	        .type = JSON_ARRAY,
 	        .human = report_verification,

@@ -9,7 +9,7 @@ int
 cmd_status(struct cmd_ctx *ctx, struct args *a)
 {
 	static const struct session_ask ask = {
-	        .method = CTL_METHOD(GetStatus),
+	        .method = VL_METHOD_GET_STATUS,
 	        .key = "status",
 	        .type = JSON_OBJECT,
 	        .human = out_status,
@@ -23,13 +23,13 @@ int
 cmd_plans(struct cmd_ctx *ctx, struct args *a)
 {
 	static const struct session_ask list = {
-	        .method = CTL_METHOD(ListPlans),
+	        .method = VL_METHOD_LIST_PLANS,
 	        .key = "plans",
 	        .type = JSON_ARRAY,
 	        .human = out_plans,
 	};
 	static const struct session_ask show = {
-	        .method = CTL_METHOD(ShowPlan),
+	        .method = VL_METHOD_SHOW_PLAN,
 	        .key = "plan",
 	        .type = JSON_OBJECT,
 	        .human = out_plan,
@@ -45,7 +45,7 @@ int
 cmd_log(struct cmd_ctx *ctx, struct args *a)
 {
 	static const struct session_ask ask = {
-	        .method = CTL_METHOD(GetLog),
+	        .method = VL_METHOD_GET_LOG,
 	        .key = "entries",
 	        .type = JSON_ARRAY,
 	        .human = report_log,

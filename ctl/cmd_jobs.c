@@ -58,7 +58,7 @@ cmd_submit(struct cmd_ctx *ctx, struct args *a)
 	int rc = request_tenants(a, &p);
 
 	if (rc == CTL_EXIT_OK)
-		rc = change_jobs(ctx, CTL_METHOD(Submit), submit_params(a, p),
+		rc = change_jobs(ctx, VL_METHOD_SUBMIT, submit_params(a, p),
 		                 "submitted", &ids);
 	/* With no job queued, Watch would follow every unfinished job. */
 	if (rc == CTL_EXIT_OK && a->wait && json_array_size(ids) > 0)
@@ -71,7 +71,7 @@ int
 cmd_list(struct cmd_ctx *ctx, struct args *a)
 {
 	static const struct session_ask ask = {
-	        .method = CTL_METHOD(ListJobs),
+	        .method = VL_METHOD_LIST_JOBS,
 	        .key = "jobs",
 	        .type = JSON_ARRAY,
 	        .human = out_jobs,
@@ -97,7 +97,7 @@ int
 cmd_show(struct cmd_ctx *ctx, struct args *a)
 {
 	static const struct session_ask ask = {
-	        .method = CTL_METHOD(ShowJob),
+	        .method = VL_METHOD_SHOW_JOB,
 	        .key = "job",
 	        .type = JSON_OBJECT,
 	        .human = out_job,

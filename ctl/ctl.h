@@ -20,8 +20,8 @@ enum ctl_exit {
 
 #define CTL_DEFAULT_SOCKET "/run/migrated/io.migrated"
 
-/* A method of io.migrated.varlink: CTL_METHOD(Submit). */
-#define CTL_METHOD(name) "io.migrated." #name
+/* Method and error names: VL_METHOD_SUBMIT, VL_ERROR_NO_SUCH_JOB, ... */
+#include "vl_names.h"
 
 /* Options that may come before the command (and also after it). */
 struct ctl_global {

@@ -9,12 +9,9 @@
 #include "table.h"
 #include "value.h"
 #include "vl_message.h"
+#include "vl_names.h"
 
-/*
- * An error of io.migrated.varlink by its name in the interface file. With
- * names generated from proto/ this is the one line to change.
- */
-#define ERR(name) "io.migrated." #name
+/* Error names come from the interface file (build/gen/vl_names.h). */
 
 /* What a sentence can say at most. */
 #define NTEXTS 2
@@ -33,40 +30,40 @@ static const struct {
 	const char *texts[NTEXTS];
 } errors[] = {
         /* Verify and Rollback of PLAN --tenant T send no job id. */
-        {ERR(NoSuchJob),
+        {VL_ERROR_NO_SUCH_JOB,
          CTL_EXIT_DAEMON,
          {"plan '{call.plan}' has no job for tenant '{call.tenant}'",
           "no job {id}"}},
-        {ERR(NoSuchPlan), CTL_EXIT_DAEMON, {"no plan '{name}'"}},
-        {ERR(InvalidPlan), CTL_EXIT_DAEMON, {"{file}:{line}: {message}"}},
-        {ERR(NoSuchStep),
+        {VL_ERROR_NO_SUCH_PLAN, CTL_EXIT_DAEMON, {"no plan '{name}'"}},
+        {VL_ERROR_INVALID_PLAN, CTL_EXIT_DAEMON, {"{file}:{line}: {message}"}},
+        {VL_ERROR_NO_SUCH_STEP,
          CTL_EXIT_DAEMON,
          {"plan '{plan}' has no step '{step}'"}},
-        {ERR(InvalidJobState),
+        {VL_ERROR_INVALID_JOB_STATE,
          CTL_EXIT_DAEMON,
          {"job {id} is {state}, which does not allow this"}},
-        {ERR(DatabaseUnavailable),
+        {VL_ERROR_DATABASE_UNAVAILABLE,
          CTL_EXIT_DAEMON,
          {"the database cannot be reached now, try again later: "
           "{message}"}},
-        {ERR(DatabaseError),
+        {VL_ERROR_DATABASE_ERROR,
          CTL_EXIT_DAEMON,
          {"the database refused the request: {message}[ (SQLSTATE "
           "{sqlstate})]"}},
-        {ERR(ReloadFailed),
+        {VL_ERROR_RELOAD_FAILED,
          CTL_EXIT_DAEMON,
          {"reload failed, the previous configuration stays: {message}"}},
-        {ERR(NoBackup),
+        {VL_ERROR_NO_BACKUP,
          CTL_EXIT_DAEMON,
          {"job {id} cannot be rolled back: {reason}"}},
-        {ERR(JobExists),
+        {VL_ERROR_JOB_EXISTS,
          CTL_EXIT_DAEMON,
          {"tenant {tenant} already has unfinished job {id} of plan {plan}"}},
-        {ERR(InvalidParameterValue),
+        {VL_ERROR_INVALID_PARAMETER_VALUE,
          CTL_EXIT_DAEMON,
          {"parameter '{parameter}' cannot have this value: {message}"}},
         /* Submit of steps whose dependency is left out. */
-        {ERR(StepDependency),
+        {VL_ERROR_STEP_DEPENDENCY,
          CTL_EXIT_DAEMON,
          {"step '{step}' of plan '{plan}' needs step '{after}', which "
           "neither runs in this job nor has succeeded before for tenant "

@@ -8,13 +8,13 @@
 #include "progress.h"
 #include "table.h"
 #include "value.h"
+#include "vl_names.h"
 
 /* ---- job states -------------------------------------------------------- */
 
-/* The job states of io.migrated.varlink, in their natural order. */
-static const char *const job_states[] = {"queued",     "running", "paused",
-                                         "succeeded",  "failed",  "cancelled",
-                                         "rolled_back"};
+/* The job states of io.migrated.varlink (type JobCounts), in order. */
+#define STATE_NAME(s) #s,
+static const char *const job_states[] = {VL_JOB_STATES(STATE_NAME)};
 #define NJOB_STATES (sizeof(job_states) / sizeof(job_states[0]))
 
 const char *

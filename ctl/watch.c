@@ -68,7 +68,7 @@ watch_jobs(struct session *s, json_t *ids, struct watch *w)
 	}
 	if (ids != NULL)
 		json_object_set_new(params, "ids", ids);
-	rc = client_call(s->client, CTL_METHOD(Watch), params, true,
+	rc = client_call(s->client, VL_METHOD_WATCH, params, true,
 	                 on_watch_reply, w, err, sizeof(err));
 	if (w->progress != NULL && progress_draw(w->progress, true) < 0)
 		w->write_failed = true;
@@ -77,7 +77,7 @@ watch_jobs(struct session *s, json_t *ids, struct watch *w)
 		return CTL_EXIT_CONNECT;
 	}
 	if (w->bad != NULL)
-		return session_malformed(CTL_METHOD(Watch), w->bad);
+		return session_malformed(VL_METHOD_WATCH, w->bad);
 	if (w->error.error != NULL)
 		return session_daemon_error(&w->error, NULL);
 	if (w->write_failed)
@@ -109,7 +109,7 @@ final_job(struct session *s, struct watch *w, json_int_t id, json_t **job)
 	*job = json_object_get(w->last, key);
 	if (*job != NULL && out_state_ended(value_str(*job, "state")))
 		return CTL_EXIT_OK;
-	rc = session_call(s, CTL_METHOD(ShowJob), json_pack("{s:I}", "id", id),
+	rc = session_call(s, VL_METHOD_SHOW_JOB, json_pack("{s:I}", "id", id),
 	                  "job", JSON_OBJECT, &reply, &value);
 	if (rc != CTL_EXIT_OK)
 		return rc;

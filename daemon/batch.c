@@ -4,9 +4,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* SQLSTATE of migrated.advance() when the job is no longer ours. */
-#define STALE_STATE "MG002"
-
 struct batch {
 	struct step_ctx ctx;
 	const struct step_ops *ops;
@@ -17,8 +14,7 @@ struct batch {
 	bool stop;
 	char *lo, *hi;
 	long long rows, changed;
-	char error[1024];
-	bool stale;
+	struct step_error error;
 };
 
 static void next_batch(struct batch *b);
@@ -70,27 +66,12 @@ failed(struct batch *b, const PGresult *res, const char *what)
 	return true;
 }
 
-/* Keeps the first error of the batch's statements. */
-static void
-note_error(struct batch *b, const PGresult *res)
-{
-	const char *state;
-	char buf[1024];
-
-	if (pg_result_ok(res) || b->error[0] != '\0')
-		return;
-	state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
-	b->stale = state != NULL && strcmp(state, STALE_STATE) == 0;
-	snprintf(b->error, sizeof(b->error), "%s",
-	         pg_result_error(res, buf, sizeof(buf)));
-}
-
 static void
 on_part(void *arg, const PGresult *res, const char *error)
 {
 	(void)error;
 	if (res != NULL)
-		note_error(arg, res);
+		step_note_error(&((struct batch *)arg)->error, res, "");
 }
 
 static void
@@ -114,15 +95,15 @@ on_end(void *arg, const PGresult *res, const char *error)
 	on_part(arg, res, error);
 	if (res == NULL)
 		return;
-	if (b->stale) {
+	if (b->error.stale) {
 		log_ctx(LOG_INFO, b->ctx.log,
 		        "job is no longer running here (paused, cancelled or "
 		        "taken over); stopping");
 		b->ev.stopped(b->ev.arg);
 		return;
 	}
-	if (b->error[0] != '\0') {
-		batch_failed(b, b->error);
+	if (b->error.msg[0] != '\0') {
+		batch_failed(b, b->error.msg);
 		return;
 	}
 	if (!b->ctx.dry_run &&
@@ -165,8 +146,8 @@ on_applied(void *arg, const PGresult *res, const char *error)
 	(void)error;
 	if (res == NULL)
 		return;
-	note_error(b, res);
-	if (b->error[0] != '\0') {
+	step_note_error(&b->error, res, "");
+	if (b->error.msg[0] != '\0') {
 		query(b, "ROLLBACK", 0, NULL, on_end);
 		return;
 	}
@@ -210,8 +191,8 @@ on_range(void *arg, const char *hi, long long rows)
 	replace(&b->hi, hi);
 	b->rows = rows;
 	b->changed = 0;
-	b->error[0] = '\0';
-	b->stale = false;
+	b->error.msg[0] = '\0';
+	b->error.stale = false;
 	/* bind first: a value that lacks fails the job outside the batch's
 	 * transaction, never inside it (where the failure would not commit
 	 * and the open transaction would hold the job's row) */

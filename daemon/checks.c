@@ -58,6 +58,16 @@ on_check(void *arg, const PGresult *res, const char *error)
 		finish(c, msg);
 		return;
 	}
+	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+		/* a COPY (its rows were dropped by pg.c) or a command */
+		char msg[1200];
+		snprintf(msg, sizeof(msg),
+		         "%s: sql must be a query that returns rows (SELECT "
+		         "...); it ran as %s",
+		         check->name, PQcmdStatus((PGresult *)res));
+		finish(c, msg);
+		return;
+	}
 	if (PQntuples(res) == 0 || PQnfields(res) == 0 ||
 	    PQgetisnull(res, 0, 0))
 		found = json_null();

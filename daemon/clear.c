@@ -4,8 +4,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define STALE_STATE "MG002"
-
 struct clear {
 	struct step_ctx ctx;
 	json_t *steps;
@@ -16,8 +14,7 @@ struct clear {
 	const struct plan_step *step;
 	char *sql;
 	char rows[24];
-	char error[1024];
-	bool stale;
+	struct step_error error;
 };
 
 static void next_clear(struct clear *c);
@@ -25,15 +22,10 @@ static void next_clear(struct clear *c);
 static void
 note_error(struct clear *c, const PGresult *res)
 {
-	const char *state;
-	char buf[1024];
+	char prefix[128];
 
-	if (pg_result_ok(res) || c->error[0] != '\0')
-		return;
-	state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
-	c->stale = state != NULL && strcmp(state, STALE_STATE) == 0;
-	snprintf(c->error, sizeof(c->error), "step %s: clear: %s",
-	         c->step->name, pg_result_error(res, buf, sizeof(buf)));
+	snprintf(prefix, sizeof(prefix), "step %s: clear: ", c->step->name);
+	step_note_error(&c->error, res, prefix);
 }
 
 static void
@@ -52,8 +44,8 @@ on_end(void *arg, const PGresult *res, const char *error)
 	on_part(arg, res, error);
 	if (res == NULL)
 		return;
-	if (c->error[0] != '\0') {
-		c->cb(c->arg, c->error, c->stale);
+	if (c->error.msg[0] != '\0') {
+		c->cb(c->arg, c->error.msg, c->error.stale);
 		return;
 	}
 	log_ctx(LOG_NOTICE, c->ctx.log, "fresh: step %s cleared (%s rows)",
@@ -70,7 +62,7 @@ on_cleared(void *arg, const PGresult *res, const char *error)
 	on_part(arg, res, error);
 	if (res == NULL)
 		return;
-	if (c->error[0] != '\0') {
+	if (c->error.msg[0] != '\0') {
 		if (pg_query(c->ctx.target, "ROLLBACK", 0, NULL, on_end, c) < 0)
 			return; /* connection lost: the driver drops the job */
 		return;
@@ -135,14 +127,14 @@ next_clear(struct clear *c)
 			break;
 	}
 	c->ctx.step = c->step;
-	c->error[0] = '\0';
+	c->error.msg[0] = '\0';
 	n = step_bind(&c->ctx, &c->step->clear.stmt, NULL, NULL, values,
 	              &missing);
 	if (n < 0 || build(c, (size_t)n) < 0) {
-		snprintf(c->error, sizeof(c->error), "step %s: clear: %s",
-		         c->step->name,
+		snprintf(c->error.msg, sizeof(c->error.msg),
+		         "step %s: clear: %s", c->step->name,
 		         n < 0 ? "a parameter has no value" : "out of memory");
-		c->cb(c->arg, c->error, false);
+		c->cb(c->arg, c->error.msg, false);
 		return;
 	}
 	if (c->step->backup) {

@@ -29,6 +29,14 @@ struct config_database {
 	unsigned line;  /* of the section header */
 };
 
+/* [schema NAME]: versioned SQL files applied to one database. */
+struct config_schema {
+	char *name;
+	char *database; /* "target" or the name of a [database NAME] */
+	char *dir;      /* holding NNN_name.sql (and NNN_name.down.sql) */
+	unsigned line;  /* of the section header */
+};
+
 struct config {
 	char *file; /* the file this was read from */
 	char *socket;
@@ -42,7 +50,13 @@ struct config {
 	long long reconnect_max_ms;
 	struct config_database *databases; /* in file order */
 	size_t ndatabases;
+	struct config_schema *schemas; /* in file order */
+	size_t nschemas;
 };
+
+/* The [schema NAME] called name, or NULL. */
+const struct config_schema *config_schema(const struct config *cfg,
+                                          const char *name);
 
 /* The [database NAME] called name, or NULL. */
 const struct config_database *config_database(const struct config *cfg,

@@ -325,3 +325,15 @@ databases_status(const struct databases *dbs, const struct store *store)
 	}
 	return list;
 }
+
+struct pg_conn *
+databases_pg(const struct databases *dbs, const char *name)
+{
+	for (size_t i = 0; i < dbs->n; i++) {
+		const struct database *db = dbs->v[i];
+
+		if (strcmp(db->name, name) == 0)
+			return db->conninfo != NULL ? db->handle : NULL;
+	}
+	return NULL;
+}

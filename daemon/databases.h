@@ -1,7 +1,8 @@
 /*
  * The [database NAME] sections at run time: one monitor connection per
  * database, so that the daemon knows, logs and reports whether each one can
- * be reached. The connections run no queries; the steps that read from a
+ * be reached. Besides the tenants queries of plans whose [plan] source is the
+ * database, the connections run no queries; the steps that read from a
  * database open their own. A reload keeps the connections of unchanged
  * databases, replaces those whose settings changed and drops removed ones.
  */
@@ -45,5 +46,12 @@ size_t databases_count(const struct databases *dbs);
  */
 json_t *databases_status(const struct databases *dbs, const struct store *store)
         __attribute__((warn_unused_result));
+
+/*
+ * The monitor connection of PostgreSQL database name, for a control call's
+ * one statement (the plan's tenants query on its source); NULL when there
+ * is no such database.
+ */
+struct pg_conn *databases_pg(const struct databases *dbs, const char *name);
 
 #endif

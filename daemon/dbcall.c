@@ -1,5 +1,6 @@
 #include "dbcall.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 
 #include "daemon.h"
@@ -46,18 +47,13 @@ on_result(void *arg, const PGresult *res, const char *error)
 	dbcall_free(call);
 }
 
-void
-dbcall(struct control_req *req, struct daemon *d, const char *sql, int n,
-       const char *const *values, dbcall_fn fn, json_t *ctx)
+static void
+send_call(struct control_req *req, struct daemon *d, struct pg_conn *conn,
+          const char *why_down, const char *sql, int n,
+          const char *const *values, dbcall_fn fn, json_t *ctx)
 {
-	struct dbcall *call;
+	struct dbcall *call = calloc(1, sizeof(*call));
 
-	if (!store_ready(d->store)) {
-		json_decref(ctx);
-		dbcall_unavailable(req, store_error(d->store));
-		return;
-	}
-	call = calloc(1, sizeof(*call));
 	if (call == NULL) {
 		json_decref(ctx);
 		dbcall_unavailable(req, "out of memory");
@@ -67,11 +63,42 @@ dbcall(struct control_req *req, struct daemon *d, const char *sql, int n,
 	call->d = d;
 	call->fn = fn;
 	call->ctx = ctx;
-	if (pg_query(store_conn(d->store), sql, n, values, on_result, call) <
-	    0) {
+	if (pg_query(conn, sql, n, values, on_result, call) < 0) {
 		dbcall_free(call);
-		dbcall_unavailable(req, store_error(d->store));
+		dbcall_unavailable(req, why_down);
 	}
+}
+
+void
+dbcall(struct control_req *req, struct daemon *d, const char *sql, int n,
+       const char *const *values, dbcall_fn fn, json_t *ctx)
+{
+	if (!store_ready(d->store)) {
+		json_decref(ctx);
+		dbcall_unavailable(req, store_error(d->store));
+		return;
+	}
+	send_call(req, d, store_conn(d->store), store_error(d->store), sql, n,
+	          values, fn, ctx);
+}
+
+void
+dbcall_on(struct control_req *req, struct daemon *d, struct pg_conn *conn,
+          const char *name, const char *sql, int n, const char *const *values,
+          dbcall_fn fn, json_t *ctx)
+{
+	char why[512];
+
+	snprintf(why, sizeof(why), "database %s: %s", name,
+	         conn == NULL                  ? "not a PostgreSQL [database]"
+	         : pg_conn_error(conn) != NULL ? pg_conn_error(conn)
+	                                       : "not connected");
+	if (conn == NULL || pg_conn_state(conn) != PG_READY) {
+		json_decref(ctx);
+		dbcall_unavailable(req, why);
+		return;
+	}
+	send_call(req, d, conn, why, sql, n, values, fn, ctx);
 }
 
 json_t *

@@ -10,6 +10,7 @@
 #include <libpq-fe.h>
 
 #include "control.h"
+#include "pg.h"
 
 struct daemon;
 struct dbcall;
@@ -27,6 +28,11 @@ struct dbcall {
 /* Runs sql for req (steals ctx); every failure gets its error reply. */
 void dbcall(struct control_req *req, struct daemon *d, const char *sql, int n,
             const char *const *values, dbcall_fn fn, json_t *ctx);
+
+/* The same on another connection (a [database NAME]'s), named by name. */
+void dbcall_on(struct control_req *req, struct daemon *d, struct pg_conn *conn,
+               const char *name, const char *sql, int n,
+               const char *const *values, dbcall_fn fn, json_t *ctx);
 
 /* io.migrated.DatabaseUnavailable with why (or "not connected"). */
 void dbcall_unavailable(struct control_req *req, const char *why);

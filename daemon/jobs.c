@@ -10,6 +10,7 @@
 #include "catalog.h"
 #include "scheduler.h"
 #include "store.h"
+#include "databases.h"
 #include "dbcall.h"
 #include "params.h"
 #include "submit.h"
@@ -295,7 +296,13 @@ jobs_submit(struct control_req *req, struct daemon *d, const void *args)
 		submit_insert(req, d, ctx);
 		return;
 	}
-	dbcall(req, d, plan->tenants.stmt.text, 0, NULL, tenants_done, ctx);
+	if (plan->source != NULL) /* the tenants live in the legacy database */
+		dbcall_on(req, d, databases_pg(d->dbs, plan->source),
+		          plan->source, plan->tenants.stmt.text, 0, NULL,
+		          tenants_done, ctx);
+	else
+		dbcall(req, d, plan->tenants.stmt.text, 0, NULL, tenants_done,
+		       ctx);
 }
 
 /* ---- ListJobs, ShowJob ---- */

@@ -19,6 +19,7 @@
 #include "checks.h"
 #include "claim.h"
 #include "clear.h"
+#include "compare.h"
 #include "daemon.h"
 #include "log.h"
 #include "pg.h"
@@ -60,7 +61,8 @@ struct runner {
 	struct batch *batch;      /* the step running */
 	struct batch *done_batch; /* the step that just ended, freed later */
 	struct clear *clear;
-	struct event *next; /* goes on with the next step, from the loop */
+	struct compare *compare; /* [plan] compare = yes, after the steps */
+	struct event *next;      /* goes on with the next step, from the loop */
 };
 
 static void next_step(struct runner *r);
@@ -106,6 +108,9 @@ clear_job(struct runner *r)
 	clear_step(r);
 	clear_free(r->clear);
 	r->clear = NULL;
+	if (r->compare != NULL)
+		compare_cancel(r->compare);
+	r->compare = NULL;
 	replace(&r->tenant, NULL);
 	replace(&r->pair, NULL);
 	json_decref(r->params);
@@ -423,12 +428,61 @@ checks_passed(struct runner *r, const struct checks_outcome *out,
 }
 
 static void
+on_compared(void *arg, const struct compare_outcome *out)
+{
+	struct runner *r = arg;
+
+	r->compare = NULL; /* frees itself after this */
+	if (out->ok) {
+		log_ctx(LOG_INFO, &r->ctx, "compare: %s", out->summary);
+		job_succeeded(r);
+	} else if (out->unavailable) {
+		/* like a lost connection: the job compares again later */
+		log_ctx(LOG_WARNING, &r->ctx,
+		        "compare could not reach a database (%s); the job "
+		        "compares again once it is back",
+		        out->error != NULL ? out->error : "?");
+		release(r);
+	} else {
+		job_failed(r, "%s", out->summary);
+	}
+}
+
+/* [plan] compare = yes: the copy steps' rows against the source's. */
+static void
+compare_or_succeed(struct runner *r)
+{
+	json_t *names;
+	size_t i;
+	json_t *entry;
+
+	if (!r->plan->compare || r->dry_run || r->restore) {
+		job_succeeded(r);
+		return;
+	}
+	names = json_array();
+	json_array_foreach(r->steps, i, entry)
+	        json_array_append(names, json_array_get(entry, 0));
+	struct compare_job cj = {.id = r->job,
+	                         .plan = r->plan,
+	                         .tenant = r->tenant,
+	                         .pair = r->pair,
+	                         .params = r->params,
+	                         .args = r->args,
+	                         .steps = names};
+	r->compare = compare_job(r->d->base, &r->d->cfg, &cj, on_compared, r);
+	json_decref(names);
+	if (r->compare == NULL)
+		job_failed(r, "cannot compare: out of memory");
+}
+
+static void
 on_verified(void *arg, const struct checks_outcome *out)
 {
 	struct runner *r = arg;
 
 	if (checks_passed(r, out, "verification", "verification failed"))
-		job_succeeded(r);
+		compare_or_succeed(r);
 }
 
 /* Runs list for the job; an out-of-memory refusal fails the job. */
@@ -436,7 +490,7 @@ static void
 run_checks(struct runner *r, const struct plan_check *list, size_t n,
            checks_done_cb cb)
 {
-	if (checks_run(r->conn, r->plan, list, n, r->tenant, r->params, cb,
+	if (checks_run(r->conn, r->plan, list, n, r->tenant, r->values, cb,
 	               r) == 0)
 		return;
 	if (pg_conn_state(r->conn) == PG_READY)
@@ -449,7 +503,7 @@ static void
 verify(struct runner *r)
 {
 	if (r->dry_run || r->restore || r->plan->nverifies == 0) {
-		job_succeeded(r);
+		compare_or_succeed(r);
 		return;
 	}
 	run_checks(r, r->plan->verifies, r->plan->nverifies, on_verified);

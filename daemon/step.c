@@ -134,3 +134,17 @@ step_lowest_key(const char *type)
 			return types[i].lowest;
 	return NULL;
 }
+
+void
+step_note_error(struct step_error *e, const PGresult *res, const char *prefix)
+{
+	const char *state;
+	char buf[1024];
+
+	if (pg_result_ok(res) || e->msg[0] != '\0')
+		return;
+	state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+	e->stale = state != NULL && strcmp(state, "MG002") == 0;
+	snprintf(e->msg, sizeof(e->msg), "%s%s", prefix,
+	         pg_result_error(res, buf, sizeof(buf)));
+}

@@ -114,6 +114,20 @@ void step_fail(const struct step_ctx *ctx, const char *fmt, ...)
  */
 bool step_ok(const struct step_ctx *ctx, const PGresult *res, const char *what);
 
+/*
+ * The first error of a transaction's statements, and whether it is the
+ * stale-job error of migrated.advance() or migrated.cleared() (SQLSTATE
+ * MG002: the job is no longer ours).
+ */
+struct step_error {
+	char msg[1024];
+	bool stale;
+};
+
+/* Keeps res's error in e unless e holds one already; prefix may be "". */
+void step_note_error(struct step_error *e, const PGresult *res,
+                     const char *prefix);
+
 /* The value below every key of a column type (as format_type names it),
  * or NULL when batches cannot walk keys of that type. */
 const char *step_lowest_key(const char *type);

@@ -528,7 +528,8 @@ copy_bind(struct step *s, const char *lo, const char *hi)
 			        missing);
 			return -1;
 		}
-	} else if (s->sql.backup != NULL && !s->ctx.dry_run) {
+	} else if (s->sql.backup != NULL) {
+		/* also in a dry run: the batch rolls back, backups and all */
 		s->values[0] = s->ctx.job;
 		s->values[1] = s->ctx.step->name;
 		s->nvalues = 2;
@@ -544,8 +545,7 @@ copy_apply(struct step *s, pg_result_cb part, pg_result_cb done, void *arg)
 	const char *merge = s->ctx.step->nupsert > 0
 	                            ? s->sql.merge
 	                            : s->ctx.step->apply.stmt.text;
-	bool backup = s->sql.backup != NULL && !s->ctx.dry_run &&
-	              s->ctx.step->nupsert > 0;
+	bool backup = s->sql.backup != NULL && s->ctx.step->nupsert > 0;
 
 	if (pg_script(t, "TRUNCATE staged", part, arg) < 0 ||
 	    pg_copy_in(t, "COPY staged FROM STDIN", s->data, part, arg) < 0)
@@ -561,8 +561,7 @@ copy_apply(struct step *s, pg_result_cb part, pg_result_cb done, void *arg)
 static long long
 copy_changed(struct step *s, const PGresult *res)
 {
-	bool counted = s->sql.backup != NULL && !s->ctx.dry_run &&
-	               s->ctx.step->nupsert > 0;
+	bool counted = s->sql.backup != NULL && s->ctx.step->nupsert > 0;
 
 	if (counted && PQntuples(res) == 1)
 		return atoll(PQgetvalue(res, 0, 0));

@@ -6,6 +6,7 @@
 
 #include "catalog.h"
 #include "checks.h"
+#include "compare.h"
 #include "daemon.h"
 #include "dbcall.h"
 #include "params.h"
@@ -22,7 +23,8 @@ struct run {
 	json_t *tenants; /* Validate: still to check */
 	size_t next;
 	json_t *results; /* Validate: one entry per tenant */
-	json_t *job;     /* Verify: the job's id, plan, tenant */
+	json_t *job;     /* Verify: the job's id, plan, tenant, ... */
+	bool compare;    /* Verify: compare = true */
 };
 
 static struct run *
@@ -189,13 +191,17 @@ on_verified(void *arg, const struct checks_outcome *out)
 		              json_pack("{s:s, s:s}", "message", error,
 		                        "sqlstate", ""));
 	} else {
-		control_reply(r->req,
-		              json_pack("{s:O, s:O, s:O, s:b, s:O}", "job",
-		                        json_object_get(r->job, "id"), "plan",
-		                        json_object_get(r->job, "plan"),
-		                        "tenant",
-		                        json_object_get(r->job, "tenant"), "ok",
-		                        !failed, "checks", results));
+		json_t *reply =
+		        json_pack("{s:O, s:O, s:O, s:b, s:O}", "job",
+		                  json_object_get(r->job, "id"), "plan",
+		                  json_object_get(r->job, "plan"), "tenant",
+		                  json_object_get(r->job, "tenant"), "ok",
+		                  !failed, "checks", results);
+		if (r->compare)
+			compare_verify(r->req, r->d, r->cat, r->plan, r->job,
+			               reply);
+		else
+			control_reply(r->req, reply);
 	}
 	run_free(r);
 }
@@ -225,6 +231,7 @@ job_found(struct dbcall *call, const PGresult *res)
 		return;
 	}
 	r->job = job;
+	r->compare = json_is_true(json_object_get(call->ctx, "compare"));
 	if (checks_run(store_conn(r->d->store), r->plan, r->plan->verifies,
 	               r->plan->nverifies,
 	               json_string_value(json_object_get(job, "tenant")),
@@ -240,12 +247,14 @@ job_found(struct dbcall *call, const PGresult *res)
 struct verify_args {
 	long long id;
 	const char *plan, *tenant;
+	bool compare;
 };
 
 static const struct vl_field verify_fields[] = {
         PARAMS_FIELD_ID("id", 0, struct verify_args, id),
         VL_FIELD_STRING("plan", 0, struct verify_args, plan, 0, 0),
         VL_FIELD_STRING("tenant", 0, struct verify_args, tenant, 0, 0),
+        VL_FIELD_BOOL("compare", 0, struct verify_args, compare),
         VL_FIELDS_END,
 };
 const struct vl_params verify_params =
@@ -270,11 +279,14 @@ verify_method(struct control_req *req, struct daemon *d, const void *args)
 	values[2] = a->tenant;
 	dbcall(req, d,
 	       "SELECT json_build_object('id', id, 'plan', plan, 'tenant',"
-	       " tenant, 'params', params) FROM migrated.jobs"
+	       " tenant, 'params', params, 'pair', pair, 'args', args,"
+	       " 'steps', steps) FROM migrated.jobs"
 	       " WHERE ($1::bigint IS NOT NULL AND id = $1)"
 	       " OR ($1::bigint IS NULL AND plan = $2 AND tenant = $3"
 	       "  AND kind = 'migrate' AND NOT dry_run)"
 	       " ORDER BY id DESC LIMIT 1",
 	       3, values, job_found,
-	       id > 0 ? json_pack("{s:I}", "id", (json_int_t)id) : NULL);
+	       id > 0 ? json_pack("{s:I, s:b}", "id", (json_int_t)id, "compare",
+	                          a->compare)
+	              : json_pack("{s:b}", "compare", a->compare));
 }

@@ -87,42 +87,33 @@ CREATE FUNCTION migrated.claim(p_exclude bigint[], p_plans text[],
                                p_owner text)
 RETURNS SETOF migrated.jobs LANGUAGE plpgsql AS $$
 DECLARE
+    st text;
     c record;
     claimed migrated.jobs;
 BEGIN
-    FOR c IN
-        SELECT * FROM (
-            (SELECT 0 AS pass, j.id, j.priority FROM migrated.jobs j
-              WHERE j.state = 'running' AND j.id <> ALL (p_exclude)
-                AND j.plan = ANY (p_plans)
-                AND NOT EXISTS (SELECT 1 FROM pg_locks l
-                     WHERE l.locktype = 'advisory' AND l.classid = 1835623
-                       AND l.objid = hashtext(migrated.job_lock_key(
-                                     j.plan, j.tenant, j.pair))::oid
-                       AND l.objsubid = 2)
-              ORDER BY j.priority DESC, j.id LIMIT 1)
-            UNION ALL
-            (SELECT 1, j.id, j.priority FROM migrated.jobs j
-              WHERE j.state = 'queued' AND j.id <> ALL (p_exclude)
-                AND j.plan = ANY (p_plans)
-                AND NOT EXISTS (SELECT 1 FROM pg_locks l
-                     WHERE l.locktype = 'advisory' AND l.classid = 1835623
-                       AND l.objid = hashtext(migrated.job_lock_key(
-                                     j.plan, j.tenant, j.pair))::oid
-                       AND l.objsubid = 2)
-              ORDER BY j.priority DESC, j.id LIMIT 1)
-        ) x ORDER BY pass
-    LOOP
-        UPDATE migrated.jobs j SET state = 'running', owner = p_owner,
-               started = coalesce(j.started, now()), updated = now()
-         WHERE j.id = c.id AND j.state IN ('queued', 'running')
-           AND pg_try_advisory_lock(1835623, hashtext(
-                   migrated.job_lock_key(j.plan, j.tenant, j.pair)))
-        RETURNING j.* INTO claimed;
-        IF FOUND THEN
-            RETURN NEXT claimed;
-            RETURN;
-        END IF;
+    FOREACH st IN ARRAY ARRAY['running', 'queued'] LOOP
+        FOR c IN
+            SELECT j.id FROM migrated.jobs j
+             WHERE j.state = st AND j.id <> ALL (p_exclude)
+               AND j.plan = ANY (p_plans)
+               AND NOT EXISTS (SELECT 1 FROM pg_locks l
+                    WHERE l.locktype = 'advisory' AND l.classid = 1835623
+                      AND l.objid = hashtext(migrated.job_lock_key(
+                                    j.plan, j.tenant, j.pair))::oid
+                      AND l.objsubid = 2)
+             ORDER BY j.priority DESC, j.id LIMIT 1
+        LOOP
+            UPDATE migrated.jobs j SET state = 'running', owner = p_owner,
+                   started = coalesce(j.started, now()), updated = now()
+             WHERE j.id = c.id AND j.state IN ('queued', 'running')
+               AND pg_try_advisory_lock(1835623, hashtext(
+                       migrated.job_lock_key(j.plan, j.tenant, j.pair)))
+            RETURNING j.* INTO claimed;
+            IF FOUND THEN
+                RETURN NEXT claimed;
+                RETURN;
+            END IF;
+        END LOOP;
     END LOOP;
 END
 $$;
