@@ -10,6 +10,9 @@ migratectl=$top/build/migratectl
 port=${DEMO_PORT:-54329}
 rows=${DEMO_ROWS:-1000000}
 tenants=${DEMO_TENANTS:-100}
+# psql's tables go straight to the screen, never into a pager waiting for a
+# key
+export PSQL_PAGER=cat
 
 for b in "$migrated" "$migratectl"; do
 	[ -x "$b" ] || { echo "demo: $b is not built; run make all" >&2; exit 1; }
@@ -144,6 +147,13 @@ legacy_import() {
 	follow $ids
 	# shellcheck disable=SC2086
 	changes $ids
+
+	first=${ids%% *}
+	step "source against target for job $first (tumi:tumi.example):" \
+	    "migratectl verify $first --compare"
+	echo "(rows and checksums of the steps that merge by a natural key" \
+	    "the select reads: tenants and users)"
+	"$migratectl" verify "$first" --compare
 
 	step "events alone for a new pair: refused, since the steps it needs" \
 	    "(tenants, users) have not run for globex"
