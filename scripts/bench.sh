@@ -27,6 +27,8 @@
 #                  copy step against COPY | COPY and one INSERT ... ON
 #                  CONFLICT (default 1000000; 0 skips)
 #   COPY_BATCHES   batch sizes of the copy step (default "1000 5000 20000")
+#   COPY_BACKUP    backup of the copy step (default no; yes measures the
+#                  pre-images the daemon stores, which the pipeline lacks)
 #   BENCH_PORT     port of the throwaway cluster (default 54339)
 #   B              build directory, as in the Makefile (default build)
 set -eu
@@ -52,6 +54,7 @@ lat_interval=${LAT_INTERVAL:-0.1}
 submit_tenants=${SUBMIT_TENANTS:-10000}
 copy_rows=${COPY_ROWS:-1000000}
 copy_batches=${COPY_BATCHES:-1000 5000 20000}
+copy_backup=${COPY_BACKUP:-no}
 port=${BENCH_PORT:-54339}
 plan=tenant-to-org
 tables="profiles claims documents"
@@ -347,6 +350,25 @@ copy_result() {
 	    '' ORDER BY ext_id)) FROM accounts"
 }
 
+# CPU seconds used so far by the whole cluster: the postmaster, its live
+# children, and the children it has reaped (cutime, cstime), so that
+# backends which have exited still count.
+cluster_cpu() {
+	pm=$(head -n 1 "$dir/pg/data/postmaster.pid")
+	# shellcheck disable=SC2046 # one pid per argument
+	for p in "$pm" $(cat "/proc/$pm/task/$pm/children"); do
+		cat "/proc/$p/stat" 2>/dev/null || true
+	done | awk -v hz="$hz" -v pm="$pm" '
+	    { pid = $1; sub(/^.*\) /, ""); t += $12 + $13
+	      if (pid == pm) t += $14 + $15 }
+	    END { printf "%.2f", t / hz }'
+}
+
+# $2 - $1, two decimals.
+minus() {
+	awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", b - a }'
+}
+
 # A fresh target database bench_copy with an empty accounts, written out.
 copy_target() {
 	sql postgres -c "SET client_min_messages = warning" \
@@ -358,20 +380,24 @@ copy_target() {
 
 # The hand-written pipeline into bench_copy: COPY out of the source piped
 # into COPY into an unlogged staging table, then one INSERT ... ON
-# CONFLICT. Prints "copy-seconds merge-seconds total-seconds".
+# CONFLICT. Prints "copy-seconds merge-seconds total-seconds
+# server-cpu-seconds".
 copy_pipeline() {
 	sql bench_copy -c "SET client_min_messages = warning" \
 	    -c "DROP TABLE IF EXISTS staging" \
 	    -c "CREATE UNLOGGED TABLE staging (id bigint, ext_id text,
 	        email text, name text, plan text, balance_cents bigint,
 	        created_at timestamptz, note text)"
+	c0=$(cluster_cpu)
 	t0=$(now)
 	sql bench_legacy -c "COPY (SELECT id, $copy_cols FROM accounts)
 	    TO STDOUT" | sql bench_copy -c "COPY staging FROM STDIN"
 	t1=$(now)
 	sql bench_copy -c "$copy_merge_sql"
 	t2=$(now)
-	echo "$(elapsed "$t0" "$t1") $(elapsed "$t1" "$t2") $(elapsed "$t0" "$t2")"
+	c1=$(cluster_cpu)
+	echo "$(elapsed "$t0" "$t1") $(elapsed "$t1" "$t2") $(elapsed "$t0" "$t2")" \
+	    "$(minus "$c0" "$c1")"
 }
 
 # The plan directory of the copy step with batch $1.
@@ -390,21 +416,23 @@ copy_plan() {
 	into = accounts
 	upsert = ext_id
 	batch = $1
+	backup = $copy_backup
 	PLAN
 	echo "$dir/plans-copy"
 }
 
 # One import by the daemon (already started): prints "seconds batches
-# rows_changed daemon-cpu-seconds" of the newest job.
+# rows_changed daemon-cpu-seconds server-cpu-seconds" of the newest job.
 copy_daemon_run() {
 	c0=$(cpu_of "$daemon_pid")
+	k0=$(cluster_cpu)
 	secs=$(daemon_run_plan copy-bench --tenant all)
 	c1=$(cpu_of "$daemon_pid")
+	k1=$(cluster_cpu)
 	st=$(sql_value bench_copy "SELECT s.batches, s.rows_changed
 	    FROM migrated.jobs j JOIN migrated.job_steps s ON s.job_id = j.id
 	    ORDER BY j.id DESC LIMIT 1")
-	echo "$secs $st $(awk -v a="$c0" -v b="$c1" \
-	    'BEGIN { printf "%.2f", b - a }')"
+	echo "$secs $st $(minus "$c0" "$c1") $(minus "$k0" "$k1")"
 }
 
 # Stops when result $2 (of what $3 did) differs from the source's $1.
@@ -465,22 +493,23 @@ $run daemon-again $b $d2
 	    -c "DROP DATABASE bench_legacy WITH (FORCE)"
 	echo
 	echo "Copy: $copy_rows rows from database bench_legacy into accounts" \
-	    "(unique ext_id, identity id) in bench_copy; times in seconds"
+	    "(unique ext_id, identity id) in bench_copy; backup = $copy_backup;" \
+	    "times in seconds"
 	echo
-	printf '%3s %-15s %6s %8s %6s %8s %8s %8s %8s\n' run what batch \
-	    seconds ratio batches changed 'dmn cpu' 'rows/s'
+	printf '%3s %-15s %6s %8s %6s %8s %8s %8s %8s %8s\n' run what batch \
+	    seconds ratio batches changed 'cpu srv' 'cpu dmn' 'rows/s'
 	printf '%s' "$copy_results" | awk -v rows="$copy_rows" '
 	    $2 == "pipeline" { base[$1] = $6; again[$1] = $6 }
 	    $2 == "pipeline-again" { again[$1] = $6 }
 	    {
 		if ($2 ~ /^pipeline/) {
 			s = $6; b = ($2 == "pipeline") ? base[$1] : again[$1]
-			printf "%3d %-15s %6s %8.2f %6.2f %8s %8s %8s %8.0f\n",
-			    $1, $2, "-", s, s / b, "-", "-", "-", rows / s
+			printf "%3d %-15s %6s %8.2f %6.2f %8s %8s %8.2f %8s %8.0f\n",
+			    $1, $2, "-", s, s / b, "-", "-", $7, "-", rows / s
 		} else {
 			s = $4; b = ($2 == "daemon") ? base[$1] : again[$1]
-			printf "%3d %-15s %6d %8.2f %6.2f %8d %8d %8.2f %8.0f\n",
-			    $1, $2, $3, s, s / b, $5, $6, $7, rows / s
+			printf "%3d %-15s %6d %8.2f %6.2f %8d %8d %8.2f %8.2f %8.0f\n",
+			    $1, $2, $3, s, s / b, $5, $6, $8, $7, rows / s
 		}
 	    }'
 	printf '%s' "$copy_results" | awk '$2 ~ /^pipeline/ {
@@ -492,10 +521,12 @@ $run daemon-again $b $d2
 	FROM STDIN" into an unlogged table, then one INSERT ... SELECT ... ON
 	CONFLICT (ext_id) DO UPDATE ... WHERE (...) IS DISTINCT FROM (...), the
 	merge the daemon builds. daemon: one job of a copy step (upsert = ext_id,
-	no backup), from submit until submit --wait returned, one transaction
-	per batch. again: the same over the imported rows (nothing changes).
-	ratio: daemon / pipeline (again: / pipeline again). Every run is checked
-	against the source (count and md5 of the imported columns).
+	backup = COPY_BACKUP, default no), from submit until submit --wait
+	returned, one transaction per batch. again: the same over the imported rows (nothing changes).
+	ratio: daemon / pipeline (again: / pipeline again). cpu srv: CPU seconds
+	of the whole cluster (every backend, both databases) during the run;
+	cpu dmn: of migrated. Every run is checked against the source (count
+	and md5 of the imported columns).
 	EOF
 }
 
