@@ -448,6 +448,7 @@ copy_check() {
 copy_bench() {
 	echo
 	say "copy: $copy_rows legacy rows, the source database bench_legacy"
+	copy_load=$(cut -d' ' -f1-3 /proc/loadavg)
 	sql postgres -c "SET client_min_messages = warning" \
 	    -c "DROP DATABASE IF EXISTS bench_legacy WITH (FORCE)" \
 	    -c "CREATE DATABASE bench_legacy"
@@ -495,6 +496,8 @@ $run daemon-again $b $d2
 	echo "Copy: $copy_rows rows from database bench_legacy into accounts" \
 	    "(unique ext_id, identity id) in bench_copy; backup = $copy_backup;" \
 	    "times in seconds"
+	echo "load average before: $copy_load; after:" \
+	    "$(cut -d' ' -f1-3 /proc/loadavg)"
 	echo
 	printf '%3s %-15s %6s %8s %6s %8s %8s %8s %8s %8s\n' run what batch \
 	    seconds ratio batches changed 'cpu srv' 'cpu dmn' 'rows/s'
