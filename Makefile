@@ -13,7 +13,7 @@ TMPFILESDIR ?= $(PREFIX)/lib/tmpfiles.d
 DESTDIR   ?=
 
 CC        ?= cc
-PKGS       = libpq libevent libsystemd jansson inih
+PKGS       = libpq libevent libsystemd jansson inih libcrypto
 B         ?= build
 
 WARN = -Wall -Wextra -Werror -Wshadow -Wpointer-arith -Wcast-align \
@@ -26,21 +26,30 @@ ALL_CFLAGS = $(CFLAGS) -std=c11 -D_GNU_SOURCE $(WARN) -Iproto -I$(B)/gen \
            -DMIGRATED_VERSION='"$(VERSION)"' \
            -DMIGRATED_SYSCONFDIR='"$(SYSCONFDIR)"' \
            $(shell pkg-config --cflags $(PKGS))
-LDLIBS  += $(shell pkg-config --libs $(PKGS))
+LDLIBS  += $(shell pkg-config --libs $(PKGS)) -pthread
 
 PROTO_SRC  = proto/vl_frame.c proto/vl_message.c proto/vl_dispatch.c
-DAEMON_LIB = daemon/compare_rows.c daemon/config.c daemon/inifile.c daemon/log.c daemon/params.c daemon/plan.c daemon/sql_params.c \
-             daemon/submit.c
+PLAN_SRC   = daemon/plan.c daemon/plan_read.c daemon/plan_value.c \
+             daemon/plan_build.c daemon/plan_step.c daemon/plan_order.c \
+             daemon/plan_dir.c
+DAEMON_LIB = daemon/compare_rows.c daemon/config.c daemon/inifile.c daemon/log.c daemon/params.c \
+             $(PLAN_SRC) daemon/sql_params.c daemon/submit.c \
+             daemon/schema_files.c daemon/schema_history.c daemon/pg.c
 DAEMON_SRC = daemon/main.c daemon/control.c daemon/methods.c daemon/jobs.c \
-             daemon/pg.c \
              daemon/notify.c daemon/store.c daemon/scheduler.c \
              daemon/runner.c daemon/claim.c daemon/batch.c daemon/clear.c \
              daemon/step.c daemon/step_inplace.c daemon/step_restore.c \
              daemon/step_copy.c daemon/copy_sql.c \
              daemon/catalog.c daemon/checks.c daemon/dbcall.c \
              daemon/audit.c daemon/validate.c \
-             daemon/backups.c daemon/databases.c daemon/compare.c daemon/compare_verify.c $(DAEMON_LIB)
+             daemon/backups.c daemon/databases.c daemon/compare.c \
+             daemon/compare_verify.c daemon/schema_methods.c \
+             daemon/schema_adopt.c daemon/schema_apply.c daemon/schema_jobs.c $(DAEMON_LIB)
 CTL_SRC    = $(sort $(wildcard ctl/*.c))
+# Schema diff, drift, dump and squash (schema_diff.c is pure: unit-tested).
+DAEMON_LIB += daemon/schema_diff.c
+DAEMON_SRC += daemon/schema_snapshot.c daemon/schema_scratch.c \
+              daemon/schema_dump.c daemon/schema_inspect.c
 
 obj = $(patsubst %.c,$(B)/obj/%.o,$(1))
 
@@ -137,6 +146,10 @@ bench: deps
 	$(MAKE) all
 	sh scripts/bench.sh
 
+# SchemaDiff of two 500-table schemas (scripts/bench-schema.sh).
+bench-schema: all
+	sh scripts/bench-schema.sh
+
 # libFuzzer targets (clang): framing and messages, config, plans, SQL.
 # `make fuzz` runs each for FUZZ_SECONDS (check runs them briefly); new
 # inputs go to build-fuzz/corpus, crashes to build-fuzz/crash-*.
@@ -148,7 +161,7 @@ FUZZ_CFLAGS = -std=c11 -D_GNU_SOURCE -g -O1 -Iproto -Idaemon -Ibuild-fuzz \
               $(shell pkg-config --cflags $(PKGS))
 FUZZ_SRC_frame  = proto/vl_frame.c proto/vl_message.c proto/vl_dispatch.c
 FUZZ_SRC_config = daemon/config.c daemon/inifile.c tests/fuzz/fuzz_file.c
-FUZZ_SRC_plan   = daemon/plan.c daemon/sql_params.c daemon/inifile.c \
+FUZZ_SRC_plan   = $(PLAN_SRC) daemon/sql_params.c daemon/inifile.c \
                   tests/fuzz/fuzz_file.c
 FUZZ_SRC_sql    = daemon/sql_params.c
 
@@ -228,7 +241,7 @@ install: all
 clean:
 	rm -rf $(B) build-asan build-fuzz
 
-.PHONY: all unit e2e deps check check-sanitize check-valgrind bench chaos fuzz fuzz-build \
+.PHONY: all unit e2e deps check check-sanitize check-valgrind bench bench-schema chaos fuzz fuzz-build \
         lint lint-man lint-idl demo format \
         format-check install clean
 

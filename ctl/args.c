@@ -37,6 +37,13 @@ static const struct option arg_options[ARG_COUNT] = {
         [ARG_PAIR] = {"pair", required_argument, NULL, OPT_VAL(ARG_PAIR)},
         [ARG_FRESH] = {"fresh", no_argument, NULL, OPT_VAL(ARG_FRESH)},
         [ARG_COMPARE] = {"compare", no_argument, NULL, OPT_VAL(ARG_COMPARE)},
+        [ARG_TO] = {"to", required_argument, NULL, OPT_VAL(ARG_TO)},
+        [ARG_FROM] = {"from", required_argument, NULL, OPT_VAL(ARG_FROM)},
+        [ARG_TABLE] = {"table", required_argument, NULL, OPT_VAL(ARG_TABLE)},
+        [ARG_VERSION_COLUMN] = {"version-column", required_argument, NULL,
+                                OPT_VAL(ARG_VERSION_COLUMN)},
+        [ARG_NAME_COLUMN] = {"name-column", required_argument, NULL,
+                             OPT_VAL(ARG_NAME_COLUMN)},
 };
 
 /* Accepted by every command. */
@@ -331,6 +338,17 @@ take_option(struct ctl_global *g, struct args *a, int opt, const char *arg)
 		return add_param(a, arg);
 	case OPT_VAL(ARG_PAIR):
 		return add_pair(a, arg);
+	case OPT_VAL(ARG_TO):
+		return number_arg(a, "to", arg, 0, INT64_MAX, &a->to,
+		                  &a->has_to);
+	case OPT_VAL(ARG_FROM):
+		return name_arg(a, "from", arg, &a->from);
+	case OPT_VAL(ARG_TABLE):
+		return name_arg(a, "table", arg, &a->table);
+	case OPT_VAL(ARG_VERSION_COLUMN):
+		return name_arg(a, "version-column", arg, &a->version_column);
+	case OPT_VAL(ARG_NAME_COLUMN):
+		return name_arg(a, "name-column", arg, &a->name_column);
 	default:
 		return args_usage_error(a->command, "unexpected option");
 	}

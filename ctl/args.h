@@ -31,6 +31,11 @@ enum arg_opt {
 	ARG_PAIR,
 	ARG_FRESH,
 	ARG_COMPARE,
+	ARG_TO,
+	ARG_FROM,
+	ARG_TABLE,
+	ARG_VERSION_COLUMN,
+	ARG_NAME_COLUMN,
 	ARG_COUNT
 };
 
@@ -52,8 +57,10 @@ struct args {
 	json_t *pairs;   /* --pair: [{old, new}], in order */
 	bool all, wait, help, dry_run, skip_checks, drop, fresh, compare;
 	bool has_batch_size, has_priority, has_limit, has_before, has_job,
-	        has_older_than;
-	long long batch_size, priority, limit, before, job, older_than;
+	        has_older_than, has_to;
+	long long batch_size, priority, limit, before, job, older_than, to;
+	/* schema adopt: --from, --table, --version-column, --name-column */
+	const char *from, *table, *version_column, *name_column;
 	const char *state;
 	const char *plan;
 	char **pos; /* positional arguments */

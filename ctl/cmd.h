@@ -39,4 +39,16 @@ int cmd_verify(struct cmd_ctx *ctx, struct args *a);
 int cmd_rollback(struct cmd_ctx *ctx, struct args *a);
 int cmd_backups(struct cmd_ctx *ctx, struct args *a);
 
+/* cmd_schema.c: schema sets (migratectl schema VERB). */
+int cmd_schema_status(struct cmd_ctx *ctx, struct args *a);
+/* apply, revert: ctx->method, ctx->done the job's word ("apply"). */
+int cmd_schema_job(struct cmd_ctx *ctx, struct args *a);
+int cmd_schema_baseline(struct cmd_ctx *ctx, struct args *a);
+int cmd_schema_repair(struct cmd_ctx *ctx, struct args *a);
+int cmd_schema_adopt(struct cmd_ctx *ctx, struct args *a);
+int cmd_schema_diff(struct cmd_ctx *ctx, struct args *a);
+int cmd_schema_drift(struct cmd_ctx *ctx, struct args *a);
+int cmd_schema_dump(struct cmd_ctx *ctx, struct args *a);
+int cmd_schema_squash(struct cmd_ctx *ctx, struct args *a);
+
 #endif

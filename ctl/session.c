@@ -91,8 +91,9 @@ check_reply(const char *method, const json_t *call, struct vl_reply *reply,
 
 	if (reply->error != NULL) {
 		rc = session_daemon_error(reply, call);
-	} else if ((*value = json_object_get(reply->parameters, key)) == NULL ||
-	           json_typeof(*value) != type) {
+	} else if (key != NULL && ((*value = json_object_get(reply->parameters,
+	                                                     key)) == NULL ||
+	                           json_typeof(*value) != type)) {
 		snprintf(what, sizeof(what), "has no \"%s\" %s", key,
 		         type_name(type));
 		rc = session_malformed(method, what);

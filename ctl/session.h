@@ -44,8 +44,8 @@ void session_close(struct session *s);
 
 /*
  * Calls method (parameters stolen) and checks that the reply is no error
- * and carries key of type; *value points into the reply, which the caller
- * clears. Otherwise reports the problem and clears reply.
+ * and carries key of type (key NULL: any parameters); *value points into
+ * the reply, which the caller clears. Otherwise reports the problem and clears reply.
  */
 int session_call(struct session *s, const char *method, json_t *parameters,
                  const char *key, json_type type, struct vl_reply *reply,

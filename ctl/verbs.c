@@ -10,6 +10,8 @@
 
 /* flags */
 #define VERB_JOB_IDS 0x1 /* the arguments are job ids: "-5" is a bad one */
+/* A group: its first argument names one of the verbs "NAME SUB" */
+#define VERB_GROUP 0x2
 
 struct verb {
 	const char *name;
@@ -343,6 +345,190 @@ static const struct verb verbs[] = {
                         "                     after a page whose last entry "
                         "is ID\n",
         },
+        {
+                .name = "schema",
+                .max_args = VERB_ANY,
+                .flags = VERB_GROUP,
+                .synopsis = "COMMAND ...",
+                .summary = "schema sets: status, apply, revert, baseline, "
+                           "repair, adopt, diff, drift, dump, squash",
+                .help = "Versioned schema files ([schema NAME] in "
+                        "migrated.conf) and their\n"
+                        "history in each database. Commands:\n",
+        },
+        {
+                .name = "schema status",
+                .max_args = 1,
+                .fn = cmd_schema_status,
+                .synopsis = "[SET]",
+                .summary = "show each version of the sets and its state",
+                .help = "Shows every version of schema set SET (or of every "
+                        "set): its name,\n"
+                        "state (applied, pending, failed, edited, missing, "
+                        "out_of_order,\n"
+                        "baseline, adopted), when it was applied and how long "
+                        "it took.\n"
+                        "Exits 4 when a version is pending or needs action "
+                        "(failed, edited,\n"
+                        "missing or out of order), 0 when all is applied.\n",
+        },
+        {
+                .name = "schema apply",
+                .max_args = 1,
+                .opts = B(TO) | B(DRY_RUN) | B(WAIT),
+                .fn = cmd_schema_job,
+                .method = VL_METHOD_SCHEMA_APPLY,
+                .done = "apply",
+                .synopsis = "[SET] [--to N] [--dry-run] [--wait]",
+                .summary = "queue a job that applies the pending versions",
+                .help = "Queues a job (kind schema) that applies the pending "
+                        "versions of SET,\n"
+                        "one transaction per file, and prints its id. SET "
+                        "may be left out when\n"
+                        "only one set is configured.\n"
+                        "\n"
+                        "  --to N             apply versions up to N only\n"
+                        "  --dry-run          run each file in a transaction "
+                        "that rolls back\n"
+                        "  --wait             follow the job until it ended; "
+                        "exit 4 if it did\n"
+                        "                     not succeed\n",
+        },
+        {
+                .name = "schema revert",
+                .max_args = 1,
+                .opts = B(TO) | B(DRY_RUN) | B(WAIT),
+                .fn = cmd_schema_job,
+                .method = VL_METHOD_SCHEMA_REVERT,
+                .done = "revert",
+                .synopsis = "[SET] [--to N] [--dry-run] [--wait]",
+                .summary = "queue a job that undoes the newest versions",
+                .help = "Queues a job (kind schema) that undoes applied "
+                        "versions of SET with\n"
+                        "their NNN_name.down.sql files, newest first, and "
+                        "prints its id.\n"
+                        "\n"
+                        "  --to N             undo the versions above N "
+                        "(default: the newest\n"
+                        "                     one only)\n"
+                        "  --dry-run          run each down file in a "
+                        "transaction that rolls back\n"
+                        "  --wait             follow the job until it ended; "
+                        "exit 4 if it did\n"
+                        "                     not succeed\n",
+        },
+        {
+                .name = "schema baseline",
+                .min_args = 1,
+                .max_args = 2,
+                .args = "N",
+                .fn = cmd_schema_baseline,
+                .synopsis = "[SET] N",
+                .summary = "record versions up to N as applied without "
+                           "running them",
+                .help = "Records the versions of SET up to N as applied "
+                        "(kind baseline)\n"
+                        "without running them: for a database that already "
+                        "has that schema.\n"
+                        "Refused when one of them is already recorded "
+                        "otherwise; baselining\n"
+                        "twice changes nothing.\n",
+        },
+        {
+                .name = "schema repair",
+                .min_args = 2,
+                .max_args = 3,
+                .args = "N accept|forget",
+                .fn = cmd_schema_repair,
+                .synopsis = "[SET] N accept|forget",
+                .summary = "record a decision about an edited or missing "
+                           "version",
+                .help = "Records the operator's decision about version N "
+                        "of SET (audited):\n"
+                        "accept records an edited file's checksum as it is "
+                        "now; forget drops\n"
+                        "a version whose file is gone, so it no longer counts "
+                        "as applied.\n",
+        },
+        {
+                .name = "schema adopt",
+                .max_args = 1,
+                .opts = B(FROM) | B(TABLE) | B(VERSION_COLUMN) | B(NAME_COLUMN),
+                .fn = cmd_schema_adopt,
+                .synopsis = "[SET] --from TOOL [--table T] [--version-column "
+                            "C] [--name-column C]",
+                .summary = "import another tool's migration history",
+                .help = "Imports the history table of another tool into "
+                        "SET's history, row\n"
+                        "by row, and reports what each row became. Exits 4 "
+                        "when a row was not\n"
+                        "adopted (conflict, unmatched, dirty or failed).\n"
+                        "\n"
+                        "  --from TOOL        flyway, liquibase, sqitch, "
+                        "drizzle, kysely, typeorm,\n"
+                        "                     knex, golang-migrate, goose, "
+                        "dbmate, rails, prisma,\n"
+                        "                     alembic, or table\n"
+                        "  --table T          the history table (with --from "
+                        "table, or another\n"
+                        "                     than the tool's usual one)\n"
+                        "  --version-column C  its version column (--from "
+                        "table)\n"
+                        "  --name-column C    its name column (--from table)\n",
+        },
+        {
+                .name = "schema diff",
+                .min_args = 2,
+                .max_args = 2,
+                .args = "A B",
+                .fn = cmd_schema_diff,
+                .synopsis = "A B",
+                .summary = "compare two schemas; exit 1 when they differ",
+                .help = "Compares the schemas of A and B after "
+                        "normalisation: each is target,\n"
+                        "a [database NAME], or files:SET (the set's files "
+                        "built in a scratch\n"
+                        "database). Prints the differences by kind; exits 1 "
+                        "when there are any.\n",
+        },
+        {
+                .name = "schema drift",
+                .max_args = 1,
+                .fn = cmd_schema_drift,
+                .synopsis = "[SET]",
+                .summary = "compare a set's database with its files",
+                .help = "Compares the live database of SET with the schema "
+                        "its files build.\n"
+                        "Exits 1 when they differ.\n",
+        },
+        {
+                .name = "schema dump",
+                .min_args = 1,
+                .max_args = 1,
+                .args = "DATABASE",
+                .fn = cmd_schema_dump,
+                .synopsis = "DATABASE",
+                .summary = "print a baseline SQL file of a live database",
+                .help = "Prints to standard output a baseline SQL file for "
+                        "DATABASE (target\n"
+                        "or a [database NAME]).\n",
+        },
+        {
+                .name = "schema squash",
+                .min_args = 1,
+                .max_args = 1,
+                .args = "SET",
+                .opts = B(TO),
+                .fn = cmd_schema_squash,
+                .synopsis = "SET --to N",
+                .summary = "print one baseline file for the first versions",
+                .help = "Prints to standard output one baseline SQL file "
+                        "equal to the versions\n"
+                        "of SET up to N.\n"
+                        "\n"
+                        "  --to N             the last version it holds "
+                        "(required)\n",
+        },
 };
 
 #define NVERBS (sizeof(verbs) / sizeof(verbs[0]))
@@ -362,11 +548,55 @@ verbs_list(FILE *f)
 	int width = 0;
 
 	for (size_t i = 0; i < NVERBS; i++)
-		if ((int)strlen(verbs[i].name) > width)
+		if ((int)strlen(verbs[i].name) > width &&
+		    strchr(verbs[i].name, ' ') == NULL)
 			width = (int)strlen(verbs[i].name);
 	for (size_t i = 0; i < NVERBS; i++)
-		fprintf(f, "  %-*s  %s\n", width, verbs[i].name,
-		        verbs[i].summary);
+		if (strchr(verbs[i].name, ' ') == NULL) /* not a group's */
+			fprintf(f, "  %-*s  %s\n", width, verbs[i].name,
+			        verbs[i].summary);
+}
+
+/* The verbs of group, "  SUB  summary" each. */
+static void
+group_list(FILE *f, const struct verb *group)
+{
+	size_t len = strlen(group->name);
+
+	for (size_t i = 0; i < NVERBS; i++)
+		if (strncmp(verbs[i].name, group->name, len) == 0 &&
+		    verbs[i].name[len] == ' ')
+			fprintf(f, "  %-10s %s\n", verbs[i].name + len + 1,
+			        verbs[i].summary);
+}
+
+/* migratectl GROUP SUB ...: runs the verb "GROUP SUB". */
+static int
+group_run(const struct verb *group, struct ctl_global *global, int argc,
+          char **argv)
+{
+	char name[64];
+	const struct verb *sub;
+
+	if (argc < 2 || strcmp(argv[1], "--help") == 0 ||
+	    strcmp(argv[1], "-h") == 0) {
+		FILE *f = argc < 2 ? stderr : stdout;
+		fprintf(f,
+		        "Usage: migratectl [-s PATH] [-j] %s COMMAND ...\n\n%s",
+		        group->name, group->help);
+		group_list(f, group);
+		fprintf(f,
+		        "\nmigratectl %s COMMAND --help shows a command's "
+		        "options.\n",
+		        group->name);
+		return argc < 2 ? CTL_EXIT_USAGE : session_written();
+	}
+	snprintf(name, sizeof(name), "%s %s", group->name, argv[1]);
+	sub = strchr(argv[1], ' ') == NULL ? verbs_find(name) : NULL;
+	if (sub == NULL)
+		return args_usage_error(group->name, "unknown command '%s'",
+		                        argv[1]);
+	return verbs_run(sub, global, argc - 1, argv + 1);
 }
 
 static void
@@ -392,7 +622,11 @@ verbs_run(const struct verb *verb, struct ctl_global *global, int argc,
 	        .done = verb->done,
 	};
 	struct args a;
-	int rc = args_parse(&spec, global, argc, argv, &a);
+	int rc;
+
+	if (verb->flags & VERB_GROUP)
+		return group_run(verb, global, argc, argv);
+	rc = args_parse(&spec, global, argc, argv, &a);
 
 	if (rc == CTL_EXIT_OK && a.help) {
 		print_help(verb);

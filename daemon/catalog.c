@@ -10,23 +10,60 @@ struct catalog {
 	int refs;
 };
 
+/*
+ * Plans are checked against the configuration they are loaded with, which
+ * a plan file cannot know: each source must name one of its [database
+ * NAME] sections, or the plan is refused like one that does not parse
+ * (migrated -n lists it with them). At start the daemon runs without it.
+ * A reload that removes a database a loaded plan still names is therefore
+ * refused as a whole, like any reload with a bad plan (daemon_reload): the
+ * daemon keeps its configuration, databases and plans until the plans
+ * that name the database go or change too, in the same reload or before.
+ * A job running when a reload drops its plan and the database together
+ * keeps its plan (catalog_ref), and a copy step it starts from then on
+ * fails: its source is no longer a [database NAME] (step_copy.c).
+ */
+static int
+refuse_unknown_sources(struct plan_set *set, const struct config *cfg)
+{
+	const char **names = calloc(cfg->ndatabases + 1, sizeof(*names));
+	char msg[1024];
+	int r = 0;
+
+	if (names == NULL)
+		return -1;
+	for (size_t i = 0; i < cfg->ndatabases; i++)
+		names[i] = cfg->databases[i].name;
+	for (size_t i = set->nplans; i-- > 0 && r == 0;)
+		if (plan_check_sources(set->plans[i], names, cfg->ndatabases,
+		                       msg, sizeof(msg)) < 0)
+			r = plan_set_refuse(set, i, msg);
+	free(names);
+	return r;
+}
+
 struct catalog *
-catalog_load(const char *plan_dir, FILE *report, int *nbad, char *err,
+catalog_load(const struct config *cfg, FILE *report, int *nbad, char *err,
              size_t errlen)
 {
 	struct catalog *cat = calloc(1, sizeof(*cat));
 
 	*nbad = 0;
 	if (cat == NULL) {
-		snprintf(err, errlen, "%s: out of memory", plan_dir);
+		snprintf(err, errlen, "%s: out of memory", cfg->plan_dir);
 		return NULL;
 	}
-	cat->set = plan_dir_load(plan_dir, err, errlen);
+	cat->set = plan_dir_load(cfg->plan_dir, err, errlen);
 	if (cat->set == NULL) {
 		free(cat);
 		return NULL;
 	}
 	cat->refs = 1;
+	if (refuse_unknown_sources(cat->set, cfg) < 0) {
+		snprintf(err, errlen, "%s: out of memory", cfg->plan_dir);
+		catalog_unref(cat);
+		return NULL;
+	}
 	for (size_t i = 0; i < cat->set->nerrors; i++) {
 		if (report != NULL)
 			fprintf(report, "%s\n", cat->set->errors[i]);

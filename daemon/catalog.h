@@ -10,16 +10,19 @@
 
 #include <jansson.h>
 
+#include "config.h"
 #include "plan.h"
 
 struct catalog;
 
 /*
- * Loads plan_dir. Each bad plan is written to report (a stream) or logged
- * when report is NULL; *nbad counts them. NULL with err set when the
- * directory cannot be read.
+ * Loads the plans of cfg's plan_dir. A plan is bad when its file does not
+ * load or when a source it names is none of cfg's [database NAME]
+ * sections. Each bad plan is left out and written to report (a stream), or
+ * logged when report is NULL; *nbad counts them. NULL with err set when
+ * the directory cannot be read.
  */
-struct catalog *catalog_load(const char *plan_dir, FILE *report, int *nbad,
+struct catalog *catalog_load(const struct config *cfg, FILE *report, int *nbad,
                              char *err, size_t errlen)
         __attribute__((warn_unused_result));
 struct catalog *catalog_ref(struct catalog *cat);

@@ -1,12 +1,14 @@
 #include "claim.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 
 #include <jansson.h>
 
 int
-claim_next(struct pg_conn *conn, const struct catalog *cat, const char *exclude,
-           const char *owner, pg_result_cb cb, void *arg)
+claim_next(struct pg_conn *conn, const struct catalog *cat,
+           const struct config *cfg, const char *exclude, const char *owner,
+           pg_result_cb cb, void *arg)
 {
 	json_t *names = json_array();
 	const char *values[3];
@@ -16,6 +18,16 @@ claim_next(struct pg_conn *conn, const struct catalog *cat, const char *exclude,
 	for (int i = 0; i < catalog_count(cat); i++)
 		json_array_append_new(names,
 		                      json_string(catalog_at(cat, i)->name));
+	/* schema jobs: plan "schema:SET" for the sets configured here */
+	for (size_t i = 0; i < cfg->nschemas; i++) {
+		char *plan;
+		if (asprintf(&plan, "schema:%s", cfg->schemas[i].name) < 0) {
+			json_decref(names);
+			return -1;
+		}
+		json_array_append_new(names, json_string(plan));
+		free(plan);
+	}
 	plans = json_dumps(names, JSON_COMPACT);
 	json_decref(names);
 	if (plans == NULL)

@@ -7,16 +7,18 @@
 #define CLAIM_H
 
 #include "catalog.h"
+#include "config.h"
 #include "pg.h"
 
 /*
- * Claims for owner, skipping the jobs in exclude (a JSON array text) and
- * plans not in cat. cb gets the claimed migrated.jobs row (no row: nothing
- * to take now; res NULL: the connection is gone). -1 when not sent.
+ * Claims for owner, skipping the jobs in exclude (a JSON array text),
+ * plans not in cat and schema jobs (plan "schema:SET") of sets not in
+ * cfg. cb gets the claimed migrated.jobs row (no row: nothing to take
+ * now; res NULL: the connection is gone). -1 when not sent.
  */
 int claim_next(struct pg_conn *conn, const struct catalog *cat,
-               const char *exclude, const char *owner, pg_result_cb cb,
-               void *arg) __attribute__((warn_unused_result));
+               const struct config *cfg, const char *exclude, const char *owner,
+               pg_result_cb cb, void *arg) __attribute__((warn_unused_result));
 
 /* Lets go of every job lock the session holds. */
 int claim_release(struct pg_conn *conn, pg_result_cb cb, void *arg)

@@ -33,6 +33,14 @@ static const bool sqlite_supported = false;
 		.help = (hl)                                                   \
 	}
 
+/* A key of [schema NAME]: reloadable; def applied when the section starts. */
+#define SCKEY(nm, ty, df, field, hl)                                           \
+	{                                                                      \
+		.section = "schema", .name = (nm), .type = (ty), .def = (df),  \
+		.reloadable = true,                                            \
+		.offset = offsetof(struct config_schema, field), .help = (hl)  \
+	}
+
 const struct config_key config_keys[] = {
         KEY("daemon", "socket", CONFIG_STRING, "/run/migrated/io.migrated", 0,
             0, false, socket, "Path of the Varlink control socket."),
@@ -64,6 +72,12 @@ const struct config_key config_keys[] = {
         DBKEY("sqlite", CONFIG_STRING, sqlite,
               "Path of a SQLite database file (not supported yet). Set this "
               "or conninfo."),
+        SCKEY("database", CONFIG_STRING, "target", database,
+              "Where the set's files are applied: target, or the NAME of a "
+              "[database NAME] PostgreSQL section."),
+        SCKEY("dir", CONFIG_STRING, NULL, dir,
+              "Directory holding the set's NNN_name.sql files (and their "
+              "NNN_name.down.sql). Required."),
         {.name = NULL},
 };
 
@@ -360,6 +374,134 @@ database_end(struct load_state *st, int *line, char *err, size_t errlen)
 	return -1;
 }
 
+static void *
+schema_record(struct load_state *st)
+{
+	return &st->cfg->schemas[st->cfg->nschemas - 1];
+}
+
+static int
+schema_begin(struct load_state *st, const char *name, char *err, size_t errlen)
+{
+	struct config *cfg = st->cfg;
+	const struct config_schema *first;
+	struct config_schema *sets;
+
+	if (name[0] == '\0') {
+		snprintf(err, errlen, "[schema] needs a name: [schema NAME]");
+		return -1;
+	}
+	if (!valid_database_name(name)) {
+		snprintf(err, errlen,
+		         "[schema %s]: a schema set's name is 1 to %d letters, "
+		         "digits, '_' or '-'",
+		         name, CONFIG_DATABASE_NAME_MAX);
+		return -1;
+	}
+	if (strcmp(name, "migrated") == 0) {
+		snprintf(
+		        err, errlen,
+		        "[schema migrated]: the name 'migrated' is reserved for "
+		        "the daemon's own schema");
+		return -1;
+	}
+	first = config_schema(cfg, name);
+	if (first != NULL) {
+		snprintf(err, errlen,
+		         "[schema %s] is defined twice (first at line %u)",
+		         name, first->line);
+		return -1;
+	}
+	sets = realloc(cfg->schemas, (cfg->nschemas + 1) * sizeof(*sets));
+	if (sets == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	cfg->schemas = sets;
+	memset(&sets[cfg->nschemas], 0, sizeof(*sets));
+	sets[cfg->nschemas].line = (unsigned)st->line;
+	cfg->nschemas++;
+	sets[cfg->nschemas - 1].name = strdup(name);
+	if (sets[cfg->nschemas - 1].name == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	snprintf(st->where, sizeof(st->where), "[schema %s] ", name);
+	/* the keys with a default get it now; the file may override it */
+	for (const struct config_key *k = config_keys; k->name != NULL; k++)
+		if (strcmp(k->section, "schema") == 0 && k->def != NULL &&
+		    set_value(schema_record(st), k, st->where, k->def, err,
+		              errlen) < 0)
+			return -1;
+	return 0;
+}
+
+static int
+schema_key(struct load_state *st, const struct config_key *key, char *err,
+           size_t errlen)
+{
+	const struct config_schema *set = schema_record(st);
+	const char *value = *(char *const *)((const char *)set + key->offset);
+
+	if (value[0] == '\0') {
+		snprintf(err, errlen, "%s%s: empty; %s", st->where, key->name,
+		         strcmp(key->name, "dir") == 0
+		                 ? "give the directory of the set's files"
+		                 : "give target or the NAME of a [database "
+		                   "NAME]");
+		return -1;
+	}
+	return 0;
+}
+
+static int
+schema_end(struct load_state *st, int *line, char *err, size_t errlen)
+{
+	const struct config_schema *set = schema_record(st);
+
+	if (set->dir != NULL)
+		return 0;
+	*line = (int)set->line;
+	snprintf(err, errlen,
+	         "[schema %s]: set dir, the directory of the set's "
+	         "NNN_name.sql files",
+	         set->name);
+	return -1;
+}
+
+/*
+ * After the whole file: each set's database names the target or a
+ * PostgreSQL [database NAME] (which may come after the set in the file).
+ */
+static int
+check_schemas(const struct config *cfg, int *line, char *err, size_t errlen)
+{
+	for (size_t i = 0; i < cfg->nschemas; i++) {
+		const struct config_schema *set = &cfg->schemas[i];
+		const struct config_database *db;
+
+		if (strcmp(set->database, "target") == 0)
+			continue;
+		*line = (int)set->line;
+		db = config_database(cfg, set->database);
+		if (db == NULL) {
+			snprintf(err, errlen,
+			         "[schema %s] database: no [database %s] "
+			         "section; name one, or use target",
+			         set->name, set->database);
+			return -1;
+		}
+		if (db->conninfo == NULL) {
+			snprintf(err, errlen,
+			         "[schema %s] database: [database %s] is not a "
+			         "PostgreSQL database (it has no conninfo)",
+			         set->name, set->database);
+			return -1;
+		}
+	}
+	return 0;
+}
+
 static const struct section sections[] = {
         {.name = "daemon", .header = "[daemon]", .record = config_record},
         {.name = "target", .header = "[target]", .record = config_record},
@@ -370,6 +512,13 @@ static const struct section sections[] = {
          .begin = database_begin,
          .key = database_key,
          .end = database_end},
+        {.name = "schema",
+         .header = "[schema NAME]",
+         .named = true,
+         .record = schema_record,
+         .begin = schema_begin,
+         .key = schema_key,
+         .end = schema_end},
 };
 #define NSECTIONS (sizeof(sections) / sizeof(sections[0]))
 
@@ -490,7 +639,7 @@ on_key(void *user, struct inifile_pos *pos, const char *section,
 /* One line per setting: no key takes a value over several lines. */
 static const struct inifile_options config_ini = {
         .multiline = false,
-        .sections = "[daemon], [target] or [database NAME]",
+        .sections = "[daemon], [target], [database NAME] or [schema NAME]",
 };
 
 int
@@ -520,12 +669,22 @@ config_load(const char *path, struct config *cfg, char *err, size_t errlen)
 		config_free(cfg);
 		return -1;
 	}
-	if (end_section(&st, &line, ierr.msg, sizeof(ierr.msg)) < 0) {
+	if (end_section(&st, &line, ierr.msg, sizeof(ierr.msg)) < 0 ||
+	    check_schemas(cfg, &line, ierr.msg, sizeof(ierr.msg)) < 0) {
 		snprintf(err, errlen, "%s:%d: %s", path, line, ierr.msg);
 		config_free(cfg);
 		return -1;
 	}
 	return 0;
+}
+
+const struct config_schema *
+config_schema(const struct config *cfg, const char *name)
+{
+	for (size_t i = 0; i < cfg->nschemas; i++)
+		if (strcmp(cfg->schemas[i].name, name) == 0)
+			return &cfg->schemas[i];
+	return NULL;
 }
 
 const struct config_database *
@@ -614,6 +773,12 @@ config_free(struct config *cfg)
 			free(*(char **)field(cfg, k));
 			continue;
 		}
+		if (strcmp(k->section, "schema") == 0) {
+			for (size_t i = 0; i < cfg->nschemas; i++)
+				free(*(char **)((char *)&cfg->schemas[i] +
+				                k->offset));
+			continue;
+		}
 		for (size_t i = 0; i < cfg->ndatabases; i++)
 			free(*(char **)((char *)&cfg->databases[i] +
 			                k->offset));
@@ -621,6 +786,9 @@ config_free(struct config *cfg)
 	for (size_t i = 0; i < cfg->ndatabases; i++)
 		free(cfg->databases[i].name);
 	free(cfg->databases);
+	for (size_t i = 0; i < cfg->nschemas; i++)
+		free(cfg->schemas[i].name);
+	free(cfg->schemas);
 	free(cfg->file);
 	memset(cfg, 0, sizeof(*cfg));
 }

@@ -65,7 +65,9 @@ const struct config_database *config_database(const struct config *cfg,
 /*
  * One key. Keys of [daemon] and [target] live in struct config; keys of
  * [database NAME] (section "database") live in each struct
- * config_database, have no default, and are absent (NULL) when not set.
+ * config_database, have no default, and are absent (NULL) when not set;
+ * keys of [schema NAME] (section "schema") live in each struct
+ * config_schema, set to their default (if any) when the section starts.
  */
 struct config_key {
 	const char *section;

@@ -19,6 +19,7 @@
 #include "methods.h"
 #include "notify.h"
 #include "catalog.h"
+#include "schema_files.h"
 #include "scheduler.h"
 #include "store.h"
 
@@ -65,6 +66,34 @@ admin_gid(const struct config *cfg, gid_t *gid, char *err, size_t errlen)
 	return 0;
 }
 
+/*
+ * Loads every schema set's directory; the problems go to out (when not
+ * NULL) and the first one to err. Returns the number of sets that do not
+ * load.
+ */
+static int
+check_schema_sets(const struct config *cfg, FILE *out, char *err, size_t errlen)
+{
+	int bad = 0;
+
+	for (size_t i = 0; i < cfg->nschemas; i++) {
+		char msg[1024];
+		struct schema_dir *dir =
+		        schema_dir_load(cfg->schemas[i].dir, msg, sizeof(msg));
+
+		if (dir != NULL) {
+			schema_dir_free(dir);
+			continue;
+		}
+		if (out != NULL)
+			fprintf(out, "%s\n", msg);
+		if (bad++ == 0)
+			snprintf(err, errlen, "[schema %s]: %s",
+			         cfg->schemas[i].name, msg);
+	}
+	return bad;
+}
+
 static int
 check_only(const char *file)
 {
@@ -82,17 +111,20 @@ check_only(const char *file)
 		fprintf(stderr, "%s\n", err);
 		rc = EXIT_CONFIG;
 	}
-	plans = catalog_load(cfg.plan_dir, stderr, &bad, err, sizeof(err));
+	plans = catalog_load(&cfg, stderr, &bad, err, sizeof(err));
 	if (plans == NULL) {
 		fprintf(stderr, "%s\n", err);
 		rc = EXIT_CONFIG;
 	} else if (bad > 0) {
 		rc = EXIT_CONFIG;
 	}
+	if (check_schema_sets(&cfg, stderr, err, sizeof(err)) > 0)
+		rc = EXIT_CONFIG;
 	if (rc == 0)
-		printf("%s: configuration, %zu database(s) and %d plan(s) are "
-		       "valid\n",
-		       file, cfg.ndatabases, catalog_count(plans));
+		printf("%s: configuration, %zu database(s), %d plan(s) and %zu "
+		       "schema set(s) are valid\n",
+		       file, cfg.ndatabases, catalog_count(plans),
+		       cfg.nschemas);
 	catalog_unref(plans);
 	config_free(&cfg);
 	return rc;
@@ -115,11 +147,17 @@ daemon_reload(struct daemon *d, char *err, size_t errlen)
 		return -1;
 	}
 	/* all or nothing: a bad plan keeps the old configuration and plans */
-	plans = catalog_load(cfg.plan_dir, NULL, &bad, err, errlen);
+	plans = catalog_load(&cfg, NULL, &bad, err, errlen);
 	if (plans == NULL || bad > 0) {
 		if (plans != NULL)
 			snprintf(err, errlen,
 			         "%d plan(s) do not load (see above)", bad);
+		catalog_unref(plans);
+		config_free(&cfg);
+		return -1;
+	}
+	/* and a schema set whose files do not load, likewise */
+	if ((bad = check_schema_sets(&cfg, NULL, err, errlen)) > 0) {
 		catalog_unref(plans);
 		config_free(&cfg);
 		return -1;
@@ -150,8 +188,9 @@ daemon_reload(struct daemon *d, char *err, size_t errlen)
 	log_set_level((int)d->cfg.log_level);
 	store_set_backoff_max(d->store, d->cfg.reconnect_max_ms);
 	scheduler_set_backoff_max(d->sched, d->cfg.reconnect_max_ms);
-	log_info("reloaded %s: %zu database(s), %d plan(s)", d->cfg.file,
-	         databases_count(d->dbs), catalog_count(d->plans));
+	log_info("reloaded %s: %zu database(s), %d plan(s), %zu schema set(s)",
+	         d->cfg.file, databases_count(d->dbs), catalog_count(d->plans),
+	         d->cfg.nschemas);
 	return 0;
 }
 
@@ -227,7 +266,7 @@ run(const char *file, bool debug)
 		log_error("%s", err);
 		goto out;
 	}
-	d.plans = catalog_load(d.cfg.plan_dir, NULL, &bad, err, sizeof(err));
+	d.plans = catalog_load(&d.cfg, NULL, &bad, err, sizeof(err));
 	if (d.plans == NULL) {
 		log_error("%s", err);
 		goto out;

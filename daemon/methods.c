@@ -15,6 +15,10 @@
 #include "catalog.h"
 #include "databases.h"
 #include "scheduler.h"
+#include "schema_adopt.h"
+#include "schema_jobs.h"
+#include "schema_methods.h"
+#include "schema_inspect.h"
 #include "store.h"
 #include "validate.h"
 #include "dbcall.h"
@@ -212,6 +216,20 @@ static const struct method methods[] = {
         {VL_METHOD_ROLLBACK, backups_rollback, true, &backups_rollback_params},
         {VL_METHOD_LIST_BACKUPS, backups_list, false, &backups_list_params},
         {VL_METHOD_DROP_BACKUPS, backups_drop, true, &backups_drop_params},
+        {VL_METHOD_SCHEMA_APPLY, schema_jobs_apply, true, &schema_jobs_params},
+        {VL_METHOD_SCHEMA_REVERT, schema_jobs_revert, true,
+         &schema_jobs_params},
+        {VL_METHOD_SCHEMA_STATUS, schema_status, false, &schema_status_params},
+        {VL_METHOD_SCHEMA_BASELINE, schema_baseline, true,
+         &schema_baseline_params},
+        {VL_METHOD_SCHEMA_REPAIR, schema_repair, true, &schema_repair_params},
+        {VL_METHOD_SCHEMA_DIFF, schema_diff_method, false, &schema_diff_params},
+        {VL_METHOD_SCHEMA_DRIFT, schema_drift_method, false,
+         &schema_drift_params},
+        {VL_METHOD_SCHEMA_DUMP, schema_dump_method, false, &schema_dump_params},
+        {VL_METHOD_SCHEMA_SQUASH, schema_squash_method, false,
+         &schema_squash_params},
+        {VL_METHOD_SCHEMA_ADOPT, schema_adopt, true, &schema_adopt_params},
 };
 
 /*

@@ -1,8 +1,11 @@
 #include "pg.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <event2/buffer.h>
 
@@ -49,7 +52,24 @@ struct pg_conn {
 	bool sent;
 	PGresult *result; /* result kept for the running query */
 	int pending;
-	enum copying copying; /* the running query is in a COPY */
+	enum copying copying;    /* the running query is in a COPY */
+	struct opening *opening; /* a connection being started off the loop */
+};
+
+/*
+ * PQconnectStartParams resolves the host name before it returns, which can
+ * take seconds (DNS, NSS): it runs on a thread of its own, which hands the
+ * started PGconn back through a socket pair the loop watches. A connection
+ * given up meanwhile (reset, freed) leaves the opening to clean up after
+ * itself once the thread is done.
+ */
+struct opening {
+	struct opening *next; /* in abandoned, once given up */
+	struct pg_conn *conn; /* NULL once given up */
+	struct event *done;
+	int sv[2];
+	char *conninfo, *name;
+	PGconn *pg; /* written by the thread before it signals */
 };
 
 static void on_io(evutil_socket_t fd, short what, void *arg);
@@ -113,9 +133,26 @@ watch(struct pg_conn *conn, short what)
 	return 0;
 }
 
+/* Openings given up whose thread has not finished (kept reachable). */
+static struct opening *abandoned;
+
+static void
+abandon_opening(struct pg_conn *conn)
+{
+	struct opening *op = conn->opening;
+
+	if (op == NULL)
+		return;
+	op->conn = NULL;
+	op->next = abandoned;
+	abandoned = op;
+	conn->opening = NULL;
+}
+
 static void
 close_pg(struct pg_conn *conn)
 {
+	abandon_opening(conn);
 	if (conn->io != NULL) {
 		event_free(conn->io);
 		conn->io = NULL;
@@ -471,25 +508,112 @@ on_notice(void *arg, const PGresult *res)
 }
 
 static void
-start_connect(struct pg_conn *conn)
+opening_free(struct opening *op)
 {
-	const char *keys[] = {"dbname", "fallback_application_name", NULL};
-	const char *values[] = {conn->conninfo, conn->name, NULL};
-	struct timeval timeout = {.tv_sec = CONNECT_TIMEOUT_SEC};
+	if (op->done != NULL)
+		event_free(op->done);
+	if (op->sv[0] >= 0)
+		close(op->sv[0]);
+	free(op->conninfo);
+	free(op->name);
+	free(op);
+}
 
-	close_pg(conn);
-	conn->pg = PQconnectStartParams(keys, values, 1);
+static void *
+open_thread(void *arg)
+{
+	struct opening *op = arg;
+	const char *keys[] = {"dbname", "fallback_application_name", NULL};
+	const char *values[] = {op->conninfo, op->name, NULL};
+	char byte = 1;
+	int fd = op->sv[1];
+
+	op->pg = PQconnectStartParams(keys, values, 1);
+	/* the write is the hand-over: op is the loop's after it, and may be
+	 * freed at once, so nothing of it is touched again */
+	if (send(fd, &byte, 1, MSG_NOSIGNAL) < 0)
+		log_error("a connection could not be handed back to the loop");
+	close(fd);
+	return NULL;
+}
+
+/* The thread started the connection: poll it on the loop from now on. */
+static void
+on_opened(evutil_socket_t fd, short what, void *arg)
+{
+	struct opening *op = arg;
+	struct pg_conn *conn = op->conn;
+	char byte;
+
+	(void)what;
+	if (recv(fd, &byte, 1, 0) != 1)
+		return;     /* spurious; the thread has not written yet */
+	if (conn == NULL) { /* given up meanwhile */
+		struct opening **p = &abandoned;
+
+		while (*p != NULL && *p != op)
+			p = &(*p)->next;
+		if (*p != NULL)
+			*p = op->next;
+		PQfinish(op->pg);
+		opening_free(op);
+		return;
+	}
+	conn->opening = NULL;
+	conn->pg = op->pg;
+	opening_free(op);
 	if (conn->pg == NULL || PQstatus(conn->pg) == CONNECTION_BAD) {
 		pg_conn_reset(conn, conn->pg != NULL ? PQerrorMessage(conn->pg)
 		                                     : "out of memory");
 		return;
 	}
 	PQsetNoticeReceiver(conn->pg, on_notice, conn);
-	set_state(conn, PG_CONNECTING);
-	event_del(conn->timer);
-	event_add(conn->timer, &timeout);
 	if (watch(conn, EV_WRITE) < 0)
 		pg_conn_reset(conn, "cannot watch the database socket");
+}
+
+static void
+start_connect(struct pg_conn *conn)
+{
+	struct timeval timeout = {.tv_sec = CONNECT_TIMEOUT_SEC};
+	struct opening *op = calloc(1, sizeof(*op));
+	pthread_attr_t attr;
+	pthread_t tid;
+
+	close_pg(conn);
+	set_state(conn, PG_CONNECTING);
+	/* the connect timeout covers the name lookup too */
+	event_del(conn->timer);
+	event_add(conn->timer, &timeout);
+	if (op == NULL)
+		goto oom;
+	op->sv[0] = op->sv[1] = -1;
+	op->conn = conn;
+	op->conninfo = strdup(conn->conninfo);
+	op->name = strdup(conn->name);
+	if (op->conninfo == NULL || op->name == NULL ||
+	    socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, op->sv) < 0)
+		goto oom;
+	op->done = event_new(conn->base, op->sv[0], EV_READ | EV_PERSIST,
+	                     on_opened, op);
+	if (op->done == NULL || event_add(op->done, NULL) < 0 ||
+	    pthread_attr_init(&attr) != 0)
+		goto oom;
+	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+	if (pthread_create(&tid, &attr, open_thread, op) != 0) {
+		pthread_attr_destroy(&attr);
+		goto oom;
+	}
+	pthread_attr_destroy(&attr);
+	conn->opening = op;
+	return;
+oom:
+	if (op != NULL) {
+		if (op->sv[1] >= 0)
+			close(op->sv[1]);
+		opening_free(op);
+	}
+	pg_conn_reset(conn, "cannot start connecting: out of resources");
 }
 
 struct pg_conn *

@@ -59,7 +59,8 @@ struct plan_step {
 	 * columns; upsert_nothing for DO NOTHING. defaults: extra columns of
 	 * new rows, default_exprs[i] an SQL expression over staged's columns.
 	 */
-	char *source; /* [database NAME]; NULL for in-place steps */
+	char *source;         /* [database NAME]; NULL for in-place steps */
+	unsigned source_line; /* of the source key */
 	struct plan_sql select;
 	char **columns; /* select's output columns, in order */
 	size_t ncolumns;
@@ -112,6 +113,7 @@ struct plan {
 	struct plan_check *verifies; /* in file order */
 	size_t nverifies;
 	char *source; /* [database NAME] the tenants query runs on, or NULL */
+	unsigned source_line; /* of the source key */
 	/* parameters = a, b: values given at submit, usable as :a and :b */
 	char **args;
 	size_t nargs;
@@ -145,6 +147,18 @@ int plan_select_steps(const struct plan *plan, const char *const *names,
                       size_t nnames, bool *selected, char *err, size_t errlen)
         __attribute__((warn_unused_result));
 
+/*
+ * Checks that every source the plan names ([plan] source, the copy steps'
+ * source) is one of databases, the [database NAME] sections of the
+ * configuration; a plan file cannot know them, so plan_load() leaves this
+ * to its caller. Returns -1 with "file:line: unknown source NAME
+ * (databases: a, b)" ("databases: none" when there are none) in err, for
+ * the unknown source on the first line.
+ */
+int plan_check_sources(const struct plan *plan, const char *const *databases,
+                       size_t ndatabases, char *err, size_t errlen)
+        __attribute__((warn_unused_result));
+
 /* All plans of a directory. */
 struct plan_set {
 	struct plan **plans; /* the plans that loaded, sorted by name */
@@ -159,6 +173,14 @@ struct plan_set {
  * err set only when dir itself cannot be read.
  */
 struct plan_set *plan_dir_load(const char *dir, char *err, size_t errlen)
+        __attribute__((warn_unused_result));
+
+/*
+ * Refuses set->plans[i] after the fact, as if its file had not loaded: the
+ * plan is freed and msg joins the errors, which stay sorted. -1 when out
+ * of memory (the plan is gone all the same, msg is lost).
+ */
+int plan_set_refuse(struct plan_set *set, size_t i, const char *msg)
         __attribute__((warn_unused_result));
 
 const struct plan *plan_set_find(const struct plan_set *set, const char *name);

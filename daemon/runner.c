@@ -2,7 +2,8 @@
  * The job driver: a runner holds one connection to the target and runs one
  * job at a time on it — claim (claim.c), the params row, the pre-checks,
  * the fresh clears, each step through batch.c with the step's kind
- * (step_*.c), the verifications, and the job's end.
+ * (step_*.c), the verifications, and the job's end. A job of kind
+ * "schema" is handed to schema_apply.c instead of the plan's steps.
  */
 #include "runner.h"
 
@@ -23,6 +24,7 @@
 #include "daemon.h"
 #include "log.h"
 #include "pg.h"
+#include "schema_apply.h"
 
 #define MAX_PARAMS CATALOG_MAX_PARAMS
 
@@ -63,6 +65,8 @@ struct runner {
 	struct clear *clear;
 	struct compare *compare; /* [plan] compare = yes, after the steps */
 	struct event *next;      /* goes on with the next step, from the loop */
+	struct schema_run *schema; /* a schema job's driver */
+	char *schema_plan;         /* its plan, "schema:SET" */
 };
 
 static void next_step(struct runner *r);
@@ -111,6 +115,9 @@ clear_job(struct runner *r)
 	if (r->compare != NULL)
 		compare_cancel(r->compare);
 	r->compare = NULL;
+	schema_run_free(r->schema);
+	r->schema = NULL;
+	replace(&r->schema_plan, NULL);
 	replace(&r->tenant, NULL);
 	replace(&r->pair, NULL);
 	json_decref(r->params);
@@ -648,6 +655,56 @@ on_steps(void *arg, const PGresult *res, const char *error)
 	      values, on_params);
 }
 
+/* ---- schema jobs: schema_apply.c runs the set's files ---- */
+
+static void
+on_schema_done(void *arg)
+{
+	job_succeeded(arg);
+}
+
+static void
+on_schema_failed(void *arg, const char *msg)
+{
+	job_failed(arg, "%s", msg);
+}
+
+static void
+on_schema_stopped(void *arg)
+{
+	release(arg);
+}
+
+static void
+start_schema(struct runner *r, const PGresult *res)
+{
+	struct schema_run_events ev = {on_schema_done, on_schema_failed,
+	                               on_schema_stopped, r};
+	json_t *args = json_loads(PQgetvalue(res, 0, 5), 0, NULL);
+
+	r->phase = R_RUNNING;
+	replace(&r->schema_plan, PQgetvalue(res, 0, 1));
+	replace(&r->tenant, PQgetvalue(res, 0, 2));
+	r->ctx.job = r->job;
+	r->ctx.plan = r->schema_plan;
+	r->ctx.tenant = r->tenant;
+	log_ctx(LOG_INFO, &r->ctx, "job started on %s", r->name);
+	r->ev.claimed(r->ev.arg, r, true);
+	struct schema_run_ctx sc = {.base = r->d->base,
+	                            .cfg = &r->d->cfg,
+	                            .state = r->conn,
+	                            .set = r->schema_plan + strlen("schema:"),
+	                            .job = r->job_s,
+	                            .owner = r->owner,
+	                            .args = args};
+	r->schema = args != NULL && r->schema_plan != NULL
+	                    ? schema_run_start(&sc, &ev)
+	                    : NULL;
+	json_decref(args);
+	if (r->schema == NULL)
+		job_failed(r, "cannot start the schema job: out of memory");
+}
+
 static const char *
 cell(const PGresult *res, int col)
 {
@@ -676,6 +733,10 @@ on_claimed(void *arg, const PGresult *res, const char *error)
 	}
 	r->job = atoll(PQgetvalue(res, 0, 0));
 	snprintf(r->job_s, sizeof(r->job_s), "%lld", r->job);
+	if (strncmp(PQgetvalue(res, 0, 1), "schema:", strlen("schema:")) == 0) {
+		start_schema(r, res);
+		return;
+	}
 	r->plans = catalog_ref(r->d->plans);
 	r->plan = catalog_find(r->plans, PQgetvalue(res, 0, 1));
 	if (r->plan == NULL) { /* claim only takes plans we have */
@@ -714,8 +775,8 @@ runner_claim(struct runner *r, const char *exclude)
 	if (r->phase != R_IDLE)
 		return;
 	r->phase = R_CLAIMING;
-	if (claim_next(r->conn, r->d->plans, exclude, r->owner, on_claimed, r) <
-	    0) {
+	if (claim_next(r->conn, r->d->plans, &r->d->cfg, exclude, r->owner,
+	               on_claimed, r) < 0) {
 		r->phase = R_DISCONNECTED;
 		r->ev.claimed(r->ev.arg, r, false);
 	}
@@ -812,4 +873,6 @@ runner_stop(struct runner *r)
 	r->stop = true;
 	if (r->batch != NULL)
 		batch_stop(r->batch);
+	if (r->schema != NULL)
+		schema_run_stop(r->schema);
 }

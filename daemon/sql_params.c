@@ -46,6 +46,7 @@ struct lexer {
 	char *err;
 	size_t errlen;
 	bool positional; /* $n is a parameter (compiled text), not an error */
+	bool lenient; /* splitting: odd ':' and ')' are the server's to judge */
 };
 
 /* A growing string. */
@@ -283,7 +284,7 @@ scan_colon(struct lexer *lx, struct token *t)
 		lx_advance(lx, 2);
 		return 0;
 	}
-	if (!is_ident_start((unsigned char)lx_peek(lx, 1))) {
+	if (!is_ident_start((unsigned char)lx_peek(lx, 1)) || lx->lenient) {
 		t->kind = TOK_OTHER;
 		lx_advance(lx, 1);
 		return 0;
@@ -348,6 +349,8 @@ scan_paren(struct lexer *lx, struct token *t, char c)
 		if (lx->depth == 0)
 			lx->open_line = lx->line;
 		lx->depth++;
+	} else if (lx->depth == 0 && lx->lenient) {
+		t->kind = TOK_RPAREN;
 	} else {
 		if (lx->depth == 0)
 			return lx_fail(lx, lx->line, "unbalanced ')'");
@@ -389,7 +392,7 @@ lx_next(struct lexer *lx, struct token *t)
 	        .start = lx->pos, .line = lx->line, .depth = lx->depth};
 	c = lx_peek(lx, 0);
 	if (c == '\0') {
-		if (lx->depth > 0)
+		if (lx->depth > 0 && !lx->lenient)
 			return lx_fail(lx, lx->open_line,
 			               "unbalanced '(' (opened at line %u)",
 			               lx->open_line);
@@ -825,4 +828,108 @@ fail:
 	*names = NULL;
 	*n = 0;
 	return -1;
+}
+
+/* --- splitting a script into statements -------------------------------- */
+
+/* Adds the statement from start to end (exclusive), unless it is empty. */
+static int
+push_span(struct sql_span **spans, size_t *n, size_t start, size_t end,
+          unsigned line)
+{
+	struct sql_span *p;
+
+	if (end <= start)
+		return 0;
+	p = realloc(*spans, (*n + 1) * sizeof(**spans));
+	if (p == NULL)
+		return -1;
+	*spans = p;
+	p[*n] = (struct sql_span){
+	        .start = start, .len = end - start, .line = line};
+	(*n)++;
+	return 0;
+}
+
+int
+sql_split(const char *sql, struct sql_span **spans, size_t *n,
+          unsigned *errline, char *err, size_t errlen)
+{
+	struct lexer lx;
+	struct token t, prev = {.kind = TOK_END};
+	size_t start = 0, last_end = 0;
+	unsigned line = 1;
+	unsigned atomic = 0, cases = 0; /* BEGIN ATOMIC .. END, CASE .. END */
+	bool in_stmt = false;
+
+	*spans = NULL;
+	*n = 0;
+	lx_init(&lx, sql, errline, err, errlen);
+	lx.positional = true;
+	lx.lenient = true;
+	for (;;) {
+		if (lx_next(&lx, &t) == -1)
+			goto fail;
+		if (t.kind == TOK_END ||
+		    (t.kind == TOK_SEMICOLON && t.depth == 0 && atomic == 0)) {
+			if (in_stmt &&
+			    push_span(spans, n, start, last_end, line) == -1) {
+				lx_fail(&lx, t.line, "out of memory");
+				goto fail;
+			}
+			in_stmt = false;
+			if (t.kind == TOK_END)
+				return 0;
+			prev = t;
+			continue;
+		}
+		if (!in_stmt) {
+			in_stmt = true;
+			start = t.start;
+			line = t.line;
+		}
+		last_end = t.start + t.len;
+		if (word_is(&lx, &t, "atomic") && word_is(&lx, &prev, "begin"))
+			atomic++;
+		else if (atomic > 0 && word_is(&lx, &t, "case"))
+			cases++;
+		else if (atomic > 0 && word_is(&lx, &t, "end")) {
+			if (cases > 0)
+				cases--;
+			else
+				atomic--;
+		}
+		prev = t;
+	}
+fail:
+	free(*spans);
+	*spans = NULL;
+	*n = 0;
+	return -1;
+}
+
+void
+sql_position(const char *text, size_t start, long pos, unsigned *line,
+             unsigned *col)
+{
+	size_t at = start;
+	unsigned l = 1, c = 1;
+
+	for (long n = 1; n < pos && text[at] != '\0'; n++) {
+		at++;
+		while (((unsigned char)text[at] & 0xC0) == 0x80)
+			at++;
+	}
+	for (size_t k = 0; k < at && text[k] != '\0'; k++) {
+		unsigned char ch = (unsigned char)text[k];
+
+		if (ch == '\n' || (ch == '\r' && text[k + 1] != '\n')) {
+			l++;
+			c = 1;
+		} else if (ch != '\r' && (ch & 0xC0) != 0x80) {
+			c++;
+		}
+	}
+	*line = l;
+	*col = c;
 }

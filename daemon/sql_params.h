@@ -66,4 +66,30 @@ int sql_replace_params(const char *text, const char *const *repl, size_t nrepl,
 
 void sql_names_free(char **names, size_t n);
 
+/* One statement of a script: bytes start..start+len, from line line. */
+struct sql_span {
+	size_t start, len;
+	unsigned line; /* 1-based, of its first token */
+};
+
+/*
+ * Splits a script at top-level semicolons (not inside literals, quoted
+ * identifiers, comments, parentheses or a BEGIN ATOMIC .. END body), as
+ * psql would send it statement by statement. Comments before a statement
+ * and the semicolon are left out of its span; empty statements are
+ * dropped. *spans (free()) holds *n spans in order. -1 with err and
+ * errline on an unterminated literal, quoted identifier or comment.
+ */
+int sql_split(const char *sql, struct sql_span **spans, size_t *n,
+              unsigned *errline, char *err, size_t errlen)
+        __attribute__((warn_unused_result));
+
+/*
+ * The line and column (1-based; columns in characters, UTF-8) in text of
+ * the pos-th character (1-based, as PostgreSQL's error positions count) of
+ * the statement that starts at byte start. CRLF and CR end lines too.
+ */
+void sql_position(const char *text, size_t start, long pos, unsigned *line,
+                  unsigned *col);
+
 #endif

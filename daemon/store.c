@@ -7,6 +7,8 @@
 #include <jansson.h>
 
 #include "log.h"
+#include "schema_files.h"
+#include "schema_history.h"
 
 /* Embedded daemon/schema/NNN_name.sql files, in order (build/gen). */
 extern const char *const store_schema[];
@@ -26,6 +28,9 @@ struct store {
 	bool ready;
 	char *error;
 	int have; /* the database's schema version, last read */
+	/* the first error of an upgrade's statements */
+	char part_state[6];
+	char part_error[1024];
 };
 
 static const char bootstrap_sql[] =
@@ -94,43 +99,78 @@ upgrade_failed(struct store *store, const char *what, const PGresult *res,
 		pg_conn_reset(store->conn, msg);
 }
 
+/* Keeps the first error of an upgrade's statements. */
+static void
+on_part(void *arg, const PGresult *res, const char *error)
+{
+	struct store *store = arg;
+	const char *state;
+	char buf[1024];
+
+	(void)error;
+	if (res == NULL || pg_result_ok(res) || store->part_error[0] != '\0')
+		return;
+	state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+	snprintf(store->part_state, sizeof(store->part_state), "%s",
+	         state != NULL ? state : "");
+	snprintf(store->part_error, sizeof(store->part_error), "%s",
+	         pg_result_error(res, buf, sizeof(buf)));
+}
+
 static void
 on_version_applied(void *arg, const PGresult *res, const char *error)
 {
 	struct store *store = arg;
-	const char *state;
 
-	if (res != NULL && pg_result_ok(res)) {
+	if (res != NULL && pg_result_ok(res) && store->part_error[0] == '\0') {
 		read_version(store);
 		return;
 	}
-	state = res != NULL ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
-	if (state != NULL && strcmp(state, ALREADY_APPLIED) == 0) {
+	if (res != NULL && strcmp(store->part_state, ALREADY_APPLIED) == 0) {
 		if (pg_query(store->conn, "ROLLBACK", 0, NULL, on_rollback,
 		             NULL) == 0)
 			read_version(store);
 		return;
 	}
-	upgrade_failed(store, "applying a schema version", res, error);
+	upgrade_failed(store, "applying a schema version", res,
+	               store->part_error[0] != '\0' ? store->part_error
+	                                            : error);
 }
 
+/*
+ * One version of the daemon's own schema, in one transaction: the file,
+ * its row in migrated.schema_history (set "migrated", the same history
+ * and checksum users' schema sets get) and in migrated.schema_version.
+ */
 static void
 apply_version(struct store *store, int version)
 {
 	const char *sql = store_schema[version - 1];
 	const char *file = store_schema_files[version - 1];
 	size_t len = 2 * strlen(sql) + strlen(file) + 512;
-	char *script = malloc(len);
+	char *script = malloc(len), *tail = malloc(len);
+	char checksum[SCHEMA_CHECKSUM_LEN + 1], version_s[16], name[256];
+	const char *values[13] = {
+	        "migrated", version_s, name, checksum, "applied",   NULL, NULL,
+	        NULL,       NULL,      NULL, NULL,     "succeeded", NULL};
 
-	if (script == NULL || strstr(sql, FILE_QUOTE) != NULL) {
-		free(script);
+	if (script == NULL || tail == NULL || strstr(sql, FILE_QUOTE) != NULL) {
 		upgrade_failed(store, "applying a schema version", NULL,
-		               script == NULL
+		               script == NULL || tail == NULL
 		                       ? "out of memory"
 		                       : "the file contains " FILE_QUOTE);
+		free(script);
+		free(tail);
 		return;
 	}
-	/* only our own constants go into this text */
+	snprintf(version_s, sizeof(version_s), "%d", version);
+	/* NNN_name.sql: the name is what follows NNN_ */
+	snprintf(name, sizeof(name), "%s",
+	         strchr(file, '_') != NULL ? strchr(file, '_') + 1 : file);
+	if (strlen(name) > 4 && strcmp(name + strlen(name) - 4, ".sql") == 0)
+		name[strlen(name) - 4] = '\0';
+	schema_checksum(sql, strlen(sql), checksum);
+	/* only our own constants go into these texts */
 	snprintf(script, len,
 	         "BEGIN;"
 	         "SELECT pg_advisory_xact_lock(" SCHEMA_LOCK ");"
@@ -138,16 +178,23 @@ apply_version(struct store *store, int version)
 	         " WHERE version >= %d) THEN RAISE EXCEPTION USING"
 	         " ERRCODE = '" ALREADY_APPLIED "', MESSAGE = 'applied';"
 	         " END IF; END$$;\n"
-	         "%s\n;"
+	         "%s\n;",
+	         version, sql);
+	snprintf(tail, len,
 	         "INSERT INTO migrated.schema_version (version, name, checksum)"
 	         " VALUES (%d, '%s', md5(" FILE_QUOTE "%s" FILE_QUOTE "));"
 	         "COMMIT",
-	         version, sql, version, file, sql);
+	         version, file, sql);
 	log_info("upgrading the migrated schema to version %d (%s)", version,
 	         file);
-	if (pg_script(store->conn, script, on_version_applied, store) < 0)
+	store->part_state[0] = store->part_error[0] = '\0';
+	if (pg_script(store->conn, script, on_part, store) < 0 ||
+	    pg_query(store->conn, schema_history_insert_sql, 13, values,
+	             on_part, store) < 0 ||
+	    pg_script(store->conn, tail, on_version_applied, store) < 0)
 		log_debug("schema upgrade deferred: connection gone");
 	free(script);
+	free(tail);
 }
 
 /* The versions applied, with the checksum of the file each came from. */
@@ -244,6 +291,19 @@ read_version(struct store *store)
 }
 
 static void
+on_history(void *arg, const PGresult *res, const char *error)
+{
+	struct store *store = arg;
+
+	if (res == NULL || !pg_result_ok(res)) {
+		upgrade_failed(store, "creating migrated.schema_history", res,
+		               error);
+		return;
+	}
+	read_version(store);
+}
+
+static void
 on_bootstrap(void *arg, const PGresult *res, const char *error)
 {
 	struct store *store = arg;
@@ -253,7 +313,9 @@ on_bootstrap(void *arg, const PGresult *res, const char *error)
 		               error);
 		return;
 	}
-	read_version(store);
+	/* the history every schema set uses, ours ("migrated") included */
+	if (schema_history_ensure(store->conn, on_history, store) < 0)
+		log_debug("history table deferred: connection gone");
 }
 
 static void

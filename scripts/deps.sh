@@ -6,9 +6,23 @@
 set -eu
 
 PACKAGES="build-essential pkg-config libpq-dev libevent-dev libsystemd-dev
-libjansson-dev libinih-dev libcmocka-dev postgresql-15 postgresql-client-15
+libjansson-dev libinih-dev libcmocka-dev libssl-dev postgresql-15 postgresql-client-15
 mandoc python3-pytest systemd clang libclang-rt-14-dev clang-format
-clang-tidy cppcheck valgrind varlink-go"
+clang-tidy cppcheck valgrind varlink-go sqitch"
+# npm, for the real tools whose history tables the adopt tests take over;
+# a machine with its own Node.js keeps it
+command -v npm >/dev/null 2>&1 || PACKAGES="$PACKAGES nodejs npm"
+
+# drizzle-orm, knex and kysely (tests/e2e/adopt-npm/package.json) in
+# build/npm, where tests/e2e/test_schema_adopt.py finds them
+npm_tools() {
+	[ -d build/npm/node_modules/drizzle-orm ] && return 0
+	mkdir -p build/npm
+	cp tests/e2e/adopt-npm/package.json build/npm/
+	echo "deps.sh: installing the adopt tests' npm packages in build/npm"
+	(cd build/npm && npm install --no-audit --no-fund --loglevel=error \
+	    </dev/null)
+}
 
 missing=
 for p in $PACKAGES; do
@@ -16,7 +30,10 @@ for p in $PACKAGES; do
 	[ "$status" = installed ] || missing="$missing $p"
 done
 missing=${missing# }
-[ -z "$missing" ] && exit 0
+if [ -z "$missing" ]; then
+	npm_tools
+	exit 0
+fi
 
 if [ "$(id -u)" -eq 0 ]; then
 	as_root=
@@ -36,3 +53,4 @@ $as_root env DEBIAN_FRONTEND=noninteractive apt-get update -q </dev/null
 # shellcheck disable=SC2086
 $as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q \
     --no-install-recommends $missing </dev/null
+npm_tools

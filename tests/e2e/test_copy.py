@@ -164,17 +164,6 @@ def test_copy_rollback_restores_the_target(pg, make_daemon):
     assert fingerprints(pg, ["users"]) == before
 
 
-def test_copy_unknown_source_fails_the_job(pg, make_daemon):
-    d = start_import(pg, make_daemon)
-    write_plan(d, "import", (PLAN % {"batch": 10, "backup": "no"}).replace(
-        "source = legacy\n\n[step", "\n[step").replace(
-        "[step users]\nsource = legacy", "[step users]\nsource = nowhere"))
-    reload(d)
-    job = run_job(d, "import", "tumi", want="failed", timeout=30)
-    assert "source nowhere is not a PostgreSQL [database nowhere]" in \
-        job["error"], job
-
-
 def test_source_down_holds_the_job_and_it_resumes(pg, make_daemon):
     d = start_import(pg, make_daemon, rows=30000, batch=50)
     count_merges(pg)

@@ -96,8 +96,8 @@ def test_check_counts_the_databases_and_connects_to_none(tmp_path):
         % tmp_path)
     rc, out, err = run([MIGRATED, "-n", "-c", conf], timeout=10)
     assert (rc, err) == (0, ""), (rc, out, err)
-    assert out == "%s: configuration, 3 database(s) and 0 plan(s) are " \
-        "valid\n" % conf
+    assert out == "%s: configuration, 3 database(s), 0 plan(s) and 0 " \
+        "schema set(s) are valid\n" % conf
 
 
 # --- GetStatus --------------------------------------------------------------

@@ -144,7 +144,7 @@ def test_check_reports_bad_plans_as_file_line_message(make_daemon, pg):
     write_plan(d, "good", two_step_plan())
     rc, out, err = run([MIGRATED, "-n", "-c", d.conf_path])
     assert rc == 0, err
-    assert "1 plan(s) are valid" in out, out
+    assert "1 plan(s) and 0 schema set(s) are valid" in out, out
 
     for name, (text, _, _) in BAD_PLANS.items():
         write_plan(d, name, text)

@@ -41,3 +41,28 @@ def test_history_that_disagrees_with_the_files_is_refused(pg, daemon):
     reply = daemon.call("io.migrated.ListJobs")
     assert reply["error"] == "io.migrated.DatabaseUnavailable"
     daemon.check_alive()
+
+
+def test_own_upgrades_are_in_the_schema_history(pg, make_daemon):
+    """The daemon's own schema versions are recorded like a schema set's
+    (set "migrated"), with the same sha256 checksums of the files."""
+    import hashlib
+    from pathlib import Path
+    pg.reset()
+    d = make_daemon()
+    d.start()
+    files = sorted((Path(__file__).resolve().parents[2] / "daemon" /
+                    "schema").glob("*.sql"))
+    rows = pg.psql("SELECT version, name, checksum, kind, outcome FROM "
+                   "migrated.schema_history WHERE set_name = 'migrated' "
+                   "ORDER BY version").split()
+    want = ["%d|%s|%s|applied|succeeded" % (
+        i + 1, f.name.split("_", 1)[1][:-4],
+        hashlib.sha256(f.read_bytes().replace(b"\r\n", b"\n")).hexdigest())
+        for i, f in enumerate(files)]
+    assert rows == want
+    # a second start records nothing more
+    d.stop()
+    d.start()
+    assert pg.psql("SELECT count(*) FROM migrated.schema_history WHERE "
+                   "set_name = 'migrated'").strip() == str(len(files))

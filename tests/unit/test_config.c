@@ -38,6 +38,13 @@ per_database(const struct config_key *k)
 	return strcmp(k->section, "database") == 0;
 }
 
+/* The keys of named sections ([database NAME], [schema NAME]). */
+static bool
+per_section(const struct config_key *k)
+{
+	return per_database(k) || strcmp(k->section, "schema") == 0;
+}
+
 static char tmpdir[] = "/tmp/test_config.XXXXXX";
 
 static int
@@ -173,7 +180,7 @@ expect_defaults(const struct config *cfg)
 	char buf[1024];
 
 	for (const struct config_key *k = config_keys; k->name != NULL; k++) {
-		if (per_database(k))
+		if (per_section(k))
 			continue;
 		config_format(cfg, k, buf, sizeof(buf));
 		if (strcmp(buf, k->def) != 0)
@@ -201,6 +208,8 @@ test_key_table(void **state)
 	        {"target", "conninfo", false},
 	        {"database", "conninfo", true},
 	        {"database", "sqlite", true},
+	        {"schema", "database", true},
+	        {"schema", "dir", true},
 	};
 	size_t n = sizeof(want) / sizeof(want[0]);
 	size_t i;
@@ -216,7 +225,7 @@ test_key_table(void **state)
 		/* a database's keys have no default: it must say */
 		if (per_database(&config_keys[i]))
 			assert_null(config_keys[i].def);
-		else
+		else if (!per_section(&config_keys[i]))
 			assert_non_null(config_keys[i].def);
 	}
 	assert_int_equal(i, n);
@@ -332,7 +341,7 @@ test_unknown_key(void **state)
 	             "unknown key 'Workers' in [daemon]");
 }
 
-#define KNOWN "(known: [daemon], [target], [database NAME])"
+#define KNOWN "(known: [daemon], [target], [database NAME], [schema NAME])"
 
 static void
 test_unknown_section(void **state)
@@ -544,8 +553,8 @@ test_first_error_reported(void **state)
 {
 	(void)state;
 	expect_error("[daemon\nworkers = 5\n", 1,
-	             "section header without ']'; expected [daemon], [target] "
-	             "or [database NAME]");
+	             "section header without ']'; expected [daemon], [target], "
+	             "[database NAME] or [schema NAME]");
 	expect_error("[daemon]\nfoo\nworkers = abc\n", 2, syntax_error);
 }
 
@@ -607,7 +616,7 @@ test_format_round_trip(void **state)
 
 	(void)state;
 	for (const struct config_key *k = config_keys; k->name != NULL; k++)
-		nkeys += !per_database(k);
+		nkeys += !per_section(k);
 	assert_int_equal(NSAMPLES, nkeys);
 
 	for (size_t i = 0; i < NSAMPLES; i++) {
@@ -898,6 +907,64 @@ test_databases_reloadable(void **state)
 	config_free(&old);
 }
 
+/* --- [schema NAME] -------------------------------------------------------- */
+
+static void
+test_schemas(void **state)
+{
+	struct config cfg, old;
+	const struct config_schema *set;
+
+	(void)state;
+	load_text("[schema app]\ndir = /srv/schema/app\n"
+	          "[schema legacy-app]\ndatabase = legacy\ndir = rel/dir\n"
+	          "[database legacy]\nconninfo = dbname=legacy\n",
+	          &cfg);
+	assert_int_equal(cfg.nschemas, 2);
+	set = config_schema(&cfg, "app");
+	assert_non_null(set);
+	assert_string_equal(set->database, "target");
+	assert_string_equal(set->dir, "/srv/schema/app");
+	assert_int_equal(set->line, 1);
+	set = config_schema(&cfg, "legacy-app");
+	assert_non_null(set);
+	assert_string_equal(set->database, "legacy");
+	assert_string_equal(set->dir, "rel/dir");
+	assert_int_equal(set->line, 3);
+	assert_null(config_schema(&cfg, "nope"));
+	/* sets may all change on reload */
+	load_text("", &old);
+	assert_null(config_restart_needed(&old, &cfg));
+	config_free(&old);
+	config_free(&cfg);
+
+	expect_error("[schema app]\n", 1,
+	             "[schema app]: set dir, the directory of the set's "
+	             "NNN_name.sql files");
+	expect_error("[schema app]\ndatabase = target\n[daemon]\n", 1,
+	             "[schema app]: set dir, the directory of the set's "
+	             "NNN_name.sql files");
+	expect_error("[schema app]\ndir =\n", 2,
+	             "[schema app] dir: empty; give the directory of the "
+	             "set's files");
+	expect_error("[schema]\n", 1, "[schema] needs a name: [schema NAME]");
+	expect_error("[schema a b]\n", 1,
+	             "[schema a b]: a schema set's name is 1 to 63 letters, "
+	             "digits, '_' or '-'");
+	expect_error("[schema migrated]\ndir = x\n", 1,
+	             "[schema migrated]: the name 'migrated' is reserved for "
+	             "the daemon's own schema");
+	expect_error("[schema a]\ndir = x\n[schema a]\ndir = y\n", 3,
+	             "[schema a] is defined twice (first at line 1)");
+	expect_error("[schema a]\ndir = x\ndir = y\n", 3,
+	             "'dir' is set twice in [schema a]");
+	expect_error("[schema a]\ndir = x\nconninfo = y\n", 3,
+	             "unknown key 'conninfo' in [schema a]");
+	expect_error("[daemon]\n[schema a]\ndatabase = nope\ndir = x\n", 2,
+	             "[schema a] database: no [database nope] section; name "
+	             "one, or use target");
+}
+
 /* --- the sample and the man page agree with the table ---------------------- */
 
 /* One line of a file, trailing white space stripped. */
@@ -1021,7 +1088,7 @@ test_sample_agrees_with_table(void **state)
 	int count[MAX_KEYS] = {0};
 	char section[64] = "";
 	bool section_commented = false;
-	int database_headers = 0;
+	int database_headers = 0, schema_headers = 0;
 
 	(void)state;
 	(void)nkeys();
@@ -1036,6 +1103,8 @@ test_sample_agrees_with_table(void **state)
 		                &section_commented)) {
 			if (strcmp(section, "database") == 0)
 				database_headers++;
+			if (strcmp(section, "schema") == 0)
+				schema_headers++;
 			continue;
 		}
 		if (!key_line(t, name, sizeof(name), &commented))
@@ -1048,11 +1117,12 @@ test_sample_agrees_with_table(void **state)
 			return;
 		}
 		count[k - config_keys]++;
-		if (per_database(k)) {
+		if (per_section(k)) {
 			if (!commented || !section_commented)
-				fail_msg("%s:%d: '%s' and its [database NAME] "
+				fail_msg("%s:%d: '%s' and its [%s NAME] "
 				         "should be commented out",
-				         SAMPLE_CONF, lines[i].number, name);
+				         SAMPLE_CONF, lines[i].number, name,
+				         k->section);
 			continue;
 		}
 		if (section_commented)
@@ -1067,13 +1137,15 @@ test_sample_agrees_with_table(void **state)
 			         lines[i].number, t, want);
 	}
 	for (const struct config_key *k = config_keys; k->name != NULL; k++)
-		if (per_database(k) ? count[k - config_keys] > 1
-		                    : count[k - config_keys] != 1)
+		if (per_section(k) ? count[k - config_keys] > 1
+		                   : count[k - config_keys] != 1)
 			fail_msg("%s: '%s' of [%s] appears %d times",
 			         SAMPLE_CONF, k->name, k->section,
 			         count[k - config_keys]);
 	if (database_headers == 0)
 		fail_msg("%s: no example of [database NAME]", SAMPLE_CONF);
+	if (schema_headers == 0)
+		fail_msg("%s: no example of [schema NAME]", SAMPLE_CONF);
 }
 
 static void
@@ -1099,7 +1171,7 @@ test_sample_uncommented_is_defaults(void **state)
 	static char text[MAX_SAMPLE_LINES * 512];
 	size_t nlines = read_sample(lines, MAX_SAMPLE_LINES);
 	size_t len = 0;
-	size_t keys = 0, database_keys = 0, databases = 0;
+	size_t keys = 0, database_keys = 0, databases = 0, schemas = 0;
 	struct config cfg;
 
 	(void)state;
@@ -1111,6 +1183,7 @@ test_sample_uncommented_is_defaults(void **state)
 		if (header_line(t, name, sizeof(name), &commented)) {
 			t += commented;
 			databases += strcmp(name, "database") == 0;
+			schemas += strcmp(name, "schema") == 0;
 		} else if (key_line(t, name, sizeof(name), &commented)) {
 			t += commented;
 			keys++;
@@ -1124,7 +1197,9 @@ test_sample_uncommented_is_defaults(void **state)
 	for (size_t i = 0; i < cfg.ndatabases; i++)
 		database_keys += (cfg.databases[i].conninfo != NULL) +
 		                 (cfg.databases[i].sqlite != NULL);
-	assert_int_equal(keys, NSAMPLES + database_keys);
+	assert_int_equal(cfg.nschemas, schemas);
+	/* each example set names its database and dir */
+	assert_int_equal(keys, NSAMPLES + database_keys + 2 * schemas);
 	config_free(&cfg);
 }
 
@@ -1235,6 +1310,7 @@ main(void)
 	        cmocka_unit_test(test_database_names),
 	        cmocka_unit_test(test_malformed_conninfo),
 	        cmocka_unit_test(test_databases_reloadable),
+	        cmocka_unit_test(test_schemas),
 	        cmocka_unit_test(test_sample_agrees_with_table),
 	        cmocka_unit_test(test_sample_loads_as_defaults),
 	        cmocka_unit_test(test_sample_uncommented_is_defaults),

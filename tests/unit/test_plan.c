@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "plan.h"
+#include "plan_order.h"
 
 static char tmpdir[] = "/tmp/test_plan.XXXXXX";
 static char path[256];
@@ -937,6 +938,142 @@ test_copy_errors(void **state)
 	             3, "bad compare \"maybe\": expected no or yes");
 }
 
+/* plan_order.h on its own: steps in, steps out. */
+static void
+test_order_steps(void **state)
+{
+	static char a[] = "a", b[] = "b", c[] = "c", zz[] = "zz";
+	static char *after_b[] = {b}, *after_c[] = {c}, *after_a[] = {a},
+	            *after_zz[] = {zz};
+	const unsigned lines[] = {10, 20, 30};
+	struct plan_step steps[3];
+	unsigned line = 0;
+	char msg[256];
+
+	(void)state;
+	/* a after b, the others free: b first, then a and c as written */
+	memset(steps, 0, sizeof steps);
+	steps[0] = (struct plan_step){.name = a, .after = after_b, .nafter = 1};
+	steps[1] = (struct plan_step){.name = c};
+	steps[2] = (struct plan_step){.name = b};
+	assert_int_equal(
+	        plan_order_steps(steps, 3, lines, &line, msg, sizeof msg), 0);
+	assert_string_equal(steps[0].name, "c");
+	assert_string_equal(steps[1].name, "b");
+	assert_string_equal(steps[2].name, "a");
+	assert_int_equal(plan_step_index(steps, 3, "a"), 2);
+	assert_int_equal(plan_step_index(steps, 3, "zz"), (size_t)-1);
+
+	/* a after zz: unknown, at a's after line; steps left as they were */
+	steps[0] =
+	        (struct plan_step){.name = a, .after = after_zz, .nafter = 1};
+	steps[1] = (struct plan_step){.name = b};
+	assert_int_equal(
+	        plan_order_steps(steps, 2, lines, &line, msg, sizeof msg), -1);
+	assert_int_equal(line, 10);
+	assert_string_equal(msg, "unknown step zz in after (steps: a, b)");
+	assert_string_equal(steps[0].name, "a");
+
+	/* b free; c after a after c: the cycle, from the first step left */
+	steps[0] = (struct plan_step){.name = b};
+	steps[1] = (struct plan_step){.name = c, .after = after_a, .nafter = 1};
+	steps[2] = (struct plan_step){.name = a, .after = after_c, .nafter = 1};
+	assert_int_equal(
+	        plan_order_steps(steps, 3, lines, &line, msg, sizeof msg), -1);
+	assert_int_equal(line, 20);
+	assert_string_equal(msg, "dependency cycle in after: c -> a -> c");
+	assert_string_equal(steps[0].name, "b");
+}
+
+/* A copy step (6 lines) reading from database src. */
+#define CSTEP(name, src)                                                       \
+	"[step " name "]\nsource = " src "\nselect = SELECT id FROM t\n"       \
+	"key = id\ninto = t_" name "\nupsert = id\n"
+
+static void
+expect_sources(const struct plan *p, const char *const *dbs, size_t n, int line,
+               const char *msg)
+{
+	char err[1024], want[1024];
+
+	assert_int_equal(plan_check_sources(p, dbs, n, err, sizeof err), -1);
+	snprintf(want, sizeof want, "%s:%d: %s", p->file, line, msg);
+	assert_string_equal(err, want);
+}
+
+static void
+test_sources(void **state)
+{
+	const char *both[] = {"legacy", "crm"}, *legacy[] = {"legacy"},
+	           *crm[] = {"crm"};
+	struct plan *p;
+	char err[1024];
+
+	(void)state;
+	/* source crm at line 3; step a's legacy at 5, c's crm at 15 */
+	p = load_ok(HEAD "source = crm\n" CSTEP("a", "legacy") STEP("b")
+	                    CSTEP("c", "crm"));
+	assert_int_equal(p->source_line, 3);
+	assert_int_equal(plan_step_find(p, "a")->source_line, 5);
+	assert_int_equal(plan_step_find(p, "c")->source_line, 15);
+	assert_int_equal(plan_step_find(p, "b")->source_line, 0);
+	assert_int_equal(plan_check_sources(p, both, 2, err, sizeof err), 0);
+	expect_sources(p, legacy, 1, 3,
+	               "unknown source crm (databases: legacy)");
+	expect_sources(p, crm, 1, 5, "unknown source legacy (databases: crm)");
+	expect_sources(p, NULL, 0, 3, "unknown source crm (databases: none)");
+	plan_free(p);
+
+	/* the first line, whatever the order of the steps */
+	p = load_ok(HEAD CSTEP("a", "legacy") "after = c\n" CSTEP("c", "crm"));
+	assert_string_equal(p->steps[0].name, "c");
+	expect_sources(p, NULL, 0, 4,
+	               "unknown source legacy (databases: none)");
+	plan_free(p);
+
+	/* in-place steps name no database */
+	p = load_ok(HEAD STEP("a"));
+	assert_int_equal(plan_check_sources(p, NULL, 0, err, sizeof err), 0);
+	plan_free(p);
+}
+
+static void
+test_set_refuse(void **state)
+{
+	char dir[256], err[1024], beta[300], delta[300], alpha[300];
+	struct plan_set *set;
+
+	(void)state;
+	snprintf(dir, sizeof dir, "%s/refuse", tmpdir);
+	assert_int_equal(mkdir(dir, 0700), 0);
+	write_file("refuse/alpha.plan", HEAD STEP("a"), strlen(HEAD STEP("a")));
+	write_file("refuse/beta.plan", HEAD STEP("b"), strlen(HEAD STEP("b")));
+	write_file("refuse/delta.plan", HEAD STEP("d"), strlen(HEAD STEP("d")));
+	write_file("refuse/gamma.plan", "[step", 5);
+	set = plan_dir_load(dir, err, sizeof err);
+	assert_non_null(set);
+	assert_int_equal(set->nplans, 3);
+	assert_int_equal(set->nerrors, 1);
+
+	/* errors stay in file order: beta, delta, gamma */
+	snprintf(beta, sizeof beta, "%s/beta.plan:3: no", dir);
+	snprintf(delta, sizeof delta, "%s/delta.plan:3: no", dir);
+	snprintf(alpha, sizeof alpha, "%s/alpha.plan:3: no", dir);
+	assert_int_equal(plan_set_refuse(set, 2, delta), 0);
+	assert_int_equal(plan_set_refuse(set, 1, beta), 0);
+	assert_int_equal(set->nplans, 1);
+	assert_string_equal(set->plans[0]->name, "alpha");
+	assert_null(plan_set_find(set, "beta"));
+	assert_int_equal(set->nerrors, 3);
+	assert_string_equal(set->errors[0], beta);
+	assert_string_equal(set->errors[1], delta);
+	assert_non_null(strstr(set->errors[2], "/gamma.plan:1: "));
+	assert_int_equal(plan_set_refuse(set, 0, alpha), 0);
+	assert_int_equal(set->nplans, 0);
+	assert_string_equal(set->errors[0], alpha);
+	plan_set_free(set);
+}
+
 int
 main(void)
 {
@@ -960,6 +1097,9 @@ main(void)
 	        cmocka_unit_test(test_big_values),
 	        cmocka_unit_test(test_copy_step),
 	        cmocka_unit_test(test_copy_errors),
+	        cmocka_unit_test(test_order_steps),
+	        cmocka_unit_test(test_sources),
+	        cmocka_unit_test(test_set_refuse),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

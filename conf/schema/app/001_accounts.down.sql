@@ -1,0 +1,2 @@
+-- Undoes 001_accounts.sql (`migratectl schema revert`).
+DROP TABLE accounts;
