@@ -525,11 +525,11 @@ $run daemon-again $b $d2
 	CONFLICT (ext_id) DO UPDATE ... WHERE (...) IS DISTINCT FROM (...), the
 	merge the daemon builds. daemon: one job of a copy step (upsert = ext_id,
 	backup = COPY_BACKUP, default no), from submit until submit --wait
-	returned, one transaction per batch. again: the same over the imported rows (nothing changes).
-	ratio: daemon / pipeline (again: / pipeline again). cpu srv: CPU seconds
-	of the whole cluster (every backend, both databases) during the run;
-	cpu dmn: of migrated. Every run is checked against the source (count
-	and md5 of the imported columns).
+	returned, one transaction per batch. again: the same over the imported
+	rows (nothing changes). ratio: daemon / pipeline (again: / pipeline
+	again). cpu srv: CPU seconds of the whole cluster (every backend, both
+	databases) during the run; cpu dmn: of migrated. Every run is checked
+	against the source (count and md5 of the imported columns).
 	EOF
 }
 
