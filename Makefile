@@ -10,6 +10,7 @@ SYSCONFDIR ?= /etc
 UNITDIR   ?= $(PREFIX)/lib/systemd/system
 SYSUSERSDIR ?= $(PREFIX)/lib/sysusers.d
 TMPFILESDIR ?= $(PREFIX)/lib/tmpfiles.d
+COMPLETIONDIR ?= $(PREFIX)/share/bash-completion/completions
 DESTDIR   ?=
 
 CC        ?= cc
@@ -221,7 +222,8 @@ install: all
 	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(BINDIR) \
 	    $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5 \
 	    $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(SYSCONFDIR)/migrated/plans \
-	    $(DESTDIR)$(UNITDIR) $(DESTDIR)$(SYSUSERSDIR) $(DESTDIR)$(TMPFILESDIR)
+	    $(DESTDIR)$(UNITDIR) $(DESTDIR)$(SYSUSERSDIR) $(DESTDIR)$(TMPFILESDIR) \
+	    $(DESTDIR)$(COMPLETIONDIR)
 	install -m 0755 $(B)/migrated $(DESTDIR)$(SBINDIR)/migrated
 	install -m 0755 $(B)/migratectl $(DESTDIR)$(BINDIR)/migratectl
 	install -m 0644 man/migratectl.1 $(DESTDIR)$(MANDIR)/man1/
@@ -237,12 +239,39 @@ install: all
 	    $(DESTDIR)$(SYSUSERSDIR)/migrated.conf
 	install -m 0644 units/migrated-tmpfiles.conf \
 	    $(DESTDIR)$(TMPFILESDIR)/migrated.conf
+	install -m 0644 completion/migratectl.bash \
+	    $(DESTDIR)$(COMPLETIONDIR)/migratectl
+
+# The Debian package (debian/). dpkg-buildpackage writes next to the tree,
+# so it builds a copy of this tree (without build output) in DEB_OUT, a new
+# temporary directory unless given; lintian then checks the result and any
+# error fails the build. The last line printed is the .deb's path.
+DEB_JOBS ?= 2
+deb: deps
+	@set -e; \
+	out='$(DEB_OUT)'; \
+	if [ -z "$$out" ]; then \
+	    out=$$(mktemp -d "$${TMPDIR:-/tmp}/migrated-deb.XXXXXX"); \
+	fi; \
+	rm -rf "$$out/migrated"; mkdir -p "$$out/migrated"; \
+	tar -cf - --exclude=./.git --exclude='./build*' . | \
+	    tar -xf - -C "$$out/migrated"; \
+	lint=; command -v lintian >/dev/null && lint=--check-command=lintian; \
+	(cd "$$out/migrated" && dpkg-buildpackage -us -uc -b -j$(DEB_JOBS) \
+	    $$lint) >"$$out/build.log" 2>&1 || { \
+	    tail -n 40 "$$out/build.log" >&2; \
+	    echo "make deb: dpkg-buildpackage failed; log: $$out/build.log" >&2; \
+	    exit 1; }; \
+	if [ -n "$$lint" ]; then \
+	    grep -E '^[EWIPX]: ' "$$out/build.log" || echo "lintian: no tags"; \
+	else echo "lintian not installed: package not checked"; fi; \
+	ls "$$out"/migrated_*.deb
 
 clean:
 	rm -rf $(B) build-asan build-fuzz
 
 .PHONY: all unit e2e deps check check-sanitize check-valgrind bench bench-schema chaos fuzz fuzz-build \
-        lint lint-man lint-idl demo format \
+        lint lint-man lint-idl demo deb format \
         format-check install clean
 
 -include $(shell find $(B)/obj -name '*.d' 2>/dev/null)

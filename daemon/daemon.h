@@ -20,6 +20,7 @@ struct daemon {
 	struct scheduler *sched;
 	time_t started;
 	bool ready; /* READY=1 sent */
+	bool debug; /* -d: debug messages whatever log_level says */
 };
 
 /*

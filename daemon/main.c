@@ -185,7 +185,7 @@ daemon_reload(struct daemon *d, char *err, size_t errlen)
 	d->admin_gid = gid;
 	catalog_unref(d->plans);
 	d->plans = plans;
-	log_set_level((int)d->cfg.log_level);
+	log_set_level(d->debug ? LOG_DEBUG : (int)d->cfg.log_level);
 	store_set_backoff_max(d->store, d->cfg.reconnect_max_ms);
 	scheduler_set_backoff_max(d->sched, d->cfg.reconnect_max_ms);
 	log_info("reloaded %s: %zu database(s), %d plan(s), %zu schema set(s)",
@@ -225,7 +225,10 @@ on_signal(evutil_socket_t sig, short what, void *arg)
 			log_error("reload failed: %s; keeping the previous "
 			          "configuration",
 			          err);
-		notify_ready();
+		/* ready again only if it was: before the database first
+		 * answered, READY=1 comes from on_store_ready */
+		if (d->ready)
+			notify_ready();
 		return;
 	}
 	log_info("received %s; stopping",
@@ -261,6 +264,7 @@ run(const char *file, bool debug)
 		log_error("%s", err);
 		return EXIT_CONFIG;
 	}
+	d.debug = debug;
 	log_set_level(debug ? LOG_DEBUG : (int)d.cfg.log_level);
 	if (admin_gid(&d.cfg, &d.admin_gid, err, sizeof(err)) < 0) {
 		log_error("%s", err);

@@ -4,6 +4,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <time.h>
 #include <string.h>
 
 #include <systemd/sd-daemon.h>
@@ -61,7 +62,13 @@ notify_ready(void)
 void
 notify_reloading(void)
 {
-	sd_notify(0, "RELOADING=1");
+	struct timespec ts;
+
+	/* MONOTONIC_USEC lets systemd (Type=notify-reload) tell this reload
+	 * from an older one */
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	sd_notifyf(0, "RELOADING=1\nMONOTONIC_USEC=%lld",
+	           (long long)ts.tv_sec * 1000000LL + ts.tv_nsec / 1000);
 }
 
 void

@@ -1,8 +1,10 @@
 #!/bin/sh
-# `make bench-schema`: SchemaDiff of two 500-table schemas (each table with
-# a primary key, a foreign key, a check, defaults and a partial index; the
-# two one column apart) in a throwaway PostgreSQL cluster, through the real
-# daemon's socket. Prints the time of each call; it never judges it.
+# `make bench-schema`, in a throwaway PostgreSQL cluster through the real
+# daemon's socket: SchemaDiff of two 500-table schemas (each table with a
+# primary key, a foreign key, a check, defaults and a partial index; the two
+# one column apart); SchemaApply of 1,000 small files (a job, one
+# transaction per file); SchemaStatus of a set with a 10,000-row history.
+# Prints the time of each; it never judges it.
 #
 # Environment:
 #   BENCH_TABLES  tables per schema (default 500)
@@ -50,6 +52,19 @@ if extra:
 print("COMMIT;")
 PY
 }
+# 1,000 small files to apply; 10,000 files with a history to report on
+mkdir -p "$dir/bulk" "$dir/hist"
+$PYTHON - "$dir" <<'PY'
+import sys
+d = sys.argv[1]
+for i in range(1, 1001):
+    open("%s/bulk/%04d_t%d.sql" % (d, i, i), "w").write(
+        "CREATE TABLE bulk.t%d (id int PRIMARY KEY, v text);\n" % i)
+open("%s/bulk/0000_schema.sql" % d, "w").write("CREATE SCHEMA bulk;\n")
+for i in range(1, 10001):
+    open("%s/hist/%05d_v%d.sql" % (d, i, i), "w").write("SELECT %d;\n" % i)
+PY
+psql -X -q -d "$conninfo" -c "CREATE DATABASE bulk TEMPLATE template0"
 for side in a b; do
 	psql -X -q -d "$conninfo" -c "CREATE DATABASE big_$side TEMPLATE template0"
 	if [ "$side" = b ]; then mode=extra; else mode=plain; fi
@@ -70,6 +85,17 @@ conninfo = $(db big_a)
 
 [database big_b]
 conninfo = $(db big_b)
+
+[database bulk]
+conninfo = $(db bulk)
+
+[schema bulk]
+database = bulk
+dir = $dir/bulk
+
+[schema hist]
+database = target
+dir = $dir/hist
 CONF
 "$build/migrated" -c "$dir/migrated.conf" >"$dir/migrated.log" 2>&1 &
 pid=$!
@@ -97,4 +123,30 @@ for i in range(repeat):
     d = r["parameters"]["differences"]
     print("SchemaDiff of two %d-table schemas: %.3f s (%d difference%s)"
           % (tables, took, len(d), "" if len(d) == 1 else "s"))
+
+def ok(method, params, timeout=60):
+    r = varlink.call(sock, "io.migrated." + method, params, timeout)
+    if "error" in r:
+        sys.exit("bench-schema: %s: %r" % (method, r))
+    return r["parameters"]
+
+t0 = time.monotonic()
+job = ok("SchemaApply", {"set": "bulk"})["job"]
+while True:
+    j = ok("ShowJob", {"id": job})["job"]
+    if j["state"] not in ("queued", "running"):
+        break
+    time.sleep(0.05)
+took = time.monotonic() - t0
+if j["state"] != "succeeded":
+    sys.exit("bench-schema: the apply job ended %s: %s" % (j["state"], j["error"]))
+print("SchemaApply of 1,001 small files (one transaction each): %.2f s" % took)
+
+ok("SchemaBaseline", {"set": "hist", "version": 10000}, 120)
+for i in range(repeat):
+    t0 = time.monotonic()
+    sets = ok("SchemaStatus", {"set": "hist"})["sets"]
+    took = time.monotonic() - t0
+    print("SchemaStatus of a set with a %d-row history: %.3f s"
+          % (len(sets[0]["files"]), took))
 PY

@@ -1,5 +1,6 @@
 #!/bin/sh
-# Installs the Debian packages needed to build, test and demo migrated.
+# Installs the Debian packages needed to build, test, package and demo
+# migrated.
 # Quiet when everything is there. Installs what is missing when root (or
 # through passwordless sudo); otherwise lists it and exits 1.
 # Never reads stdin, so it works in CI.
@@ -8,7 +9,8 @@ set -eu
 PACKAGES="build-essential pkg-config libpq-dev libevent-dev libsystemd-dev
 libjansson-dev libinih-dev libcmocka-dev libssl-dev postgresql-15 postgresql-client-15
 mandoc python3-pytest systemd clang libclang-rt-14-dev clang-format
-clang-tidy cppcheck valgrind varlink-go sqitch"
+clang-tidy cppcheck valgrind varlink-go sqitch dpkg-dev debhelper lintian
+bash-completion"
 # npm, for the real tools whose history tables the adopt tests take over;
 # a machine with its own Node.js keeps it
 command -v npm >/dev/null 2>&1 || PACKAGES="$PACKAGES nodejs npm"

@@ -23,6 +23,7 @@ def test_install_with_prefix_and_destdir(tmp_path):
         "etc/migrated/migrated.conf",
         "usr/bin/migratectl",
         "usr/sbin/migrated",
+        "usr/share/bash-completion/completions/migratectl",
         "usr/lib/systemd/system/migrated.service",
         "usr/lib/systemd/system/migrated.socket",
         "usr/lib/sysusers.d/migrated.conf",

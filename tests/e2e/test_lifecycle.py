@@ -11,7 +11,7 @@ import time
 import pytest
 
 import varlink
-from conftest import ROOT, wait_for
+from conftest import ROOT, free_port, wait_for
 from jobs_util import (counter_plan, counter_step, make_tables, submit,
                        wait_state, write_plan)
 
@@ -294,4 +294,49 @@ def test_watchdog_pings(notify_daemon):
     gaps = [b - a for a, b in zip(pings, pings[1:])]
     assert max(gaps) < 0.2, "watchdog gap of %.3f s (WATCHDOG_USEC is 0.2 s)" % (
         max(gaps))
+    d.stop()
+
+
+def test_reloading_carries_monotonic_usec(notify_daemon):
+    d, ns = notify_daemon
+    d.start(env={"NOTIFY_SOCKET": ns.path}, wait=False)
+    ns.wait_for("READY=1", daemon=d)
+    before = time.monotonic()
+    d.reload()
+    lines = ns.wait_for("RELOADING=1", timeout=5, daemon=d)
+    usec = [l for l in lines if l.startswith("MONOTONIC_USEC=")]
+    assert len(usec) == 1, lines
+    # CLOCK_MONOTONIC, the clock Python's monotonic() reads on Linux
+    assert abs(int(usec[0].split("=")[1]) / 1e6 - before) < 5, usec
+    ns.wait_for("READY=1", timeout=5, daemon=d)
+    d.stop()
+
+
+def test_no_ready_after_sighup_before_the_database_answered(pg, notify_daemon):
+    d, ns = notify_daemon
+    d.write_conf(conninfo="host=127.0.0.1 port=%d dbname=x connect_timeout=2"
+                 % free_port())
+    d.start(env={"NOTIFY_SOCKET": ns.path}, wait=False)
+    ns.wait_for("STATUS=connecting to the database", timeout=10, daemon=d)
+    d.reload()
+    ns.wait_for("RELOADING=1", timeout=5, daemon=d)
+    time.sleep(1)
+    while ns.receive(0.2) is not None:
+        pass
+    assert "READY=1" not in ns.lines(), ns.lines()
+    d.stop()
+
+
+def test_debug_flag_survives_a_reload(make_daemon):
+    d = make_daemon(log_level="warning")
+    d.start(args=["-d"])
+    d.wait_log("debug:", timeout=10)
+    d.reload()
+    d.wait_log("reloaded", timeout=10)
+    mark = len(d.log())
+    # a call makes the daemon log at debug level
+    d.status()
+    d.call("io.migrated.NoSuchMethod", {})
+    wait_for("debug messages after the reload",
+             lambda: "debug:" in d.log()[mark:], 10)
     d.stop()

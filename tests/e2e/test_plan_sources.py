@@ -43,7 +43,7 @@ def test_check_refuses_a_plan_with_an_unknown_source(pg, make_daemon):
     write_plan(d, "typo", PLAN % {"source": "legacy"})
     rc, out, err = run([MIGRATED, "-n", "-c", d.conf_path])
     assert (rc, err) == (0, ""), (rc, out, err)
-    assert out == "%s: configuration, 1 database(s) and 2 plan(s) are " \
+    assert out == "%s: configuration, 1 database(s), 2 plan(s) and 0 schema set(s) are " \
         "valid\n" % d.conf_path
 
 
