@@ -5,6 +5,7 @@ set -eu
 
 top=$(cd "$(dirname "$0")/.." && pwd)
 . "$top/scripts/lib.sh"
+. "$top/scripts/demo_schema.sh"
 migrated=$top/build/migrated
 migratectl=$top/build/migratectl
 port=${DEMO_PORT:-54329}
@@ -20,6 +21,11 @@ done
 
 step() {
 	printf '\n==> %s\n' "$*"
+}
+
+# migratectl on the demo's socket (demo_schema.sh uses it too).
+ctl() {
+	"$migratectl" "$@"
 }
 
 # migratectl submit ARGS...: queues the jobs; prints their ids.
@@ -241,6 +247,7 @@ conninfo = $conninfo
 [database legacy]
 conninfo = $legacy
 CONF
+demo_schema_setup
 cat "$dir/migrated.conf"
 
 step "checking the configuration: migrated -n -c $dir/migrated.conf"
@@ -315,6 +322,7 @@ step "the audit log (newest 5 entries)"
 "$migratectl" log --limit 5
 
 legacy_import
+demo_schema
 
 step "stopping migrated with SIGTERM"
 kill -TERM "$daemon_pid"
