@@ -120,7 +120,10 @@ def test_sighup_applies_a_good_changed_config(make_daemon, pg):
 
 
 def test_sighup_applies_a_new_plan_dir(daemon):
-    plans = sorted((ROOT / "conf" / "plans").glob("*.plan"))
+    # the example plans that need no [database NAME] (a copy step's
+    # source must be configured, or the reload is refused)
+    plans = sorted(p for p in (ROOT / "conf" / "plans").glob("*.plan")
+                   if not re.search(r"^source\s*=", p.read_text(), re.M))
     if not plans:
         pytest.skip("no example plans in conf/plans yet")
     new_dir = os.path.join(str(daemon.dir), "plans2")
