@@ -34,7 +34,7 @@ PLAN_SRC   = daemon/plan.c daemon/plan_read.c daemon/plan_value.c \
              daemon/plan_build.c daemon/plan_step.c daemon/plan_order.c \
              daemon/plan_dir.c
 DAEMON_LIB = daemon/compare_rows.c daemon/config.c daemon/inifile.c daemon/log.c daemon/params.c \
-             $(PLAN_SRC) daemon/sql_params.c daemon/submit.c \
+             $(PLAN_SRC) daemon/sql_lex.c daemon/sql_params.c daemon/submit.c \
              daemon/schema_files.c daemon/schema_history.c daemon/pg.c
 DAEMON_SRC = daemon/main.c daemon/control.c daemon/methods.c daemon/jobs.c \
              daemon/notify.c daemon/store.c daemon/scheduler.c \
@@ -162,9 +162,9 @@ FUZZ_CFLAGS = -std=c11 -D_GNU_SOURCE -g -O1 -Iproto -Idaemon -Ibuild-fuzz \
               $(shell pkg-config --cflags $(PKGS))
 FUZZ_SRC_frame  = proto/vl_frame.c proto/vl_message.c proto/vl_dispatch.c
 FUZZ_SRC_config = daemon/config.c daemon/inifile.c tests/fuzz/fuzz_file.c
-FUZZ_SRC_plan   = $(PLAN_SRC) daemon/sql_params.c daemon/inifile.c \
+FUZZ_SRC_plan   = $(PLAN_SRC) daemon/sql_lex.c daemon/sql_params.c daemon/inifile.c \
                   tests/fuzz/fuzz_file.c
-FUZZ_SRC_sql    = daemon/sql_params.c
+FUZZ_SRC_sql    = daemon/sql_lex.c daemon/sql_params.c
 
 build-fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(wildcard proto/*.c daemon/*.c daemon/*.h proto/*.h)
 	@mkdir -p $(@D)
