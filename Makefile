@@ -35,7 +35,8 @@ PLAN_SRC   = daemon/plan.c daemon/plan_read.c daemon/plan_value.c \
              daemon/plan_dir.c
 DAEMON_LIB = daemon/compare_rows.c daemon/config.c daemon/inifile.c daemon/log.c daemon/params.c \
              $(PLAN_SRC) daemon/sql_lex.c daemon/sql_params.c daemon/submit.c \
-             daemon/schema_files.c daemon/schema_history.c daemon/pg.c
+             daemon/schema_files.c daemon/schema_history.c daemon/pg.c \
+             daemon/schema_adopt_tools.c daemon/schema_adopt_match.c
 DAEMON_SRC = daemon/main.c daemon/control.c daemon/methods.c daemon/jobs.c \
              daemon/notify.c daemon/store.c daemon/scheduler.c \
              daemon/runner.c daemon/claim.c daemon/batch.c daemon/clear.c \
