@@ -36,7 +36,8 @@ PLAN_SRC   = daemon/plan.c daemon/plan_read.c daemon/plan_value.c \
 DAEMON_LIB = daemon/compare_rows.c daemon/config.c daemon/inifile.c daemon/log.c daemon/params.c \
              $(PLAN_SRC) daemon/sql_lex.c daemon/sql_params.c daemon/submit.c \
              daemon/schema_files.c daemon/schema_history.c daemon/pg.c \
-             daemon/schema_adopt_tools.c daemon/schema_adopt_match.c
+             daemon/schema_adopt_tools.c daemon/schema_adopt_match.c \
+             daemon/schema_apply_plan.c
 DAEMON_SRC = daemon/main.c daemon/control.c daemon/methods.c daemon/jobs.c \
              daemon/notify.c daemon/store.c daemon/scheduler.c \
              daemon/runner.c daemon/claim.c daemon/batch.c daemon/clear.c \
@@ -46,7 +47,8 @@ DAEMON_SRC = daemon/main.c daemon/control.c daemon/methods.c daemon/jobs.c \
              daemon/audit.c daemon/validate.c \
              daemon/backups.c daemon/databases.c daemon/compare.c \
              daemon/compare_verify.c daemon/schema_methods.c \
-             daemon/schema_adopt.c daemon/schema_apply.c daemon/schema_jobs.c $(DAEMON_LIB)
+             daemon/schema_adopt.c daemon/schema_apply.c daemon/schema_apply_file.c \
+             daemon/schema_jobs.c $(DAEMON_LIB)
 CTL_SRC    = $(sort $(wildcard ctl/*.c))
 # Schema diff, drift, dump and squash (schema_diff.c is pure: unit-tested).
 DAEMON_LIB += daemon/schema_diff.c
