@@ -40,7 +40,7 @@ DAEMON_LIB = daemon/compare_rows.c daemon/config.c daemon/inifile.c daemon/log.c
              daemon/schema_apply_plan.c
 DAEMON_SRC = daemon/main.c daemon/control.c daemon/methods.c daemon/jobs.c \
              daemon/notify.c daemon/store.c daemon/scheduler.c \
-             daemon/runner.c daemon/claim.c daemon/batch.c daemon/clear.c \
+             daemon/runner.c daemon/claim.c daemon/jobrow.c daemon/batch.c daemon/clear.c \
              daemon/step.c daemon/step_inplace.c daemon/step_restore.c \
              daemon/step_copy.c daemon/copy_sql.c \
              daemon/catalog.c daemon/checks.c daemon/dbcall.c \

@@ -149,8 +149,30 @@ static int
 build_backup(const struct copy_shape *in, struct copy_sql *out)
 {
 	const struct plan_step *st = in->step;
-	char *on = NULL, *merge;
+	char *on = NULL, *merge, *extra = NULL, *rows;
+	int rc = 0;
 
+	/* natural-key columns that defaults compute are computed here too,
+	 * from staged alone (the expressions name staged's columns) */
+	for (size_t i = 0; rc == 0 && i < st->ndefaults; i++) {
+		char *q;
+
+		if (!in_list(st->upsert, st->nupsert, st->default_cols[i]))
+			continue;
+		q = quoted(in, st->default_cols[i]);
+		rc = q == NULL ? -1
+		               : add(&extra, ", (%s) AS %s",
+		                     st->default_exprs[i], q);
+		free(q);
+	}
+	if (rc < 0 ||
+	    (extra != NULL
+	             ? asprintf(&rows, "(SELECT s.*%s FROM staged s) s", extra)
+	             : asprintf(&rows, "staged s")) < 0) {
+		free(extra);
+		return -1;
+	}
+	free(extra);
 	for (size_t i = 0; i < st->nupsert; i++) {
 		char *q = quoted(in, st->upsert[i]);
 
@@ -158,6 +180,7 @@ build_backup(const struct copy_shape *in, struct copy_sql *out)
 		    add(&on, "%st.%s = s.%s", i ? " AND " : "", q, q) < 0) {
 			free(q);
 			free(on);
+			free(rows);
 			return -1;
 		}
 		free(q);
@@ -165,12 +188,14 @@ build_backup(const struct copy_shape *in, struct copy_sql *out)
 	if (asprintf(&out->backup,
 	             "INSERT INTO migrated.backups (job_id, step, rows)"
 	             " SELECT $1::bigint, $2, array_agg(t::text) FROM %s t"
-	             " JOIN staged s ON %s HAVING count(*) > 0",
-	             in->table, on) < 0) {
+	             " JOIN %s ON %s HAVING count(*) > 0",
+	             in->table, rows, on) < 0) {
 		free(on);
+		free(rows);
 		return -1;
 	}
 	free(on);
+	free(rows);
 	if (asprintf(&merge,
 	             "WITH m AS (%s RETURNING t.xmax = 0 AS ins, t::text AS r),"
 	             " b AS (INSERT INTO migrated.backups"

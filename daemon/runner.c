@@ -19,6 +19,7 @@
 #include "catalog.h"
 #include "checks.h"
 #include "claim.h"
+#include "jobrow.h"
 #include "clear.h"
 #include "compare.h"
 #include "daemon.h"
@@ -191,21 +192,13 @@ job_failed(struct runner *r, const char *fmt, ...)
 {
 	char msg[2048];
 	va_list ap;
-	const char *values[3];
 
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
 	step_trim_utf8(msg);
 	log_ctx(LOG_ERR, &r->ctx, "job failed: %s", msg);
-	values[0] = r->job_s;
-	values[1] = msg;
-	values[2] = r->owner;
-	if (query(r,
-	          "UPDATE migrated.jobs SET state = 'failed', error = $2,"
-	          " finished = now(), updated = now(), owner = NULL"
-	          " WHERE id = $1::bigint AND state = 'running' AND owner = $3",
-	          3, values, on_job_ended) < 0)
+	if (jobrow_fail(r->conn, r->job_s, r->owner, msg, on_job_ended, r) < 0)
 		clear_job(r);
 }
 
@@ -214,18 +207,8 @@ job_failed(struct runner *r, const char *fmt, ...)
 static void
 job_succeeded(struct runner *r)
 {
-	const char *values[2] = {r->job_s, r->owner};
-
 	log_ctx(LOG_INFO, &r->ctx, "job succeeded");
-	/* a rollback that succeeded marks the job it undid */
-	if (query(r,
-	          "WITH done AS (UPDATE migrated.jobs SET state = 'succeeded',"
-	          "  finished = now(), updated = now(), owner = NULL"
-	          "  WHERE id = $1::bigint AND state = 'running' AND owner = $2"
-	          "  RETURNING rollback_of)"
-	          "UPDATE migrated.jobs SET state = 'rolled_back', updated = now()"
-	          " WHERE id = (SELECT rollback_of FROM done)",
-	          2, values, on_job_ended) < 0)
+	if (jobrow_succeed(r->conn, r->job_s, r->owner, on_job_ended, r) < 0)
 		clear_job(r);
 }
 
@@ -396,14 +379,13 @@ static void
 record_warnings(struct runner *r, json_t *results)
 {
 	char *text = checks_describe(results, true);
-	const char *values[2] = {r->job_s, text};
-
 	if (text != NULL && text[0] != '\0') {
 		log_ctx(LOG_WARNING, &r->ctx, "warning: %s", text);
-		query(r,
-		      "UPDATE migrated.jobs SET warnings = warnings || $2::text"
-		      " WHERE id = $1::bigint",
-		      2, values, on_warnings_saved);
+		if (jobrow_warn(r->conn, r->job_s, text, on_warnings_saved, r) <
+		    0)
+			log_ctx(LOG_DEBUG, &r->ctx,
+			        "warnings not recorded: "
+			        "connection down");
 	}
 	free(text);
 }
@@ -592,7 +574,6 @@ static void
 on_params(void *arg, const PGresult *res, const char *error)
 {
 	struct runner *r = arg;
-	const char *values[2];
 	char err[512], buf[1024];
 	char *text;
 
@@ -611,11 +592,10 @@ on_params(void *arg, const PGresult *res, const char *error)
 	}
 	/* kept with the job, so a resumed job binds the same values */
 	text = json_dumps(r->params, JSON_COMPACT);
-	values[0] = r->job_s;
-	values[1] = text;
-	query(r,
-	      "UPDATE migrated.jobs SET params = $2::jsonb WHERE id = $1::bigint",
-	      2, values, on_params_saved);
+	if (text == NULL ||
+	    jobrow_save_params(r->conn, r->job_s, text, on_params_saved, r) < 0)
+		log_ctx(LOG_DEBUG, &r->ctx,
+		        "params not saved: connection down");
 	free(text);
 }
 
@@ -715,7 +695,6 @@ static void
 on_claimed(void *arg, const PGresult *res, const char *error)
 {
 	struct runner *r = arg;
-	const char *values[1];
 	char buf[512];
 
 	(void)error;
@@ -761,12 +740,8 @@ on_claimed(void *arg, const PGresult *res, const char *error)
 	log_ctx(LOG_INFO, &r->ctx, "job started on %s%s", r->name,
 	        r->dry_run ? " (dry run)" : "");
 	r->ev.claimed(r->ev.arg, r, true);
-	values[0] = r->job_s;
-	query(r,
-	      "SELECT coalesce(json_agg(json_build_array(step, state, checkpoint,"
-	      " cleared) ORDER BY ord), '[]') FROM migrated.job_steps"
-	      " WHERE job_id = $1::bigint",
-	      1, values, on_steps);
+	if (jobrow_steps(r->conn, r->job_s, on_steps, r) < 0)
+		log_ctx(LOG_DEBUG, &r->ctx, "steps not read: connection down");
 }
 
 void

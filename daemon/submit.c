@@ -96,6 +96,16 @@ submit_check(const struct plan *plan, json_t *order, json_t *args, bool pairs,
 		         plan->name);
 		return -1;
 	}
+	if (!pairs && plan->pair != NULL) {
+		/* its SQL uses :pair, which only a pair's NEW half binds */
+		*parameter = "tenants";
+		snprintf(
+		        msg, msglen,
+		        "plan %s binds :%s from the new half of a tenant pair: "
+		        "give pairs (migratectl submit %s --pair OLD:NEW)",
+		        plan->name, plan->pair, plan->name);
+		return -1;
+	}
 	if (check_args(plan, args, msg, msglen) < 0) {
 		*parameter = "params";
 		return -1;

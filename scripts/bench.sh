@@ -1,9 +1,11 @@
 #!/bin/sh
 # `make bench`: the daemon against one plain UPDATE ... FROM per table, on
-# identical demo data (conf/demo) in a throwaway PostgreSQL cluster, then the
-# control socket's GetStatus latency with 50 clients polling while the
-# workers migrate. Prints figures and checks that every run leaves the same
-# rows; it never judges timings. docs/BENCHMARKS.md explains the figures.
+# identical demo data (conf/demo) in a throwaway PostgreSQL cluster; a copy
+# step importing a legacy table against the best hand-written pipeline
+# (COPY | COPY, then one INSERT ... ON CONFLICT); then the control socket's
+# GetStatus latency with 50 clients polling while the workers migrate.
+# Prints figures and checks that every run leaves the same rows; it never
+# judges timings. docs/BENCHMARKS.md explains the figures.
 #
 # Environment:
 #   BENCH_ROWS     row counts to measure (default "100000 1000000")
@@ -21,6 +23,12 @@
 #   LAT_INTERVAL   seconds between one client's calls (default 0.1)
 #   SUBMIT_TENANTS tenants submitted at once for the submit time and the
 #                  daemon's peak memory (default 10000; 0 skips)
+#   COPY_ROWS      rows of the copy benchmark: a legacy table imported by a
+#                  copy step against COPY | COPY and one INSERT ... ON
+#                  CONFLICT (default 1000000; 0 skips)
+#   COPY_BATCHES   batch sizes of the copy step (default "1000 5000 20000")
+#   COPY_BACKUP    backup of the copy step (default no; yes measures the
+#                  pre-images the daemon stores, which the pipeline lacks)
 #   BENCH_PORT     port of the throwaway cluster (default 54339)
 #   B              build directory, as in the Makefile (default build)
 set -eu
@@ -44,6 +52,9 @@ lat_rows=${LAT_ROWS:-1000000}
 lat_clients=${LAT_CLIENTS:-50}
 lat_interval=${LAT_INTERVAL:-0.1}
 submit_tenants=${SUBMIT_TENANTS:-10000}
+copy_rows=${COPY_ROWS:-1000000}
+copy_batches=${COPY_BATCHES:-1000 5000 20000}
+copy_backup=${COPY_BACKUP:-no}
 port=${BENCH_PORT:-54339}
 plan=tenant-to-org
 tables="profiles claims documents"
@@ -184,8 +195,8 @@ plan_dir() {
 	esac
 }
 
-# Starts the daemon on database $1 with plan directory $2; waits until it
-# serves.
+# Starts the daemon on database $1 with plan directory $2, and database $3
+# as its [database legacy] if given; waits until it serves.
 start_daemon() {
 	cat >"$dir/migrated.conf" <<-CONF
 	[daemon]
@@ -198,6 +209,11 @@ start_daemon() {
 	[target]
 	conninfo = host=$sock port=$port dbname=$1 user=postgres
 	CONF
+	if [ -n "${3:-}" ]; then
+		printf '\n[database legacy]\nconninfo = %s\n' \
+		    "host=$sock port=$port dbname=$3 user=postgres" \
+		    >>"$dir/migrated.conf"
+	fi
 	"$migrated" -c "$dir/migrated.conf" </dev/null >>"$dir/migrated.log" \
 	    2>&1 &
 	daemon_pid=$!
@@ -218,17 +234,23 @@ daemon_cpu() {
 	    WHERE datname = current_database() AND pid <> pg_backend_pid()")
 }
 
-# Runs the plan for every tenant through the daemon; prints the seconds
-# from submit until --wait returned.
-daemon_run() {
+# Runs plan $1 through the daemon with submit arguments $2...; prints the
+# seconds from submit until --wait returned.
+daemon_run_plan() {
 	t0=$(now)
-	"$migratectl" submit "$plan" --all --wait >"$dir/submit.log" 2>&1 || {
+	"$migratectl" submit "$@" --wait >"$dir/submit.log" 2>&1 || {
 		echo "bench: migratectl submit failed:" >&2
 		tail -n 20 "$dir/submit.log" >&2
 		exit 1
 	}
 	t1=$(now)
 	elapsed "$t0" "$t1"
+}
+
+# Runs the plan for every tenant through the daemon; prints the seconds
+# from submit until --wait returned.
+daemon_run() {
+	daemon_run_plan "$plan" --all
 }
 
 # "batches jobs span" from the daemon's state in database $1: committed
@@ -302,6 +324,215 @@ submit_many() {
 	    "still queued then"
 }
 
+# ---- copy: a legacy table imported by a copy step, or by hand ----
+
+copy_cols="ext_id, email, name, plan, balance_cents, created_at, note"
+
+# The merge both sides run: the statement the daemon builds for upsert =
+# ext_id (INSERT ... ON CONFLICT DO UPDATE where something differs), here
+# reading the pipeline's staging table.
+copy_merge_sql="INSERT INTO accounts AS t ($copy_cols)
+    SELECT s.ext_id, s.email, s.name, s.plan, s.balance_cents, s.created_at,
+           s.note
+    FROM staging s
+    ON CONFLICT (ext_id) DO UPDATE SET email = excluded.email,
+        name = excluded.name, plan = excluded.plan,
+        balance_cents = excluded.balance_cents,
+        created_at = excluded.created_at, note = excluded.note
+    WHERE (t.email, t.name, t.plan, t.balance_cents, t.created_at, t.note)
+          IS DISTINCT FROM (excluded.email, excluded.name, excluded.plan,
+                            excluded.balance_cents, excluded.created_at,
+                            excluded.note)"
+
+# "rows md5" of the imported columns of accounts in database $1.
+copy_result() {
+	sql_value "$1" "SELECT count(*), md5(string_agg(md5(row($copy_cols)::text),
+	    '' ORDER BY ext_id)) FROM accounts"
+}
+
+# CPU seconds used so far by the whole cluster: the postmaster, its live
+# children, and the children it has reaped (cutime, cstime), so that
+# backends which have exited still count.
+cluster_cpu() {
+	pm=$(head -n 1 "$dir/pg/data/postmaster.pid")
+	# shellcheck disable=SC2046 # one pid per argument
+	for p in "$pm" $(cat "/proc/$pm/task/$pm/children"); do
+		cat "/proc/$p/stat" 2>/dev/null || true
+	done | awk -v hz="$hz" -v pm="$pm" '
+	    { pid = $1; sub(/^.*\) /, ""); t += $12 + $13
+	      if (pid == pm) t += $14 + $15 }
+	    END { printf "%.2f", t / hz }'
+}
+
+# $2 - $1, two decimals.
+minus() {
+	awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", b - a }'
+}
+
+# A fresh target database bench_copy with an empty accounts, written out.
+copy_target() {
+	sql postgres -c "SET client_min_messages = warning" \
+	    -c "DROP DATABASE IF EXISTS bench_copy WITH (FORCE)" \
+	    -c "CREATE DATABASE bench_copy"
+	sql bench_copy -v part=target -f "$top/conf/demo/copy-bench.sql"
+	sql bench_copy -c CHECKPOINT
+}
+
+# The hand-written pipeline into bench_copy: COPY out of the source piped
+# into COPY into an unlogged staging table, then one INSERT ... ON
+# CONFLICT. Prints "copy-seconds merge-seconds total-seconds
+# server-cpu-seconds".
+copy_pipeline() {
+	sql bench_copy -c "SET client_min_messages = warning" \
+	    -c "DROP TABLE IF EXISTS staging" \
+	    -c "CREATE UNLOGGED TABLE staging (id bigint, ext_id text,
+	        email text, name text, plan text, balance_cents bigint,
+	        created_at timestamptz, note text)"
+	c0=$(cluster_cpu)
+	t0=$(now)
+	sql bench_legacy -c "COPY (SELECT id, $copy_cols FROM accounts)
+	    TO STDOUT" | sql bench_copy -c "COPY staging FROM STDIN"
+	t1=$(now)
+	sql bench_copy -c "$copy_merge_sql"
+	t2=$(now)
+	c1=$(cluster_cpu)
+	echo "$(elapsed "$t0" "$t1") $(elapsed "$t1" "$t2") $(elapsed "$t0" "$t2")" \
+	    "$(minus "$c0" "$c1")"
+}
+
+# The plan directory of the copy step with batch $1.
+copy_plan() {
+	mkdir -p "$dir/plans-copy"
+	cat >"$dir/plans-copy/copy-bench.plan" <<-PLAN
+	[plan]
+	description = bench: one legacy table imported by natural key
+	tenants = SELECT 'all'
+	source = legacy
+
+	[step accounts]
+	source = legacy
+	select = SELECT id, $copy_cols FROM accounts
+	key = id
+	into = accounts
+	upsert = ext_id
+	batch = $1
+	backup = $copy_backup
+	PLAN
+	echo "$dir/plans-copy"
+}
+
+# One import by the daemon (already started): prints "seconds batches
+# rows_changed daemon-cpu-seconds server-cpu-seconds" of the newest job.
+copy_daemon_run() {
+	c0=$(cpu_of "$daemon_pid")
+	k0=$(cluster_cpu)
+	secs=$(daemon_run_plan copy-bench --tenant all)
+	c1=$(cpu_of "$daemon_pid")
+	k1=$(cluster_cpu)
+	st=$(sql_value bench_copy "SELECT s.batches, s.rows_changed
+	    FROM migrated.jobs j JOIN migrated.job_steps s ON s.job_id = j.id
+	    ORDER BY j.id DESC LIMIT 1")
+	echo "$secs $st $(minus "$c0" "$c1") $(minus "$k0" "$k1")"
+}
+
+# Stops when result $2 (of what $3 did) differs from the source's $1.
+copy_check() {
+	if [ "$1" != "$2" ]; then
+		echo "bench: copy: $3 left \"$2\", the source has \"$1\"" >&2
+		exit 1
+	fi
+}
+
+# The copy benchmark: the pipeline, then the daemon at each batch size,
+# each on a fresh target; each of them once more over the imported data.
+copy_bench() {
+	echo
+	say "copy: $copy_rows legacy rows, the source database bench_legacy"
+	copy_load=$(cut -d' ' -f1-3 /proc/loadavg)
+	sql postgres -c "SET client_min_messages = warning" \
+	    -c "DROP DATABASE IF EXISTS bench_legacy WITH (FORCE)" \
+	    -c "CREATE DATABASE bench_legacy"
+	sql bench_legacy -v part=source -v rows="$copy_rows" \
+	    -f "$top/conf/demo/copy-bench.sql"
+	sql bench_legacy -c CHECKPOINT
+	want=$(sql_value bench_legacy "SELECT count(*),
+	    md5(string_agg(md5(row($copy_cols)::text), '' ORDER BY ext_id))
+	    FROM accounts")
+	copy_results=
+	run=1
+	while [ "$run" -le "$repeat" ]; do
+		say "copy, run $run: pipeline, COPY | COPY then INSERT ... ON" \
+		    "CONFLICT"
+		copy_target
+		p=$(copy_pipeline)
+		copy_check "$want" "$(copy_result bench_copy)" pipeline
+		say "copy, run $run: pipeline again over the imported rows"
+		p2=$(copy_pipeline)
+		copy_check "$want" "$(copy_result bench_copy)" "pipeline again"
+		copy_results="$copy_results$run pipeline - $p
+$run pipeline-again - $p2
+"
+		for b in $copy_batches; do
+			say "copy, run $run: migrated, a copy step with batch = $b"
+			copy_target
+			start_daemon bench_copy "$(copy_plan "$b")" bench_legacy
+			d=$(copy_daemon_run)
+			copy_check "$want" "$(copy_result bench_copy)" \
+			    "the daemon (batch $b)"
+			say "copy, run $run: migrated again over the imported rows"
+			d2=$(copy_daemon_run)
+			copy_check "$want" "$(copy_result bench_copy)" \
+			    "the daemon again (batch $b)"
+			stop_daemon
+			copy_results="$copy_results$run daemon $b $d
+$run daemon-again $b $d2
+"
+		done
+		run=$((run + 1))
+	done
+	sql postgres -c "DROP DATABASE bench_copy WITH (FORCE)" \
+	    -c "DROP DATABASE bench_legacy WITH (FORCE)"
+	echo
+	echo "Copy: $copy_rows rows from database bench_legacy into accounts" \
+	    "(unique ext_id, identity id) in bench_copy; backup = $copy_backup;" \
+	    "times in seconds"
+	echo "load average before: $copy_load; after:" \
+	    "$(cut -d' ' -f1-3 /proc/loadavg)"
+	echo
+	printf '%3s %-15s %6s %8s %6s %8s %8s %8s %8s %8s\n' run what batch \
+	    seconds ratio batches changed 'cpu srv' 'cpu dmn' 'rows/s'
+	printf '%s' "$copy_results" | awk -v rows="$copy_rows" '
+	    $2 == "pipeline" { base[$1] = $6; again[$1] = $6 }
+	    $2 == "pipeline-again" { again[$1] = $6 }
+	    {
+		if ($2 ~ /^pipeline/) {
+			s = $6; b = ($2 == "pipeline") ? base[$1] : again[$1]
+			printf "%3d %-15s %6s %8.2f %6.2f %8s %8s %8.2f %8s %8.0f\n",
+			    $1, $2, "-", s, s / b, "-", "-", $7, "-", rows / s
+		} else {
+			s = $4; b = ($2 == "daemon") ? base[$1] : again[$1]
+			printf "%3d %-15s %6d %8.2f %6.2f %8d %8d %8.2f %8.2f %8.0f\n",
+			    $1, $2, $3, s, s / b, $5, $6, $8, $7, rows / s
+		}
+	    }'
+	printf '%s' "$copy_results" | awk '$2 ~ /^pipeline/ {
+	    printf "  %s run %d: COPY | COPY %.2f s, INSERT ... ON CONFLICT" \
+	        " %.2f s\n", $2, $1, $4, $5 }'
+	cat <<-'EOF'
+
+	pipeline: psql -c "COPY (SELECT ...) TO STDOUT" | psql -c "COPY staging
+	FROM STDIN" into an unlogged table, then one INSERT ... SELECT ... ON
+	CONFLICT (ext_id) DO UPDATE ... WHERE (...) IS DISTINCT FROM (...), the
+	merge the daemon builds. daemon: one job of a copy step (upsert = ext_id,
+	backup = COPY_BACKUP, default no), from submit until submit --wait
+	returned, one transaction per batch. again: the same over the imported
+	rows (nothing changes). ratio: daemon / pipeline (again: / pipeline
+	again). cpu srv: CPU seconds of the whole cluster (every backend, both
+	databases) during the run; cpu dmn: of migrated. Every run is checked
+	against the source (count and md5 of the imported columns).
+	EOF
+}
+
 say "throwaway PostgreSQL 15 cluster in $dir/pg (port $port)"
 sh "$top/scripts/pgcluster.sh" start "$dir/pg" "$port"
 export MIGRATED_SOCKET="$dir/io.migrated"
@@ -365,6 +596,9 @@ batches committed. cpu: CPU seconds of the server process (baseline), or of
 migrated and all its server processes (daemon).
 EOF
 
+if [ "$copy_rows" -gt 0 ]; then
+	copy_bench
+fi
 if [ "$lat_rows" -gt 0 ]; then
 	latency
 fi

@@ -494,3 +494,32 @@ def test_pause_and_resume_a_copy(pg, make_daemon):
     j = wait_ended(d, job, timeout=90)
     assert j["state"] == "succeeded", j
     assert pg.psql("SELECT count(*) FROM merges").strip() == "20000"
+
+
+def test_backup_with_a_natural_key_from_defaults(pg, make_daemon):
+    """An upsert column that defaults computes (the target's tenant, found
+    from staged) is computed for the backup's match too."""
+    d = start_import(pg, make_daemon)
+    write_plan(d, "keyed", """
+[plan]
+tenants = SELECT 'tumi'
+
+[step users]
+source = legacy
+select = SELECT id, auth0_id, email, display_name AS name FROM users
+         WHERE tenant = :tenant
+key = id
+into = users
+upsert = tenant, auth0_id
+defaults = tenant = upper('tumi')
+backup = yes
+""")
+    reload(d)
+    pg.psql("INSERT INTO users (auth0_id, tenant, email) VALUES "
+            "('auth0|1', 'TUMI', 'before')")
+    before = fingerprints(pg, ["users"])
+    job = run_job(d, "keyed", "tumi", timeout=60)
+    assert job["rows_changed"] == 2000, job
+    rb = ok(d, "Rollback", {"id": job["id"]})["job"]
+    assert wait_ended(d, rb, timeout=60)["state"] == "succeeded"
+    assert fingerprints(pg, ["users"]) == before

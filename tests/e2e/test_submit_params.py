@@ -86,6 +86,15 @@ def test_pairs_need_a_plan_with_a_pair_key(sd, pg):
     assert jobs_rows(pg) == []
 
 
+def test_a_pair_plan_needs_pairs(sd, pg):
+    message = ("plan pairdep binds :new_name from the new half of a tenant "
+               "pair: give pairs (migratectl submit pairdep --pair OLD:NEW)")
+    refused_value(sd, {"plan": "pairdep", "tenants": ["a"]}, "tenants",
+                  message)
+    refused_value(sd, {"plan": "pairdep", "all": True}, "tenants", message)
+    assert jobs_rows(pg) == []
+
+
 def test_malformed_pairs_params_and_fresh(sd, pg):
     pair = {"old": "a", "new": "x"}
     for params, bad in [
