@@ -34,8 +34,10 @@ PLAN_SRC   = daemon/plan.c daemon/plan_read.c daemon/plan_value.c \
              daemon/plan_build.c daemon/plan_step.c daemon/plan_order.c \
              daemon/plan_dir.c
 DAEMON_LIB = daemon/compare_rows.c daemon/config.c daemon/inifile.c daemon/log.c daemon/params.c \
-             $(PLAN_SRC) daemon/sql_params.c daemon/submit.c \
-             daemon/schema_files.c daemon/schema_history.c daemon/pg.c
+             $(PLAN_SRC) daemon/sql_lex.c daemon/sql_params.c daemon/submit.c \
+             daemon/schema_files.c daemon/schema_history.c daemon/pg.c \
+             daemon/schema_adopt_tools.c daemon/schema_adopt_match.c \
+             daemon/schema_apply_plan.c
 DAEMON_SRC = daemon/main.c daemon/control.c daemon/methods.c daemon/jobs.c \
              daemon/notify.c daemon/store.c daemon/scheduler.c \
              daemon/runner.c daemon/claim.c daemon/jobrow.c daemon/batch.c daemon/clear.c \
@@ -45,7 +47,8 @@ DAEMON_SRC = daemon/main.c daemon/control.c daemon/methods.c daemon/jobs.c \
              daemon/audit.c daemon/validate.c \
              daemon/backups.c daemon/databases.c daemon/compare.c \
              daemon/compare_verify.c daemon/schema_methods.c \
-             daemon/schema_adopt.c daemon/schema_apply.c daemon/schema_jobs.c $(DAEMON_LIB)
+             daemon/schema_adopt.c daemon/schema_apply.c daemon/schema_apply_file.c \
+             daemon/schema_jobs.c $(DAEMON_LIB)
 CTL_SRC    = $(sort $(wildcard ctl/*.c))
 # Schema diff, drift, dump and squash (schema_diff.c is pure: unit-tested).
 DAEMON_LIB += daemon/schema_diff.c
@@ -162,9 +165,9 @@ FUZZ_CFLAGS = -std=c11 -D_GNU_SOURCE -g -O1 -Iproto -Idaemon -Ibuild-fuzz \
               $(shell pkg-config --cflags $(PKGS))
 FUZZ_SRC_frame  = proto/vl_frame.c proto/vl_message.c proto/vl_dispatch.c
 FUZZ_SRC_config = daemon/config.c daemon/inifile.c tests/fuzz/fuzz_file.c
-FUZZ_SRC_plan   = $(PLAN_SRC) daemon/sql_params.c daemon/inifile.c \
+FUZZ_SRC_plan   = $(PLAN_SRC) daemon/sql_lex.c daemon/sql_params.c daemon/inifile.c \
                   tests/fuzz/fuzz_file.c
-FUZZ_SRC_sql    = daemon/sql_params.c
+FUZZ_SRC_sql    = daemon/sql_lex.c daemon/sql_params.c
 
 build-fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(wildcard proto/*.c daemon/*.c daemon/*.h proto/*.h)
 	@mkdir -p $(@D)

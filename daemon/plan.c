@@ -14,6 +14,7 @@
 
 #include "plan_order.h"
 #include "plan_read.h"
+#include "sql_params.h"
 
 /* In the order they are built: [plan] first, for the parameters it
  * defines; then what runs before the steps, the steps, what runs after. */
@@ -276,7 +277,7 @@ plan_check_sources(const struct plan *plan, const char *const *databases,
 	}
 	if (bad == NULL)
 		return 0;
-	plan_join(databases, ndatabases, known, sizeof known);
+	sql_join_names(databases, ndatabases, known, sizeof known);
 	snprintf(err, errlen, "%s:%u: unknown source %s (databases: %s)",
 	         plan->file, line, bad, known);
 	return -1;

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "plan_read.h"
+#include "sql_params.h"
 
 struct graph {
 	const struct plan_step *steps;
@@ -49,7 +50,7 @@ unknown_step(struct graph *g, size_t i, const char *name)
 		return out_of_memory(g);
 	for (size_t m = 0; m < g->n; m++)
 		names[m] = g->steps[m].name;
-	plan_join(names, g->n, known, sizeof known);
+	sql_join_names(names, g->n, known, sizeof known);
 	free(names);
 	*g->line = g->after_line[i];
 	snprintf(g->msg, g->len, "unknown step %s in after (steps: %s)", name,

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "inifile.h"
+#include "sql_params.h"
 
 #define PLAN_FILE_MAX ((size_t)1024 * 1024) /* bytes */
 #define PLAN_SECTIONS_MAX 1000
@@ -116,22 +117,6 @@ plan_push(char ***list, size_t *n, char *s)
 	p[(*n)++] = s;
 	*list = p;
 	return 0;
-}
-
-void
-plan_join(const char *const *names, size_t n, char *out, size_t len)
-{
-	size_t used = 0;
-
-	snprintf(out, len, "none");
-	for (size_t i = 0; i < n && used < len; i++) {
-		int w = snprintf(out + used, len - used, "%s%s", i ? ", " : "",
-		                 names[i]);
-
-		if (w < 0)
-			break;
-		used += (size_t)w;
-	}
 }
 
 static size_t
@@ -312,7 +297,7 @@ add_key(struct loader *ld, const char *name, const char *value)
 		        plan_shown(name, shown_buf, sizeof shown_buf));
 	if (keys[k] == NULL) {
 		plan_section_label(sec, label, sizeof label);
-		plan_join(keys, count(keys), known, sizeof known);
+		sql_join_names(keys, count(keys), known, sizeof known);
 		return fail(ld, ld->line, "unknown key %s in %s (known: %s)",
 		            plan_shown(name, shown_buf, sizeof shown_buf),
 		            label, known);

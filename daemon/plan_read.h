@@ -122,9 +122,6 @@ const char *plan_shown_n(const char *s, size_t n, char *buf, size_t len);
 /* Appends s to a list of strings; s NULL or no memory: -1 (s freed). */
 int plan_push(char ***list, size_t *n, char *s);
 
-/* "a, b, c" (or "none") into out. */
-void plan_join(const char *const *names, size_t n, char *out, size_t len);
-
 /* --- building (plan_value.c, the builders) ------------------------------- */
 
 /* A list of allowed parameter names. */

@@ -15,6 +15,10 @@
  * If the set's database goes away, the run starts over once it is back:
  * a file in flight rolled back together with its history row, and the
  * history, read again, says what is still pending.
+ *
+ * This file is the driver: the connection, the lock, the history, the
+ * job's steps and how the run ends. What runs is decided in
+ * schema_apply_plan.c, and one file is run by schema_apply_file.c.
  */
 #include "schema_apply.h"
 
@@ -22,23 +26,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
-#include <time.h>
 
 #include "log.h"
+#include "schema_apply_file.h"
+#include "schema_apply_plan.h"
 #include "schema_history.h"
 #include "schema_files.h"
-#include "sql_params.h"
-
-/* an applied row's adopted_from, when the version had a down file */
-#define DOWN_PREFIX "down:"
-
-struct item {
-	const struct schema_file *f;
-	const char *sql, *path, *checksum;
-	bool no_tx;
-	char step[256]; /* NNN_name, as the file is called */
-};
 
 enum outcome { O_NONE, O_DONE, O_FAILED, O_STOPPED };
 
@@ -58,19 +51,9 @@ struct schema_run {
 	struct log_ctx log;
 
 	struct schema_dir *dir;
-	struct item *items;
+	struct schema_item *items;
 	size_t nitems, idx;
-
-	/* the file running */
-	struct sql_span *spans;
-	size_t nspans, sidx;
-	bool whole; /* sent in one piece, not by statements */
-	char *tags;
-	long long changed;
-	struct timespec t0;
-	char started[64];
-	char *error;  /* the failure being recorded */
-	bool partial; /* no-transaction: some statements took effect */
+	struct schema_file_run *file; /* runs items[idx] */
 
 	unsigned gen; /* one per (re)start; older answers are dropped */
 	struct ticket *tickets;
@@ -126,6 +109,7 @@ finish(struct schema_run *run, enum outcome outcome, const char *msg)
 	if (run->ended)
 		return;
 	run->ended = true;
+	schema_file_run_cancel(run->file);
 	run->outcome = outcome;
 	run->msg = msg != NULL ? strdup(msg) : NULL;
 	event_active(run->report, 0, 0);
@@ -219,130 +203,6 @@ add_warning(struct schema_run *run, const char *text)
 	                 2, values, NULL));
 }
 
-/* ---- positions and messages ---- */
-
-/* One line of a possibly multi-line server text. */
-static void
-first_line(const char *s, char *out, size_t len)
-{
-	size_t n = strcspn(s, "\n");
-
-	snprintf(out, len, "%.*s", (int)(n < len ? n : len - 1), s);
-}
-
-/*
- * "file:line:column: message (SQLSTATE xxxxx)" of a failed statement that
- * started at byte start of the item's text (whole: the file in one piece).
- */
-static char *
-describe(const struct item *it, const PGresult *res, size_t start, bool whole,
-         const struct sql_span *spans, size_t nspans)
-{
-	const char *msg = PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY);
-	const char *state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
-	const char *pos = PQresultErrorField(res, PG_DIAG_STATEMENT_POSITION);
-	const char *detail = PQresultErrorField(res, PG_DIAG_MESSAGE_DETAIL);
-	const char *hint = PQresultErrorField(res, PG_DIAG_MESSAGE_HINT);
-	const char *context = PQresultErrorField(res, PG_DIAG_CONTEXT);
-	char where[1200], ctx[512] = "", out[4096];
-	unsigned line, col;
-
-	if (msg == NULL)
-		msg = PQresultErrorMessage(res);
-	/* no position from the server: a file of one statement is that one */
-	if (pos == NULL && whole && nspans == 1) {
-		whole = false;
-		start = spans[0].start;
-	}
-	if (pos != NULL || !whole) {
-		sql_position(it->sql, start, pos != NULL ? atol(pos) : 1, &line,
-		             &col);
-		snprintf(where, sizeof(where), "%s:%u:%u", it->path, line, col);
-	} else {
-		snprintf(where, sizeof(where), "%s", it->path);
-	}
-	if (context != NULL)
-		first_line(context, ctx, sizeof(ctx));
-	snprintf(out, sizeof(out), "%s: %s (SQLSTATE %s)%s%s%s%s%s%s%s", where,
-	         msg != NULL ? msg : "?", state != NULL ? state : "?????",
-	         detail != NULL ? "; detail: " : "",
-	         detail != NULL ? detail : "", hint != NULL ? "; hint: " : "",
-	         hint != NULL ? hint : "", ctx[0] != '\0' ? "; context: " : "",
-	         ctx,
-	         state != NULL && strcmp(state, "25001") == 0 && !it->no_tx
-	                 ? "; this statement cannot run inside a transaction:"
-	                   " make \"-- migrated: no-transaction\" the first "
-	                   "line of the file, and migrated runs its statements "
-	                   "one by one outside a transaction"
-	                 : "");
-	return strdup(out);
-}
-
-/* ---- the history rows ---- */
-
-static void
-stamp_start(struct schema_run *run)
-{
-	struct timespec now;
-	struct tm tm;
-	char base[40];
-
-	clock_gettime(CLOCK_MONOTONIC, &run->t0);
-	clock_gettime(CLOCK_REALTIME, &now);
-	gmtime_r(&now.tv_sec, &tm);
-	strftime(base, sizeof(base), "%Y-%m-%d %H:%M:%S", &tm);
-	snprintf(run->started, sizeof(run->started), "%s.%06ld+00", base,
-	         now.tv_nsec / 1000);
-}
-
-static long long
-elapsed_ms(const struct schema_run *run)
-{
-	struct timespec now;
-
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	return (long long)(now.tv_sec - run->t0.tv_sec) * 1000 +
-	       (now.tv_nsec - run->t0.tv_nsec) / 1000000;
-}
-
-static int
-record(struct schema_run *run, const char *outcome, pg_result_cb cb)
-{
-	const struct item *it = &run->items[run->idx];
-	char version[24], ms[24], down[SCHEMA_CHECKSUM_LEN + 8];
-	const char *values[13];
-	bool failed = strcmp(outcome, "failed") == 0;
-
-	snprintf(version, sizeof(version), "%lld", it->f->version);
-	snprintf(ms, sizeof(ms), "%lld", elapsed_ms(run));
-	snprintf(down, sizeof(down), DOWN_PREFIX "%s", it->f->down_checksum);
-	values[0] = run->set;
-	values[1] = version;
-	values[2] = it->f->name;
-	values[3] = it->checksum;
-	values[4] = run->revert ? "reverted" : "applied";
-	/* the down file's checksum as it was applied: revert compares it */
-	values[5] = !run->revert && it->f->down_path != NULL ? down : NULL;
-	values[6] = run->uid;
-	values[7] = run->username;
-	values[8] = run->job;
-	values[9] = run->started;
-	values[10] = ms;
-	values[11] = outcome;
-	values[12] = failed ? run->error : NULL;
-	/* not schema_history_insert_sql: its finished is now(), which in the
-	 * file's transaction is when the transaction began */
-	return pg_query(
-	        run->conn,
-	        "INSERT INTO migrated.schema_history (set_name, version,"
-	        " name, checksum, kind, adopted_from, uid, username,"
-	        " job_id, started, finished, duration_ms, outcome,"
-	        " error) VALUES ($1, $2::bigint, $3, $4, $5, $6,"
-	        " $7::integer, $8, $9::bigint, $10::timestamptz,"
-	        " clock_timestamp(), $11::bigint, $12, $13)",
-	        13, values, cb, run);
-}
-
 /* ---- a file's end ---- */
 
 static void
@@ -361,9 +221,10 @@ on_advanced(struct schema_run *run, const PGresult *res)
 
 /* The file is done (recorded, committed): its step too. */
 static void
-advance(struct schema_run *run)
+on_file_ran(void *arg, const char *tags, long long nchanged, long long ms)
 {
-	const struct item *it = &run->items[run->idx];
+	struct schema_run *run = arg;
+	const struct schema_item *it = &run->items[run->idx];
 	char changed[24];
 	const char *values[5];
 
@@ -371,24 +232,23 @@ advance(struct schema_run *run)
 	        run->dry_run  ? "ran (dry run)"
 	        : run->revert ? "reverted"
 	                      : "applied",
-	        it->path, elapsed_ms(run), run->tags != NULL ? ": " : "",
-	        run->tags != NULL ? run->tags : "");
+	        it->path, ms, tags != NULL ? ": " : "",
+	        tags != NULL ? tags : "");
 	if (run->dry_run) {
 		char note[2048];
 
 		if (!it->no_tx) {
 			snprintf(note, sizeof(note),
 			         "dry run: %s: %s (rolled back)", it->step,
-			         run->tags != NULL ? run->tags
-			                           : "nothing to run");
+			         tags != NULL ? tags : "nothing to run");
 			add_warning(run, note);
 		}
 	}
-	snprintf(changed, sizeof(changed), "%lld", run->changed);
+	snprintf(changed, sizeof(changed), "%lld", nchanged);
 	values[0] = run->job;
 	values[1] = it->step;
 	values[2] = changed;
-	values[3] = run->dry_run ? run->tags : NULL;
+	values[3] = run->dry_run ? tags : NULL;
 	values[4] = run->owner;
 	if (state_query(run,
 	                "UPDATE migrated.job_steps s SET state = 'done',"
@@ -403,305 +263,30 @@ advance(struct schema_run *run)
 }
 
 static void
-on_failure_recorded(void *arg, const PGresult *res, const char *error)
+on_file_failed(void *arg, const char *msg)
 {
-	struct schema_run *run = arg;
-	const struct item *it;
-	char buf[512];
-
-	(void)error;
-	if (run->freeing || res == NULL || run->ended)
-		return;
-	it = &run->items[run->idx];
-	if (!pg_result_ok(res))
-		log_ctx(LOG_WARNING, &run->log,
-		        "cannot record the failure in the history: %s",
-		        pg_result_error(res, buf, sizeof(buf)));
-	fail(run, "%s; version %lld (%s) was not %s%s%s", run->error,
-	     it->f->version, it->f->name,
-	     run->revert ? "reverted" : "recorded as applied",
-	     run->partial ? " although the statements before the failing "
-	                    "one took effect (the file runs outside a "
-	                    "transaction)"
-	                  : "",
-	     run->nitems > run->idx + 1 ? ", and the versions after it did "
-	                                  "not run"
-	                                : "");
-}
-
-/* Records the failure (outside any transaction), then fails the job. */
-static void
-record_failure(struct schema_run *run)
-{
-	if (run->dry_run) { /* a dry run records nothing */
-		const struct item *it = &run->items[run->idx];
-		fail(run, "dry run: %s; version %lld (%s) would fail",
-		     run->error, it->f->version, it->f->name);
-		return;
-	}
-	if (record(run, "failed", on_failure_recorded) < 0)
-		fail(run, "%s", run->error);
+	fail(arg, "%s", msg);
 }
 
 static void
-on_rolled_back(void *arg, const PGresult *res, const char *error)
+on_file_warning(void *arg, const char *text)
 {
-	struct schema_run *run = arg;
-
-	(void)error;
-	if (run->freeing || res == NULL || run->ended)
-		return;
-	record_failure(run);
-}
-
-/* A statement of the file failed: describe it, roll back, record. */
-static void
-file_failed(struct schema_run *run, const PGresult *res, size_t start)
-{
-	const struct item *it = &run->items[run->idx];
-
-	free(run->error);
-	run->error =
-	        describe(it, res, start, run->whole, run->spans, run->nspans);
-	if (run->error == NULL) {
-		fail(run, "%s failed (out of memory describing it)", it->path);
-		return;
-	}
-	log_ctx(LOG_ERR, &run->log, "%s", run->error);
-	if (it->no_tx && !run->dry_run) {
-		run->partial = run->sidx > 0;
-		record_failure(run);
-		return;
-	}
-	if (pg_query(run->conn, "ROLLBACK", 0, NULL, on_rolled_back, run) < 0)
-		fail(run, "%s", run->error);
-}
-
-static void
-on_committed(void *arg, const PGresult *res, const char *error)
-{
-	struct schema_run *run = arg;
-
-	(void)error;
-	if (run->freeing || res == NULL || run->ended)
-		return;
-	if (!pg_result_ok(res)) { /* a deferred constraint, say */
-		file_failed(run, res, 0);
-		return;
-	}
-	advance(run);
-}
-
-static void
-on_recorded(void *arg, const PGresult *res, const char *error)
-{
-	struct schema_run *run = arg;
-	const struct item *it;
-	char buf[512];
-
-	(void)error;
-	if (run->freeing || res == NULL || run->ended)
-		return;
-	it = &run->items[run->idx];
-	if (!pg_result_ok(res)) {
-		fail(run,
-		     "%s ran, but recording it in the history failed: %s%s",
-		     it->path, pg_result_error(res, buf, sizeof(buf)),
-		     it->no_tx ? " (it ran outside a transaction: record it "
-		                 "with schema baseline or repair)"
-		               : "; it was rolled back");
-		return;
-	}
-	if (it->no_tx) {
-		advance(run);
-		return;
-	}
-	if (pg_query(run->conn, "COMMIT", 0, NULL, on_committed, run) < 0)
-		return; /* the connection is gone: on_state starts over */
-}
-
-/* Every statement ran: record the file (and commit), or, dry, go on. */
-static void
-file_ran(struct schema_run *run)
-{
-	if (run->dry_run) {
-		advance(run);
-		return;
-	}
-	if (record(run, "succeeded", on_recorded) < 0)
-		return; /* the connection is gone: on_state starts over */
-}
-
-static void
-add_tag(struct schema_run *run, const PGresult *res)
-{
-	const char *tag = PQcmdStatus((PGresult *)res);
-	const char *rows = PQcmdTuples((PGresult *)res);
-	size_t have = run->tags != NULL ? strlen(run->tags) : 0;
-	char *p;
-
-	if (rows[0] != '\0' && strncmp(tag, "SELECT", 6) != 0)
-		run->changed += atoll(rows);
-	if (tag[0] == '\0')
-		return;
-	p = realloc(run->tags, have + strlen(tag) + 3);
-	if (p == NULL)
-		return;
-	snprintf(p + have, strlen(tag) + 3, "%s%s", have > 0 ? ", " : "", tag);
-	run->tags = p;
-}
-
-static void run_span(struct schema_run *run);
-
-static void
-on_span(void *arg, const PGresult *res, const char *error)
-{
-	struct schema_run *run = arg;
-
-	(void)error;
-	if (run->freeing || res == NULL || run->ended)
-		return;
-	if (!pg_result_ok(res)) {
-		file_failed(run, res,
-		            run->whole ? 0 : run->spans[run->sidx].start);
-		return;
-	}
-	add_tag(run, res);
-	run->sidx++;
-	run_span(run);
-}
-
-/* The next statement of the file (or the whole file), or its end. */
-static void
-run_span(struct schema_run *run)
-{
-	const struct item *it = &run->items[run->idx];
-	char *text;
-
-	if (run->whole) {
-		if (run->sidx > 0) {
-			file_ran(run);
-			return;
-		}
-		sent(pg_script(run->conn, it->sql, on_span, run));
-		return;
-	}
-	if (run->sidx == run->nspans) {
-		file_ran(run);
-		return;
-	}
-	text = strndup(it->sql + run->spans[run->sidx].start,
-	               run->spans[run->sidx].len);
-	if (text == NULL) {
-		fail(run, "%s: out of memory", it->path);
-		return;
-	}
-	sent(pg_script(run->conn, text, on_span, run));
-	free(text);
-}
-
-static void
-on_begun(void *arg, const PGresult *res, const char *error)
-{
-	struct schema_run *run = arg;
-	char buf[512];
-
-	(void)error;
-	if (run->freeing || res == NULL || run->ended)
-		return;
-	if (!pg_result_ok(res)) {
-		fail(run, "BEGIN failed: %s",
-		     pg_result_error(res, buf, sizeof(buf)));
-		return;
-	}
-	run_span(run);
-}
-
-/* A top-level statement that would end the file's transaction, or -1. */
-static long
-transaction_control(const struct item *it, const struct sql_span *spans,
-                    size_t n)
-{
-	static const char *const words[] = {"begin",    "start", "commit",
-	                                    "end",      "abort", "rollback",
-	                                    "prepare ", NULL};
-
-	for (size_t i = 0; i < n; i++) {
-		const char *s = it->sql + spans[i].start;
-		for (size_t w = 0; words[w] != NULL; w++) {
-			size_t len = strlen(words[w]);
-			if (spans[i].len >= len &&
-			    strncasecmp(s, words[w], len) == 0 &&
-			    (spans[i].len == len ||
-			     !(s[len] == '_' ||
-			       (s[len] >= 'a' && s[len] <= 'z') ||
-			       (s[len] >= 'A' && s[len] <= 'Z'))))
-				return (long)i;
-		}
-	}
-	return -1;
+	add_warning(arg, text);
 }
 
 static void
 start_item(struct schema_run *run)
 {
-	struct item *it = &run->items[run->idx];
+	const struct schema_item *it = &run->items[run->idx];
 	const char *values[2] = {run->job, it->step};
-	char err[512];
-	unsigned line = 0;
-	long tc;
 
 	run->log.step = it->step;
-	free(run->spans);
-	run->spans = NULL;
-	run->nspans = run->sidx = 0;
-	free(run->tags);
-	run->tags = NULL;
-	run->changed = 0;
-	run->partial = false;
-	stamp_start(run);
 	sent(state_query(run,
 	                 "UPDATE migrated.job_steps SET state = 'running'"
 	                 " WHERE job_id = $1::bigint AND step = $2"
 	                 " AND state = 'pending'",
 	                 2, values, NULL));
-	if (sql_split(it->sql, &run->spans, &run->nspans, &line, err,
-	              sizeof(err)) < 0) {
-		if (it->no_tx) {
-			fail(run, "%s:%u: %s", it->path, line, err);
-			return;
-		}
-		/* the server will say what is wrong with it */
-		run->spans = NULL;
-		run->nspans = 0;
-	} else if (!it->no_tx && (tc = transaction_control(it, run->spans,
-	                                                   run->nspans)) >= 0) {
-		unsigned l, c;
-		sql_position(it->sql, run->spans[tc].start, 1, &l, &c);
-		fail(run,
-		     "%s:%u:%u: the file ends or starts a transaction itself; "
-		     "migrated runs each file in a transaction of its own with "
-		     "its history row: remove the statement, or make \"-- "
-		     "migrated: no-transaction\" the file's first line",
-		     it->path, l, c);
-		return;
-	}
-	run->whole = !it->no_tx && (!run->dry_run || run->spans == NULL);
-	if (it->no_tx && run->dry_run) {
-		char note[512];
-		snprintf(note, sizeof(note),
-		         "dry run: %s: not run (no-transaction: it cannot be "
-		         "rolled back)",
-		         it->step);
-		add_warning(run, note);
-		advance(run);
-		return;
-	}
-	if (it->no_tx || run->dry_run) {
-		run_span(run);
-		return;
-	}
-	sent(pg_query(run->conn, "BEGIN", 0, NULL, on_begun, run));
+	schema_file_run_start(run->file, it, run->nitems > run->idx + 1);
 }
 
 static void
@@ -813,155 +398,14 @@ sync_steps(struct schema_run *run)
 	free(text);
 }
 
-/* NNN_name of a file: its name without the directory and ".sql". */
-static void
-step_name(const struct schema_file *f, char *out, size_t len)
-{
-	const char *base = strrchr(f->path, '/');
-	size_t n;
-
-	base = base != NULL ? base + 1 : f->path;
-	n = strlen(base);
-	if (n > 4 && strcmp(base + n - 4, ".sql") == 0)
-		n -= 4;
-	snprintf(out, len, "%.*s", (int)n, base);
-}
-
-struct applied {
-	long long version;
-	const char *kind, *checksum, *name, *down; /* in the result */
-};
-
-static void
-add_item(struct schema_run *run, const struct schema_file *f)
-{
-	struct item *it = &run->items[run->nitems++];
-
-	it->f = f;
-	if (run->revert) {
-		it->sql = f->down_sql;
-		it->path = f->down_path;
-		it->checksum = f->down_checksum;
-		it->no_tx = false;
-	} else {
-		it->sql = f->sql;
-		it->path = f->path;
-		it->checksum = f->checksum;
-		it->no_tx = f->no_transaction;
-	}
-	step_name(f, it->step, sizeof(it->step));
-}
-
-/* Refuses an apply while an applied file was edited or is missing. */
-static int
-plan_apply(struct schema_run *run, const struct applied *a, size_t na)
-{
-	const struct schema_dir *dir = run->dir;
-
-	for (size_t i = 0; i < na; i++) {
-		const struct schema_file *f =
-		        schema_dir_find(dir, a[i].version);
-
-		if (f == NULL) {
-			fail(run,
-			     "refused before running anything: version %lld (%s) "
-			     "is recorded as applied to %s but has no file in %s "
-			     "any more; put the file back, or record the decision "
-			     "with \"migratectl schema repair %s %lld forget\"",
-			     a[i].version, a[i].name, run->dbname,
-			     run->dir_path, run->set, a[i].version);
-			return -1;
-		}
-		if (a[i].checksum != NULL &&
-		    strcmp(a[i].checksum, f->checksum) != 0) {
-			fail(run,
-			     "refused before running anything: %s was edited "
-			     "since it was applied (the history has sha256 "
-			     "%.12s..., the file now %.12s...); undo the edit, or "
-			     "accept it with \"migratectl schema repair %s %lld "
-			     "accept\"",
-			     f->path, a[i].checksum, f->checksum, run->set,
-			     a[i].version);
-			return -1;
-		}
-	}
-	for (size_t i = 0; i < dir->n; i++) {
-		const struct schema_file *f = &dir->files[i];
-		bool done = false;
-
-		if (run->to >= 0 && f->version > run->to)
-			break;
-		for (size_t k = 0; k < na && !done; k++)
-			done = a[k].version == f->version;
-		if (!done)
-			add_item(run, f);
-	}
-	if (run->nitems > 0 && na > 0 &&
-	    run->items[0].f->version < a[na - 1].version) {
-		char note[512];
-		snprintf(
-		        note, sizeof(note),
-		        "version %lld is older than the newest applied (%lld); "
-		        "applying it out of order",
-		        run->items[0].f->version, a[na - 1].version);
-		add_warning(run, note);
-	}
-	return 0;
-}
-
-/* The newest applied versions above to (or the newest), newest first. */
-static int
-plan_revert(struct schema_run *run, const struct applied *a, size_t na)
-{
-	for (size_t k = na; k-- > 0;) {
-		const struct schema_file *f;
-
-		if (run->to >= 0 ? a[k].version <= run->to : run->nitems > 0)
-			break;
-		f = schema_dir_find(run->dir, a[k].version);
-		if (f == NULL) {
-			fail(run,
-			     "refused before reverting anything: version %lld "
-			     "(%s) has no files in %s any more, so no down file "
-			     "to revert it with",
-			     a[k].version, a[k].name, run->dir_path);
-			return -1;
-		}
-		if (f->down_path == NULL) {
-			char step[256];
-			step_name(f, step, sizeof(step));
-			fail(run,
-			     "refused before reverting anything: version %lld "
-			     "(%s) has no down file (%s/%s.down.sql); write one, "
-			     "or revert to a later version only",
-			     f->version, f->name, run->dir_path, step);
-			return -1;
-		}
-		if (strcmp(a[k].kind, "applied") == 0 && a[k].down != NULL &&
-		    strncmp(a[k].down, DOWN_PREFIX, strlen(DOWN_PREFIX)) == 0 &&
-		    strcmp(a[k].down + strlen(DOWN_PREFIX), f->down_checksum) !=
-		            0) {
-			fail(run,
-			     "refused before reverting anything: %s changed "
-			     "since version %lld was applied (sha256 %.12s... "
-			     "then, %.12s... now); restore the down file as it "
-			     "was when the version was applied",
-			     f->down_path, f->version,
-			     a[k].down + strlen(DOWN_PREFIX), f->down_checksum);
-			return -1;
-		}
-		add_item(run, f);
-	}
-	return 0;
-}
-
 static void
 on_history(void *arg, const PGresult *res, const char *error)
 {
 	struct schema_run *run = arg;
-	struct applied *a;
+	struct schema_applied *a;
 	size_t na = (size_t)0;
 	char buf[512], err[1024];
+	struct schema_plan plan;
 	int rc;
 
 	(void)error;
@@ -998,10 +442,25 @@ on_history(void *arg, const PGresult *res, const char *error)
 		        PQgetisnull(res, i, 4) ? NULL : PQgetvalue(res, i, 4);
 		na++;
 	}
-	rc = run->revert ? plan_revert(run, a, na) : plan_apply(run, a, na);
+	plan.items = run->items;
+	rc = schema_apply_plan(
+	        &(struct schema_plan_in){.dir = run->dir,
+	                                 .applied = a,
+	                                 .napplied = na,
+	                                 .set = run->set,
+	                                 .dbname = run->dbname,
+	                                 .dir_path = run->dir_path,
+	                                 .revert = run->revert,
+	                                 .to = run->to},
+	        &plan);
+	run->nitems = plan.nitems;
 	free(a);
-	if (rc < 0)
+	if (rc < 0) {
+		fail(run, "%s", plan.err);
 		return;
+	}
+	if (plan.note[0] != '\0')
+		add_warning(run, plan.note);
 	if (run->nitems == 0) {
 		log_ctx(LOG_INFO, &run->log, "nothing to %s",
 		        run->revert ? "revert" : "apply");
@@ -1179,7 +638,20 @@ schema_run_start(const struct schema_run_ctx *ctx,
 	        run->dry_run ? " (dry run)" : "", run->set, run->dbname);
 	snprintf(name, sizeof(name), "migrated-schema-%s", run->set);
 	run->conn = pg_conn_new(ctx->base, run->conninfo, name, on_state, run);
-	if (run->conn == NULL) {
+	run->file = schema_file_run_new(
+	        run->conn,
+	        &(struct schema_file_ctx){.set = run->set,
+	                                  .uid = run->uid,
+	                                  .username = run->username,
+	                                  .job = run->job,
+	                                  .revert = run->revert,
+	                                  .dry_run = run->dry_run},
+	        &(struct schema_file_events){.ran = on_file_ran,
+	                                     .failed = on_file_failed,
+	                                     .warning = on_file_warning,
+	                                     .arg = run},
+	        &run->log);
+	if (run->conn == NULL || run->file == NULL) {
 		schema_run_free(run);
 		return NULL;
 	}
@@ -1200,14 +672,13 @@ schema_run_free(struct schema_run *run)
 	run->freeing = true;
 	for (struct ticket *t = run->tickets; t != NULL; t = t->next)
 		t->run = NULL; /* they free themselves when answered */
+	schema_file_run_cancel(run->file);
 	pg_conn_free(run->conn);
+	schema_file_run_free(run->file);
 	if (run->report != NULL)
 		event_free(run->report);
 	schema_dir_free(run->dir);
 	free(run->items);
-	free(run->spans);
-	free(run->tags);
-	free(run->error);
 	free(run->msg);
 	free(run->set);
 	free(run->dbname);

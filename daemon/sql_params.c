@@ -1,426 +1,23 @@
 /*
- * Named parameters in SQL text: a lexer that knows just enough PostgreSQL
- * syntax to tell a :name parameter from the same characters inside a
- * literal, a quoted identifier, a comment or a :: cast.
+ * Named parameters in SQL text and the other readings of SQL that need a
+ * lexer (sql_lex.c): the :name compiler, the output columns of a SELECT,
+ * $k replacement and splitting a script into statements.
  */
 #include "sql_params.h"
 
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
-enum tok_kind {
-	TOK_END,
-	TOK_WORD,   /* unquoted identifier or keyword */
-	TOK_QIDENT, /* "quoted identifier" */
-	TOK_STRING, /* '..', E'..', $tag$..$tag$ */
-	TOK_NUMBER,
-	TOK_PARAM, /* :name */
-	TOK_CAST,  /* :: */
-	TOK_LPAREN,
-	TOK_RPAREN,
-	TOK_COMMA,
-	TOK_DOT,
-	TOK_STAR,
-	TOK_SEMICOLON,
-	TOK_OTHER, /* any other operator or punctuation character */
-};
-
-struct token {
-	enum tok_kind kind;
-	size_t start, len; /* in the SQL text */
-	unsigned line;
-	unsigned depth; /* parenthesis depth outside this token */
-};
-
-struct lexer {
-	const char *s;
-	size_t pos;
-	unsigned line;
-	unsigned depth;
-	unsigned open_line; /* line of the '(' that last opened depth 1 */
-	unsigned *errline;
-	char *err;
-	size_t errlen;
-	bool positional; /* $n is a parameter (compiled text), not an error */
-	bool lenient; /* splitting: odd ':' and ')' are the server's to judge */
-};
+#include "sql_lex.h"
 
 /* A growing string. */
 struct buf {
 	char *p;
 	size_t len, cap;
 };
-
-static void
-lx_init(struct lexer *lx, const char *s, unsigned *errline, char *err,
-        size_t errlen)
-{
-	*lx = (struct lexer){.s = s,
-	                     .line = 1,
-	                     .errline = errline,
-	                     .err = err,
-	                     .errlen = errlen};
-}
-
-static int __attribute__((format(printf, 3, 4)))
-lx_fail(struct lexer *lx, unsigned line, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(lx->err, lx->errlen, fmt, ap);
-	va_end(ap);
-	if (lx->errline != NULL)
-		*lx->errline = line;
-	return -1;
-}
-
-static bool
-is_space(unsigned char c)
-{
-	return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' ||
-	       c == '\v';
-}
-
-static bool
-is_digit(unsigned char c)
-{
-	return c >= '0' && c <= '9';
-}
-
-static bool
-is_ascii_alpha(unsigned char c)
-{
-	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
-}
-
-/* As in PostgreSQL's scanner, bytes >= 0x80 may appear in identifiers. */
-static bool
-is_ident_start(unsigned char c)
-{
-	return is_ascii_alpha(c) || c == '_' || c >= 0x80;
-}
-
-static bool
-is_ident_char(unsigned char c)
-{
-	return is_ident_start(c) || is_digit(c) || c == '$';
-}
-
-/* Moves n bytes on, counting lines. */
-static void
-lx_advance(struct lexer *lx, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		if (lx->s[lx->pos + i] == '\n')
-			lx->line++;
-	lx->pos += n;
-}
-
-static char
-lx_peek(const struct lexer *lx, size_t ahead)
-{
-	/* Never reads past the terminating NUL. */
-	for (size_t i = 0; i < ahead; i++)
-		if (lx->s[lx->pos + i] == '\0')
-			return '\0';
-	return lx->s[lx->pos + ahead];
-}
-
-static int
-skip_block_comment(struct lexer *lx)
-{
-	unsigned start = lx->line;
-	size_t nest = 0;
-
-	do {
-		char c = lx_peek(lx, 0);
-
-		if (c == '\0')
-			return lx_fail(
-			        lx, start,
-			        "unterminated /* comment (started at line %u)",
-			        start);
-		if (c == '/' && lx_peek(lx, 1) == '*') {
-			nest++;
-			lx_advance(lx, 2);
-		} else if (c == '*' && lx_peek(lx, 1) == '/') {
-			nest--;
-			lx_advance(lx, 2);
-		} else {
-			lx_advance(lx, 1);
-		}
-	} while (nest > 0);
-	return 0;
-}
-
-/* Skips white space and comments. */
-static int
-skip_blank(struct lexer *lx)
-{
-	for (;;) {
-		char c = lx_peek(lx, 0);
-
-		if (is_space((unsigned char)c)) {
-			lx_advance(lx, 1);
-		} else if (c == '-' && lx_peek(lx, 1) == '-') {
-			while (lx_peek(lx, 0) != '\0' && lx_peek(lx, 0) != '\n')
-				lx_advance(lx, 1);
-		} else if (c == '/' && lx_peek(lx, 1) == '*') {
-			if (skip_block_comment(lx) == -1)
-				return -1;
-		} else {
-			return 0;
-		}
-	}
-}
-
-/*
- * Scans a quoted run starting at the opening quote q; a doubled quote stands
- * for itself, and with backslash a backslash escapes the next character.
- */
-static int
-scan_quoted(struct lexer *lx, char q, bool backslash, const char *what)
-{
-	unsigned start = lx->line;
-
-	lx_advance(lx, 1);
-	for (;;) {
-		char c = lx_peek(lx, 0);
-
-		if (c == '\0')
-			return lx_fail(lx, start,
-			               "unterminated %s (started at line %u)",
-			               what, start);
-		if (backslash && c == '\\' && lx_peek(lx, 1) != '\0') {
-			lx_advance(lx, 2);
-		} else if (c == q && lx_peek(lx, 1) == q) {
-			lx_advance(lx, 2);
-		} else if (c == q) {
-			lx_advance(lx, 1);
-			return 0;
-		} else {
-			lx_advance(lx, 1);
-		}
-	}
-}
-
-/* Length of the $tag$ delimiter at the current '$', or 0 if there is none. */
-static size_t
-dollar_tag_len(const struct lexer *lx)
-{
-	const char *p = lx->s + lx->pos + 1;
-	size_t n = 0;
-
-	if (p[0] != '$' && !is_ident_start((unsigned char)p[0]))
-		return 0;
-	while (p[n] != '\0' && p[n] != '$' &&
-	       is_ident_char((unsigned char)p[n]))
-		n++;
-	return p[n] == '$' ? n + 2 : 0;
-}
-
-static int
-scan_dollar_quoted(struct lexer *lx, size_t taglen)
-{
-	unsigned start = lx->line;
-	const char *tag = lx->s + lx->pos;
-	const char *close;
-
-	close = memmem(tag + taglen, strlen(tag + taglen), tag, taglen);
-	if (close == NULL)
-		return lx_fail(
-		        lx, start,
-		        "unterminated dollar-quoted string %.*s (started at "
-		        "line %u)",
-		        (int)taglen, tag, start);
-	lx_advance(lx, (size_t)(close - tag) + taglen);
-	return 0;
-}
-
-/* At '$': a dollar-quoted string, a refused $n, or a lone '$'. */
-static int
-scan_dollar(struct lexer *lx, struct token *t)
-{
-	size_t taglen;
-
-	if (is_digit((unsigned char)lx_peek(lx, 1))) {
-		size_t n = 1;
-
-		while (is_digit((unsigned char)lx->s[lx->pos + n]) && n < 12)
-			n++;
-		if (lx->positional) {
-			t->kind = TOK_PARAM;
-			lx_advance(lx, n);
-			return 0;
-		}
-		return lx_fail(lx, lx->line,
-		               "positional parameter %.*s is not allowed; use "
-		               "named parameters such as :tenant",
-		               (int)n, lx->s + lx->pos);
-	}
-	taglen = dollar_tag_len(lx);
-	if (taglen == 0) {
-		t->kind = TOK_OTHER;
-		lx_advance(lx, 1);
-		return 0;
-	}
-	t->kind = TOK_STRING;
-	return scan_dollar_quoted(lx, taglen);
-}
-
-/* At ':': a cast, a :name parameter or an operator character. */
-static int
-scan_colon(struct lexer *lx, struct token *t)
-{
-	size_t n = 1;
-
-	if (lx_peek(lx, 1) == ':') {
-		t->kind = TOK_CAST;
-		lx_advance(lx, 2);
-		return 0;
-	}
-	if (!is_ident_start((unsigned char)lx_peek(lx, 1)) || lx->lenient) {
-		t->kind = TOK_OTHER;
-		lx_advance(lx, 1);
-		return 0;
-	}
-	while (is_ident_char((unsigned char)lx->s[lx->pos + n]))
-		n++;
-	for (size_t i = 1; i < n; i++) {
-		unsigned char c = (unsigned char)lx->s[lx->pos + i];
-
-		if (!is_ascii_alpha(c) && !is_digit(c) && c != '_')
-			return lx_fail(lx, lx->line,
-			               "bad parameter name :%.*s; use letters, "
-			               "digits and _",
-			               (int)(n - 1 > 63 ? 63 : n - 1),
-			               lx->s + lx->pos + 1);
-	}
-	t->kind = TOK_PARAM;
-	lx_advance(lx, n);
-	return 0;
-}
-
-/* An identifier or keyword, or an E'..' string. */
-static int
-scan_word(struct lexer *lx, struct token *t)
-{
-	size_t n = 0;
-
-	while (is_ident_char((unsigned char)lx->s[lx->pos + n]))
-		n++;
-	if (n == 1 && (lx->s[lx->pos] == 'E' || lx->s[lx->pos] == 'e') &&
-	    lx->s[lx->pos + 1] == '\'') {
-		t->kind = TOK_STRING;
-		lx_advance(lx, 1);
-		return scan_quoted(lx, '\'', true, "E'' string");
-	}
-	t->kind = TOK_WORD;
-	lx_advance(lx, n);
-	return 0;
-}
-
-static void
-scan_number(struct lexer *lx, struct token *t)
-{
-	size_t n = 0;
-
-	for (;;) {
-		unsigned char c = (unsigned char)lx->s[lx->pos + n];
-
-		if (!is_digit(c) && !is_ascii_alpha(c) && c != '_' && c != '.')
-			break;
-		n++;
-	}
-	t->kind = TOK_NUMBER;
-	lx_advance(lx, n);
-}
-
-static int
-scan_paren(struct lexer *lx, struct token *t, char c)
-{
-	if (c == '(') {
-		t->kind = TOK_LPAREN;
-		if (lx->depth == 0)
-			lx->open_line = lx->line;
-		lx->depth++;
-	} else if (lx->depth == 0 && lx->lenient) {
-		t->kind = TOK_RPAREN;
-	} else {
-		if (lx->depth == 0)
-			return lx_fail(lx, lx->line, "unbalanced ')'");
-		t->kind = TOK_RPAREN;
-		lx->depth--;
-		t->depth = lx->depth;
-	}
-	lx_advance(lx, 1);
-	return 0;
-}
-
-static enum tok_kind
-punct_kind(char c)
-{
-	switch (c) {
-	case ',':
-		return TOK_COMMA;
-	case '.':
-		return TOK_DOT;
-	case '*':
-		return TOK_STAR;
-	case ';':
-		return TOK_SEMICOLON;
-	default:
-		return TOK_OTHER;
-	}
-}
-
-/* Reads the next token into *t; returns -1 on a lexical error. */
-static int
-lx_next(struct lexer *lx, struct token *t)
-{
-	char c;
-	int r = 0;
-
-	if (skip_blank(lx) == -1)
-		return -1;
-	*t = (struct token){
-	        .start = lx->pos, .line = lx->line, .depth = lx->depth};
-	c = lx_peek(lx, 0);
-	if (c == '\0') {
-		if (lx->depth > 0 && !lx->lenient)
-			return lx_fail(lx, lx->open_line,
-			               "unbalanced '(' (opened at line %u)",
-			               lx->open_line);
-		t->kind = TOK_END;
-	} else if (c == '\'') {
-		t->kind = TOK_STRING;
-		r = scan_quoted(lx, '\'', false, "quoted string");
-	} else if (c == '"') {
-		t->kind = TOK_QIDENT;
-		r = scan_quoted(lx, '"', false, "quoted identifier");
-	} else if (c == '$') {
-		r = scan_dollar(lx, t);
-	} else if (c == ':') {
-		r = scan_colon(lx, t);
-	} else if (is_ident_start((unsigned char)c)) {
-		r = scan_word(lx, t);
-	} else if (is_digit((unsigned char)c) ||
-	           (c == '.' && is_digit((unsigned char)lx_peek(lx, 1)))) {
-		scan_number(lx, t);
-	} else if (c == '(' || c == ')') {
-		r = scan_paren(lx, t, c);
-	} else {
-		t->kind = punct_kind(c);
-		lx_advance(lx, 1);
-	}
-	t->len = lx->pos - t->start;
-	return r;
-}
 
 static int
 buf_add(struct buf *b, const char *s, size_t n)
@@ -444,9 +41,8 @@ buf_add(struct buf *b, const char *s, size_t n)
 	return 0;
 }
 
-/* Writes "a, b, c" (or "none") into out. */
-static void
-join_names(const char *const *names, size_t n, char *out, size_t len)
+void
+sql_join_names(const char *const *names, size_t n, char *out, size_t len)
 {
 	size_t used = 0;
 
@@ -462,20 +58,22 @@ join_names(const char *const *names, size_t n, char *out, size_t len)
 }
 
 static int
-unknown_param(struct lexer *lx, const struct token *t,
+unknown_param(struct sql_lexer *lx, const struct sql_token *t,
               const char *const *allowed, size_t nallowed)
 {
 	char known[512];
 	size_t n = t->len - 1;
 
 	if (nallowed == 0)
-		return lx_fail(lx, t->line,
-		               "unknown parameter :%.*s (this SQL takes no "
-		               "parameters)",
-		               (int)(n > 63 ? 63 : n), lx->s + t->start + 1);
-	join_names(allowed, nallowed, known, sizeof known);
-	return lx_fail(lx, t->line, "unknown parameter :%.*s (known: %s)",
-	               (int)(n > 63 ? 63 : n), lx->s + t->start + 1, known);
+		return sql_lex_fail(
+		        lx, t->line,
+		        "unknown parameter :%.*s (this SQL takes no "
+		        "parameters)",
+		        (int)(n > 63 ? 63 : n), lx->s + t->start + 1);
+	sql_join_names(allowed, nallowed, known, sizeof known);
+	return sql_lex_fail(lx, t->line, "unknown parameter :%.*s (known: %s)",
+	                    (int)(n > 63 ? 63 : n), lx->s + t->start + 1,
+	                    known);
 }
 
 static bool
@@ -504,8 +102,9 @@ param_number(struct sql_stmt *out, const char *name, size_t n)
 }
 
 static int
-add_param(struct lexer *lx, const struct token *t, const char *const *allowed,
-          size_t nallowed, struct sql_stmt *out, struct buf *b)
+add_param(struct sql_lexer *lx, const struct sql_token *t,
+          const char *const *allowed, size_t nallowed, struct sql_stmt *out,
+          struct buf *b)
 {
 	const char *name = lx->s + t->start + 1;
 	size_t n = t->len - 1, num;
@@ -519,7 +118,7 @@ add_param(struct lexer *lx, const struct token *t, const char *const *allowed,
 	num = param_number(out, name, n);
 	snprintf(ref, sizeof ref, "$%zu", num);
 	if (num == 0 || buf_add(b, ref, strlen(ref)) == -1)
-		return lx_fail(lx, t->line, "out of memory");
+		return sql_lex_fail(lx, t->line, "out of memory");
 	return 0;
 }
 
@@ -527,27 +126,27 @@ int
 sql_compile(const char *sql, const char *const *allowed, size_t nallowed,
             struct sql_stmt *out, unsigned *errline, char *err, size_t errlen)
 {
-	struct lexer lx;
-	struct token t;
+	struct sql_lexer lx;
+	struct sql_token t;
 	struct buf b = {0};
 	size_t copied = 0;
 
 	*out = (struct sql_stmt){0};
-	lx_init(&lx, sql, errline, err, errlen);
+	sql_lex_init(&lx, sql, errline, err, errlen);
 	do {
-		if (lx_next(&lx, &t) == -1)
+		if (sql_lex_next(&lx, &t) == -1)
 			goto fail;
-		if (t.kind != TOK_PARAM && t.kind != TOK_END)
+		if (t.kind != SQL_TOK_PARAM && t.kind != SQL_TOK_END)
 			continue;
 		if (buf_add(&b, sql + copied, t.start - copied) == -1) {
-			lx_fail(&lx, t.line, "out of memory");
+			sql_lex_fail(&lx, t.line, "out of memory");
 			goto fail;
 		}
 		copied = t.start + t.len;
-		if (t.kind == TOK_PARAM &&
+		if (t.kind == SQL_TOK_PARAM &&
 		    add_param(&lx, &t, allowed, nallowed, out, &b) == -1)
 			goto fail;
-	} while (t.kind != TOK_END);
+	} while (t.kind != SQL_TOK_END);
 	out->text = b.p;
 	return 0;
 fail:
@@ -560,32 +159,32 @@ int
 sql_replace_params(const char *text, const char *const *repl, size_t nrepl,
                    char **out)
 {
-	struct lexer lx;
-	struct token t;
+	struct sql_lexer lx;
+	struct sql_token t;
 	struct buf b = {0};
 	size_t copied = 0;
 	char err[256];
 
 	*out = NULL;
-	lx_init(&lx, text, NULL, err, sizeof(err));
+	sql_lex_init(&lx, text, NULL, err, sizeof(err));
 	lx.positional = true;
 	do {
 		size_t k;
 
-		if (lx_next(&lx, &t) == -1)
+		if (sql_lex_next(&lx, &t) == -1)
 			goto fail;
-		if (t.kind != TOK_PARAM && t.kind != TOK_END)
+		if (t.kind != SQL_TOK_PARAM && t.kind != SQL_TOK_END)
 			continue;
 		if (buf_add(&b, text + copied, t.start - copied) == -1)
 			goto fail;
 		copied = t.start + t.len;
-		if (t.kind == TOK_END)
+		if (t.kind == SQL_TOK_END)
 			break;
 		k = (size_t)strtoul(text + t.start + 1, NULL, 10);
 		if (k == 0 || k > nrepl ||
 		    buf_add(&b, repl[k - 1], strlen(repl[k - 1])) == -1)
 			goto fail;
-	} while (t.kind != TOK_END);
+	} while (t.kind != SQL_TOK_END);
 	if (b.p == NULL && buf_add(&b, "", 0) == -1)
 		goto fail;
 	*out = b.p;
@@ -615,25 +214,26 @@ sql_stmt_free(struct sql_stmt *stmt)
 
 /* What we know about one item of a select list. */
 struct item {
-	unsigned ntok;     /* top-level tokens so far */
-	bool ref;          /* so far an identifier chain a.b.c */
-	bool want_ident;   /* the chain expects an identifier next */
-	bool star;         /* the item ended with * */
-	bool after_as;     /* the previous token was AS */
-	bool labelled;     /* the last token is the label after AS */
-	struct token name; /* label, or last identifier of the chain */
-	unsigned line;     /* of the first token */
+	unsigned ntok;         /* top-level tokens so far */
+	bool ref;              /* so far an identifier chain a.b.c */
+	bool want_ident;       /* the chain expects an identifier next */
+	bool star;             /* the item ended with * */
+	bool after_as;         /* the previous token was AS */
+	bool labelled;         /* the last token is the label after AS */
+	struct sql_token name; /* label, or last identifier of the chain */
+	unsigned line;         /* of the first token */
 };
 
 static bool
-word_is(const struct lexer *lx, const struct token *t, const char *w)
+word_is(const struct sql_lexer *lx, const struct sql_token *t, const char *w)
 {
-	return t->kind == TOK_WORD && strlen(w) == t->len &&
+	return t->kind == SQL_TOK_WORD && strlen(w) == t->len &&
 	       strncasecmp(lx->s + t->start, w, t->len) == 0;
 }
 
 static bool
-word_in(const struct lexer *lx, const struct token *t, const char *const *words)
+word_in(const struct sql_lexer *lx, const struct sql_token *t,
+        const char *const *words)
 {
 	for (size_t i = 0; words[i] != NULL; i++)
 		if (word_is(lx, t, words[i]))
@@ -657,10 +257,11 @@ item_reset(struct item *it)
 }
 
 static void
-item_feed(const struct lexer *lx, struct item *it, const struct token *t)
+item_feed(const struct sql_lexer *lx, struct item *it,
+          const struct sql_token *t)
 {
-	bool ident = t->kind == TOK_QIDENT ||
-	             (t->kind == TOK_WORD && !word_in(lx, t, constants));
+	bool ident = t->kind == SQL_TOK_QIDENT ||
+	             (t->kind == SQL_TOK_WORD && !word_in(lx, t, constants));
 
 	if (it->ntok++ == 0)
 		it->line = t->line;
@@ -668,7 +269,8 @@ item_feed(const struct lexer *lx, struct item *it, const struct token *t)
 	it->labelled = false;
 	if (it->after_as) {
 		it->after_as = false;
-		it->labelled = t->kind == TOK_WORD || t->kind == TOK_QIDENT;
+		it->labelled =
+		        t->kind == SQL_TOK_WORD || t->kind == SQL_TOK_QIDENT;
 		it->name = *t;
 		it->ref = false;
 	} else if (word_is(lx, t, "as")) {
@@ -677,10 +279,10 @@ item_feed(const struct lexer *lx, struct item *it, const struct token *t)
 	} else if (it->ref && it->want_ident && ident) {
 		it->name = *t;
 		it->want_ident = false;
-	} else if (it->ref && it->want_ident && t->kind == TOK_STAR) {
+	} else if (it->ref && it->want_ident && t->kind == SQL_TOK_STAR) {
 		it->star = true;
 		it->ref = false;
-	} else if (it->ref && !it->want_ident && t->kind == TOK_DOT) {
+	} else if (it->ref && !it->want_ident && t->kind == SQL_TOK_DOT) {
 		it->want_ident = true;
 	} else {
 		it->ref = false;
@@ -689,7 +291,7 @@ item_feed(const struct lexer *lx, struct item *it, const struct token *t)
 
 /* The column name a token stands for, folded or unquoted. */
 static char *
-token_name(const struct lexer *lx, const struct token *t)
+token_name(const struct sql_lexer *lx, const struct sql_token *t)
 {
 	const char *s = lx->s + t->start;
 	char *name = malloc(t->len + 1);
@@ -697,7 +299,7 @@ token_name(const struct lexer *lx, const struct token *t)
 
 	if (name == NULL)
 		return NULL;
-	if (t->kind == TOK_WORD) {
+	if (t->kind == SQL_TOK_WORD) {
 		for (size_t i = 0; i < t->len; i++)
 			name[n++] = (s[i] >= 'A' && s[i] <= 'Z')
 			                    ? s[i] - 'A' + 'a'
@@ -714,62 +316,63 @@ token_name(const struct lexer *lx, const struct token *t)
 }
 
 static int
-item_name(struct lexer *lx, const struct item *it, size_t col, unsigned line,
-          char **name)
+item_name(struct sql_lexer *lx, const struct item *it, size_t col,
+          unsigned line, char **name)
 {
 	*name = NULL;
 	if (it->ntok == 0)
-		return lx_fail(lx, line, "column %zu is empty", col);
+		return sql_lex_fail(lx, line, "column %zu is empty", col);
 	if (it->star)
-		return lx_fail(lx, line,
-		               "column %zu is *; list the columns by name",
-		               col);
+		return sql_lex_fail(lx, line,
+		                    "column %zu is *; list the columns by name",
+		                    col);
 	if (!it->labelled && !(it->ref && !it->want_ident))
-		return lx_fail(lx, line,
-		               "column %zu has no name; give it one with AS",
-		               col);
+		return sql_lex_fail(
+		        lx, line, "column %zu has no name; give it one with AS",
+		        col);
 	*name = token_name(lx, &it->name);
 	if (*name == NULL)
-		return lx_fail(lx, line, "out of memory");
+		return sql_lex_fail(lx, line, "out of memory");
 	return 0;
 }
 
 /* Skips to the first top-level SELECT and past DISTINCT [ON (..)] or ALL. */
 static int
-find_select_list(struct lexer *lx, struct token *t)
+find_select_list(struct sql_lexer *lx, struct sql_token *t)
 {
 	do {
-		if (lx_next(lx, t) == -1)
+		if (sql_lex_next(lx, t) == -1)
 			return -1;
-		if (t->kind == TOK_END)
-			return lx_fail(lx, 1, "not a SELECT");
+		if (t->kind == SQL_TOK_END)
+			return sql_lex_fail(lx, 1, "not a SELECT");
 	} while (t->depth > 0 || !word_is(lx, t, "select"));
-	if (lx_next(lx, t) == -1)
+	if (sql_lex_next(lx, t) == -1)
 		return -1;
 	if (word_is(lx, t, "all"))
-		return lx_next(lx, t);
+		return sql_lex_next(lx, t);
 	if (!word_is(lx, t, "distinct"))
 		return 0;
-	if (lx_next(lx, t) == -1)
+	if (sql_lex_next(lx, t) == -1)
 		return -1;
 	if (!word_is(lx, t, "on"))
 		return 0;
 	do {
-		if (lx_next(lx, t) == -1)
+		if (sql_lex_next(lx, t) == -1)
 			return -1;
-	} while (t->kind != TOK_END &&
-	         !(t->kind == TOK_RPAREN && t->depth == 0));
-	return lx_next(lx, t);
+	} while (t->kind != SQL_TOK_END &&
+	         !(t->kind == SQL_TOK_RPAREN && t->depth == 0));
+	return sql_lex_next(lx, t);
 }
 
 static bool
-ends_list(const struct lexer *lx, const struct token *t, const struct item *it)
+ends_list(const struct sql_lexer *lx, const struct sql_token *t,
+          const struct item *it)
 {
-	if (t->kind == TOK_END)
+	if (t->kind == SQL_TOK_END)
 		return true;
 	if (t->depth > 0)
 		return false;
-	return t->kind == TOK_SEMICOLON ||
+	return t->kind == SQL_TOK_SEMICOLON ||
 	       (!it->after_as && word_in(lx, t, list_enders));
 }
 
@@ -791,27 +394,27 @@ int
 sql_select_columns(const char *sql, char ***names, size_t *n, unsigned *errline,
                    char *err, size_t errlen)
 {
-	struct lexer lx;
-	struct token t;
+	struct sql_lexer lx;
+	struct sql_token t;
 	struct item it;
 	char *name;
 
 	*names = NULL;
 	*n = 0;
-	lx_init(&lx, sql, errline, err, errlen);
+	sql_lex_init(&lx, sql, errline, err, errlen);
 	if (find_select_list(&lx, &t) == -1)
 		goto fail;
 	item_reset(&it);
 	for (;;) {
 		bool end = ends_list(&lx, &t, &it);
 
-		if (end || (t.kind == TOK_COMMA && t.depth == 0)) {
+		if (end || (t.kind == SQL_TOK_COMMA && t.depth == 0)) {
 			unsigned line = it.ntok ? it.line : t.line;
 
 			if (item_name(&lx, &it, *n + 1, line, &name) == -1)
 				goto fail;
 			if (push_name(names, n, name) == -1) {
-				lx_fail(&lx, line, "out of memory");
+				sql_lex_fail(&lx, line, "out of memory");
 				goto fail;
 			}
 			if (end)
@@ -820,7 +423,7 @@ sql_select_columns(const char *sql, char ***names, size_t *n, unsigned *errline,
 		} else if (t.depth == 0) {
 			item_feed(&lx, &it, &t);
 		}
-		if (lx_next(&lx, &t) == -1)
+		if (sql_lex_next(&lx, &t) == -1)
 			goto fail;
 	}
 fail:
@@ -855,8 +458,8 @@ int
 sql_split(const char *sql, struct sql_span **spans, size_t *n,
           unsigned *errline, char *err, size_t errlen)
 {
-	struct lexer lx;
-	struct token t, prev = {.kind = TOK_END};
+	struct sql_lexer lx;
+	struct sql_token t, prev = {.kind = SQL_TOK_END};
 	size_t start = 0, last_end = 0;
 	unsigned line = 1;
 	unsigned atomic = 0, cases = 0; /* BEGIN ATOMIC .. END, CASE .. END */
@@ -864,21 +467,21 @@ sql_split(const char *sql, struct sql_span **spans, size_t *n,
 
 	*spans = NULL;
 	*n = 0;
-	lx_init(&lx, sql, errline, err, errlen);
+	sql_lex_init(&lx, sql, errline, err, errlen);
 	lx.positional = true;
 	lx.lenient = true;
 	for (;;) {
-		if (lx_next(&lx, &t) == -1)
+		if (sql_lex_next(&lx, &t) == -1)
 			goto fail;
-		if (t.kind == TOK_END ||
-		    (t.kind == TOK_SEMICOLON && t.depth == 0 && atomic == 0)) {
+		if (t.kind == SQL_TOK_END || (t.kind == SQL_TOK_SEMICOLON &&
+		                              t.depth == 0 && atomic == 0)) {
 			if (in_stmt &&
 			    push_span(spans, n, start, last_end, line) == -1) {
-				lx_fail(&lx, t.line, "out of memory");
+				sql_lex_fail(&lx, t.line, "out of memory");
 				goto fail;
 			}
 			in_stmt = false;
-			if (t.kind == TOK_END)
+			if (t.kind == SQL_TOK_END)
 				return 0;
 			prev = t;
 			continue;

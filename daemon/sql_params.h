@@ -66,6 +66,9 @@ int sql_replace_params(const char *text, const char *const *repl, size_t nrepl,
 
 void sql_names_free(char **names, size_t n);
 
+/* "a, b, c" (or "none") into out: the known names in a message. */
+void sql_join_names(const char *const *names, size_t n, char *out, size_t len);
+
 /* One statement of a script: bytes start..start+len, from line line. */
 struct sql_span {
 	size_t start, len;
