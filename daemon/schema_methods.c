@@ -522,9 +522,10 @@ array_of(const struct schema_dir *dir, long long upto, int what)
 		const char *item = what == 0   ? num
 		                   : what == 1 ? f->name
 		                               : f->checksum;
-		size_t need = strlen(item) + 4;
+		size_t need;
 
 		snprintf(num, sizeof(num), "%lld", f->version);
+		need = strlen(item) + 4;
 		if (len + need >= cap) {
 			char *more;
 			cap = (cap + need) * 2;
