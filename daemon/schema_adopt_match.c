@@ -334,15 +334,21 @@ gaps(const struct adopt_match_in *in, const struct adopt_report *r, char *buf,
 		used += (size_t)w;
 	}
 	if (n > 0) {
-		char list[512];
-		snprintf(list, sizeof(list), "%s", buf);
-		snprintf(
-		        buf, len,
-		        ". Not in %s, though older than the newest adopted "
-		        "version: %s; they stay pending (status shows them out "
-		        "of order): apply them, or record them with schema "
-		        "baseline if the database already has them",
-		        in->label, list);
+		char list[1024];
+
+		/* buf is at most len bytes; list holds what it says */
+		memcpy(list, buf,
+		       used + 1 < sizeof(list) ? used + 1 : sizeof(list));
+		list[sizeof(list) - 1] = '\0';
+		/* a note cut short is still a note */
+		if (snprintf(
+		            buf, len,
+		            ". Not in %s, though older than the newest adopted "
+		            "version: %s; they stay pending (status shows them out "
+		            "of order): apply them, or record them with schema "
+		            "baseline if the database already has them",
+		            in->label, list) >= (int)len)
+			buf[len - 1] = '\0';
 	}
 }
 
