@@ -95,8 +95,14 @@ $(B)/tests/%: tests/unit/%.c $(UNIT_LIBS) | $(GEN_H)
 unit: $(UNIT_TESTS)
 	@set -e; for t in $(UNIT_TESTS); do echo "== $$t"; $$t; done
 
+# The end-to-end tests spend most of their time waiting on PostgreSQL and
+# the daemon, so they run on E2E_JOBS pytest-xdist workers, each with its
+# own PostgreSQL cluster (E2E_JOBS=1 runs them one at a time).
+E2E_JOBS ?= 2
+PYTEST_E2E = /usr/bin/python3 -m pytest -q -n $(E2E_JOBS) tests/e2e
+
 e2e: all
-	/usr/bin/python3 -m pytest -q tests/e2e
+	$(PYTEST_E2E)
 
 deps:
 	@sh scripts/deps.sh
@@ -122,19 +128,21 @@ lint-idl:
 # The end-to-end tests with every daemon under valgrind.
 check-valgrind: deps
 	$(MAKE) all
-	MIGRATED_VALGRIND=1 /usr/bin/python3 -m pytest -q tests/e2e
+	MIGRATED_VALGRIND=1 $(PYTEST_E2E)
 
-# valgrind on the daemon during the end-to-end tests, then the unit and
-# end-to-end tests again on a build with AddressSanitizer and UBSan
-# (build-asan). Any report fails the run.
+# The unit and end-to-end tests on a build with AddressSanitizer and UBSan
+# (build-asan). Any report fails the run. CI runs this after make check.
 SANITIZE = -fsanitize=address,undefined -fno-omit-frame-pointer \
            -fno-sanitize-recover=all
-check-sanitize: check-valgrind
+check-asan: deps
 	$(MAKE) B=build-asan CFLAGS="-O1 -g $(SANITIZE)" \
 	    LDFLAGS="$(SANITIZE)" all unit
 	MIGRATED_BUILD=build-asan ASAN_OPTIONS=detect_leaks=1 \
-	    UBSAN_OPTIONS=print_stacktrace=1 \
-	    /usr/bin/python3 -m pytest -q tests/e2e
+	    UBSAN_OPTIONS=print_stacktrace=1 $(PYTEST_E2E)
+
+# Both: valgrind takes as long as the rest of CI, so it is a target of its
+# own (docs/DECISIONS.md) rather than part of .ci/run.
+check-sanitize: check-valgrind check-asan
 
 bench: deps
 	$(MAKE) all
@@ -263,7 +271,7 @@ deb: deps
 clean:
 	rm -rf $(B) build-asan build-fuzz
 
-.PHONY: all unit e2e deps check check-sanitize check-valgrind bench bench-schema chaos fuzz fuzz-build \
+.PHONY: all unit e2e deps check check-sanitize check-valgrind check-asan bench bench-schema chaos fuzz fuzz-build \
         lint lint-man lint-idl demo deb format \
         format-check install clean
 

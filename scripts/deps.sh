@@ -8,7 +8,7 @@ set -eu
 
 PACKAGES="build-essential pkg-config libpq-dev libevent-dev libsystemd-dev
 libjansson-dev libinih-dev libcmocka-dev libssl-dev postgresql-15 postgresql-client-15
-mandoc python3-pytest systemd clang libclang-rt-14-dev clang-format
+mandoc python3-pytest python3-pytest-xdist systemd clang libclang-rt-14-dev clang-format
 clang-tidy cppcheck valgrind varlink-go sqitch dpkg-dev debhelper lintian
 bash-completion"
 # npm, for the real tools whose history tables the adopt tests take over;
