@@ -275,7 +275,7 @@ rollback_method(struct control_req *req, struct daemon *d, const void *args)
 		control_invalid_param(req, "steps");
 		return;
 	}
-	ctx = json_pack("{s:I, s:s?, s:s?, s:I, s:O?}", "id", (json_int_t)a->id,
+	ctx = json_pack("{s:I, s:s*, s:s*, s:I, s:O*}", "id", (json_int_t)a->id,
 	                "plan", a->plan, "tenant", a->tenant, "priority",
 	                (json_int_t)a->priority, "steps", a->steps);
 	if (ctx == NULL) {

@@ -24,13 +24,35 @@ CREATE TABLE migrated.batches (
 );
 CREATE INDEX batches_job ON migrated.batches (job_id, id);
 
+--
+-- The same trigger refuses (SQLSTATE MG003, so the batch rolls back) a
+-- checkpoint move from a server session that does not hold the job's
+-- advisory lock: that happens behind a connection pooler in transaction
+-- mode (PgBouncer pool_mode = transaction), where the lock taken by the
+-- claim stays on whichever server connection ran it.
 CREATE FUNCTION migrated.batch_record() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE
+    j migrated.jobs;
 BEGIN
+    SELECT * INTO j FROM migrated.jobs WHERE id = NEW.job_id;
+    IF NOT EXISTS (SELECT 1 FROM pg_locks l
+                    WHERE l.locktype = 'advisory' AND l.granted
+                      AND l.pid = pg_backend_pid() AND l.classid = 1835623
+                      AND l.objid = hashtext(migrated.job_lock_key(
+                                    j.plan, j.tenant, j.pair))::oid
+                      AND l.objsubid = 2) THEN
+        RAISE EXCEPTION USING ERRCODE = 'MG003',
+            MESSAGE = format('job %s: this server session (pid %s) does not'
+                ' hold the job''s lock, so another runner could run it too;'
+                ' is the daemon connected through a pooler in transaction'
+                ' mode (PgBouncer pool_mode = transaction)? Connect it'
+                ' directly or through a session-mode pool', j.id,
+                pg_backend_pid());
+    END IF;
     INSERT INTO migrated.batches (job_id, step, owner, pid, began, ended,
                                   checkpoint)
-    SELECT NEW.job_id, NEW.step, j.owner, pg_backend_pid(), now(),
-           clock_timestamp(), NEW.checkpoint
-      FROM migrated.jobs j WHERE j.id = NEW.job_id;
+    VALUES (NEW.job_id, NEW.step, j.owner, pg_backend_pid(), now(),
+            clock_timestamp(), NEW.checkpoint);
     RETURN NULL;
 END
 $$;
