@@ -107,7 +107,9 @@ static const char submit_sql[] =
         "   WHERE j.plan = $1 AND j.tenant = t.tenant"
         "   AND coalesce(j.pair, '') = coalesce(t.pair, '')"
         "   AND j.kind = 'migrate' AND j.state = 'succeeded' AND NOT j.dry_run"
-        "   AND js.step = need.dep AND js.state = 'done')"
+        "   AND js.step = need.dep AND js.state = 'done'"
+        /* a step a rollback restored (rollback --steps) is undone */
+        "   AND NOT js.rolled_back)"
         "  ORDER BY need.ord, t.ord LIMIT 1),"
         " ins AS ("
         "  INSERT INTO migrated.jobs (plan, tenant, pair, priority, batch_size,"

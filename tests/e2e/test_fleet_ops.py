@@ -290,3 +290,30 @@ def test_emergency_refusals(fd):
     assert (e, p) == ("io.migrated.NoSuchPlan", {"name": "nope"})
     out = json.loads(fd.ctl("--json", "rollback", "safe", "--emergency")[1])
     assert out == {"stopped": [], "jobs": []}
+
+
+MORE_STEP = """
+[step more]
+after = item
+table = item
+key = id
+where = tenant_id = :tenant
+apply = UPDATE item SET label = label || '+'
+        WHERE tenant_id = :tenant AND id > :lo AND id <= :hi
+"""
+
+
+def test_a_step_rolled_back_alone_no_longer_satisfies_a_dependency(fd, pg):
+    install(fd, chain=safety_plan() + MORE_STEP)
+    ok(fd, "Reload")
+    job = run_job(fd, "chain", "acme", steps=["acct", "item"])["id"]
+    rb = ok(fd, "Rollback", {"id": job, "steps": ["item"]})["job"]
+    assert wait_ended(fd, rb)["state"] == "succeeded"
+    assert show(fd, job)["state"] == "succeeded"      # acct still done
+    e, p = err(fd, "Submit", {"plan": "chain", "tenants": ["acme"],
+                              "steps": ["more"]})
+    assert (e, p) == ("io.migrated.StepDependency",
+                      {"plan": "chain", "step": "more", "after": "item"})
+    # acct was not rolled back: a step after it alone is accepted
+    (again,) = submit(fd, "chain", ["acme"], steps=["item"])
+    assert wait_ended(fd, again)["state"] == "succeeded"
