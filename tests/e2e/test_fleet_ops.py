@@ -234,7 +234,7 @@ def test_emergency_stops_every_job_and_rolls_back_all_it_changed(
     d.start()
     before = fingerprints(pg, TABLES)
     done = run_job(d, "safe", tenants[0])["id"]        # one finished job
-    pg.psql(SLOW)
+    pg.psql(SLOW.replace("0.02", "0.05"))
     jobs = submit(d, "safe", tenants[1:])
     # wait until two jobs are running with batches committed
     wait_for("two jobs with batches done", lambda: len([
