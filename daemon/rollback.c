@@ -39,7 +39,7 @@ static const char queue_sql[] =
         "  (SELECT id FROM migrated.jobs WHERE plan = $2 AND tenant = $3"
         "   AND kind = 'migrate' AND NOT dry_run ORDER BY id DESC LIMIT 1)),"
         " (SELECT array_agg(x) FROM json_array_elements_text($4::json) x),"
-        " $5::jsonb, $6::integer)";
+        " $5::jsonb, $6::integer, NULL)";
 
 static const char plan_sql[] =
         "SELECT outcome, job, NULL, $1, tenant, pair, rollback, other, step,"

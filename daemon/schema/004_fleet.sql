@@ -6,6 +6,13 @@
 ALTER TABLE migrated.job_steps
     ADD COLUMN rolled_back boolean NOT NULL DEFAULT false;
 
+-- A rollback queued by a plan-wide rollback (RollbackPlan) carries what it
+-- was asked ({"steps": [...] or null, "after": [...]}): when it succeeds,
+-- the rollback of the tenant's next older job is queued with the same
+-- (migrated.rollback_chain_next), so every finished job is rolled back,
+-- newest first, although a tenant has one unfinished job at most.
+ALTER TABLE migrated.jobs ADD COLUMN rollback_chain jsonb;
+
 -- One row per committed checkpoint move: which runner (owner, the daemon's
 -- host:pid:worker) and which server session (pid) wrote it, and when its
 -- transaction began and (just before its commit) ended. Two rows of one
@@ -129,9 +136,11 @@ END
 $$;
 
 -- Queues the rollback of job p_job (see rollback_check) at p_priority:
--- a job of kind 'rollback' with the chosen steps in reverse order.
+-- a job of kind 'rollback' with the chosen steps in reverse order, and
+-- p_chain as its rollback_chain.
 CREATE FUNCTION migrated.queue_rollback(p_job bigint, p_steps text[],
                                         p_after jsonb, p_priority integer,
+                                        p_chain jsonb,
                                         OUT outcome text, OUT job bigint,
                                         OUT state text, OUT plan text,
                                         OUT tenant text, OUT pair text,
@@ -161,8 +170,9 @@ BEGIN
         RETURN;
     END IF;
     INSERT INTO migrated.jobs (plan, tenant, pair, kind, rollback_of,
-                               priority, params)
-    VALUES (o.plan, o.tenant, o.pair, 'rollback', o.id, p_priority, o.params)
+                               priority, params, rollback_chain)
+    VALUES (o.plan, o.tenant, o.pair, 'rollback', o.id, p_priority, o.params,
+            p_chain)
     RETURNING id INTO rollback;
     INSERT INTO migrated.job_steps (job_id, step, ord)
     SELECT rollback, s.step, -s.ord FROM migrated.job_steps s
@@ -188,9 +198,9 @@ RETURNS SETOF migrated.jobs LANGUAGE sql STABLE AS $$
      ORDER BY n.id DESC
 $$;
 
--- Every finished job of plan p_plan that has backups left, the newest of
--- each tenant (and pair) first: one rollback each (a tenant's older jobs
--- wait for the next call, since a tenant has one unfinished job at most).
+-- Every finished job of plan p_plan that has backups left: the newest of
+-- each tenant (and pair) now, newest first, the tenant's older ones one
+-- after another as each rollback succeeds (rollback_chain).
 -- p_steps as in queue_rollback; a 'depends' refusal of any job refuses
 -- the whole call and queues nothing. p_emergency first stops every
 -- queued, running or paused job of the plan (cancelled, in this
@@ -236,7 +246,10 @@ BEGIN
     END IF;
     FOR o IN SELECT * FROM migrated.rollback_candidates(p_plan)
     LOOP
-        q := migrated.queue_rollback(o.id, p_steps, p_after, p_priority);
+        q := migrated.queue_rollback(o.id, p_steps, p_after, p_priority,
+                                     jsonb_build_object('steps',
+                                                        to_jsonb(p_steps),
+                                                        'after', p_after));
         IF q.rollback IS NOT NULL THEN
             queued := queued || to_jsonb(q.rollback);
         END IF;
@@ -278,3 +291,51 @@ BEGIN
                                          AND b.step = s.step));
 END
 $$;
+
+-- When a rollback queued by a plan-wide rollback succeeds: queues the
+-- rollback of the tenant's next older finished job with backups left,
+-- asked the same; if that is refused, says why in the succeeded rollback's
+-- warnings.
+CREATE FUNCTION migrated.rollback_chain_next() RETURNS trigger
+LANGUAGE plpgsql AS $$
+DECLARE
+    o migrated.jobs;
+    q record;
+BEGIN
+    SELECT j.* INTO o FROM migrated.jobs j
+     WHERE j.plan = NEW.plan AND j.tenant = NEW.tenant
+       AND coalesce(j.pair, '') = coalesce(NEW.pair, '')
+       AND j.id < NEW.rollback_of AND j.kind = 'migrate' AND NOT j.dry_run
+       AND j.state IN ('succeeded', 'failed', 'cancelled')
+       AND EXISTS (SELECT 1 FROM migrated.job_steps s
+                    WHERE s.job_id = j.id AND NOT s.rolled_back
+                      AND EXISTS (SELECT 1 FROM migrated.backups b
+                                   WHERE b.job_id = j.id
+                                     AND b.step = s.step))
+     ORDER BY j.id DESC LIMIT 1;
+    IF NOT FOUND THEN
+        RETURN NULL;
+    END IF;
+    q := migrated.queue_rollback(
+        o.id,
+        (SELECT array_agg(x) FROM jsonb_array_elements_text(
+             CASE WHEN jsonb_typeof(NEW.rollback_chain->'steps') = 'array'
+                  THEN NEW.rollback_chain->'steps' END) x),
+        NEW.rollback_chain->'after', NEW.priority, NEW.rollback_chain);
+    IF q.outcome <> 'ok' THEN
+        UPDATE migrated.jobs SET warnings = warnings || format(
+                   'the rollback of the plan stops here for this tenant:'
+                   ' older job %s was not rolled back (%s%s)', o.id,
+                   q.outcome, CASE WHEN q.step IS NOT NULL
+                                   THEN ', step ' || q.step ELSE '' END)
+         WHERE id = NEW.id;
+    END IF;
+    RETURN NULL;
+END
+$$;
+CREATE TRIGGER jobs_rollback_chain AFTER UPDATE OF state ON migrated.jobs
+    FOR EACH ROW
+    WHEN (NEW.kind = 'rollback' AND NEW.state = 'succeeded'
+          AND OLD.state IS DISTINCT FROM 'succeeded'
+          AND NEW.rollback_chain IS NOT NULL)
+    EXECUTE FUNCTION migrated.rollback_chain_next();

@@ -146,16 +146,68 @@ def test_rollback_all_skips_busy_tenants_and_goes_on_with_older_jobs(fd, pg):
         by_job[other]["reason"])
     assert wait_ended(fd, by_job[new]["rollback"])["state"] == "succeeded"
 
-    # the next call takes acme's older job
-    out = ok(fd, "RollbackPlan", {"plan": "safe"})
-    by_job = {j["job"]: j for j in out["jobs"]}
-    assert set(by_job) == {old, other}
-    assert wait_ended(fd, by_job[old]["rollback"])["state"] == "succeeded"
+    # acme's older job follows by itself once the newer one is rolled back
+    def older_rollback():
+        out = pg.psql("SELECT id FROM migrated.jobs WHERE kind = 'rollback'"
+                      " AND rollback_of = %d" % old).strip()
+        return int(out) if out else None
+    rb_old = wait_for("the rollback of the older job", older_rollback, 30)
+    assert rb_old > by_job[new]["rollback"]
+    assert wait_ended(fd, rb_old)["state"] == "succeeded"
     assert {t: fingerprint(pg, t, tenant_where("acme"))
             for t in TABLES} == acme_before
     assert show(fd, old)["state"] == "rolled_back"
     assert show(fd, new)["state"] == "rolled_back"
     assert show(fd, other)["state"] == "succeeded"
+
+    # globex stays skipped while its dry run is unfinished; acme is done
+    out = ok(fd, "RollbackPlan", {"plan": "safe"})
+    assert [(j["job"], "rollback" in j) for j in out["jobs"]] == [
+        (other, False)]
+    ok(fd, "Cancel", {"ids": [pending]})
+    wait_ended(fd, pending)
+    out = ok(fd, "RollbackPlan", {"plan": "safe"})
+    assert [j["job"] for j in out["jobs"]] == [other]
+    assert wait_ended(fd, out["jobs"][0]["rollback"])["state"] == "succeeded"
+
+
+def test_rollback_all_with_steps_follows_older_jobs_and_says_where_it_stops(
+        fd, pg):
+    # acme: job 1 ran both steps, job 2 only item; rollback --all --steps
+    # item restores job 2's item, then job 1's item, and then stops:
+    # nothing older
+    first = run_job(fd, "safe", "acme")["id"]
+    second = run_job(fd, "safe", "acme", steps=["item"])["id"]
+    out = ok(fd, "RollbackPlan", {"plan": "safe", "steps": ["item"]})
+    assert [j["job"] for j in out["jobs"]] == [second]
+    assert wait_ended(fd, out["jobs"][0]["rollback"])["state"] == "succeeded"
+
+    def rollback_of(job):
+        out = pg.psql("SELECT id FROM migrated.jobs WHERE kind = 'rollback'"
+                      " AND rollback_of = %d" % job).strip()
+        return int(out) if out else None
+    rb = wait_for("the rollback of job %d" % first,
+                  lambda: rollback_of(first), 30)
+    j = wait_ended(fd, rb)
+    assert j["state"] == "succeeded"
+    assert [s["name"] for s in j["steps"]] == ["item"]
+    assert show(fd, second)["state"] == "rolled_back"
+    assert show(fd, first)["state"] == "succeeded"    # acct still there
+    assert steps_by_name(show(fd, first))["acct"]["state"] == "done"
+
+    # a chain that meets a job it cannot restore says so: job 3 (acct,
+    # item) then job 4 (acct only); --steps acct from job 4, then job 3's
+    # acct is refused (its item still needs it)
+    third = run_job(fd, "safe", "globex")["id"]
+    fourth = run_job(fd, "safe", "globex", steps=["acct"])["id"]
+    out = ok(fd, "RollbackPlan", {"plan": "safe", "steps": ["acct"]})
+    rb4 = [j for j in out["jobs"] if j["job"] == fourth]
+    assert rb4 and "rollback" in rb4[0], out
+    j = wait_ended(fd, rb4[0]["rollback"])
+    assert j["state"] == "succeeded"
+    assert ("older job %d was not rolled back (depends, step acct)" % third
+            in " ".join(j["warnings"])), j["warnings"]
+    assert rollback_of(third) is None
 
 
 # --- rollback --steps ------------------------------------------------------------
