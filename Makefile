@@ -44,6 +44,8 @@ DAEMON_SRC = $(sort $(wildcard daemon/*.c))
 CTL_SRC    = $(sort $(wildcard ctl/*.c))
 # Schema diff, drift, dump and squash (schema_diff.c is pure: unit-tested).
 DAEMON_LIB += daemon/schema_diff.c
+# Schema file checksums kept by stat (schema_files.c uses them).
+DAEMON_LIB += daemon/schema_sums.c
 
 obj = $(patsubst %.c,$(B)/obj/%.o,$(1))
 

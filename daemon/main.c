@@ -20,6 +20,7 @@
 #include "notify.h"
 #include "catalog.h"
 #include "schema_files.h"
+#include "schema_sums.h"
 #include "scheduler.h"
 #include "store.h"
 
@@ -67,19 +68,23 @@ admin_gid(const struct config *cfg, gid_t *gid, char *err, size_t errlen)
 }
 
 /*
- * Loads every schema set's directory; the problems go to out (when not
- * NULL) and the first one to err. Returns the number of sets that do not
- * load.
+ * Loads every schema set's directory (through sums when not NULL, which
+ * then holds their checksums); the problems go to out (when not NULL) and
+ * the first one to err. Returns the number of sets that do not load.
  */
 static int
-check_schema_sets(const struct config *cfg, FILE *out, char *err, size_t errlen)
+check_schema_sets(const struct config *cfg, struct schema_sums *sums, FILE *out,
+                  char *err, size_t errlen)
 {
 	int bad = 0;
 
 	for (size_t i = 0; i < cfg->nschemas; i++) {
 		char msg[1024];
+		const char *path = cfg->schemas[i].dir;
 		struct schema_dir *dir =
-		        schema_dir_load(cfg->schemas[i].dir, msg, sizeof(msg));
+		        sums != NULL
+		                ? schema_dir_scan(path, sums, msg, sizeof(msg))
+		                : schema_dir_load(path, msg, sizeof(msg));
 
 		if (dir != NULL) {
 			schema_dir_free(dir);
@@ -118,7 +123,7 @@ check_only(const char *file)
 	} else if (bad > 0) {
 		rc = EXIT_CONFIG;
 	}
-	if (check_schema_sets(&cfg, stderr, err, sizeof(err)) > 0)
+	if (check_schema_sets(&cfg, NULL, stderr, err, sizeof(err)) > 0)
 		rc = EXIT_CONFIG;
 	if (rc == 0)
 		printf("%s: configuration, %zu database(s), %d plan(s) and %zu "
@@ -157,7 +162,7 @@ daemon_reload(struct daemon *d, char *err, size_t errlen)
 		return -1;
 	}
 	/* and a schema set whose files do not load, likewise */
-	if ((bad = check_schema_sets(&cfg, NULL, err, errlen)) > 0) {
+	if ((bad = check_schema_sets(&cfg, d->sums, NULL, err, errlen)) > 0) {
 		catalog_unref(plans);
 		config_free(&cfg);
 		return -1;
@@ -275,6 +280,14 @@ run(const char *file, bool debug)
 		log_error("%s", err);
 		goto out;
 	}
+	/* the sets' checksums, read once here rather than at the first call */
+	d.sums = schema_sums_new();
+	if (d.sums == NULL) {
+		log_error("out of memory");
+		goto out;
+	}
+	if (check_schema_sets(&d.cfg, d.sums, NULL, err, sizeof(err)) > 0)
+		log_warning("%s", err);
 	signal(SIGPIPE, SIG_IGN);
 	raise_fd_limit();
 	d.base = event_base_new();
@@ -331,6 +344,7 @@ out:
 	if (d.base != NULL)
 		event_base_free(d.base);
 	catalog_unref(d.plans);
+	schema_sums_free(d.sums);
 	config_free(&d.cfg);
 	if (rc == 0)
 		log_info("stopped");

@@ -58,12 +58,17 @@ schema_set_conn(struct control_req *req, struct daemon *d,
 	return NULL;
 }
 
-/* The set's files; NULL after replying SchemaConflict with why. */
+/*
+ * The set's files, checksums only (those of unchanged files kept from an
+ * earlier read); NULL after replying SchemaConflict with why.
+ */
 static struct schema_dir *
-load_dir(struct control_req *req, const struct config_schema *set)
+load_dir(struct control_req *req, struct daemon *d,
+         const struct config_schema *set)
 {
 	char err[1024];
-	struct schema_dir *dir = schema_dir_load(set->dir, err, sizeof(err));
+	struct schema_dir *dir =
+	        schema_dir_scan(set->dir, d->sums, err, sizeof(err));
 
 	if (dir == NULL)
 		control_error(req, VL_ERROR_SCHEMA_CONFLICT,
@@ -102,11 +107,13 @@ reply_db_error(struct control_req *req, const char *set, const PGresult *res,
 
 struct status_args {
 	const char *set;
+	bool all;
 };
 
 static const struct vl_field status_fields[] = {
         VL_FIELD_STRING("set", 0, struct status_args, set, 1,
                         CONFIG_DATABASE_NAME_MAX),
+        VL_FIELD_BOOL("all", 0, struct status_args, all),
         VL_FIELDS_END,
 };
 const struct vl_params schema_status_params =
@@ -121,6 +128,7 @@ struct status_call {
 	struct daemon *d;
 	char **names;
 	size_t n, next;
+	bool all;               /* every file, not only those not applied */
 	struct schema_dir *dir; /* of names[next - 1] */
 	char *database;
 	json_t *sets;
@@ -147,20 +155,24 @@ on_status_rows(void *arg, const PGresult *res, const char *error)
 	const char *name = c->names[c->next - 1];
 	const char *state =
 	        res != NULL ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
-	json_t *rows, *set;
+	struct schema_history_row *rows = NULL;
+	size_t n = 0;
+	json_t *set;
 
 	if (res != NULL && !pg_result_ok(res) && state != NULL &&
 	    (strcmp(state, "42P01") == 0 || strcmp(state, "3F000") == 0)) {
-		rows = json_array(); /* no history table yet: nothing applied */
+		/* no history table yet: nothing applied */
 	} else if (res == NULL || !pg_result_ok(res)) {
 		reply_db_error(c->req, name, res, error);
 		status_free(c);
 		return;
-	} else {
-		rows = dbcall_json_cell(res, 0, 0);
+	} else if (schema_history_rows(res, &rows, &n) < 0) {
+		dbcall_unavailable(c->req, "out of memory");
+		status_free(c);
+		return;
 	}
-	set = schema_history_merge(name, c->database, c->dir, rows);
-	json_decref(rows);
+	set = schema_history_merge(name, c->database, c->dir, rows, n, c->all);
+	free(rows);
 	if (set == NULL || json_array_append_new(c->sets, set) < 0) {
 		dbcall_unavailable(c->req, "out of memory");
 		status_free(c);
@@ -194,7 +206,7 @@ status_next(struct status_call *c)
 		return;
 	}
 	c->database = strdup(set->database);
-	c->dir = load_dir(c->req, set);
+	c->dir = load_dir(c->req, c->d, set);
 	if (c->database == NULL || c->dir == NULL) {
 		if (c->dir != NULL)
 			dbcall_unavailable(c->req, "out of memory");
@@ -207,7 +219,7 @@ status_next(struct status_call *c)
 		return;
 	}
 	values[0] = set->name;
-	if (pg_query(conn, schema_history_status_sql, 1, values, on_status_rows,
+	if (pg_query(conn, schema_history_rows_sql, 1, values, on_status_rows,
 	             c) < 0) {
 		dbcall_unavailable(c->req, pg_conn_error(conn));
 		status_free(c);
@@ -227,6 +239,7 @@ schema_status(struct control_req *req, struct daemon *d, const void *args)
 	}
 	c->req = req;
 	c->d = d;
+	c->all = a->all;
 	c->sets = json_array();
 	if (a->set != NULL) {
 		if (config_schema(&d->cfg, a->set) == NULL) {
@@ -556,7 +569,7 @@ schema_baseline(struct control_req *req, struct daemon *d, const void *args)
 	char uid[24], *arrays[3] = {NULL, NULL, NULL};
 	const char *values[6], *username;
 
-	if (set == NULL || (dir = load_dir(req, set)) == NULL)
+	if (set == NULL || (dir = load_dir(req, d, set)) == NULL)
 		return;
 	if (dir->n == 0 || dir->files[0].version > a->version) {
 		char msg[256];
@@ -664,7 +677,7 @@ schema_repair(struct control_req *req, struct daemon *d, const void *args)
 		return;
 	}
 	set = schema_set_for_call(req, d, a->set);
-	if (set == NULL || (dir = load_dir(req, set)) == NULL)
+	if (set == NULL || (dir = load_dir(req, d, set)) == NULL)
 		return;
 	f = schema_dir_find(dir, a->version);
 	if (accept && f == NULL) {

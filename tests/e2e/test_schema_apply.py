@@ -417,18 +417,18 @@ def test_migratectl_schema_apply_and_revert_wait(pg, make_daemon):
     d = start(pg, make_daemon, files)
     rc, out, e = d.ctl("schema", "apply", "app", "--wait")
     assert rc == 0, (out, e)
-    st = ok(d, "SchemaStatus", {"set": "app"})["sets"][0]
+    st = ok(d, "SchemaStatus", {"set": "app", "all": True})["sets"][0]
     assert [f["state"] for f in st["files"]] == ["applied", "applied"], st
     assert st["current"] == 2 and not st["needs_action"], st
     rc, out, e = d.ctl("schema", "revert", "app", "--wait")
     assert rc == 0, (out, e)
-    st = ok(d, "SchemaStatus", {"set": "app"})["sets"][0]
+    st = ok(d, "SchemaStatus", {"set": "app", "all": True})["sets"][0]
     assert [f["state"] for f in st["files"]] == ["applied", "pending"], st
     # a failing apply: the exit status says so
     (d.schema_dir / "002_t.sql").write_text("CREATE TABLE app.t (id nope);\n")
     rc, out, e = d.ctl("schema", "apply", "app", "--wait")
     assert rc != 0, (out, e)
-    st = ok(d, "SchemaStatus", {"set": "app"})["sets"][0]
+    st = ok(d, "SchemaStatus", {"set": "app", "all": True})["sets"][0]
     assert st["files"][1]["state"] == "failed", st
     assert "002_t.sql:1:24: type \"nope\" does not exist" in \
         st["files"][1]["error"], st
