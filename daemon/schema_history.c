@@ -29,9 +29,6 @@ const char schema_history_ensure_sql[] =
         "CREATE INDEX IF NOT EXISTS schema_history_set_version"
         " ON migrated.schema_history (set_name, version, id);";
 
-const char schema_history_lock_sql[] =
-        "SELECT pg_advisory_xact_lock(" SCHEMA_HISTORY_LOCK_KEY ")";
-
 /*
  * Two walks of the index, newest row first within each version: the
  * newest row, and the newest succeeded one.

@@ -34,15 +34,14 @@ int schema_history_ensure(struct pg_conn *conn, pg_result_cb cb, void *arg)
         __attribute__((warn_unused_result));
 
 /*
- * The lock every writer of set $1's history holds in its transaction, so
- * that two writers (two daemons) never interleave: a statement taking
- * pg_advisory_xact_lock on (hashtext('migrated.schema_history'),
- * hashtext(set)). For a session-long hold use SCHEMA_HISTORY_LOCK_KEY with
- * pg_advisory_lock.
+ * The key of the advisory lock every writer of set $1's history holds, so
+ * that two writers (two daemons) never interleave: (hashtext(
+ * 'migrated.schema_history'), hashtext(set)). An apply or revert holds it
+ * for its run (pg_advisory_lock); baseline, repair and adopt only try it
+ * (pg_try_advisory_xact_lock) and refuse at once when it is taken.
  */
 #define SCHEMA_HISTORY_LOCK_KEY                                                \
 	"hashtext('migrated.schema_history'), hashtext($1)"
-extern const char schema_history_lock_sql[];
 
 /*
  * $1 set name: one row, one column, a JSON array, by version, of each

@@ -272,13 +272,46 @@ schema_status(struct control_req *req, struct daemon *d, const void *args)
 /* --- recording: one transaction under the set's lock ----------------------- */
 
 /*
- * The history table made sure of, then BEGIN, the set's lock, one
+ * The history table made sure of, then BEGIN, the set's lock tried, one
  * statement, COMMIT: queued together, so that no other query on the
  * connection falls inside the transaction. Should a statement fail, the
  * COMMIT after it rolls back.
+ *
+ * The lock is tried, never waited for: an apply or revert holds it for
+ * its whole run, and a baseline or repair waiting behind it would hold
+ * the store's shared connection (or the set's monitor connection) for as
+ * long. Without the lock the DO block fails with SQLSTATE 55P03 and a
+ * message naming the sessions that hold it (by application_name, which
+ * says which job), and the transaction rolls back.
  */
-#define RECORD_STEPS 5
-#define RECORD_STATEMENT 3 /* the step whose result counts */
+#define RECORD_STEPS 6
+#define RECORD_STATEMENT 4 /* the step whose result counts */
+#define BUSY_STATE "55P03"
+
+/* The set's name for the DO block below, local to the transaction. */
+static const char record_set_sql[] =
+        "SELECT set_config('migrated.history_set', $1, true)";
+
+static const char record_trylock_sql[] =
+        "DO $migrated$DECLARE"
+        " s text := current_setting('migrated.history_set');"
+        " who text;"
+        " BEGIN"
+        " IF pg_try_advisory_xact_lock(hashtext('migrated.schema_history'),"
+        "  hashtext(s)) THEN RETURN; END IF;"
+        " SELECT string_agg(coalesce(nullif(a.application_name, ''),"
+        "   'a session') || ' (backend ' || a.pid || ')', ', ')"
+        "  INTO who FROM pg_locks l JOIN pg_stat_activity a USING (pid)"
+        "  WHERE l.locktype = 'advisory' AND l.granted"
+        "   AND l.database = (SELECT oid FROM pg_database"
+        "    WHERE datname = current_database())"
+        "   AND l.classid = hashtext('migrated.schema_history')::oid"
+        "   AND l.objid = hashtext(s)::oid AND l.objsubid = 2;"
+        " RAISE EXCEPTION USING ERRCODE = '" BUSY_STATE "',"
+        "  MESSAGE = format('the history of schema set %s is being written"
+        " by %s; try again when it has ended', s,"
+        "  coalesce(who, 'another session'));"
+        " END$migrated$";
 struct record_call {
 	struct control_req *req;
 	char *set;
@@ -343,8 +376,9 @@ record(struct record_call *c, struct pg_conn *conn, const char *sql, int n,
 		return -1;
 	/* queued after it, these fail only when the connection did */
 	if (pg_query(conn, "BEGIN", 0, NULL, on_record_step, c) < 0 ||
-	    pg_query(conn, schema_history_lock_sql, 1, lock, on_record_step,
-	             c) < 0 ||
+	    pg_query(conn, record_set_sql, 1, lock, on_record_step, c) < 0 ||
+	    pg_query(conn, record_trylock_sql, 0, NULL, on_record_step, c) <
+	            0 ||
 	    pg_query(conn, sql, n, values, on_record_step, c) < 0 ||
 	    pg_query(conn, "COMMIT", 0, NULL, on_record_step, c) < 0)
 		log_warning("schema %s: connection lost while queueing",
@@ -430,6 +464,10 @@ record_finish(struct record_call *c)
 {
 	if (c->error != NULL)
 		dbcall_unavailable(c->req, c->error);
+	else if (c->failed && c->fail_state != NULL &&
+	         strcmp(c->fail_state, BUSY_STATE) == 0)
+		conflict(c->req, c->set, c->version,
+		         c->fail_msg != NULL ? c->fail_msg : "busy");
 	else if (c->failed)
 		reply_sql_error(c->req, c->set, c->fail_msg, c->fail_state);
 	else if (c->repair)

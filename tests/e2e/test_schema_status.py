@@ -10,7 +10,7 @@ import json
 import os
 import time
 
-from conftest import MIGRATED, run
+from conftest import MIGRATED, run, wait_for
 from safety_util import err, ok
 
 IFACE = "io.migrated."
@@ -337,3 +337,45 @@ def test_repair_accept_and_forget(pg, make_daemon):
     log = q(pg, "SELECT action FROM migrated.audit ORDER BY id")
     assert "io.migrated.SchemaRepair" in log and \
         "io.migrated.SchemaBaseline" in log
+
+
+# --- baseline and repair never wait behind an apply ------------------------------
+
+def test_baseline_and_repair_refuse_at_once_while_an_apply_runs(
+        pg, make_daemon):
+    """They only try the set's lock: while an apply holds it they fail with
+    SchemaConflict naming the job, and the apply goes on undisturbed."""
+    pg.psql("DROP SCHEMA IF EXISTS app CASCADE")
+    d = make_daemon()
+    write(d, "001_slow.sql", "CREATE SCHEMA app; SELECT pg_sleep(5);\n")
+    write(d, "002_t.sql", "CREATE TABLE app.t (id int);\n")
+    schema_conf(d)
+    d.start()
+    job = ok(d, "SchemaApply", {"set": "app"})["job"]
+    wait_for("the apply to run its file", lambda: q(
+        pg, "SELECT count(*) FROM pg_stat_activity WHERE query LIKE"
+        " '%pg_sleep(5)%' AND pid <> pg_backend_pid()") == "1", 20)
+    for method, params in (("SchemaBaseline", {"version": 2}),
+                           ("SchemaRepair", {"version": 1,
+                                             "action": "accept"})):
+        e, p = err(d, method, dict(params, set="app"))
+        assert e == CONFLICT, (method, e, p)
+        assert p["set"] == "app", p
+        assert ("the history of schema set app is being written by "
+                "migrated job %d (schema app) (backend " % job) \
+            in p["message"], p
+        assert "try again when it has ended" in p["message"], p
+    rc, out, e = d.ctl("schema", "baseline", "app", "2")
+    assert rc == 1 and "migrated job %d (schema app)" % job in e, (rc, e)
+    # nothing recorded, and the apply still runs
+    assert q(pg, "SELECT count(*) FROM migrated.schema_history"
+             " WHERE set_name = 'app'") == "0"
+    j = d.call("io.migrated.ShowJob", {"id": job})["parameters"]["job"]
+    assert j["state"] == "running", j
+    wait_for("the apply to end", lambda: d.call(
+        "io.migrated.ShowJob", {"id": job})["parameters"]["job"]["state"]
+        == "succeeded", 30)
+    # the lock is free again: repair gets as far as the history
+    e, p = err(d, "SchemaRepair", {"set": "app", "version": 1,
+                                   "action": "accept"})
+    assert e == CONFLICT and "is not edited" in p["message"], p
