@@ -20,6 +20,7 @@
 #include "notify.h"
 #include "catalog.h"
 #include "schema_files.h"
+#include "schema_scratch.h"
 #include "schema_sums.h"
 #include "scheduler.h"
 #include "store.h"
@@ -242,6 +243,36 @@ on_signal(evutil_socket_t sig, short what, void *arg)
 	event_base_loopbreak(d->base);
 }
 
+/*
+ * Drops the scratch databases (schema diff of files:SET, squash) that
+ * this host's killed daemons left on the servers of the schema sets.
+ */
+static int
+sweep_scratch(struct daemon *d)
+{
+	const char **conninfos = calloc(d->cfg.nschemas + 1, sizeof(char *));
+	size_t n = 0;
+
+	if (conninfos == NULL)
+		return -1;
+	for (size_t i = 0; i < d->cfg.nschemas; i++) {
+		const char *db = d->cfg.schemas[i].database;
+		const struct config_database *cd;
+
+		if (strcmp(db, "target") == 0)
+			conninfos[n++] = d->cfg.target_conninfo != NULL
+			                         ? d->cfg.target_conninfo
+			                         : "";
+		else if ((cd = config_database(&d->cfg, db)) != NULL &&
+		         cd->conninfo != NULL)
+			conninfos[n++] = cd->conninfo;
+	}
+	d->sweep =
+	        n > 0 ? schema_scratch_sweep_new(d->base, conninfos, n) : NULL;
+	free(conninfos);
+	return n > 0 && d->sweep == NULL ? -1 : 0;
+}
+
 static void
 raise_fd_limit(void)
 {
@@ -321,6 +352,10 @@ run(const char *file, bool debug)
 		log_error("%s", err);
 		goto out;
 	}
+	if (sweep_scratch(&d) < 0) {
+		log_error("out of memory");
+		goto out;
+	}
 	log_info("migrated %s starting: socket %s, %lld worker(s), %zu "
 	         "database(s), %d plan(s)",
 	         MIGRATED_VERSION, d.cfg.socket, d.cfg.workers,
@@ -333,6 +368,7 @@ out:
 	 * (no queries, nothing waits on them); then the store: its pending
 	 * queries fail, and their callbacks still find the scheduler and the
 	 * requests they answer. */
+	schema_scratch_sweep_free(d.sweep);
 	databases_free(d.dbs);
 	store_free(d.store);
 	scheduler_free(d.sched);
