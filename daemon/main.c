@@ -19,6 +19,7 @@
 #include "methods.h"
 #include "notify.h"
 #include "catalog.h"
+#include "schema_adopt.h"
 #include "schema_files.h"
 #include "schema_scratch.h"
 #include "schema_sums.h"
@@ -364,10 +365,13 @@ run(const char *file, bool debug)
 	event_base_dispatch(d.base);
 	rc = 0;
 out:
-	/* In reverse order of start: the databases' monitor connections
+	/* Adopts still under way first (their connections roll back; the
+	 * calls they answer are still there). Then in reverse order of
+	 * start: the scratch sweep, the databases' monitor connections
 	 * (no queries, nothing waits on them); then the store: its pending
 	 * queries fail, and their callbacks still find the scheduler and the
 	 * requests they answer. */
+	schema_adopt_stop();
 	schema_scratch_sweep_free(d.sweep);
 	databases_free(d.dbs);
 	store_free(d.store);
