@@ -34,8 +34,9 @@ struct schema_file_run {
 	long long changed;
 	struct timespec t0;
 	char started[64];
-	char *error;  /* the failure being recorded */
-	bool partial; /* no-transaction: some statements took effect */
+	char *error;    /* the failure being recorded */
+	bool partial;   /* no-transaction: some statements took effect */
+	bool also_sent; /* ctx.also, after the history row */
 };
 
 /*
@@ -304,21 +305,7 @@ record_failed(struct schema_file_run *fr, const PGresult *res)
 	               : "; it was rolled back");
 }
 
-static void
-on_also(void *arg, const PGresult *res, const char *error)
-{
-	struct schema_file_run *fr = arg;
-
-	(void)error;
-	if (fr->cancelled || res == NULL)
-		return;
-	if (!pg_result_ok(res)) {
-		record_failed(fr, res);
-		return;
-	}
-	recorded(fr);
-}
-
+/* The history row, then the caller's statement (ctx.also), answered. */
 static void
 on_recorded(void *arg, const PGresult *res, const char *error)
 {
@@ -332,9 +319,10 @@ on_recorded(void *arg, const PGresult *res, const char *error)
 		record_failed(fr, res);
 		return;
 	}
-	if (also != NULL) {
+	if (also != NULL && !fr->also_sent) {
+		fr->also_sent = true;
 		sent(pg_query(fr->conn, also->sql, also->n, also->values,
-		              on_also, fr));
+		              on_recorded, fr));
 		return;
 	}
 	recorded(fr);
@@ -478,6 +466,7 @@ schema_file_run_start(struct schema_file_run *fr, const struct schema_item *it,
 	fr->tags = NULL;
 	fr->changed = 0;
 	fr->partial = false;
+	fr->also_sent = false;
 	stamp_start(fr);
 	if (sql_split(it->sql, &fr->spans, &fr->nspans, &line, err,
 	              sizeof(err)) < 0) {

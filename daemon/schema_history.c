@@ -198,33 +198,34 @@ static json_t *
 file_json(const struct schema_file *f, const struct schema_history_row *r,
           const char *state)
 {
-	bool applied = r != NULL && schema_history_kind_applied(r->kind);
-	bool failed = r != NULL && r->failed;
+	/* no row: a file never recorded; no file: a missing version */
+	static const struct schema_history_row none = {.duration_ms = -1};
+	const struct schema_history_row *h = r != NULL ? r : &none;
+	bool applied = schema_history_kind_applied(h->kind);
 	json_t *o = json_object();
 
 	if (o == NULL)
 		return NULL;
 	json_object_set_new(o, "version",
-	                    json_integer(f != NULL ? f->version : r->version));
+	                    json_integer(f != NULL ? f->version : h->version));
 	json_object_set_new(o, "name",
-	                    json_string(f != NULL ? f->name : r->name));
+	                    string_or_null(f != NULL ? f->name : h->name));
 	json_object_set_new(o, "state", json_string(state));
 	json_object_set_new(o, "checksum",
 	                    string_or_null(f != NULL ? f->checksum : NULL));
 	json_object_set_new(o, "recorded_checksum",
-	                    string_or_null(applied ? r->checksum : NULL));
-	json_object_set_new(o, "kind",
-	                    string_or_null(r != NULL ? r->kind : NULL));
+	                    string_or_null(applied ? h->checksum : NULL));
+	json_object_set_new(o, "kind", string_or_null(h->kind));
 	json_object_set_new(o, "adopted_from",
-	                    string_or_null(applied ? r->adopted_from : NULL));
+	                    string_or_null(applied ? h->adopted_from : NULL));
 	json_object_set_new(o, "applied_at",
-	                    applied ? time_json(r->applied_at) : json_null());
+	                    applied ? time_json(h->applied_at) : json_null());
 	json_object_set_new(o, "duration_ms",
-	                    applied && r->duration_ms >= 0
-	                            ? json_integer((json_int_t)r->duration_ms)
+	                    applied && h->duration_ms >= 0
+	                            ? json_integer((json_int_t)h->duration_ms)
 	                            : json_null());
 	json_object_set_new(o, "error",
-	                    string_or_null(failed ? r->error : NULL));
+	                    string_or_null(h->failed ? h->error : NULL));
 	json_object_set_new(o, "has_down",
 	                    json_boolean(f != NULL && f->down_path != NULL));
 	json_object_set_new(o, "no_transaction",

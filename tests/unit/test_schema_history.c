@@ -71,6 +71,27 @@ add(struct rowset *rs, struct schema_history_row r)
 	rs->r[rs->n++] = r;
 }
 
+/*
+ * The history of test_every_state's directory (versions 1-6, 8-11): every
+ * state once or more.
+ */
+static void
+add_every_state(struct rowset *rows)
+{
+	add(rows, row(1, "baseline", SUM_A, false));
+	add(rows, row(2, "applied", SUM_A, false));
+	add(rows, row(3, "applied", SUM_B, false));
+	add(rows, row(4, "adopted", NULL, false));
+	/* 5: no row, older than the newest applied */
+	add(rows, row(6, "repaired", SUM_A, false));
+	add(rows, row(7, "applied", SUM_A, false));
+	add(rows, row(8, NULL, NULL, true));
+	add(rows, row(9, "reverted", "dddd", false));
+	add(rows, row(10, "applied", SUM_A, false));
+	add(rows, row(12, "forgotten", NULL, false));
+	/* 11: no row, newer than every applied one */
+}
+
 static const char *
 state(const json_t *set, size_t i)
 {
@@ -140,18 +161,7 @@ test_every_state(void **state_)
 	json_t *set, *f;
 
 	(void)state_;
-	add(&rows, row(1, "baseline", SUM_A, false));
-	add(&rows, row(2, "applied", SUM_A, false));
-	add(&rows, row(3, "applied", SUM_B, false));
-	add(&rows, row(4, "adopted", NULL, false));
-	/* 5: no row, older than the newest applied */
-	add(&rows, row(6, "repaired", SUM_A, false));
-	add(&rows, row(7, "applied", SUM_A, false));
-	add(&rows, row(8, NULL, NULL, true));
-	add(&rows, row(9, "reverted", "dddd", false));
-	add(&rows, row(10, "applied", SUM_A, false));
-	add(&rows, row(12, "forgotten", NULL, false));
-	/* 11: no row, newer than every applied one */
+	add_every_state(&rows);
 	set = schema_history_merge("app", "legacy", d, rows.r, rows.n, true);
 	assert_non_null(set);
 	assert_int_equal(json_array_size(json_object_get(set, "files")), 11);
@@ -217,15 +227,7 @@ test_summary(void **state_)
 	json_t *set, *counts;
 
 	(void)state_;
-	add(&rows, row(1, "baseline", SUM_A, false));
-	add(&rows, row(2, "applied", SUM_A, false));
-	add(&rows, row(3, "applied", SUM_B, false));
-	add(&rows, row(4, "adopted", NULL, false));
-	add(&rows, row(6, "repaired", SUM_A, false));
-	add(&rows, row(7, "applied", SUM_A, false));
-	add(&rows, row(8, NULL, NULL, true));
-	add(&rows, row(9, "reverted", "dddd", false));
-	add(&rows, row(10, "applied", SUM_A, false));
+	add_every_state(&rows);
 	set = schema_history_merge("app", "target", d, rows.r, rows.n, false);
 	assert_non_null(set);
 	assert_false(json_is_true(json_object_get(set, "all")));
