@@ -149,6 +149,7 @@ check-sanitize: check-valgrind check-asan
 bench: deps
 	$(MAKE) all
 	sh scripts/bench.sh
+	sh scripts/bench-schema.sh
 
 # SchemaDiff of two 500-table schemas (scripts/bench-schema.sh).
 bench-schema: all
