@@ -17,6 +17,8 @@
 #include "databases.h"
 #include "log.h"
 #include "methods.h"
+#include "metrics.h"
+#include "metrics_http.h"
 #include "notify.h"
 #include "catalog.h"
 #include "schema_files.h"
@@ -296,6 +298,11 @@ run(const char *file, bool debug)
 		log_error("%s", err);
 		goto out;
 	}
+	if (metrics_http_open(d.base, d.cfg.metrics_listen, err, sizeof(err)) <
+	    0) {
+		log_error("%s:0: %s", d.cfg.file, err);
+		goto out;
+	}
 	d.sched = scheduler_new(&d);
 	d.store = store_new(d.base, d.cfg.target_conninfo, on_store_ready, &d);
 	if (d.sched == NULL || d.store == NULL) {
@@ -323,6 +330,8 @@ out:
 	databases_free(d.dbs);
 	store_free(d.store);
 	scheduler_free(d.sched);
+	metrics_http_close();
+	metrics_reset();
 	control_close();
 	notify_finish();
 	for (int i = 0; i < 3; i++)

@@ -206,6 +206,7 @@ test_key_table(void **state)
 	        {"daemon", "log_level", true},
 	        {"daemon", "reconnect_max_ms", true},
 	        {"target", "conninfo", false},
+	        {"metrics", "listen", false},
 	        {"database", "conninfo", true},
 	        {"database", "sqlite", true},
 	        {"schema", "database", true},
@@ -341,7 +342,7 @@ test_unknown_key(void **state)
 	             "unknown key 'Workers' in [daemon]");
 }
 
-#define KNOWN "(known: [daemon], [target], [database NAME], [schema NAME])"
+#define KNOWN "(known: [daemon], [target], [metrics], [database NAME], [schema NAME])"
 
 static void
 test_unknown_section(void **state)
@@ -554,7 +555,7 @@ test_first_error_reported(void **state)
 	(void)state;
 	expect_error("[daemon\nworkers = 5\n", 1,
 	             "section header without ']'; expected [daemon], [target], "
-	             "[database NAME] or [schema NAME]");
+	             "[metrics], [database NAME] or [schema NAME]");
 	expect_error("[daemon]\nfoo\nworkers = abc\n", 2, syntax_error);
 }
 
@@ -594,6 +595,7 @@ static const struct {
         {"log_level", "warning"},
         {"reconnect_max_ms", "30000"},
         {"conninfo", "service=app"},
+        {"listen", "[::1]:9187"},
 };
 #define NSAMPLES (sizeof(samples) / sizeof(samples[0]))
 
