@@ -342,7 +342,8 @@ test_unknown_key(void **state)
 	             "unknown key 'Workers' in [daemon]");
 }
 
-#define KNOWN "(known: [daemon], [target], [metrics], [database NAME], [schema NAME])"
+#define KNOWN                                                                  \
+	"(known: [daemon], [target], [metrics], [database NAME], [schema NAME])"
 
 static void
 test_unknown_section(void **state)
