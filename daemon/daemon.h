@@ -18,6 +18,7 @@ struct daemon {
 	struct store *store;
 	struct databases *dbs; /* [database NAME] sections */
 	struct scheduler *sched;
+	struct jobends *ends; /* LISTENs for job ends, for Watch */
 	time_t started;
 	bool ready; /* READY=1 sent */
 	bool debug; /* -d: debug messages whatever log_level says */

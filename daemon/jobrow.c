@@ -1,5 +1,7 @@
 #include "jobrow.h"
 
+#include "jobends.h"
+
 int
 jobrow_fail(struct pg_conn *conn, const char *job, const char *owner,
             const char *msg, pg_result_cb cb, void *arg)
@@ -8,9 +10,11 @@ jobrow_fail(struct pg_conn *conn, const char *job, const char *owner,
 
 	return pg_query(
 	        conn,
-	        "UPDATE migrated.jobs SET state = 'failed', error = $2,"
-	        " finished = now(), updated = now(), owner = NULL"
-	        " WHERE id = $1::bigint AND state = 'running' AND owner = $3",
+	        "WITH ended AS (UPDATE migrated.jobs SET state = 'failed',"
+	        "  error = $2, finished = now(), updated = now(), owner = NULL"
+	        "  WHERE id = $1::bigint AND state = 'running' AND owner = $3"
+	        "  RETURNING id)"
+	        "SELECT pg_notify('" JOBENDS_CHANNEL "', id::text) FROM ended",
 	        3, values, cb, arg);
 }
 
@@ -26,9 +30,12 @@ jobrow_succeed(struct pg_conn *conn, const char *job, const char *owner,
 	        "WITH done AS (UPDATE migrated.jobs SET state = 'succeeded',"
 	        "  finished = now(), updated = now(), owner = NULL"
 	        "  WHERE id = $1::bigint AND state = 'running' AND owner = $2"
-	        "  RETURNING rollback_of)"
-	        "UPDATE migrated.jobs SET state = 'rolled_back', updated = now()"
-	        " WHERE id = (SELECT rollback_of FROM done)",
+	        "  RETURNING id, rollback_of),"
+	        " undone AS (UPDATE migrated.jobs SET state = 'rolled_back',"
+	        "  updated = now() WHERE id = (SELECT rollback_of FROM done)"
+	        "  RETURNING id)"
+	        "SELECT pg_notify('" JOBENDS_CHANNEL "', id::text)"
+	        " FROM (SELECT id FROM done UNION ALL SELECT id FROM undone) e",
 	        2, values, cb, arg);
 }
 

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "daemon.h"
+#include "jobends.h"
 #include "log.h"
 #include "pg.h"
 #include "catalog.h"
@@ -17,7 +18,8 @@
 #include "vl_dispatch.h"
 #include "vl_names.h"
 
-#define WATCH_INTERVAL_MS 250
+/* progress; an end is heard at once (jobends.c) */
+#define WATCH_INTERVAL_MS 1000
 
 /* v as JSON text; NULL for NULL or null (an SQL NULL) */
 static char *
@@ -428,11 +430,14 @@ static const char transition_sql[] =
         "    AND a.tenant = j.tenant AND a.id <> j.id"
         "    AND (a.state IN ('queued', 'running', 'paused')"
         "     OR (a.state = ANY ($3::text[]) AND a.id > j.id))))"
-        "  RETURNING j.id)"
+        "  RETURNING j.id),"
+        /* a cancel ends jobs: watches hear it in this transaction */
+        " ended AS (SELECT pg_notify('" JOBENDS_CHANNEL "', id::text)"
+        "  FROM upd WHERE $2 = 'cancelled')"
         "SELECT (SELECT coalesce(json_agg(id ORDER BY id), '[]') FROM upd),"
         " (SELECT id FROM bad), (SELECT state FROM bad),"
         " (SELECT other FROM busy), (SELECT plan FROM busy),"
-        " (SELECT tenant FROM busy)";
+        " (SELECT tenant FROM busy), (SELECT count(*) FROM ended)";
 
 static void
 transition_done(struct dbcall *op, const PGresult *res)
@@ -562,7 +567,9 @@ struct watch {
 	struct event *timer;
 	char *ids;    /* JSON array, NULL: unfinished at start */
 	json_t *last; /* id -> last info sent */
+	struct jobends_sub *sub;
 	bool querying;
+	bool again; /* a job ended during the query: look again at once */
 	bool cancelled;
 };
 
@@ -576,9 +583,17 @@ static const char watch_unfinished_sql[] =
         "SELECT coalesce(json_agg(id ORDER BY id), '[]') FROM migrated.jobs"
         " WHERE state IN ('queued', 'running', 'paused')";
 
+static struct timeval
+watch_interval(void)
+{
+	return (struct timeval){WATCH_INTERVAL_MS / 1000,
+	                        (suseconds_t)(WATCH_INTERVAL_MS % 1000) * 1000};
+}
+
 static void
 watch_free(struct watch *w)
 {
+	jobends_unsubscribe(w->d->ends, w->sub);
 	if (w->timer != NULL)
 		event_free(w->timer);
 	free(w->ids);
@@ -638,15 +653,39 @@ watch_send(struct watch *w, const PGresult *res)
 		watch_free(w);
 		return;
 	}
-	struct timeval tv = {0, (suseconds_t)WATCH_INTERVAL_MS * 1000};
+	if (w->again) {
+		w->again = false;
+		event_active(w->timer, EV_TIMEOUT, 0);
+		return;
+	}
+	struct timeval tv = watch_interval();
 	event_add(w->timer, &tv);
+}
+
+/* A job ended somewhere: one of ours? Look now, not at the next poll. */
+static void
+on_job_end(void *arg, long long job)
+{
+	struct watch *w = arg;
+	char id[24];
+
+	snprintf(id, sizeof(id), "%lld", job);
+	if (w->cancelled || (job != 0 && json_object_size(w->last) > 0 &&
+	                     json_object_get(w->last, id) == NULL))
+		return;
+	if (w->querying) {
+		w->again = true;
+		return;
+	}
+	event_del(w->timer);
+	event_active(w->timer, EV_TIMEOUT, 0);
 }
 
 static void
 on_watch_result(void *arg, const PGresult *res, const char *error)
 {
 	struct watch *w = arg;
-	struct timeval tv = {0, (suseconds_t)WATCH_INTERVAL_MS * 1000};
+	struct timeval tv = watch_interval();
 
 	w->querying = false;
 	if (w->cancelled) {
@@ -671,7 +710,7 @@ static void
 on_watch_timer(evutil_socket_t fd, short what, void *arg)
 {
 	struct watch *w = arg;
-	struct timeval tv = {0, (suseconds_t)WATCH_INTERVAL_MS * 1000};
+	struct timeval tv = watch_interval();
 	const char *values[1] = {w->ids};
 	int rc;
 
@@ -731,6 +770,8 @@ jobs_watch(struct control_req *req, struct daemon *d, const void *args)
 		dbcall_unavailable(req, "out of memory");
 		return;
 	}
+	/* without it (out of memory) the watch still polls */
+	w->sub = jobends_subscribe(d->ends, on_job_end, w);
 	control_on_cancel(req, watch_cancel, w);
 	event_active(w->timer, 0, 0);
 }

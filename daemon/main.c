@@ -15,6 +15,7 @@
 #include "control.h"
 #include "daemon.h"
 #include "databases.h"
+#include "jobends.h"
 #include "log.h"
 #include "methods.h"
 #include "metrics.h"
@@ -190,6 +191,7 @@ daemon_reload(struct daemon *d, char *err, size_t errlen)
 	log_set_level(d->debug ? LOG_DEBUG : (int)d->cfg.log_level);
 	store_set_backoff_max(d->store, d->cfg.reconnect_max_ms);
 	scheduler_set_backoff_max(d->sched, d->cfg.reconnect_max_ms);
+	jobends_set_backoff_max(d->ends, d->cfg.reconnect_max_ms);
 	log_info("reloaded %s: %zu database(s), %d plan(s), %zu schema set(s)",
 	         d->cfg.file, databases_count(d->dbs), catalog_count(d->plans),
 	         d->cfg.nschemas);
@@ -310,6 +312,12 @@ run(const char *file, bool debug)
 		goto out;
 	}
 	store_set_backoff_max(d.store, d.cfg.reconnect_max_ms);
+	d.ends = jobends_new(d.base, d.cfg.target_conninfo);
+	if (d.ends == NULL) {
+		log_error("out of memory");
+		goto out;
+	}
+	jobends_set_backoff_max(d.ends, d.cfg.reconnect_max_ms);
 	d.dbs = databases_new(d.base, &d.cfg, err, sizeof(err));
 	if (d.dbs == NULL) {
 		log_error("%s", err);
@@ -333,6 +341,8 @@ out:
 	metrics_http_close();
 	metrics_reset();
 	control_close();
+	/* after the watches, which control_close ends */
+	jobends_free(d.ends);
 	notify_finish();
 	for (int i = 0; i < 3; i++)
 		if (sigs[i] != NULL)
