@@ -46,6 +46,8 @@ CTL_SRC    = $(sort $(wildcard ctl/*.c))
 DAEMON_LIB += daemon/schema_diff.c
 # The metrics registry and its text page (metrics_http.c serves it).
 DAEMON_LIB += daemon/metrics.c
+# Rates from counters sampled at two times (status --detailed).
+DAEMON_LIB += daemon/rates.c
 
 obj = $(patsubst %.c,$(B)/obj/%.o,$(1))
 

@@ -18,7 +18,8 @@ struct daemon {
 	struct store *store;
 	struct databases *dbs; /* [database NAME] sections */
 	struct scheduler *sched;
-	struct jobends *ends; /* LISTENs for job ends, for Watch */
+	struct jobends *ends;      /* LISTENs for job ends, for Watch */
+	struct overview *overview; /* GetPlanProgress and the rates */
 	time_t started;
 	bool ready; /* READY=1 sent */
 	bool debug; /* -d: debug messages whatever log_level says */

@@ -358,6 +358,38 @@ jobs_list(struct control_req *req, struct daemon *d, const void *args)
 	dbcall(req, d, list_sql, 5, values, list_done, NULL);
 }
 
+/*
+ * Each step's batch_size: the size its batches run with (the job's, the
+ * step's or the daemon's), null when this daemon has not loaded the plan
+ * or the step.
+ */
+static void
+add_batch_sizes(const struct daemon *d, json_t *job)
+{
+	const char *name = json_string_value(json_object_get(job, "plan"));
+	const struct plan *plan =
+	        name != NULL ? catalog_find(d->plans, name) : NULL;
+	long long asked =
+	        json_integer_value(json_object_get(job, "batch_size"));
+	size_t i;
+	json_t *step;
+
+	json_array_foreach(json_object_get(job, "steps"), i, step)
+	{
+		const char *sname =
+		        json_string_value(json_object_get(step, "name"));
+		const struct plan_step *ps =
+		        plan != NULL && sname != NULL
+		                ? plan_step_find(plan, sname)
+		                : NULL;
+		json_object_set_new(
+		        step, "batch_size",
+		        ps != NULL ? json_integer((json_int_t)plan_batch_size(
+		                             ps, asked, d->cfg.batch_size))
+		                   : json_null());
+	}
+}
+
 static void
 show_done(struct dbcall *op, const PGresult *res)
 {
@@ -367,8 +399,10 @@ show_done(struct dbcall *op, const PGresult *res)
 		                        json_object_get(op->ctx, "id")));
 		return;
 	}
-	control_reply(op->req,
-	              json_pack("{s:o}", "job", dbcall_json_cell(res, 0, 0)));
+	json_t *job = dbcall_json_cell(res, 0, 0);
+
+	add_batch_sizes(op->d, job);
+	control_reply(op->req, json_pack("{s:o}", "job", job));
 }
 
 struct show_args {

@@ -21,6 +21,7 @@
 #include "metrics.h"
 #include "metrics_http.h"
 #include "notify.h"
+#include "overview.h"
 #include "catalog.h"
 #include "schema_files.h"
 #include "scheduler.h"
@@ -318,6 +319,11 @@ run(const char *file, bool debug)
 		goto out;
 	}
 	jobends_set_backoff_max(d.ends, d.cfg.reconnect_max_ms);
+	d.overview = overview_new(&d);
+	if (d.overview == NULL) {
+		log_error("out of memory");
+		goto out;
+	}
 	d.dbs = databases_new(d.base, &d.cfg, err, sizeof(err));
 	if (d.dbs == NULL) {
 		log_error("%s", err);
@@ -337,6 +343,7 @@ out:
 	 * requests they answer. */
 	databases_free(d.dbs);
 	store_free(d.store);
+	overview_free(d.overview);
 	scheduler_free(d.sched);
 	metrics_http_close();
 	metrics_reset();
