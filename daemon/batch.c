@@ -125,8 +125,9 @@ on_end(void *arg, const PGresult *res, const char *error)
 		batch_failed(b, "the batch was rolled back");
 		return;
 	}
-	metrics_batch(b->ctx.plan->name, b->ctx.step->name, b->rows,
-	              seconds_since(&b->began));
+	if (!b->ctx.dry_run)
+		metrics_batch(b->ctx.plan->name, b->ctx.step->name, b->rows,
+		              seconds_since(&b->began));
 	b->ev.rows(b->ev.arg, b->rows);
 	replace(&b->lo, b->hi);
 	next_batch(b);
