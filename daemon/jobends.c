@@ -98,8 +98,10 @@ jobends_free(struct jobends *je)
 	if (je == NULL)
 		return;
 	pg_conn_free(je->conn);
-	while (je->subs != NULL)
-		jobends_unsubscribe(je, je->subs);
+	for (struct jobends_sub *s = je->subs, *next; s != NULL; s = next) {
+		next = s->next;
+		free(s);
+	}
 	free(je);
 }
 
