@@ -23,12 +23,13 @@ PROMTOOL = shutil.which("promtool")
 PROMETHEUS = shutil.which("prometheus")
 
 
-def metrics_daemon(make_daemon, **overrides):
-    """A daemon (not started) whose [metrics] listen is a free port."""
+def metrics_daemon(make_daemon, extra="", **overrides):
+    """A daemon (not started) whose [metrics] listen is a free port; extra
+    is more configuration text."""
     d = make_daemon(**overrides)
     d.metrics_port = free_port()
     d.write_conf(d.conf_text() + "\n[metrics]\nlisten = 127.0.0.1:%d\n"
-                 % d.metrics_port)
+                 % d.metrics_port + extra)
     return d
 
 
@@ -96,7 +97,11 @@ def test_port_in_use_stops_the_start_with_a_message(make_daemon):
 
 
 def test_page_after_a_run(make_daemon, pg):
-    d = metrics_daemon(make_daemon).start()
+    # a second database that answers, and one that never will
+    d = metrics_daemon(make_daemon, extra=(
+        "\n[database other]\nconninfo = %s\n"
+        "\n[database gone]\nconninfo = host=127.0.0.1 port=%d"
+        " connect_timeout=1\n" % (pg.conninfo, free_port()))).start()
     tenants = [tenant_name(i) for i in range(3)]
     ids = run_plan(d, pg, tenants, rows=250, batch=100)
     wait_state(d, ids)
@@ -126,6 +131,10 @@ def test_page_after_a_run(make_daemon, pg):
                  state="connected") == 1
     assert value(page, "migrated_database_state", database="target",
                  state="disconnected") == 0
+    assert value(page, "migrated_database_state", database="other",
+                 state="connected") == 1
+    assert value(page, "migrated_database_state", database="gone",
+                 state="connected") == 0
     progress = value(page, "migrated_last_progress_timestamp_seconds")
     assert abs(progress - time.time()) < 60
     assert value(page, "migrated_control_calls_total",
