@@ -11,6 +11,7 @@
 #include "log.h"
 #include "pg.h"
 #include "rates.h"
+#include "scheduler.h"
 #include "store.h"
 #include "vl_names.h"
 
@@ -66,7 +67,7 @@ sample(struct overview *o, const char *key, double t, long long rows)
 static void
 add_rate(const struct overview *o, json_t *obj, const char *key)
 {
-	double rate = rates_get(o->rates, key, OVERVIEW_WINDOW_SEC);
+	double rate = rates_get(o->rates, key, now_sec(), OVERVIEW_WINDOW_SEC);
 	long long done = json_integer_value(json_object_get(obj, "rows_done"));
 	long long est =
 	        json_integer_value(json_object_get(obj, "rows_estimated"));
@@ -170,7 +171,10 @@ on_timer(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
-	if (o->sampling || !store_ready(o->d->store))
+	/* nothing runs, nothing moves: spare the store's connection (the
+	 * rates go unknown once their last sample is a window old) */
+	if (o->sampling || !store_ready(o->d->store) ||
+	    scheduler_counts(o->d->sched)->running == 0)
 		return;
 	if (pg_query(store_conn(o->d->store), overview_sql, 1, values,
 	             on_sampled, o) == 0)
@@ -210,7 +214,7 @@ overview_free(struct overview *o)
 double
 overview_rate(const struct overview *o)
 {
-	return rates_get(o->rates, "", OVERVIEW_WINDOW_SEC);
+	return rates_get(o->rates, "", now_sec(), OVERVIEW_WINDOW_SEC);
 }
 
 /* ---- GetPlanProgress ---- */

@@ -88,7 +88,7 @@ rates_add(struct rates *r, const char *key, double t, long long value)
 }
 
 double
-rates_get(const struct rates *r, const char *key, double window)
+rates_get(const struct rates *r, const char *key, double now, double window)
 {
 	const struct counter *c = find(r, key);
 	const struct sample *newest, *oldest = NULL;
@@ -96,6 +96,8 @@ rates_get(const struct rates *r, const char *key, double window)
 	if (c == NULL || c->n < 2)
 		return -1;
 	newest = at(c, c->n - 1);
+	if (newest->t < now - window)
+		return -1;
 	for (int i = 0; i < c->n - 1; i++)
 		if (at(c, i)->t >= newest->t - window) {
 			oldest = at(c, i);

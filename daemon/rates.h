@@ -26,8 +26,10 @@ int rates_add(struct rates *r, const char *key, double t, long long value)
 /*
  * Units per second between key's newest sample and the oldest one at most
  * window seconds before it; -1 when there are not two samples at least
- * one second apart.
+ * one second apart, or the newest is more than window seconds before now
+ * (nobody samples a counter that stopped).
  */
-double rates_get(const struct rates *r, const char *key, double window);
+double rates_get(const struct rates *r, const char *key, double now,
+                 double window);
 
 #endif
