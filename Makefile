@@ -48,6 +48,8 @@ DAEMON_LIB += daemon/schema_diff.c
 DAEMON_LIB += daemon/metrics.c
 # Rates from counters sampled at two times (status --detailed).
 DAEMON_LIB += daemon/rates.c
+# Schema file checksums kept by stat (schema_files.c uses them).
+DAEMON_LIB += daemon/schema_sums.c
 
 obj = $(patsubst %.c,$(B)/obj/%.o,$(1))
 
@@ -151,6 +153,7 @@ check-sanitize: check-valgrind check-asan
 bench: deps
 	$(MAKE) all
 	sh scripts/bench.sh
+	sh scripts/bench-schema.sh
 
 # SchemaDiff of two 500-table schemas (scripts/bench-schema.sh).
 bench-schema: all

@@ -369,18 +369,25 @@ static const struct verb verbs[] = {
         {
                 .name = "schema status",
                 .max_args = 1,
+                .opts = B(ALL),
                 .fn = cmd_schema_status,
-                .synopsis = "[SET]",
-                .summary = "show each version of the sets and its state",
-                .help = "Shows every version of schema set SET (or of every "
-                        "set): its name,\n"
-                        "state (applied, pending, failed, edited, missing, "
-                        "out_of_order,\n"
-                        "baseline, adopted), when it was applied and how long "
-                        "it took.\n"
-                        "Exits 4 when a version is pending or needs action "
-                        "(failed, edited,\n"
-                        "missing or out of order), 0 when all is applied.\n",
+                .synopsis = "[SET] [--all]",
+                .summary = "show the state of the sets and what needs action",
+                .help = "Shows schema set SET (or every set): how many "
+                        "versions are in each\n"
+                        "state (applied, baseline, adopted, pending, "
+                        "out_of_order, failed,\n"
+                        "edited, missing) and the versions that are not "
+                        "applied, with their\n"
+                        "name and state. Exits 4 when a version is pending "
+                        "or needs action\n"
+                        "(failed, edited, missing or out of order), 0 when "
+                        "all is applied.\n"
+                        "\n"
+                        "  --all              every version, applied ones "
+                        "too, with when it was\n"
+                        "                     applied and how long it "
+                        "took\n",
         },
         {
                 .name = "schema apply",

@@ -10,6 +10,9 @@
 
 #include "config.h"
 
+struct schema_sums;
+struct schema_scratch_sweep;
+
 struct daemon {
 	struct event_base *base;
 	struct config cfg;
@@ -20,6 +23,8 @@ struct daemon {
 	struct scheduler *sched;
 	struct jobends *ends;      /* LISTENs for job ends, for Watch */
 	struct overview *overview; /* GetPlanProgress and the rates */
+	struct schema_sums *sums;  /* the schema sets' file checksums */
+	struct schema_scratch_sweep *sweep; /* leftovers dropped at start */
 	time_t started;
 	bool ready; /* READY=1 sent */
 	bool debug; /* -d: debug messages whatever log_level says */

@@ -754,7 +754,11 @@ on_watch_timer(evutil_socket_t fd, short what, void *arg)
 		watch_cancel(w->req, w);
 		return;
 	}
-	if (w->ids == NULL)
+	/* not while the store checks or upgrades its schema: its
+	 * transactions share the connection */
+	if (!store_ready(w->d->store))
+		rc = -1;
+	else if (w->ids == NULL)
 		rc = pg_query(store_conn(w->d->store), watch_unfinished_sql, 0,
 		              NULL, on_watch_result, w);
 	else
