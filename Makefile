@@ -44,6 +44,10 @@ DAEMON_SRC = $(sort $(wildcard daemon/*.c))
 CTL_SRC    = $(sort $(wildcard ctl/*.c))
 # Schema diff, drift, dump and squash (schema_diff.c is pure: unit-tested).
 DAEMON_LIB += daemon/schema_diff.c
+# The metrics registry and its text page (metrics_http.c serves it).
+DAEMON_LIB += daemon/metrics.c
+# Rates from counters sampled at two times (status --detailed).
+DAEMON_LIB += daemon/rates.c
 # Schema file checksums kept by stat (schema_files.c uses them).
 DAEMON_LIB += daemon/schema_sums.c
 

@@ -46,6 +46,7 @@ static const struct option arg_options[ARG_COUNT] = {
                              OPT_VAL(ARG_NAME_COLUMN)},
         [ARG_EMERGENCY] = {"emergency", no_argument, NULL,
                            OPT_VAL(ARG_EMERGENCY)},
+        [ARG_DETAILED] = {"detailed", no_argument, NULL, OPT_VAL(ARG_DETAILED)},
 };
 
 /* Accepted by every command. */
@@ -287,6 +288,9 @@ set_flag(struct args *a, int opt)
 		break;
 	case OPT_VAL(ARG_EMERGENCY):
 		flag = &a->emergency;
+		break;
+	case OPT_VAL(ARG_DETAILED):
+		flag = &a->detailed;
 		break;
 	default:
 		return false;

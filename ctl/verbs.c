@@ -50,14 +50,24 @@ static const struct verb verbs[] = {
         {
                 .name = "status",
                 .fn = cmd_status,
-                .synopsis = "",
+                .opts = B(DETAILED) | B(PLAN),
+                .synopsis = "[--detailed [--plan P]]",
                 .summary = "show the daemon's version, database, workers and "
                            "job totals",
                 .help = "Shows the state of the daemon: version, pid, uptime, "
                         "database\n"
                         "connection, busy workers, plans loaded, jobs by "
                         "state, rows done\n"
-                        "and rows per second over the last 10 seconds.\n",
+                        "and rows per second (every daemon's, over about 10 "
+                        "seconds).\n"
+                        "\n"
+                        "  --detailed         per plan and step, across all "
+                        "its tenants: rows\n"
+                        "                     done of estimated, tenants by "
+                        "state, rate, ETA\n"
+                        "                     and what is throttled\n"
+                        "  --plan P           only plan P (with "
+                        "--detailed)\n",
         },
         {
                 .name = "plans",

@@ -3,6 +3,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+
+#include "metrics.h"
 
 struct batch {
 	struct step_ctx ctx;
@@ -14,6 +17,7 @@ struct batch {
 	bool stop;
 	char *lo, *hi;
 	long long rows, changed;
+	struct timespec began; /* the batch's BEGIN was sent */
 	struct step_error error;
 };
 
@@ -86,6 +90,16 @@ batch_failed(struct batch *b, const char *why)
 	b->ev.failed(b->ev.arg, msg);
 }
 
+static double
+seconds_since(const struct timespec *t)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (double)(now.tv_sec - t->tv_sec) +
+	       (double)(now.tv_nsec - t->tv_nsec) / 1e9;
+}
+
 /* The batch's transaction ended (committed, or rolled back on purpose). */
 static void
 on_end(void *arg, const PGresult *res, const char *error)
@@ -111,6 +125,9 @@ on_end(void *arg, const PGresult *res, const char *error)
 		batch_failed(b, "the batch was rolled back");
 		return;
 	}
+	if (!b->ctx.dry_run)
+		metrics_batch(b->ctx.plan->name, b->ctx.step->name, b->rows,
+		              seconds_since(&b->began));
 	b->ev.rows(b->ev.arg, b->rows);
 	replace(&b->lo, b->hi);
 	next_batch(b);
@@ -198,6 +215,8 @@ on_range(void *arg, const char *hi, long long rows)
 	 * and the open transaction would hold the job's row) */
 	if (b->ops->bind(b->step, b->lo, b->hi) < 0)
 		return;
+	metrics_batch_size(b->ctx.plan->name, b->ctx.step->name, b->size);
+	clock_gettime(CLOCK_MONOTONIC, &b->began);
 	query(b, "BEGIN", 0, NULL, on_part);
 	if (b->ops->apply(b->step, on_part, on_applied, b) < 0)
 		log_ctx(LOG_DEBUG, b->ctx.log,

@@ -15,7 +15,9 @@
 #include <systemd/sd-daemon.h>
 
 #include "log.h"
+#include "metrics.h"
 #include "vl_frame.h"
+#include "vl_names.h"
 
 /* A client that does not read its replies is dropped past this. */
 #define MAX_OUTPUT ((size_t)64 * 1024 * 1024)
@@ -121,6 +123,20 @@ send_text(struct control_conn *conn, char *text)
 }
 
 /*
+ * The method's name for the calls metric: a name the daemon does not
+ * serve counts as "unknown", so that clients cannot grow the registry.
+ */
+static const char *
+metric_method(const struct control_req *req, const char *error)
+{
+	if (req->call.method == NULL ||
+	    (error != NULL && (strcmp(error, VL_ERR_METHOD_NOT_FOUND) == 0 ||
+	                       strcmp(error, VL_ERR_INTERFACE_NOT_FOUND) == 0)))
+		return "unknown";
+	return req->call.method;
+}
+
+/*
  * Ends the active request; the next buffered call, or the teardown of a
  * connection whose client is gone, follows on the next loop turn (never
  * here: a method may reply from inside process_calls, which then still
@@ -131,6 +147,7 @@ req_end(struct control_req *req, const char *error)
 {
 	struct control_conn *conn = req->conn;
 
+	metrics_control_call(metric_method(req, error), error);
 	if (req->end != NULL)
 		req->end(req, error, req->end_arg);
 	vl_call_clear(&req->call);

@@ -21,7 +21,9 @@ struct daemon {
 	struct store *store;
 	struct databases *dbs; /* [database NAME] sections */
 	struct scheduler *sched;
-	struct schema_sums *sums; /* the schema sets' file checksums */
+	struct jobends *ends;      /* LISTENs for job ends, for Watch */
+	struct overview *overview; /* GetPlanProgress and the rates */
+	struct schema_sums *sums;  /* the schema sets' file checksums */
 	struct schema_scratch_sweep *sweep; /* leftovers dropped at start */
 	time_t started;
 	bool ready; /* READY=1 sent */

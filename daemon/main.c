@@ -15,9 +15,13 @@
 #include "control.h"
 #include "daemon.h"
 #include "databases.h"
+#include "jobends.h"
 #include "log.h"
 #include "methods.h"
+#include "metrics.h"
+#include "metrics_http.h"
 #include "notify.h"
+#include "overview.h"
 #include "catalog.h"
 #include "schema_adopt.h"
 #include "schema_files.h"
@@ -195,6 +199,7 @@ daemon_reload(struct daemon *d, char *err, size_t errlen)
 	log_set_level(d->debug ? LOG_DEBUG : (int)d->cfg.log_level);
 	store_set_backoff_max(d->store, d->cfg.reconnect_max_ms);
 	scheduler_set_backoff_max(d->sched, d->cfg.reconnect_max_ms);
+	jobends_set_backoff_max(d->ends, d->cfg.reconnect_max_ms);
 	log_info("reloaded %s: %zu database(s), %d plan(s), %zu schema set(s)",
 	         d->cfg.file, databases_count(d->dbs), catalog_count(d->plans),
 	         d->cfg.nschemas);
@@ -341,6 +346,11 @@ run(const char *file, bool debug)
 		log_error("%s", err);
 		goto out;
 	}
+	if (metrics_http_open(d.base, d.cfg.metrics_listen, err, sizeof(err)) <
+	    0) {
+		log_error("%s:0: %s", d.cfg.file, err);
+		goto out;
+	}
 	d.sched = scheduler_new(&d);
 	d.store = store_new(d.base, d.cfg.target_conninfo, on_store_ready, &d);
 	if (d.sched == NULL || d.store == NULL) {
@@ -348,6 +358,17 @@ run(const char *file, bool debug)
 		goto out;
 	}
 	store_set_backoff_max(d.store, d.cfg.reconnect_max_ms);
+	d.ends = jobends_new(d.base, d.cfg.target_conninfo);
+	if (d.ends == NULL) {
+		log_error("out of memory");
+		goto out;
+	}
+	jobends_set_backoff_max(d.ends, d.cfg.reconnect_max_ms);
+	d.overview = overview_new(&d);
+	if (d.overview == NULL) {
+		log_error("out of memory");
+		goto out;
+	}
 	d.dbs = databases_new(d.base, &d.cfg, err, sizeof(err));
 	if (d.dbs == NULL) {
 		log_error("%s", err);
@@ -375,8 +396,13 @@ out:
 	schema_scratch_sweep_free(d.sweep);
 	databases_free(d.dbs);
 	store_free(d.store);
+	overview_free(d.overview);
 	scheduler_free(d.sched);
+	metrics_http_close();
+	metrics_reset();
 	control_close();
+	/* after the watches, which control_close ends */
+	jobends_free(d.ends);
 	notify_finish();
 	for (int i = 0; i < 3; i++)
 		if (sigs[i] != NULL)

@@ -11,6 +11,7 @@
 #include "jobs.h"
 #include "log.h"
 #include "rollback.h"
+#include "overview.h"
 #include "audit.h"
 #include "backups.h"
 #include "catalog.h"
@@ -115,6 +116,15 @@ job_counts_json(const struct job_counts *c)
 	return jobs;
 }
 
+/* Every daemon's rows per second, from two samples; 0 until known. */
+static double
+status_rate(const struct daemon *d)
+{
+	double rate = overview_rate(d->overview);
+
+	return rate > 0 ? rate : 0;
+}
+
 static void
 get_status(struct control_req *req, struct daemon *d, const void *args)
 {
@@ -136,7 +146,7 @@ get_status(struct control_req *req, struct daemon *d, const void *args)
 	                scheduler_busy(d->sched), "plans",
 	                catalog_count(d->plans), "jobs", job_counts_json(c),
 	                "rows_done", (json_int_t)scheduler_rows_done(d->sched),
-	                "rows_per_sec", scheduler_rate(d->sched), "databases",
+	                "rows_per_sec", status_rate(d), "databases",
 	                databases_status(d->dbs, d->store)));
 }
 
@@ -200,6 +210,7 @@ static const struct method methods[] = {
         {SERVICE ".GetInterfaceDescription", get_interface_description, false,
          &interface_params},
         {VL_METHOD_GET_STATUS, get_status, false, &no_params},
+        {VL_METHOD_GET_PLAN_PROGRESS, overview_method, false, &overview_params},
         {VL_METHOD_LIST_PLANS, list_plans, false, &no_params},
         {VL_METHOD_SHOW_PLAN, show_plan, false, &plan_params},
         {VL_METHOD_SUBMIT, jobs_submit, true, &jobs_submit_params},

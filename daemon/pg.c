@@ -36,6 +36,8 @@ struct pg_conn {
 	char *name;
 	pg_state_cb state_cb;
 	void *arg;
+	pg_notify_cb notify_cb;
+	void *notify_arg;
 
 	PGconn *pg;
 	enum pg_state state;
@@ -421,12 +423,14 @@ read_results(struct pg_conn *conn)
 	}
 	if (conn->pg != NULL && PQstatus(conn->pg) == CONNECTION_BAD)
 		pg_conn_reset(conn, PQerrorMessage(conn->pg));
-	/* notices and notifications are not used; drop them */
+	/* notifications go to notify_cb, or are dropped */
 	while (conn->pg != NULL) {
 		PGnotify *n = PQnotifies(conn->pg);
 
 		if (n == NULL)
 			break;
+		if (conn->notify_cb != NULL)
+			conn->notify_cb(conn->notify_arg, n->relname, n->extra);
 		PQfreemem(n);
 	}
 }
@@ -659,6 +663,13 @@ pg_conn_free(struct pg_conn *conn)
 	free(conn->name);
 	free(conn->error);
 	free(conn);
+}
+
+void
+pg_conn_on_notify(struct pg_conn *conn, pg_notify_cb cb, void *arg)
+{
+	conn->notify_cb = cb;
+	conn->notify_arg = arg;
 }
 
 void

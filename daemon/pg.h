@@ -85,6 +85,16 @@ int pg_copy_out(struct pg_conn *conn, const char *sql, struct evbuffer *sink,
 int pg_copy_in(struct pg_conn *conn, const char *sql, struct evbuffer *rows,
                pg_result_cb cb, void *arg) __attribute__((warn_unused_result));
 
+/* A NOTIFY on a channel the connection LISTENs on. */
+typedef void (*pg_notify_cb)(void *arg, const char *channel,
+                             const char *payload);
+
+/*
+ * Hands every notification the connection receives to cb (NULL: drop
+ * them), from the loop, after the results read with it.
+ */
+void pg_conn_on_notify(struct pg_conn *conn, pg_notify_cb cb, void *arg);
+
 /* Drops the connection and reconnects (after a back-off). */
 void pg_conn_reset(struct pg_conn *conn, const char *why);
 

@@ -324,9 +324,7 @@ next_step(struct runner *r)
 		next_step(r);
 		return;
 	}
-	size = r->batch_override > 0 ? r->batch_override
-	       : step->batch > 0     ? step->batch
-	                             : r->d->cfg.batch_size;
+	size = plan_batch_size(step, r->batch_override, r->d->cfg.batch_size);
 	step_context(r, step, &ctx);
 	r->batch = batch_start(
 	        &ctx, step_ops_for(step, r->restore), r->owner, size,

@@ -7,6 +7,7 @@
 #include <jansson.h>
 
 #include "log.h"
+#include "metrics.h"
 #include "schema_apply_file.h"
 #include "schema_files.h"
 #include "schema_history.h"
@@ -77,6 +78,9 @@ set_ready(struct store *store, bool ready)
 	if (store->ready == ready)
 		return;
 	store->ready = ready;
+	/* conn is NULL while pg_conn_new reports its first state */
+	if (store->conn != NULL)
+		metrics_db_state("target", store_db_state(store));
 	store->cb(store->arg, ready);
 }
 
@@ -326,6 +330,9 @@ on_state(void *arg, enum pg_state state, const char *error)
 {
 	struct store *store = arg;
 
+	/* ready only once the bootstrap is done (set_ready) */
+	metrics_db_state("target", state == PG_DISCONNECTED ? "disconnected"
+	                                                    : "connecting");
 	if (state != PG_READY) {
 		set_error(store, error);
 		set_ready(store, false);
