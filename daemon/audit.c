@@ -1,10 +1,10 @@
 #include "audit.h"
 
-#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "nss_cache.h"
 #include "daemon.h"
 #include "dbcall.h"
 #include "log.h"
@@ -31,26 +31,25 @@ void
 audit_record(struct daemon *d, uid_t uid, const char *action,
              json_t *parameters, const char *result)
 {
-	struct passwd *pw = getpwuid(uid);
+	const char *user = nss_cache_name(uid);
 	char uid_s[24];
 	char *params = json_dumps(parameters != NULL ? parameters : json_null(),
 	                          JSON_COMPACT | JSON_ENCODE_ANY);
-	json_t *entry =
-	        json_pack("{s:i, s:s?, s:s, s:s?, s:s}", "uid", (int)uid,
-	                  "user", pw != NULL ? pw->pw_name : NULL, "action",
-	                  action, "parameters", params, "result", result);
+	json_t *entry = json_pack("{s:i, s:s?, s:s, s:s?, s:s}", "uid",
+	                          (int)uid, "user", user, "action", action,
+	                          "parameters", params, "result", result);
 	char *text = json_dumps(entry, JSON_COMPACT);
 	const char *values[5];
 
 	json_decref(entry);
 	snprintf(uid_s, sizeof(uid_s), "%d", (int)uid);
 	values[0] = uid_s;
-	values[1] = pw != NULL ? pw->pw_name : NULL;
+	values[1] = user;
 	values[2] = action;
 	values[3] = params;
 	values[4] = result;
 	log_notice("audit: uid %d (%s) %s: %s", (int)uid,
-	           pw != NULL ? pw->pw_name : "?", action, result);
+	           user != NULL ? user : "?", action, result);
 	if (!store_ready(d->store) ||
 	    pg_query(
 	            store_conn(d->store),

@@ -18,6 +18,7 @@
 #include "log.h"
 #include "methods.h"
 #include "notify.h"
+#include "nss_cache.h"
 #include "catalog.h"
 #include "schema_files.h"
 #include "scheduler.h"
@@ -142,7 +143,11 @@ daemon_reload(struct daemon *d, char *err, size_t errlen)
 
 	if (config_load(d->cfg.file, &cfg, err, errlen) < 0)
 		return -1;
-	if (admin_gid(&cfg, &gid, err, errlen) < 0) {
+	/* the same group is not looked up again (getgrnam would block the
+	 * loop); a changed one is, once */
+	if (strcmp(cfg.admin_group, d->cfg.admin_group) == 0)
+		gid = d->admin_gid;
+	else if (admin_gid(&cfg, &gid, err, errlen) < 0) {
 		config_free(&cfg);
 		return -1;
 	}
@@ -291,6 +296,10 @@ run(const char *file, bool debug)
 	}
 	if (notify_init(d.base) < 0)
 		goto out;
+	if (nss_cache_init(d.base) < 0) {
+		log_error("cannot start the name-service lookup thread");
+		goto out;
+	}
 	if (control_open(d.base, d.cfg.socket, d.cfg.socket_mode, d.admin_gid,
 	                 methods_dispatch, &d, err, sizeof(err)) < 0) {
 		log_error("%s", err);
@@ -319,7 +328,8 @@ out:
 	/* In reverse order of start: the databases' monitor connections
 	 * (no queries, nothing waits on them); then the store: its pending
 	 * queries fail, and their callbacks still find the scheduler and the
-	 * requests they answer. */
+	 * requests they answer. Calls waiting for a user lookup end first. */
+	nss_cache_fini();
 	databases_free(d.dbs);
 	store_free(d.store);
 	scheduler_free(d.sched);
