@@ -131,6 +131,15 @@ check_only(const char *file)
 	return rc;
 }
 
+static void
+set_control_limits(const struct config *cfg)
+{
+	control_set_limits(&(struct control_limits){
+	        .clients = cfg->max_clients,
+	        .clients_per_uid = cfg->max_clients_per_uid,
+	        .output_max = cfg->client_output_max});
+}
+
 int
 daemon_reload(struct daemon *d, char *err, size_t errlen)
 {
@@ -191,6 +200,7 @@ daemon_reload(struct daemon *d, char *err, size_t errlen)
 	catalog_unref(d->plans);
 	d->plans = plans;
 	log_set_level(d->debug ? LOG_DEBUG : (int)d->cfg.log_level);
+	set_control_limits(&d->cfg);
 	store_set_backoff_max(d->store, d->cfg.reconnect_max_ms);
 	scheduler_set_backoff_max(d->sched, d->cfg.reconnect_max_ms);
 	log_info("reloaded %s: %zu database(s), %d plan(s), %zu schema set(s)",
@@ -300,6 +310,7 @@ run(const char *file, bool debug)
 		log_error("cannot start the name-service lookup thread");
 		goto out;
 	}
+	set_control_limits(&d.cfg);
 	if (control_open(d.base, d.cfg.socket, d.cfg.socket_mode, d.admin_gid,
 	                 methods_dispatch, &d, err, sizeof(err)) < 0) {
 		log_error("%s", err);

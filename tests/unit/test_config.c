@@ -205,6 +205,9 @@ test_key_table(void **state)
 	        {"daemon", "admin_group", true},
 	        {"daemon", "log_level", true},
 	        {"daemon", "reconnect_max_ms", true},
+	        {"daemon", "max_clients", true},
+	        {"daemon", "max_clients_per_uid", true},
+	        {"daemon", "client_output_max", true},
 	        {"target", "conninfo", false},
 	        {"database", "conninfo", true},
 	        {"database", "sqlite", true},
@@ -593,6 +596,9 @@ static const struct {
         {"admin_group", "migrators"},
         {"log_level", "warning"},
         {"reconnect_max_ms", "30000"},
+        {"max_clients", "20000"},
+        {"max_clients_per_uid", "50"},
+        {"client_output_max", "33554432"},
         {"conninfo", "service=app"},
 };
 #define NSAMPLES (sizeof(samples) / sizeof(samples[0]))
