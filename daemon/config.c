@@ -74,6 +74,11 @@ const struct config_key config_keys[] = {
             4294967296, true, client_output_max,
             "Bytes of replies a client may leave unread before it is "
             "dropped."),
+        /* audit entries made while the database is down (audit_spool.h) */
+        KEY("daemon", "audit_spool", CONFIG_STRING,
+            "/var/lib/migrated/audit.spool", 0, 0, false, audit_spool,
+            "File where audit entries wait while the database is down. "
+            "Empty: they are only logged."),
         KEY("target", "conninfo", CONFIG_CONNINFO, "", 0, 0, false,
             target_conninfo,
             "libpq connection string or service=NAME of the target database. "

@@ -49,6 +49,7 @@ struct config {
 	char *target_conninfo;
 	long long reconnect_max_ms;
 	long long max_clients, max_clients_per_uid, client_output_max;
+	char *audit_spool;
 	struct config_database *databases; /* in file order */
 	size_t ndatabases;
 	struct config_schema *schemas; /* in file order */

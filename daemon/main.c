@@ -11,6 +11,8 @@
 
 #include <event2/event.h>
 
+#include "audit.h"
+#include "audit_spool.h"
 #include "config.h"
 #include "control.h"
 #include "daemon.h"
@@ -215,6 +217,8 @@ on_store_ready(void *arg, bool ready)
 	struct daemon *d = arg;
 
 	scheduler_set_ready(d->sched, ready);
+	if (ready)
+		audit_store_ready(d);
 	if (ready && !d->ready) {
 		d->ready = true;
 		notify_ready();
@@ -316,6 +320,12 @@ run(const char *file, bool debug)
 		log_error("%s", err);
 		goto out;
 	}
+	d.audit_spool = audit_spool_new(d.base, d.cfg.audit_spool);
+	if (d.audit_spool == NULL && d.cfg.audit_spool[0] != '\0') {
+		log_error("cannot set up the audit spool %s",
+		          d.cfg.audit_spool);
+		goto out;
+	}
 	d.sched = scheduler_new(&d);
 	d.store = store_new(d.base, d.cfg.target_conninfo, on_store_ready, &d);
 	if (d.sched == NULL || d.store == NULL) {
@@ -343,6 +353,8 @@ out:
 	nss_cache_fini();
 	databases_free(d.dbs);
 	store_free(d.store);
+	/* after the store: entries its failing queries spool are written */
+	audit_spool_free(d.audit_spool);
 	scheduler_free(d.sched);
 	control_close();
 	notify_finish();

@@ -2,15 +2,13 @@
 
 #include <errno.h>
 #include <grp.h>
-#include <pthread.h>
 #include <pwd.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
-#include "log.h"
+#include "worker.h"
 
 /* Past this many users the least recently fetched one is forgotten. */
 #define MAX_ENTRIES 4096
@@ -30,40 +28,19 @@ struct waiter {
 	void *arg;
 };
 
-/* What the worker sends the loop: the answer, which the loop then owns. */
-struct handoff {
+/* One lookup on the worker: the uid asked, the answer once it ran. */
+struct lookup {
+	uid_t uid;
 	struct nss_user *u;
 };
 
-struct ask {
-	struct ask *next;
-	uid_t uid;
-};
-
-/*
- * What the loop and the worker share, under lock. The last of the two to
- * let go frees it: a worker stuck in a slow lookup at shutdown is left
- * behind (detached) rather than waited for.
- */
-struct shared {
-	pthread_mutex_t lock;
-	pthread_cond_t cond;
-	struct ask *head, **tail;
-	bool stop, busy;
-	int refs;
-	int fd; /* the worker's end: it sends one struct nss_user * a lookup */
-};
-
 static struct {
-	struct event_base *base;
-	struct shared *sh;
-	pthread_t tid;
-	int fd; /* the loop's end */
-	struct event *answers, *deliver;
+	struct worker *worker;
+	struct event *deliver;
 	struct entry *entries;
 	int nentries;
 	struct waiter *waiters;
-} nc = {.fd = -1};
+} nc;
 
 static time_t
 now_sec(void)
@@ -83,28 +60,6 @@ user_clear(struct nss_user *u)
 	u->groups = NULL;
 	u->ngroups = 0;
 	u->found = false;
-}
-
-static void
-shared_unref(struct shared *sh)
-{
-	bool last;
-
-	pthread_mutex_lock(&sh->lock);
-	last = --sh->refs == 0;
-	pthread_mutex_unlock(&sh->lock);
-	if (!last)
-		return;
-	while (sh->head != NULL) {
-		struct ask *a = sh->head;
-		sh->head = a->next;
-		free(a);
-	}
-	if (sh->fd >= 0)
-		close(sh->fd);
-	pthread_cond_destroy(&sh->cond);
-	pthread_mutex_destroy(&sh->lock);
-	free(sh);
 }
 
 /* getgrouplist with a buffer that grows until every group fits. */
@@ -180,44 +135,6 @@ look_up(uid_t uid)
 	return u;
 }
 
-static void *
-worker(void *arg)
-{
-	struct shared *sh = arg;
-
-	pthread_mutex_lock(&sh->lock);
-	for (;;) {
-		struct ask *a;
-		struct nss_user *u;
-
-		while (sh->head == NULL && !sh->stop)
-			pthread_cond_wait(&sh->cond, &sh->lock);
-		if (sh->stop)
-			break;
-		a = sh->head;
-		sh->head = a->next;
-		if (sh->head == NULL)
-			sh->tail = &sh->head;
-		sh->busy = true;
-		pthread_mutex_unlock(&sh->lock);
-		u = look_up(a->uid);
-		free(a);
-		/* the send hands u to the loop; a loop that stopped meanwhile
-		 * closed its end, and the send fails */
-		if (u != NULL &&
-		    send(sh->fd, &(struct handoff){u}, sizeof(struct handoff),
-		         MSG_NOSIGNAL) != (ssize_t)sizeof(struct handoff)) {
-			user_clear(u);
-			free(u);
-		}
-		pthread_mutex_lock(&sh->lock);
-		sh->busy = false;
-	}
-	pthread_mutex_unlock(&sh->lock);
-	shared_unref(sh);
-	return NULL;
-}
-
 static struct entry *
 find(uid_t uid)
 {
@@ -245,21 +162,54 @@ evict_one(void)
 	}
 }
 
+static void
+run_lookup(void *arg)
+{
+	struct lookup *l = arg;
+
+	l->u = look_up(l->uid);
+}
+
+static void deliver(bool stopping);
+
+/* Takes an answer into the cache. */
+static void
+on_lookup_done(void *arg, bool ran)
+{
+	struct lookup *l = arg;
+	struct entry *e = find(l->uid);
+
+	if (e != NULL)
+		e->asked = false;
+	if (ran && l->u != NULL && e != NULL) {
+		user_clear(&e->user);
+		e->user = *l->u;
+		e->known = true;
+		e->fetched = now_sec();
+	} else if (l->u != NULL) {
+		user_clear(l->u);
+	}
+	free(l->u);
+	free(l);
+	if (ran)
+		deliver(false);
+}
+
 /* Queues a lookup of e's uid for the worker. */
 static void
 ask(struct entry *e)
 {
-	struct ask *a;
+	struct lookup *l;
 
-	if (e->asked || nc.sh == NULL || (a = calloc(1, sizeof(*a))) == NULL)
+	if (e->asked || nc.worker == NULL ||
+	    (l = calloc(1, sizeof(*l))) == NULL)
 		return;
-	a->uid = e->user.uid;
+	l->uid = e->user.uid;
+	if (worker_run(nc.worker, run_lookup, on_lookup_done, l) < 0) {
+		free(l);
+		return;
+	}
 	e->asked = true;
-	pthread_mutex_lock(&nc.sh->lock);
-	*nc.sh->tail = a;
-	nc.sh->tail = &a->next;
-	pthread_cond_signal(&nc.sh->cond);
-	pthread_mutex_unlock(&nc.sh->lock);
 }
 
 /* The entry for uid, created (and asked for) when there is none. */
@@ -323,69 +273,15 @@ on_deliver(evutil_socket_t fd, short what, void *arg)
 	deliver(false);
 }
 
-/* Takes the worker's answers into the cache. */
-static void
-take_answers(void)
-{
-	struct handoff h;
-
-	while (recv(nc.fd, &h, sizeof(h), MSG_DONTWAIT) == (ssize_t)sizeof(h)) {
-		struct nss_user *u = h.u;
-		struct entry *e = find(u->uid);
-		if (e == NULL) { /* forgotten meanwhile */
-			user_clear(u);
-			free(u);
-			continue;
-		}
-		user_clear(&e->user);
-		e->user = *u;
-		free(u);
-		e->known = true;
-		e->asked = false;
-		e->fetched = now_sec();
-	}
-}
-
-static void
-on_answers(evutil_socket_t fd, short what, void *arg)
-{
-	(void)fd;
-	(void)what;
-	(void)arg;
-	take_answers();
-	deliver(false);
-}
-
 int
 nss_cache_init(struct event_base *base)
 {
-	struct shared *sh = calloc(1, sizeof(*sh));
-	int sv[2] = {-1, -1};
-
-	if (sh == NULL ||
-	    socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0) {
-		free(sh);
-		return -1;
-	}
-	pthread_mutex_init(&sh->lock, NULL);
-	pthread_cond_init(&sh->cond, NULL);
-	sh->tail = &sh->head;
-	sh->fd = sv[1];
-	sh->refs = 2;
-	nc.base = base;
-	nc.fd = sv[0];
-	nc.answers =
-	        event_new(base, nc.fd, EV_READ | EV_PERSIST, on_answers, NULL);
+	nc.worker = worker_new(base);
 	nc.deliver = event_new(base, -1, 0, on_deliver, NULL);
-	if (nc.answers == NULL || nc.deliver == NULL ||
-	    event_add(nc.answers, NULL) < 0 ||
-	    pthread_create(&nc.tid, NULL, worker, sh) != 0) {
-		sh->refs = 1;
-		shared_unref(sh);
+	if (nc.worker == NULL || nc.deliver == NULL) {
 		nss_cache_fini();
 		return -1;
 	}
-	nc.sh = sh;
 	return 0;
 }
 
@@ -393,33 +289,12 @@ void
 nss_cache_fini(void)
 {
 	deliver(true);
-	if (nc.sh != NULL) {
-		struct shared *sh = nc.sh;
-		bool busy;
-
-		pthread_mutex_lock(&sh->lock);
-		sh->stop = true;
-		busy = sh->busy;
-		pthread_cond_signal(&sh->cond);
-		pthread_mutex_unlock(&sh->lock);
-		/* a lookup that hangs does not hold up the stop */
-		if (busy)
-			pthread_detach(nc.tid);
-		else
-			pthread_join(nc.tid, NULL);
-		shared_unref(sh);
-		nc.sh = NULL;
-	}
-	if (nc.answers != NULL)
-		event_free(nc.answers);
+	/* a lookup that hangs does not hold up the stop */
+	worker_free(nc.worker, false);
+	nc.worker = NULL;
 	if (nc.deliver != NULL)
 		event_free(nc.deliver);
-	nc.answers = nc.deliver = NULL;
-	if (nc.fd >= 0) {
-		take_answers(); /* sent before the worker stopped */
-		close(nc.fd);
-	}
-	nc.fd = -1;
+	nc.deliver = NULL;
 	while (nc.entries != NULL) {
 		struct entry *e = nc.entries;
 		nc.entries = e->next;

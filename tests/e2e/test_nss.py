@@ -105,10 +105,12 @@ def test_status_answers_while_a_user_is_looked_up(make_daemon, pg, shim):
 GROUPS = 300
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def crowded_user():
     """A user in GROUPS groups (as supplementary groups); the last group
-    made is the one returned as the admin group. Removed afterwards."""
+    made is the one returned as the admin group. Removed afterwards.
+    (Module scope: 300 groupadd and groupdel take a minute or two, outside
+    the per-test time limit.)"""
     tag = "md%d" % os.getpid()
     names = ["%sg%d" % (tag, i) for i in range(GROUPS)]
     user = tag + "u"

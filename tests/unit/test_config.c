@@ -208,6 +208,7 @@ test_key_table(void **state)
 	        {"daemon", "max_clients", true},
 	        {"daemon", "max_clients_per_uid", true},
 	        {"daemon", "client_output_max", true},
+	        {"daemon", "audit_spool", false},
 	        {"target", "conninfo", false},
 	        {"database", "conninfo", true},
 	        {"database", "sqlite", true},
@@ -599,6 +600,7 @@ static const struct {
         {"max_clients", "20000"},
         {"max_clients_per_uid", "50"},
         {"client_output_max", "33554432"},
+        {"audit_spool", "/srv/migrated/audit.spool"},
         {"conninfo", "service=app"},
 };
 #define NSAMPLES (sizeof(samples) / sizeof(samples[0]))
