@@ -15,7 +15,7 @@ import time
 from pathlib import Path
 
 import varlink
-from conftest import clean_env, wait_for
+from conftest import VALGRIND, clean_env, wait_for
 from jobs_util import show
 from safety_util import install, ok, submit, wait_ended
 
@@ -103,8 +103,12 @@ apply = UPDATE lt SET n = n + 1 FROM (SELECT pg_sleep(0.1)) s
 
 def start_low_limit(d):
     """Starts d with a soft limit of 1024 open files (the hard one as it
-    is): the daemon has to raise it itself."""
+    is): the daemon has to raise it itself. (Not under valgrind, which
+    fixes its guest's limit at start and only pretends to raise it.)"""
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if VALGRIND:
+        d.start()
+        return hard
     resource.setrlimit(resource.RLIMIT_NOFILE, (1024, hard))
     try:
         d.start()
@@ -129,7 +133,8 @@ def test_five_thousand_clients_while_a_job_runs(make_daemon, pg):
     install(d, slow=SLOW_PLAN)
     hard = start_low_limit(d)
     # the daemon's process limit, not the one it was started with
-    assert open_files_limit(d.pid) == [hard, hard]
+    if not VALGRIND:
+        assert open_files_limit(d.pid) == [hard, hard]
     (job,) = submit(d, "slow", ["acme"])
     wait_for("the job to run", lambda: show(d, job)["state"] == "running", 10)
 
