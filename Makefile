@@ -44,6 +44,8 @@ DAEMON_SRC = $(sort $(wildcard daemon/*.c))
 CTL_SRC    = $(sort $(wildcard ctl/*.c))
 # Schema diff, drift, dump and squash (schema_diff.c is pure: unit-tested).
 DAEMON_LIB += daemon/schema_diff.c
+# The thread for blocking calls (name service, audit spool).
+DAEMON_LIB += daemon/worker.c
 
 obj = $(patsubst %.c,$(B)/obj/%.o,$(1))
 
