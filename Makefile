@@ -46,6 +46,8 @@ CTL_SRC    = $(sort $(wildcard ctl/*.c))
 DAEMON_LIB += daemon/schema_diff.c
 # The thread for blocking calls (name service, audit spool).
 DAEMON_LIB += daemon/worker.c
+# Schema file checksums kept by stat (schema_files.c uses them).
+DAEMON_LIB += daemon/schema_sums.c
 
 obj = $(patsubst %.c,$(B)/obj/%.o,$(1))
 
@@ -149,6 +151,7 @@ check-sanitize: check-valgrind check-asan
 bench: deps
 	$(MAKE) all
 	sh scripts/bench.sh
+	sh scripts/bench-schema.sh
 
 # SchemaDiff of two 500-table schemas (scripts/bench-schema.sh).
 bench-schema: all

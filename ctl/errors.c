@@ -75,6 +75,12 @@ static const struct {
           "step '{step}' of plan '{plan}' needs step '{after}', which "
           "neither runs in these jobs nor has succeeded before for every "
           "tenant given; add --steps {after}"}},
+        /* Rollback --steps of a step a later step needs. */
+        {VL_ERROR_ROLLBACK_DEPENDENCY,
+         CTL_EXIT_DAEMON,
+         {"step '{step}' of job {job} cannot be rolled back while step "
+          "'{dependent}', which runs after it, is not; add --steps "
+          "{dependent}"}},
         {VL_ERR_INVALID_PARAMETER,
          CTL_EXIT_DAEMON,
          {"invalid parameter '{parameter}'"}},

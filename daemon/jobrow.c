@@ -20,15 +20,16 @@ jobrow_succeed(struct pg_conn *conn, const char *job, const char *owner,
 {
 	const char *values[2] = {job, owner};
 
-	/* a rollback that succeeded marks the job it undid */
+	/* a rollback that succeeded marks the steps it undid, and the job
+	 * once none is left (migrated.rolled_back) */
 	return pg_query(
 	        conn,
 	        "WITH done AS (UPDATE migrated.jobs SET state = 'succeeded',"
 	        "  finished = now(), updated = now(), owner = NULL"
 	        "  WHERE id = $1::bigint AND state = 'running' AND owner = $2"
-	        "  RETURNING rollback_of)"
-	        "UPDATE migrated.jobs SET state = 'rolled_back', updated = now()"
-	        " WHERE id = (SELECT rollback_of FROM done)",
+	        "  RETURNING id, rollback_of)"
+	        "SELECT migrated.rolled_back(id, rollback_of) FROM done"
+	        " WHERE rollback_of IS NOT NULL",
 	        2, values, cb, arg);
 }
 

@@ -107,7 +107,9 @@ static const char submit_sql[] =
         "   WHERE j.plan = $1 AND j.tenant = t.tenant"
         "   AND coalesce(j.pair, '') = coalesce(t.pair, '')"
         "   AND j.kind = 'migrate' AND j.state = 'succeeded' AND NOT j.dry_run"
-        "   AND js.step = need.dep AND js.state = 'done')"
+        "   AND js.step = need.dep AND js.state = 'done'"
+        /* a step a rollback restored (rollback --steps) is undone */
+        "   AND NOT js.rolled_back)"
         "  ORDER BY need.ord, t.ord LIMIT 1),"
         " ins AS ("
         "  INSERT INTO migrated.jobs (plan, tenant, pair, priority, batch_size,"
@@ -681,7 +683,11 @@ on_watch_timer(evutil_socket_t fd, short what, void *arg)
 		watch_cancel(w->req, w);
 		return;
 	}
-	if (w->ids == NULL)
+	/* not while the store checks or upgrades its schema: its
+	 * transactions share the connection */
+	if (!store_ready(w->d->store))
+		rc = -1;
+	else if (w->ids == NULL)
 		rc = pg_query(store_conn(w->d->store), watch_unfinished_sql, 0,
 		              NULL, on_watch_result, w);
 	else

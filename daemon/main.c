@@ -22,7 +22,10 @@
 #include "notify.h"
 #include "nss_cache.h"
 #include "catalog.h"
+#include "schema_adopt.h"
 #include "schema_files.h"
+#include "schema_scratch.h"
+#include "schema_sums.h"
 #include "scheduler.h"
 #include "store.h"
 
@@ -70,19 +73,23 @@ admin_gid(const struct config *cfg, gid_t *gid, char *err, size_t errlen)
 }
 
 /*
- * Loads every schema set's directory; the problems go to out (when not
- * NULL) and the first one to err. Returns the number of sets that do not
- * load.
+ * Loads every schema set's directory (through sums when not NULL, which
+ * then holds their checksums); the problems go to out (when not NULL) and
+ * the first one to err. Returns the number of sets that do not load.
  */
 static int
-check_schema_sets(const struct config *cfg, FILE *out, char *err, size_t errlen)
+check_schema_sets(const struct config *cfg, struct schema_sums *sums, FILE *out,
+                  char *err, size_t errlen)
 {
 	int bad = 0;
 
 	for (size_t i = 0; i < cfg->nschemas; i++) {
 		char msg[1024];
+		const char *path = cfg->schemas[i].dir;
 		struct schema_dir *dir =
-		        schema_dir_load(cfg->schemas[i].dir, msg, sizeof(msg));
+		        sums != NULL
+		                ? schema_dir_scan(path, sums, msg, sizeof(msg))
+		                : schema_dir_load(path, msg, sizeof(msg));
 
 		if (dir != NULL) {
 			schema_dir_free(dir);
@@ -121,7 +128,7 @@ check_only(const char *file)
 	} else if (bad > 0) {
 		rc = EXIT_CONFIG;
 	}
-	if (check_schema_sets(&cfg, stderr, err, sizeof(err)) > 0)
+	if (check_schema_sets(&cfg, NULL, stderr, err, sizeof(err)) > 0)
 		rc = EXIT_CONFIG;
 	if (rc == 0)
 		printf("%s: configuration, %zu database(s), %d plan(s) and %zu "
@@ -173,7 +180,7 @@ daemon_reload(struct daemon *d, char *err, size_t errlen)
 		return -1;
 	}
 	/* and a schema set whose files do not load, likewise */
-	if ((bad = check_schema_sets(&cfg, NULL, err, errlen)) > 0) {
+	if ((bad = check_schema_sets(&cfg, d->sums, NULL, err, errlen)) > 0) {
 		catalog_unref(plans);
 		config_free(&cfg);
 		return -1;
@@ -256,6 +263,36 @@ on_signal(evutil_socket_t sig, short what, void *arg)
 	event_base_loopbreak(d->base);
 }
 
+/*
+ * Drops the scratch databases (schema diff of files:SET, squash) that
+ * this host's killed daemons left on the servers of the schema sets.
+ */
+static int
+sweep_scratch(struct daemon *d)
+{
+	const char **conninfos = calloc(d->cfg.nschemas + 1, sizeof(char *));
+	size_t n = 0;
+
+	if (conninfos == NULL)
+		return -1;
+	for (size_t i = 0; i < d->cfg.nschemas; i++) {
+		const char *db = d->cfg.schemas[i].database;
+		const struct config_database *cd;
+
+		if (strcmp(db, "target") == 0)
+			conninfos[n++] = d->cfg.target_conninfo != NULL
+			                         ? d->cfg.target_conninfo
+			                         : "";
+		else if ((cd = config_database(&d->cfg, db)) != NULL &&
+		         cd->conninfo != NULL)
+			conninfos[n++] = cd->conninfo;
+	}
+	d->sweep =
+	        n > 0 ? schema_scratch_sweep_new(d->base, conninfos, n) : NULL;
+	free(conninfos);
+	return n > 0 && d->sweep == NULL ? -1 : 0;
+}
+
 static void
 raise_fd_limit(void)
 {
@@ -294,6 +331,14 @@ run(const char *file, bool debug)
 		log_error("%s", err);
 		goto out;
 	}
+	/* the sets' checksums, read once here rather than at the first call */
+	d.sums = schema_sums_new();
+	if (d.sums == NULL) {
+		log_error("out of memory");
+		goto out;
+	}
+	if (check_schema_sets(&d.cfg, d.sums, NULL, err, sizeof(err)) > 0)
+		log_warning("%s", err);
 	signal(SIGPIPE, SIG_IGN);
 	raise_fd_limit();
 	d.base = event_base_new();
@@ -338,6 +383,10 @@ run(const char *file, bool debug)
 		log_error("%s", err);
 		goto out;
 	}
+	if (sweep_scratch(&d) < 0) {
+		log_error("out of memory");
+		goto out;
+	}
 	log_info("migrated %s starting: socket %s, %lld worker(s), %zu "
 	         "database(s), %d plan(s)",
 	         MIGRATED_VERSION, d.cfg.socket, d.cfg.workers,
@@ -346,11 +395,15 @@ run(const char *file, bool debug)
 	event_base_dispatch(d.base);
 	rc = 0;
 out:
-	/* In reverse order of start: the databases' monitor connections
+	/* Adopts still under way first (their connections roll back; the
+	 * calls they answer are still there). Then in reverse order of
+	 * start: the scratch sweep, the databases' monitor connections
 	 * (no queries, nothing waits on them); then the store: its pending
 	 * queries fail, and their callbacks still find the scheduler and the
 	 * requests they answer. Calls waiting for a user lookup end first. */
 	nss_cache_fini();
+	schema_adopt_stop();
+	schema_scratch_sweep_free(d.sweep);
 	databases_free(d.dbs);
 	store_free(d.store);
 	/* after the store: entries its failing queries spool are written */
@@ -364,6 +417,7 @@ out:
 	if (d.base != NULL)
 		event_base_free(d.base);
 	catalog_unref(d.plans);
+	schema_sums_free(d.sums);
 	config_free(&d.cfg);
 	if (rc == 0)
 		log_info("stopped");

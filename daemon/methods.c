@@ -8,6 +8,7 @@
 #include "daemon.h"
 #include "jobs.h"
 #include "log.h"
+#include "rollback.h"
 #include "audit.h"
 #include "backups.h"
 #include "catalog.h"
@@ -212,7 +213,10 @@ static const struct method methods[] = {
         {VL_METHOD_GET_LOG, audit_get_log, false, &audit_log_params},
         {VL_METHOD_VALIDATE, validate_method, false, &validate_params},
         {VL_METHOD_VERIFY, verify_method, false, &verify_params},
-        {VL_METHOD_ROLLBACK, backups_rollback, true, &backups_rollback_params},
+        {VL_METHOD_VERIFY_PLAN, verify_plan_method, false, &verify_plan_params},
+        {VL_METHOD_ROLLBACK, rollback_method, true, &rollback_params},
+        {VL_METHOD_ROLLBACK_PLAN, rollback_plan_method, true,
+         &rollback_plan_params},
         {VL_METHOD_LIST_BACKUPS, backups_list, false, &backups_list_params},
         {VL_METHOD_DROP_BACKUPS, backups_drop, true, &backups_drop_params},
         {VL_METHOD_SCHEMA_APPLY, schema_jobs_apply, true, &schema_jobs_params},

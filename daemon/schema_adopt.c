@@ -88,7 +88,11 @@ struct adopt {
 	size_t recording;           /* inserts not answered yet */
 	bool replied;
 	uid_t uid;
+	struct adopt *prev, *next; /* in live */
 };
+
+/* Every adopt from its start to its free: schema_adopt_stop's list. */
+static struct adopt *live;
 
 static void adopt_next(struct adopt *a);
 
@@ -97,9 +101,18 @@ static void adopt_next(struct adopt *a);
 static void
 adopt_free(struct adopt *a)
 {
+	if (a->prev != NULL)
+		a->prev->next = a->next;
+	else if (live == a)
+		live = a->next;
+	if (a->next != NULL)
+		a->next->prev = a->prev;
+	/* its queries fail as it goes: their callbacks see an ended adopt */
+	a->step = STEP_DONE;
+	pg_conn_free(a->conn);
+	a->conn = NULL;
 	if (a->timer != NULL)
 		event_free(a->timer);
-	pg_conn_free(a->conn);
 	PQclear(a->foreign);
 	json_decref(a->report.rows);
 	json_decref(a->report.insert);
@@ -608,6 +621,10 @@ schema_adopt(struct control_req *req, struct daemon *d, const void *args)
 		dbcall_unavailable(req, "out of memory");
 		return;
 	}
+	a->next = live;
+	if (live != NULL)
+		live->prev = a;
+	live = a;
 	a->req = req;
 	a->d = d;
 	a->tool = tool;
@@ -654,4 +671,18 @@ schema_adopt(struct control_req *req, struct daemon *d, const void *args)
 		adopt_next(a);
 	else if (pg_conn_state(a->conn) == PG_DISCONNECTED)
 		adopt_unavailable(a, pg_conn_error(a->conn));
+}
+
+void
+schema_adopt_stop(void)
+{
+	while (live != NULL) {
+		struct adopt *a = live;
+
+		if (!a->replied) {
+			a->replied = true;
+			dbcall_unavailable(a->req, "the daemon is stopping");
+		}
+		adopt_free(a);
+	}
 }

@@ -32,7 +32,12 @@ struct run {
 	size_t next;
 	json_t *results; /* Validate: one entry per tenant */
 	json_t *job;     /* Verify: the job's id, plan, tenant, ... */
-	bool compare;    /* Verify: compare = true */
+	bool compare;    /* Verify, VerifyPlan: compare = true */
+	/* VerifyPlan: tenants holds the jobs to verify, results their
+	 * JobVerifications; entry is the one a compare is completing */
+	json_t *entry;
+	struct compare *compare_run;
+	bool failed;
 };
 
 static void
@@ -45,6 +50,7 @@ run_free(struct run *r)
 	json_decref(r->tenants);
 	json_decref(r->results);
 	json_decref(r->job);
+	json_decref(r->entry);
 	free(r);
 }
 
@@ -368,4 +374,187 @@ verify_method(struct control_req *req, struct daemon *d, const void *args)
 	       id > 0 ? json_pack("{s:I, s:b}", "id", (json_int_t)id, "compare",
 	                          a->compare)
 	              : json_pack("{s:b}", "compare", a->compare));
+}
+
+/* ---- VerifyPlan ---- */
+
+static void verify_plan_next(struct run *r);
+
+static void
+on_plan_cancel(struct control_req *req, void *arg)
+{
+	struct run *r = arg;
+
+	compare_cancel(r->compare_run);
+	dbcall_unavailable(req, "compare stopped: the client went away or "
+	                        "the daemon is stopping");
+	r->ended = true; /* not inside its connection's callbacks: free now */
+	run_free(r);
+}
+
+/* Appends the current job's verification and goes on with the next. */
+static void
+plan_job_done(struct run *r, json_t *entry)
+{
+	if (!json_is_true(json_object_get(entry, "ok")))
+		r->failed = true;
+	json_array_append_new(r->results, entry);
+	r->next++;
+	verify_plan_next(r);
+}
+
+static void
+on_plan_compared(void *arg, const struct compare_outcome *out)
+{
+	struct run *r = arg;
+	json_t *entry = r->entry;
+
+	r->entry = NULL;
+	r->compare_run = NULL;
+	control_on_cancel(r->req, NULL, NULL);
+	if (out->error != NULL) {
+		json_object_set_new(entry, "ok", json_false());
+		json_object_set_new(entry, "error", json_string(out->error));
+	} else {
+		json_object_set(entry, "compare", out->steps);
+		if (!out->ok)
+			json_object_set_new(entry, "ok", json_false());
+	}
+	plan_job_done(r, entry);
+}
+
+static void
+on_plan_verified(void *arg, const struct checks_outcome *out)
+{
+	struct run *r = arg;
+	json_t *job = json_array_get(r->tenants, r->next);
+	struct compare_job cj = {
+	        .id = json_integer_value(json_object_get(job, "id")),
+	        .plan = r->plan,
+	        .tenant = json_string_value(json_object_get(job, "tenant")),
+	        .pair = json_string_value(json_object_get(job, "pair")),
+	        .params = json_object_get(job, "params"),
+	        .args = json_object_get(job, "args"),
+	        .steps = json_object_get(job, "steps"),
+	};
+	json_t *entry;
+
+	if (r->ended)
+		return;
+	if (out->unavailable) {
+		dbcall_unavailable(r->req, out->error);
+		run_end(r);
+		return;
+	}
+	entry = json_pack("{s:O, s:O, s:O?, s:b, s:s?, s:O}", "job",
+	                  json_object_get(job, "id"), "tenant",
+	                  json_object_get(job, "tenant"), "pair",
+	                  json_object_get(job, "pair"), "ok",
+	                  !out->failed && out->error == NULL, "error",
+	                  out->error, "checks", out->results);
+	if (!r->compare || out->error != NULL) {
+		plan_job_done(r, entry);
+		return;
+	}
+	r->entry = entry;
+	r->compare_run =
+	        compare_job(r->d->base, &r->d->cfg, &cj, on_plan_compared, r);
+	if (r->compare_run == NULL) {
+		dbcall_unavailable(r->req, "out of memory");
+		run_end(r);
+		return;
+	}
+	control_on_cancel(r->req, on_plan_cancel, r);
+}
+
+static void
+verify_plan_next(struct run *r)
+{
+	json_t *job = json_array_get(r->tenants, r->next);
+	json_t *params;
+
+	if (job == NULL) {
+		control_reply(r->req, json_pack("{s:b, s:O}", "ok", !r->failed,
+		                                "results", r->results));
+		run_end(r);
+		return;
+	}
+	params = json_object_get(job, "params");
+	if (checks_run(r->conn, r->plan, r->plan->verifies, r->plan->nverifies,
+	               json_string_value(json_object_get(job, "tenant")),
+	               json_is_object(params) ? params : NULL, on_plan_verified,
+	               r) < 0) {
+		dbcall_unavailable(r->req, pg_conn_error(r->conn));
+		run_end(r);
+	}
+}
+
+static void
+on_plan_jobs(void *arg, const PGresult *res, const char *error)
+{
+	struct run *r = arg;
+	char buf[512];
+
+	if (res == NULL || !pg_result_ok(res)) {
+		dbcall_unavailable(
+		        r->req,
+		        res == NULL ? error
+		                    : pg_result_error(res, buf, sizeof(buf)));
+		run_free(r);
+		return;
+	}
+	r->tenants = dbcall_json_cell(res, 0, 0);
+	if (!json_is_array(r->tenants)) {
+		dbcall_unavailable(r->req, "the jobs query returned no list");
+		run_free(r);
+		return;
+	}
+	/* the plan's SQL on a connection of the call's own, as Verify's */
+	(void)run_connect(r, verify_plan_next);
+}
+
+struct verify_plan_args {
+	const char *plan;
+	bool compare;
+};
+
+static const struct vl_field verify_plan_fields[] = {
+        VL_FIELD_STRING("plan", VL_REQUIRED, struct verify_plan_args, plan, 0,
+                        0),
+        VL_FIELD_BOOL("compare", 0, struct verify_plan_args, compare),
+        VL_FIELDS_END,
+};
+const struct vl_params verify_plan_params =
+        VL_PARAMS(struct verify_plan_args, verify_plan_fields);
+
+void
+verify_plan_method(struct control_req *req, struct daemon *d, const void *args)
+{
+	const struct verify_plan_args *a = args;
+	const char *values[1] = {a->plan};
+	struct run *r;
+
+	if (!store_ready(d->store)) {
+		dbcall_unavailable(req, store_error(d->store));
+		return;
+	}
+	r = run_new(req, d, a->plan);
+	if (r == NULL)
+		return;
+	r->compare = a->compare;
+	/* the latest finished job of each tenant and pair, in tenant order */
+	if (pg_query(
+	            store_conn(d->store),
+	            "SELECT coalesce(json_agg(json_build_object('id', id,"
+	            " 'tenant', tenant, 'params', params, 'pair', pair,"
+	            " 'args', args, 'steps', steps) ORDER BY tenant, pair), '[]')"
+	            " FROM (SELECT DISTINCT ON (tenant, coalesce(pair, ''))"
+	            "  * FROM migrated.jobs WHERE plan = $1 AND kind = 'migrate'"
+	            "  AND NOT dry_run"
+	            "  AND state IN ('succeeded', 'failed', 'cancelled')"
+	            "  ORDER BY tenant, coalesce(pair, ''), id DESC) j",
+	            1, values, on_plan_jobs, r) < 0) {
+		dbcall_unavailable(req, store_error(d->store));
+		run_free(r);
+	}
 }

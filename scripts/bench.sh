@@ -29,6 +29,9 @@
 #   COPY_BATCHES   batch sizes of the copy step (default "1000 5000 20000")
 #   COPY_BACKUP    backup of the copy step (default no; yes measures the
 #                  pre-images the daemon stores, which the pipeline lacks)
+#   FLEET_ROWS     rows of the several-daemons run: the shipped plan over
+#                  the demo data by one daemon, then by two daemons sharing
+#                  the state database (default 1000000; 0 skips)
 #   BENCH_PORT     port of the throwaway cluster (default 54339)
 #   B              build directory, as in the Makefile (default build)
 set -eu
@@ -55,6 +58,7 @@ submit_tenants=${SUBMIT_TENANTS:-10000}
 copy_rows=${COPY_ROWS:-1000000}
 copy_batches=${COPY_BATCHES:-1000 5000 20000}
 copy_backup=${COPY_BACKUP:-no}
+fleet_rows=${FLEET_ROWS:-1000000}
 port=${BENCH_PORT:-54339}
 plan=tenant-to-org
 tables="profiles claims documents"
@@ -68,6 +72,7 @@ dir=$(mktemp -d /tmp/migrated-bench.XXXXXX)
 chmod 755 "$dir"
 sock=$dir/pg/sock              # where pgcluster.sh puts the server's socket
 daemon_pid=
+daemon2_pid=
 lat_pid=
 
 say() {
@@ -82,6 +87,7 @@ cleanup() {
 		wait "$lat_pid" 2>/dev/null || true
 	fi
 	stop_daemon
+	stop_second_daemon
 	if [ "$status" -ne 0 ]; then
 		echo "bench: failed; last lines of the daemon log:" >&2
 		tail -n 30 "$dir/migrated.log" >&2 2>/dev/null || true
@@ -533,6 +539,100 @@ $run daemon-again $b $d2
 	EOF
 }
 
+# ---- several daemons: one daemon, then two, on the same run ----
+
+# A second daemon like the one start_daemon started, on its own socket.
+start_second_daemon() {
+	sed "s|^socket = .*|socket = $dir/io.migrated2|" "$dir/migrated.conf" \
+	    >"$dir/migrated2.conf"
+	"$migrated" -c "$dir/migrated2.conf" </dev/null \
+	    >>"$dir/migrated2.log" 2>&1 &
+	daemon2_pid=$!
+	until MIGRATED_SOCKET=$dir/io.migrated2 "$migratectl" --json status \
+	    2>/dev/null | grep -Eq '"database" *: *"connected"'; do
+		kill -0 "$daemon2_pid" 2>/dev/null ||
+		    { echo "bench: the second migrated exited" >&2; exit 1; }
+		sleep 0.1
+	done
+}
+
+stop_second_daemon() {
+	[ -n "$daemon2_pid" ] || return 0
+	kill -TERM "$daemon2_pid" 2>/dev/null || true
+	wait "$daemon2_pid" 2>/dev/null || true
+	daemon2_pid=
+}
+
+# The shipped plan over FLEET_ROWS rows by $1 daemons (1 or 2); prints
+# "seconds server-cpu-seconds daemons-cpu-seconds batches jobs".
+fleet_run() {
+	load bench_daemon "$fleet_rows"
+	start_daemon bench_daemon "$(plan_dir shipped)"
+	[ "$1" -eq 1 ] || start_second_daemon
+	k0=$(cluster_cpu)
+	# shellcheck disable=SC2086 # no second pid: no argument
+	c0=$(cpu_of "$daemon_pid" $daemon2_pid)
+	secs=$(daemon_run)
+	k1=$(cluster_cpu)
+	# shellcheck disable=SC2086
+	c1=$(cpu_of "$daemon_pid" $daemon2_pid)
+	owners=$(sql_value bench_daemon "SELECT count(DISTINCT
+	    split_part(owner, ':', 2)) FROM migrated.batches")
+	stop_second_daemon
+	stop_daemon
+	[ "$owners" -eq "$1" ] || {
+		echo "bench: fleet: $owners daemon(s) ran batches, not $1" >&2
+		exit 1
+	}
+	stats=$(daemon_stats bench_daemon)
+	echo "$secs $(minus "$k0" "$k1") $(minus "$c0" "$c1") $stats"
+}
+
+fleet_bench() {
+	echo
+	say "fleet: $fleet_rows rows by one daemon, then by two"
+	fleet_load=$(cut -d' ' -f1-3 /proc/loadavg)
+	load bench_baseline "$fleet_rows"
+	baseline >/dev/null
+	base_result=$(result_of bench_baseline)
+	sql postgres -c "DROP DATABASE bench_baseline"
+	fleet_results=
+	run=1
+	while [ "$run" -le "$repeat" ]; do
+		for n in 1 2; do
+			say "fleet, run $run: $n daemon(s) of $workers workers"
+			r=$(fleet_run "$n")
+			compare "$base_result" "$(result_of bench_daemon)"
+			fleet_results="$fleet_results$run $n $r
+"
+		done
+		run=$((run + 1))
+	done
+	sql postgres -c "DROP DATABASE IF EXISTS bench_daemon"
+	echo
+	echo "Several daemons: plan $plan (shipped) over $fleet_rows demo rows," \
+	    "$workers workers per daemon, one state database; $(nproc) CPUs"
+	echo "load average before: $fleet_load; after:" \
+	    "$(cut -d' ' -f1-3 /proc/loadavg)"
+	echo
+	printf '%3s %7s %8s %9s %8s %8s %9s %7s\n' run daemons seconds \
+	    'rows/s' 'cpu srv' 'cpu dmn' 'srv busy' batches
+	printf '%s' "$fleet_results" | awk -v rows="$fleet_rows" \
+	    -v cpus="$(nproc)" '{
+		printf "%3d %7d %8.2f %9.0f %8.2f %8.2f %8.0f%% %7d\n",
+		    $1, $2, $3, rows / $3, $4, $5, 100 * $4 / ($3 * cpus), $6
+	    }'
+	cat <<-'EOF'
+
+	seconds: from submit --all until submit --wait returned; every run
+	leaves the same rows as one UPDATE per table (checked), and the batch
+	record (migrated.batches) shows that as many daemons as asked ran
+	batches. cpu srv: CPU seconds of the whole PostgreSQL cluster during
+	the run; cpu dmn: of the daemons; srv busy: cpu srv / (seconds * CPUs),
+	the share of the machine the database used.
+	EOF
+}
+
 say "throwaway PostgreSQL 15 cluster in $dir/pg (port $port)"
 sh "$top/scripts/pgcluster.sh" start "$dir/pg" "$port"
 export MIGRATED_SOCKET="$dir/io.migrated"
@@ -604,4 +704,7 @@ if [ "$lat_rows" -gt 0 ]; then
 fi
 if [ "$submit_tenants" -gt 0 ]; then
 	submit_many
+fi
+if [ "$fleet_rows" -gt 0 ]; then
+	fleet_bench
 fi
