@@ -48,6 +48,8 @@ DAEMON_LIB += daemon/schema_diff.c
 DAEMON_LIB += daemon/metrics.c
 # Rates from counters sampled at two times (status --detailed).
 DAEMON_LIB += daemon/rates.c
+# The thread for blocking calls (name service, audit spool).
+DAEMON_LIB += daemon/worker.c
 # Schema file checksums kept by stat (schema_files.c uses them).
 DAEMON_LIB += daemon/schema_sums.c
 

@@ -46,6 +46,10 @@ static const struct {
          CTL_EXIT_DAEMON,
          {"the database cannot be reached now, try again later: "
           "{message}"}},
+        {VL_ERROR_TOO_MANY_CLIENTS,
+         CTL_EXIT_DAEMON,
+         {"the daemon serves its limit of {limit} clients[ for uid {uid}]; "
+          "try again later"}},
         {VL_ERROR_DATABASE_ERROR,
          CTL_EXIT_DAEMON,
          {"the database refused the request: {message}[ (SQLSTATE "

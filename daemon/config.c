@@ -63,6 +63,23 @@ const struct config_key config_keys[] = {
         KEY("daemon", "reconnect_max_ms", CONFIG_INT, "5000", 100, 600000, true,
             reconnect_max_ms,
             "Longest wait between attempts to reconnect to the database (ms)."),
+        /* control socket limits (control.h) */
+        KEY("daemon", "max_clients", CONFIG_INT, "4096", 1, 1000000, true,
+            max_clients,
+            "Clients connected at once, in all; more are turned away with "
+            "TooManyClients."),
+        KEY("daemon", "max_clients_per_uid", CONFIG_INT, "1024", 1, 1000000,
+            true, max_clients_per_uid,
+            "Clients connected at once with the same user id."),
+        KEY("daemon", "client_output_max", CONFIG_INT, "67108864", 17825792,
+            4294967296, true, client_output_max,
+            "Bytes of replies a client may leave unread before it is "
+            "dropped."),
+        /* audit entries made while the database is down (audit_spool.h) */
+        KEY("daemon", "audit_spool", CONFIG_STRING,
+            "/var/lib/migrated/audit.spool", 0, 0, false, audit_spool,
+            "File where audit entries wait while the database is down. "
+            "Empty: they are only logged."),
         KEY("target", "conninfo", CONFIG_CONNINFO, "", 0, 0, false,
             target_conninfo,
             "libpq connection string or service=NAME of the target database. "

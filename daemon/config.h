@@ -49,7 +49,9 @@ struct config {
 	long long log_level; /* syslog priority */
 	char *target_conninfo;
 	long long reconnect_max_ms;
-	char *metrics_listen;              /* [metrics] listen; "" when off */
+	char *metrics_listen; /* [metrics] listen; "" when off */
+	long long max_clients, max_clients_per_uid, client_output_max;
+	char *audit_spool;
 	struct config_database *databases; /* in file order */
 	size_t ndatabases;
 	struct config_schema *schemas; /* in file order */

@@ -11,6 +11,8 @@
 
 #include <event2/event.h>
 
+#include "audit.h"
+#include "audit_spool.h"
 #include "config.h"
 #include "control.h"
 #include "daemon.h"
@@ -22,6 +24,7 @@
 #include "metrics_http.h"
 #include "notify.h"
 #include "overview.h"
+#include "nss_cache.h"
 #include "catalog.h"
 #include "schema_adopt.h"
 #include "schema_files.h"
@@ -141,6 +144,15 @@ check_only(const char *file)
 	return rc;
 }
 
+static void
+set_control_limits(const struct config *cfg)
+{
+	control_set_limits(&(struct control_limits){
+	        .clients = cfg->max_clients,
+	        .clients_per_uid = cfg->max_clients_per_uid,
+	        .output_max = cfg->client_output_max});
+}
+
 int
 daemon_reload(struct daemon *d, char *err, size_t errlen)
 {
@@ -153,7 +165,11 @@ daemon_reload(struct daemon *d, char *err, size_t errlen)
 
 	if (config_load(d->cfg.file, &cfg, err, errlen) < 0)
 		return -1;
-	if (admin_gid(&cfg, &gid, err, errlen) < 0) {
+	/* the same group is not looked up again (getgrnam would block the
+	 * loop); a changed one is, once */
+	if (strcmp(cfg.admin_group, d->cfg.admin_group) == 0)
+		gid = d->admin_gid;
+	else if (admin_gid(&cfg, &gid, err, errlen) < 0) {
 		config_free(&cfg);
 		return -1;
 	}
@@ -197,6 +213,7 @@ daemon_reload(struct daemon *d, char *err, size_t errlen)
 	catalog_unref(d->plans);
 	d->plans = plans;
 	log_set_level(d->debug ? LOG_DEBUG : (int)d->cfg.log_level);
+	set_control_limits(&d->cfg);
 	store_set_backoff_max(d->store, d->cfg.reconnect_max_ms);
 	scheduler_set_backoff_max(d->sched, d->cfg.reconnect_max_ms);
 	jobends_set_backoff_max(d->ends, d->cfg.reconnect_max_ms);
@@ -212,6 +229,8 @@ on_store_ready(void *arg, bool ready)
 	struct daemon *d = arg;
 
 	scheduler_set_ready(d->sched, ready);
+	if (ready)
+		audit_store_ready(d);
 	if (ready && !d->ready) {
 		d->ready = true;
 		notify_ready();
@@ -341,6 +360,11 @@ run(const char *file, bool debug)
 	}
 	if (notify_init(d.base) < 0)
 		goto out;
+	if (nss_cache_init(d.base) < 0) {
+		log_error("cannot start the name-service lookup thread");
+		goto out;
+	}
+	set_control_limits(&d.cfg);
 	if (control_open(d.base, d.cfg.socket, d.cfg.socket_mode, d.admin_gid,
 	                 methods_dispatch, &d, err, sizeof(err)) < 0) {
 		log_error("%s", err);
@@ -349,6 +373,12 @@ run(const char *file, bool debug)
 	if (metrics_http_open(d.base, d.cfg.metrics_listen, err, sizeof(err)) <
 	    0) {
 		log_error("%s:0: %s", d.cfg.file, err);
+		goto out;
+	}
+	d.audit_spool = audit_spool_new(d.base, d.cfg.audit_spool);
+	if (d.audit_spool == NULL && d.cfg.audit_spool[0] != '\0') {
+		log_error("cannot set up the audit spool %s",
+		          d.cfg.audit_spool);
 		goto out;
 	}
 	d.sched = scheduler_new(&d);
@@ -391,12 +421,15 @@ out:
 	 * start: the scratch sweep, the databases' monitor connections
 	 * (no queries, nothing waits on them); then the store: its pending
 	 * queries fail, and their callbacks still find the scheduler and the
-	 * requests they answer. */
+	 * requests they answer. Calls waiting for a user lookup end first. */
+	nss_cache_fini();
 	schema_adopt_stop();
 	schema_scratch_sweep_free(d.sweep);
 	databases_free(d.dbs);
 	store_free(d.store);
 	overview_free(d.overview);
+	/* after the store: entries its failing queries spool are written */
+	audit_spool_free(d.audit_spool);
 	scheduler_free(d.sched);
 	metrics_http_close();
 	metrics_reset();

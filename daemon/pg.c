@@ -388,6 +388,23 @@ pull_copy(struct pg_conn *conn)
 	return 1;
 }
 
+/*
+ * An error libpq made itself (no SQLSTATE from the server): out of memory
+ * building a result, or a protocol it could not follow. What the server
+ * did with the statement is unknown, so the connection is dropped: its
+ * transaction rolls back, its advisory locks go, and its owner starts
+ * again from what is committed, as after any lost connection.
+ */
+static bool
+client_side_error(const PGresult *res)
+{
+	ExecStatusType st = PQresultStatus(res);
+
+	return (st == PGRES_FATAL_ERROR || st == PGRES_BAD_RESPONSE ||
+	        st == PGRES_NONFATAL_ERROR) &&
+	       PQresultErrorField(res, PG_DIAG_SQLSTATE) == NULL;
+}
+
 static void
 read_results(struct pg_conn *conn)
 {
@@ -418,6 +435,18 @@ read_results(struct pg_conn *conn)
 			push_copy(conn);
 			continue;
 		default:
+			if (client_side_error(res)) {
+				/* out of memory in libpq, or a broken
+				 * protocol: the session is in doubt */
+				char why[256];
+				snprintf(why, sizeof(why), "%s",
+				         PQresultErrorMessage(res));
+				PQclear(res);
+				pg_conn_reset(conn, why[0] != '\0'
+				                            ? why
+				                            : "out of memory");
+				return;
+			}
 			keep_result(conn, res);
 		}
 	}
@@ -708,8 +737,10 @@ enqueue(struct pg_conn *conn, const char *sql, int nparams,
 	if (conn->state != PG_READY)
 		return -1;
 	q = calloc(1, sizeof(*q));
-	if (q == NULL)
+	if (q == NULL) {
+		reset_from(conn, true, "out of memory queueing a query");
 		return -1;
+	}
 	q->sql = strdup(sql);
 	q->nparams = nparams;
 	q->cb = cb;
@@ -737,6 +768,9 @@ enqueue(struct pg_conn *conn, const char *sql, int nparams,
 	return 0;
 oom:
 	query_free(q);
+	/* the caller takes -1 for a lost connection: make it one, so that
+	 * nobody waits on a live session (holding its locks) forever */
+	reset_from(conn, true, "out of memory queueing a query");
 	return -1;
 }
 

@@ -7,9 +7,9 @@
  * (kind adopted) and COMMIT, or, when a row did not match, the report
  * alone and a rollback.
  */
+#include "nss_cache.h"
 #include "schema_adopt.h"
 
-#include <pwd.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -313,7 +313,7 @@ reply_report(struct adopt *a, int adopted)
 static void
 record_all(struct adopt *a)
 {
-	struct passwd *pw = getpwuid(a->uid);
+	const char *user = nss_cache_name(a->uid);
 	char uid_s[24], version_s[24];
 	const char *values[13];
 	size_t i;
@@ -333,7 +333,7 @@ record_all(struct adopt *a)
 		values[4] = "adopted";
 		values[5] = a->label;
 		values[6] = uid_s;
-		values[7] = pw != NULL ? pw->pw_name : NULL;
+		values[7] = user;
 		values[8] = NULL; /* no job: adopt runs nothing */
 		values[9] = NULL; /* started now */
 		values[10] = "0";

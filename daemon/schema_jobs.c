@@ -1,12 +1,12 @@
 #include "schema_jobs.h"
 
-#include <pwd.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "nss_cache.h"
 #include "daemon.h"
 #include "dbcall.h"
 #include "log.h"
@@ -230,7 +230,7 @@ job_args(struct control_req *req, const struct schema_job_args *a,
          const char *op)
 {
 	uid_t uid = control_peer_uid(req);
-	struct passwd *pw = getpwuid(uid);
+	const char *user = nss_cache_name(uid);
 	char uid_s[24], to_s[24];
 	json_t *args;
 	char *text;
@@ -239,7 +239,7 @@ job_args(struct control_req *req, const struct schema_job_args *a,
 	snprintf(to_s, sizeof(to_s), "%lld", a->to);
 	args = json_pack("{s:s, s:s, s:s, s:s?}", "op", op, "dry_run",
 	                 a->dry_run ? "true" : "false", "uid", uid_s,
-	                 "username", pw != NULL ? pw->pw_name : NULL);
+	                 "username", user);
 	if (args != NULL && a->to >= 0)
 		json_object_set_new(args, "to", json_string(to_s));
 	text = args != NULL ? json_dumps(args, JSON_COMPACT) : NULL;

@@ -1,11 +1,11 @@
 #include "schema_methods.h"
 
-#include <pwd.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "nss_cache.h"
 #include "daemon.h"
 #include "databases.h"
 #include "dbcall.h"
@@ -481,10 +481,8 @@ record_finish(struct record_call *c)
 static void
 caller(struct control_req *req, char *uid, size_t len, const char **username)
 {
-	struct passwd *pw = getpwuid(control_peer_uid(req));
-
 	snprintf(uid, len, "%d", (int)control_peer_uid(req));
-	*username = pw != NULL ? pw->pw_name : NULL;
+	*username = nss_cache_name(control_peer_uid(req));
 }
 
 static struct record_call *

@@ -186,7 +186,10 @@ inplace_start(struct step *s, const char *checkpoint)
 	if (pg_query(
 	            s->ctx.target,
 	            "SELECT to_regclass($1) IS NOT NULL,"
-	            " (SELECT format_type(a.atttypid, NULL) FROM pg_attribute a"
+	            /* a domain counts as the type it is over */
+	            " (SELECT format_type(CASE t.typtype WHEN 'd'"
+	            "   THEN t.typbasetype ELSE a.atttypid END, NULL)"
+	            "  FROM pg_attribute a JOIN pg_type t ON t.oid = a.atttypid"
 	            "  WHERE a.attrelid = to_regclass($1)"
 	            "  AND a.attname = $2 AND NOT a.attisdropped)",
 	            2, values, on_key_type, s) < 0)
