@@ -154,24 +154,20 @@ result_of() {
 
 # The single-statement baseline on database bench_baseline, one statement
 # (and transaction) per table; prints "wall-seconds cpu-seconds", the CPU
-# being that of the server process that ran them.
+# being that of the whole cluster during the statements (cluster_cpu: the
+# backend that ran them and every other server process).
 baseline() {
-	{
-		echo 'SELECT pg_backend_pid() AS pid \gset'
-		for t in $tables; do
-			echo "UPDATE $t t SET organization_id = m.organization_id"
-			echo "FROM tenant_org_mappings m"
-			echo "WHERE t.tenant_id = m.tenant_id;"
-		done
-		echo '\setenv BENCH_PID :pid'
-		echo "\\! cat /proc/\$BENCH_PID/stat >$dir/baseline.stat"
-	} >"$dir/baseline.sql"
+	for t in $tables; do
+		echo "UPDATE $t t SET organization_id = m.organization_id"
+		echo "FROM tenant_org_mappings m"
+		echo "WHERE t.tenant_id = m.tenant_id;"
+	done >"$dir/baseline.sql"
+	c0=$(cluster_cpu)
 	t0=$(now)
 	sql bench_baseline -f "$dir/baseline.sql"
 	t1=$(now)
-	echo "$(elapsed "$t0" "$t1") $(awk -v hz="$hz" '
-	    { sub(/^.*\) /, ""); printf "%.2f", ($12 + $13) / hz }' \
-	    "$dir/baseline.stat")"
+	c1=$(cluster_cpu)
+	echo "$(elapsed "$t0" "$t1") $(minus "$c0" "$c1")"
 }
 
 # The plan directory for variant $1.
@@ -226,12 +222,10 @@ daemon_mem() {
 	    "/proc/$daemon_pid/status"
 }
 
-# CPU seconds of the daemon and of its server processes on database $1.
-daemon_cpu() {
-	# shellcheck disable=SC2046 # one argument per pid
-	cpu_of "$daemon_pid" $(sql_value "$1" "
-	    SELECT pid FROM pg_stat_activity
-	    WHERE datname = current_database() AND pid <> pg_backend_pid()")
+# CPU seconds used so far by the daemon and the whole cluster.
+machine_cpu() {
+	awk -v a="$(cpu_of "$daemon_pid")" -v b="$(cluster_cpu)" \
+	    'BEGIN { printf "%.2f", a + b }'
 }
 
 # Runs plan $1 through the daemon with submit arguments $2...; prints the
@@ -551,8 +545,9 @@ for rows in $rows_list; do
 			say "$rows rows, run $run: migrated, plan $variant"
 			load bench_daemon "$rows"
 			start_daemon bench_daemon "$(plan_dir "$variant")"
+			c0=$(machine_cpu)
 			daemon_s=$(daemon_run)
-			cpu=$(daemon_cpu bench_daemon)
+			cpu=$(minus "$c0" "$(machine_cpu)")
 			stop_daemon
 			stats=$(daemon_stats bench_daemon)
 			compare "$base_result" "$(result_of bench_daemon)"
@@ -575,15 +570,16 @@ echo "load average before: $load_before;" \
 echo "workers = $workers, batch_size = $batch (steps with their own batch" \
     "keep it); times in seconds"
 echo
-printf '%8s %-7s %8s %7s %6s %7s %8s %7s %8s %8s %5s\n' rows plan \
-    baseline daemon ratio span 'rows/s' batches 'cpu base' 'cpu dmn' jobs
+printf '%8s %-7s %8s %7s %6s %7s %8s %7s %8s %8s %6s %5s\n' rows plan \
+    baseline daemon ratio span 'rows/s' batches 'cpu base' 'cpu dmn' \
+    'cpu x' jobs
 printf '%s' "$results" |
 while read -r rows variant base_s base_cpu daemon_s cpu batches jobs span; do
 	awk -v r="$rows" -v v="$variant" -v b="$base_s" -v d="$daemon_s" \
 	    -v s="$span" -v bc="$base_cpu" -v c="$cpu" -v n="$batches" \
 	    -v j="$jobs" 'BEGIN {
-		printf "%8d %-7s %8.2f %7.2f %6.2f %7.2f %8.0f %7d %8.2f %8.2f %5d\n",
-		    r, v, b, d, d / b, s, r / d, n, bc, c, j
+		printf "%8d %-7s %8.2f %7.2f %6.2f %7.2f %8.0f %7d %8.2f %8.2f %6.2f %5d\n",
+		    r, v, b, d, d / b, s, r / d, n, bc, c, (bc > 0 ? c / bc : 0), j
 	}'
 done
 cat <<'EOF'
@@ -592,8 +588,10 @@ baseline: wall seconds of the three statements. daemon: wall seconds from
 submit until `submit --wait` returned; ratio = daemon / baseline; span: from
 the first job's creation to the last job's end, as the daemon recorded them
 (--wait notices the end up to 0.25 s later). rows/s: rows / daemon. batches:
-batches committed. cpu: CPU seconds of the server process (baseline), or of
-migrated and all its server processes (daemon).
+batches committed. cpu base: CPU seconds (user + system) of the whole
+cluster while the statements ran (every server process, also those that
+exited, from /proc); cpu dmn: of migrated plus the whole cluster from submit
+until --wait returned. cpu x = cpu dmn / cpu base.
 EOF
 
 if [ "$copy_rows" -gt 0 ]; then
