@@ -3,7 +3,8 @@
 # identical demo data (conf/demo) in a throwaway PostgreSQL cluster; a copy
 # step importing a legacy table against the best hand-written pipeline
 # (COPY | COPY, then one INSERT ... ON CONFLICT); then the control socket's
-# GetStatus latency with 50 clients polling while the workers migrate.
+# GetStatus latency with 50 clients polling while the workers migrate, next
+# to a bare epoll server answering the same call on the same machine.
 # Prints figures and checks that every run leaves the same rows; it never
 # judges timings. docs/BENCHMARKS.md explains the figures.
 #
@@ -69,6 +70,7 @@ chmod 755 "$dir"
 sock=$dir/pg/sock              # where pgcluster.sh puts the server's socket
 daemon_pid=
 lat_pid=
+epoll_pid=
 
 say() {
 	printf '==> %s\n' "$*" >&2
@@ -77,10 +79,11 @@ say() {
 cleanup() {
 	status=$?
 	trap - EXIT INT TERM HUP
-	if [ -n "$lat_pid" ]; then
-		kill -TERM "$lat_pid" 2>/dev/null || true
-		wait "$lat_pid" 2>/dev/null || true
-	fi
+	for p in "$lat_pid" "$epoll_pid"; do
+		[ -n "$p" ] || continue
+		kill -TERM "$p" 2>/dev/null || true
+		wait "$p" 2>/dev/null || true
+	done
 	stop_daemon
 	if [ "$status" -ne 0 ]; then
 		echo "bench: failed; last lines of the daemon log:" >&2
@@ -271,14 +274,31 @@ compare() {
 	fi
 }
 
-# GetStatus latency with LAT_CLIENTS pollers while the workers migrate.
+# GetStatus latency with LAT_CLIENTS pollers while the workers migrate, on
+# the daemon's socket and, in the same run and client process, on a bare
+# epoll server (bench_epoll.py) sending the daemon's own reply: the floor.
 latency() {
 	echo
 	say "latency: $lat_clients clients polling GetStatus every" \
-	    "${lat_interval}s while $workers workers migrate $lat_rows rows"
+	    "${lat_interval}s on migrated and on a bare epoll server while" \
+	    "$workers workers migrate $lat_rows rows"
 	load bench_daemon "$lat_rows"
 	start_daemon bench_daemon "$(plan_dir shipped)"
-	"$PYTHON" "$top/scripts/bench_latency.py" --socket "$MIGRATED_SOCKET" \
+	"$PYTHON" "$top/scripts/bench_epoll.py" --socket "$dir/epoll.sock" \
+	    --reply-from "$MIGRATED_SOCKET" &
+	epoll_pid=$!
+	n=0
+	until [ -S "$dir/epoll.sock" ]; do
+		kill -0 "$epoll_pid" 2>/dev/null ||
+		    { echo "bench: bench_epoll.py exited" >&2; exit 1; }
+		n=$((n + 1))
+		[ "$n" -le 100 ] ||
+		    { echo "bench: bench_epoll.py not listening" >&2; exit 1; }
+		sleep 0.1
+	done
+	"$PYTHON" "$top/scripts/bench_latency.py" \
+	    --socket "migrated=$MIGRATED_SOCKET" \
+	    --socket "bare-epoll=$dir/epoll.sock" \
 	    --clients "$lat_clients" --interval "$lat_interval" \
 	    >"$dir/latency.out" &
 	lat_pid=$!
@@ -287,9 +307,14 @@ latency() {
 	lat_rc=0
 	wait "$lat_pid" || lat_rc=$?
 	lat_pid=
+	kill -TERM "$epoll_pid"
+	wait "$epoll_pid" || true
+	epoll_pid=
 	stop_daemon
 	cat "$dir/latency.out"
-	echo "  while migrating $lat_rows rows in $lat_daemon_s s (plan shipped)"
+	echo "  while migrating $lat_rows rows in $lat_daemon_s s (plan shipped);" \
+	    "bare-epoll: bench_epoll.py answering every call with migrated's" \
+	    "GetStatus reply"
 	[ "$lat_rc" -eq 0 ] || echo "bench: some GetStatus calls failed" >&2
 }
 
