@@ -60,7 +60,7 @@ bounds_sql(struct step *s, char **sql, const char *key, const char *bad)
 	        " (SELECT %s AS kk, row_number() OVER w AS n,"
 	        " lead(true) OVER w IS NULL AS last"
 	        " FROM %s WHERE (%s) AND %s > $%zu WINDOW w AS (ORDER BY %s)) w"
-	        " WHERE n %% $%zu::bigint = 0 OR last ORDER BY kk"
+	        " WHERE n %% $%zu::bigint = 0 OR last ORDER BY w.kk"
 	        " LIMIT $%zu::bigint) ORDER BY 2",
 	        bad, key, s->table, st->where.stmt.text, key, n + 1, key, n + 2,
 	        n + 3);

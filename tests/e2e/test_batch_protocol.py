@@ -169,3 +169,24 @@ batch = 10
             " lowest value batches can start after; they would be skipped"
             in j["error"]), j["error"]
     assert pg.psql("SELECT count(*) FROM tk WHERE n <> 0").strip() == "0"
+
+
+def test_a_step_of_more_ranges_than_one_bounds_query_returns(make_daemon,
+                                                             pg):
+    # One bounds query returns at most 10,000 ranges (MAX_BOUNDS in
+    # daemon/step_inplace.c): the step's count then comes from a count of
+    # its own, and the ranges after the 10,000th from another bounds
+    # query that starts at the last one, in key order.
+    rows = 10050
+    make_tables(pg, [TENANT], 0)
+    # keys whose text order is not their order: 9, 10, 11, ... 10058
+    own_rows(pg, range(9, 9 + rows))
+    d = make_daemon(workers=1)
+    write_plan(d, "many", counter_plan([counter_step("one", batch=1)]))
+    d.start()
+    [job] = submit(d, "many", [TENANT])
+    [j] = wait_state(d, [job], timeout=120).values()
+    assert_counters(pg, [TENANT], rows)
+    step = step_of(j, "one")
+    assert (step["rows_estimated"], step["rows_done"], step["batches"]) == (
+        rows, rows, rows), step
