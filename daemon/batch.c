@@ -39,6 +39,18 @@ query(struct batch *b, const char *sql, int n, const char *const *values,
 		        "query not sent: connection down");
 }
 
+/* A statement of the batch's transaction: pipelined with the others, so
+ * that BEGIN goes out with the step's statements, and the checkpoint with
+ * COMMIT (two round trips a batch). */
+static void
+in_batch(struct batch *b, const char *sql, int n, const char *const *values,
+         pg_result_cb cb)
+{
+	if (pg_query_pipelined(b->ctx.target, sql, n, values, cb, b) < 0)
+		log_ctx(LOG_DEBUG, b->ctx.log,
+		        "query not sent: connection down");
+}
+
 /* A key for a message: long ones are cut (on a character), so the
  * server's reason after them is never cut off. */
 static const char *
@@ -149,10 +161,10 @@ advance(struct batch *b, pg_result_cb cb)
 	adv[4] = rows;
 	adv[5] = changed;
 	adv[6] = b->owner;
-	query(b,
-	      "SELECT migrated.advance($1::bigint, $2, $3, $4, $5::bigint,"
-	      " $6::bigint, $7)",
-	      7, adv, cb);
+	in_batch(b,
+	         "SELECT migrated.advance($1::bigint, $2, $3, $4, $5::bigint,"
+	         " $6::bigint, $7)",
+	         7, adv, cb);
 }
 
 static void
@@ -165,18 +177,18 @@ on_applied(void *arg, const PGresult *res, const char *error)
 		return;
 	step_note_error(&b->error, res, "");
 	if (b->error.msg[0] != '\0') {
-		query(b, "ROLLBACK", 0, NULL, on_end);
+		in_batch(b, "ROLLBACK", 0, NULL, on_end);
 		return;
 	}
 	b->changed = b->ops->changed(b->step, res);
 	if (b->ctx.dry_run) {
 		/* undo the change, keep the count and the job's own progress */
-		query(b, "ROLLBACK", 0, NULL, on_part);
+		in_batch(b, "ROLLBACK", 0, NULL, on_part);
 		advance(b, on_end);
 		return;
 	}
 	advance(b, on_part);
-	query(b, "COMMIT", 0, NULL, on_end);
+	in_batch(b, "COMMIT", 0, NULL, on_end);
 }
 
 static void
@@ -217,7 +229,7 @@ on_range(void *arg, const char *hi, long long rows)
 		return;
 	metrics_batch_size(b->ctx.plan->name, b->ctx.step->name, b->size);
 	clock_gettime(CLOCK_MONOTONIC, &b->began);
-	query(b, "BEGIN", 0, NULL, on_part);
+	in_batch(b, "BEGIN", 0, NULL, on_part);
 	if (b->ops->apply(b->step, on_part, on_applied, b) < 0)
 		log_ctx(LOG_DEBUG, b->ctx.log,
 		        "batch not sent: connection down");
@@ -291,6 +303,7 @@ batch_start(const struct step_ctx *ctx, const struct step_ops *ops,
 		return NULL;
 	b->ctx = *ctx;
 	b->ctx.ev = (struct step_events){on_ready, on_range, on_failed, b};
+	b->ctx.batch = size;
 	b->ops = ops;
 	b->ev = *ev;
 	b->owner = owner;
