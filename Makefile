@@ -47,6 +47,8 @@ DAEMON_LIB += daemon/schema_diff.c
 # Schema sets on SQLite: the history and the snapshot (pure on a sqlite3 *).
 DAEMON_LIB += daemon/schema_sqlite_history.c
 DAEMON_LIB += daemon/schema_sqlite_snapshot.c
+DAEMON_LIB += daemon/schema_sqlite_file.c
+DAEMON_LIB += daemon/schema_sqlite_adopt.c
 
 obj = $(patsubst %.c,$(B)/obj/%.o,$(1))
 
