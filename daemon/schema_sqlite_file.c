@@ -113,7 +113,16 @@ static int
 run_statements(sqlite3 *db, const struct schema_sqlite_file_in *in,
                struct schema_sqlite_file_out *out, bool in_tx)
 {
-	const struct schema_item *it = in->it;
+	return schema_sqlite_run_text(db, in->it->path, in->it->sql, in_tx, out);
+}
+
+int
+schema_sqlite_run_text(sqlite3 *db, const char *path, const char *sql,
+                       bool in_tx, struct schema_sqlite_file_out *out)
+{
+	const struct {
+		const char *path, *sql;
+	} file = {path, sql}, *it = &file;
 	const char *p = it->sql;
 
 	while (*p != '\0') {

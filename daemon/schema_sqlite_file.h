@@ -42,6 +42,16 @@ int schema_sqlite_file_run(sqlite3 *db, const struct schema_sqlite_file_in *in,
                            struct schema_sqlite_file_out *out)
         __attribute__((warn_unused_result));
 
+/*
+ * Runs every statement of sql (path names it in errors), counting what
+ * they did in out->tags and out->changed; in_tx refuses statements that
+ * would end the caller's transaction. -1 with out->error
+ * ("path:line:column: message") at the failing one.
+ */
+int schema_sqlite_run_text(sqlite3 *db, const char *path, const char *sql,
+                           bool in_tx, struct schema_sqlite_file_out *out)
+        __attribute__((warn_unused_result));
+
 /* The 1-based line and column (characters) of byte offset off of text. */
 void schema_sqlite_position(const char *text, size_t off, unsigned *line,
                             unsigned *column);
