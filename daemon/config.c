@@ -14,7 +14,7 @@
  * SQLite databases are read (sqlite = PATH) and refused until the daemon
  * can open them; supporting them turns this on.
  */
-static const bool sqlite_supported = false;
+static const bool sqlite_supported = true;
 
 /* field is a member name for offsetof, so it cannot be parenthesized. */
 #define KEY(sec, nm, ty, df, lo, hi, rl, field, hl)                            \
@@ -471,7 +471,8 @@ schema_end(struct load_state *st, int *line, char *err, size_t errlen)
 
 /*
  * After the whole file: each set's database names the target or a
- * PostgreSQL [database NAME] (which may come after the set in the file).
+ * [database NAME], PostgreSQL or SQLite (which may come after the set in
+ * the file).
  */
 static int
 check_schemas(const struct config *cfg, int *line, char *err, size_t errlen)
@@ -491,13 +492,7 @@ check_schemas(const struct config *cfg, int *line, char *err, size_t errlen)
 			         set->name, set->database);
 			return -1;
 		}
-		if (db->conninfo == NULL) {
-			snprintf(err, errlen,
-			         "[schema %s] database: [database %s] is not a "
-			         "PostgreSQL database (it has no conninfo)",
-			         set->name, set->database);
-			return -1;
-		}
+		/* PostgreSQL (conninfo) or a SQLite file (sqlite): both */
 	}
 	return 0;
 }

@@ -237,7 +237,7 @@ static void
 on_sqlite_history(void *arg, enum sqlite_worker_status status,
                   const char *error)
 {
-	struct submit *c = arg;
+	struct submit *c = ((struct schema_sqlite_rows *)arg)->owner;
 	json_t *rows = c->sq.rows;
 	char buf[1024];
 
@@ -318,11 +318,12 @@ queue(struct control_req *req, struct daemon *d,
 	}
 	if (schema_sqlite_path(&d->cfg, cs->database) != NULL) {
 		snprintf(c->sq.set, sizeof(c->sq.set), "%s", c->set);
+		c->sq.owner = c;
 		if (schema_sqlite_call(
 		            d->base, cs->database,
 		            schema_sqlite_path(&d->cfg, cs->database),
-		            schema_sqlite_rows_work, on_sqlite_history, c, err,
-		            sizeof(err)) == NULL) {
+		            schema_sqlite_rows_work, on_sqlite_history, &c->sq,
+		            err, sizeof(err)) == NULL) {
 			dbcall_unavailable(req, err);
 			submit_free(c);
 		}

@@ -183,10 +183,9 @@ status_add(struct status_call *c, json_t *rows)
 }
 
 static void
-on_status_sqlite(void *arg, enum sqlite_worker_status status,
-                 const char *error)
+on_status_sqlite(void *arg, enum sqlite_worker_status status, const char *error)
 {
-	struct status_call *c = arg;
+	struct status_call *c = ((struct schema_sqlite_rows *)arg)->owner;
 	json_t *rows = c->sq.rows;
 	char buf[1024];
 
@@ -239,9 +238,11 @@ status_next(struct status_call *c)
 	if (path != NULL) {
 		char err[1024];
 		snprintf(c->sq.set, sizeof(c->sq.set), "%s", set->name);
+		c->sq.owner = c;
 		if (schema_sqlite_call(c->d->base, set->database, path,
-		                       schema_sqlite_rows_work, on_status_sqlite,
-		                       c, err, sizeof(err)) == NULL) {
+		                       schema_sqlite_rows_work,
+		                       on_status_sqlite, &c->sq, err,
+		                       sizeof(err)) == NULL) {
 			dbcall_unavailable(c->req, err);
 			status_free(c);
 		}
@@ -490,35 +491,37 @@ record_sqlite_work(sqlite3 *db, void *arg, char *err, size_t errlen)
 
 	if (c->repair) {
 		r = schema_sqlite_repair(db, c->set, c->version, c->name,
-		                         c->accept ? c->checksum : NULL, c->kind,
-		                         c->uid, c->username, err, errlen);
-		c->result = r != NULL ? json_pack("[O, O]",
-		                                  json_object_get(r, "kind"),
-		                                  json_object_get(r, "inserted"))
-		                      : NULL;
+		                         c->accept ? c->checksum : NULL,
+		                         c->kind, c->uid, c->username, err,
+		                         errlen);
+		c->result = r != NULL
+		                    ? json_pack("[O, O]",
+		                                json_object_get(r, "kind"),
+		                                json_object_get(r, "inserted"))
+		                    : NULL;
 	} else {
 		r = schema_sqlite_baseline(db, c->set, c->dir, c->version,
 		                           c->uid, c->username, err, errlen);
-		c->result = r != NULL ? json_pack("[O, O]",
-		                                  json_object_get(r, "clash"),
-		                                  json_object_get(r, "recorded"))
-		                      : NULL;
+		c->result = r != NULL
+		                    ? json_pack("[O, O]",
+		                                json_object_get(r, "clash"),
+		                                json_object_get(r, "recorded"))
+		                    : NULL;
 	}
 	json_decref(r);
 	return c->result != NULL ? SQLITE_OK : SQLITE_ERROR;
 }
 
 static void
-on_record_sqlite(void *arg, enum sqlite_worker_status status,
-                 const char *error)
+on_record_sqlite(void *arg, enum sqlite_worker_status status, const char *error)
 {
 	struct record_call *c = arg;
 	char buf[1024];
 
 	if (status != SQLITE_WORKER_OK) {
 		c->failed = true;
-		c->fail_msg = strdup(
-		        schema_sqlite_call_error(status, error, buf, sizeof(buf)));
+		c->fail_msg = strdup(schema_sqlite_call_error(
+		        status, error, buf, sizeof(buf)));
 	}
 	record_finish(c);
 }

@@ -33,19 +33,20 @@ const char *schema_sqlite_path(const struct config *cfg, const char *database);
 struct schema_sqlite_call *
 schema_sqlite_call(struct event_base *base, const char *name, const char *path,
                    sqlite_work_fn work, sqlite_done_fn done, void *arg,
-                   char *err, size_t errlen) __attribute__((warn_unused_result));
+                   char *err, size_t errlen)
+        __attribute__((warn_unused_result));
 
 /* Stops the call: done never runs (arg may go once this returns). */
 void schema_sqlite_call_cancel(struct schema_sqlite_call *c);
 
 /* The message for a call that ended other than ok. */
 const char *schema_sqlite_call_error(enum sqlite_worker_status status,
-                                     const char *error, char *buf,
-                                     size_t len);
+                                     const char *error, char *buf, size_t len);
 
 /* A set's history rows (schema_sqlite_history_rows), for status and the
  * apply's pre-check: set in, rows out (a new reference, or NULL). */
 struct schema_sqlite_rows {
+	void *owner; /* the caller's, for its completion (which gets &rows) */
 	char set[256];
 	json_t *rows;
 };
