@@ -597,8 +597,8 @@ on_adopt_sqlite(void *arg, enum sqlite_worker_status status, const char *error)
 	} else if (a->conflict || status == SQLITE_WORKER_BUSY) {
 		control_error(
 		        a->req, VL_ERROR_SCHEMA_CONFLICT,
-		        json_pack("{s:s, s:i, s:s}", "set", a->set, "version", 0,
-		                  "message",
+		        json_pack("{s:s, s:i, s:s}", "set", a->set, "version",
+		                  0, "message",
 		                  schema_sqlite_call_error(status, error, buf,
 		                                           sizeof(buf))));
 	} else {
@@ -618,8 +618,8 @@ dup_or_null(const char *s)
 
 static void
 adopt_sqlite_start(struct control_req *req, struct daemon *d,
-                   const struct config_schema *set,
-                   const struct adopt_args *p, const char *path)
+                   const struct config_schema *set, const struct adopt_args *p,
+                   const char *path)
 {
 	struct adopt_sqlite *a = calloc(1, sizeof(*a));
 	struct passwd *pw = getpwuid(control_peer_uid(req));

@@ -350,8 +350,8 @@ sqlite_side_work(sqlite3 *db, void *arg, char *err, size_t errlen)
 	for (size_t i = 0; i < q->nfiles; i++) {
 		if (schema_sqlite_exec(db, "BEGIN", err, errlen) < 0)
 			return SQLITE_ERROR;
-		if (schema_sqlite_run_text(db, q->files[i].path, q->files[i].sql,
-		                           true, &out) < 0) {
+		if (schema_sqlite_run_text(db, q->files[i].path,
+		                           q->files[i].sql, true, &out) < 0) {
 			snprintf(err, errlen, "%s", out.error);
 			return SQLITE_ERROR; /* the worker rolls back */
 		}
@@ -525,11 +525,11 @@ side_init(struct control_req *req, const struct daemon *d, struct side *s,
 		if (schema_sqlite_path(&d->cfg, set->database) != NULL) {
 			/* built in an empty in-memory SQLite database */
 			if (load_files(s, set->dir, to, err, sizeof(err)) < 0) {
-				control_error(
-				        req, VL_ERROR_SCHEMA_CONFLICT,
-				        json_pack("{s:s, s:I, s:s}", "set", name,
-				                  "version", (json_int_t)0,
-				                  "message", err));
+				control_error(req, VL_ERROR_SCHEMA_CONFLICT,
+				              json_pack("{s:s, s:I, s:s}",
+				                        "set", name, "version",
+				                        (json_int_t)0,
+				                        "message", err));
 				return -1;
 			}
 			s->sqlite = strdup(":memory:");

@@ -76,7 +76,8 @@ schema_sqlite_call(struct event_base *base, const char *name, const char *path,
 		return NULL;
 	}
 	if (sqlite_worker_submit(c->worker, run, on_done, c) < 0) {
-		snprintf(err, errlen, "%s: the SQLite worker is stopping", name);
+		snprintf(err, errlen, "%s: the SQLite worker is stopping",
+		         name);
 		sqlite_worker_free(c->worker);
 		free(c);
 		return NULL;
@@ -98,10 +99,11 @@ schema_sqlite_call_error(enum sqlite_worker_status status, const char *error,
                          char *buf, size_t len)
 {
 	if (status == SQLITE_WORKER_BUSY)
-		snprintf(buf, len,
-		         "%s: the SQLite file is locked by another writer (waited "
-		         "%d ms); try again when it is done",
-		         error != NULL ? error : "busy", SCHEMA_SQLITE_BUSY_MS);
+		snprintf(
+		        buf, len,
+		        "%s: the SQLite file is locked by another writer (waited "
+		        "%d ms); try again when it is done",
+		        error != NULL ? error : "busy", SCHEMA_SQLITE_BUSY_MS);
 	else
 		snprintf(buf, len, "%s", error != NULL ? error : "?");
 	return buf;

@@ -113,7 +113,8 @@ static int
 run_statements(sqlite3 *db, const struct schema_sqlite_file_in *in,
                struct schema_sqlite_file_out *out, bool in_tx)
 {
-	return schema_sqlite_run_text(db, in->it->path, in->it->sql, in_tx, out);
+	return schema_sqlite_run_text(db, in->it->path, in->it->sql, in_tx,
+	                              out);
 }
 
 int
