@@ -14,7 +14,7 @@ COMPLETIONDIR ?= $(PREFIX)/share/bash-completion/completions
 DESTDIR   ?=
 
 CC        ?= cc
-PKGS       = libpq libevent libsystemd jansson inih libcrypto
+PKGS       = libpq libevent libsystemd jansson inih libcrypto sqlite3
 B         ?= build
 
 WARN = -Wall -Wextra -Werror -Wshadow -Wpointer-arith -Wcast-align \
@@ -44,6 +44,8 @@ DAEMON_SRC = $(sort $(wildcard daemon/*.c))
 CTL_SRC    = $(sort $(wildcard ctl/*.c))
 # Schema diff, drift, dump and squash (schema_diff.c is pure: unit-tested).
 DAEMON_LIB += daemon/schema_diff.c
+# SQLite off the loop: one worker thread per file (unit-tested on a loop).
+DAEMON_LIB += daemon/sqlite_worker.c
 
 obj = $(patsubst %.c,$(B)/obj/%.o,$(1))
 
