@@ -27,7 +27,7 @@ ALL_CFLAGS = $(CFLAGS) -std=c11 -D_GNU_SOURCE $(WARN) -Iproto -I$(B)/gen \
            -DMIGRATED_VERSION='"$(VERSION)"' \
            -DMIGRATED_SYSCONFDIR='"$(SYSCONFDIR)"' \
            $(shell pkg-config --cflags $(PKGS))
-LDLIBS  += $(shell pkg-config --libs $(PKGS)) -pthread
+LDLIBS  += $(shell pkg-config --libs $(PKGS)) -pthread -lm
 
 PROTO_SRC  = proto/vl_frame.c proto/vl_message.c proto/vl_dispatch.c
 PLAN_SRC   = daemon/plan.c daemon/plan_read.c daemon/plan_value.c \
@@ -49,6 +49,8 @@ DAEMON_LIB += daemon/schema_sqlite_history.c
 DAEMON_LIB += daemon/schema_sqlite_snapshot.c
 DAEMON_LIB += daemon/schema_sqlite_file.c
 DAEMON_LIB += daemon/schema_sqlite_adopt.c
+# SQLite off the loop: one worker thread per file (unit-tested on a loop).
+DAEMON_LIB += daemon/sqlite_worker.c
 
 obj = $(patsubst %.c,$(B)/obj/%.o,$(1))
 

@@ -10,12 +10,6 @@
 
 #include "inifile.h"
 
-/*
- * SQLite databases are read (sqlite = PATH) and refused until the daemon
- * can open them; supporting them turns this on.
- */
-static const bool sqlite_supported = true;
-
 /* field is a member name for offsetof, so it cannot be parenthesized. */
 #define KEY(sec, nm, ty, df, lo, hi, rl, field, hl)                            \
 	{                                                                      \
@@ -70,7 +64,7 @@ const struct config_key config_keys[] = {
               "libpq connection string or service=NAME of a PostgreSQL "
               "database. Set this or sqlite."),
         DBKEY("sqlite", CONFIG_STRING, sqlite,
-              "Path of a SQLite database file (not supported yet). Set this "
+              "Path of a SQLite database file (copy sources read it read-only). Set this "
               "or conninfo."),
         SCKEY("database", CONFIG_STRING, "target", database,
               "Where the set's files are applied: target, or the NAME of a "
@@ -347,13 +341,6 @@ database_key(struct load_state *st, const struct config_key *key, char *err,
 		        key->type == CONFIG_CONNINFO
 		                ? "give a libpq connection string or service=NAME"
 		                : "give the path of a SQLite file");
-		return -1;
-	}
-	if (db->sqlite != NULL && !sqlite_supported) {
-		snprintf(
-		        err, errlen,
-		        "[database %s]: sqlite databases are not supported yet",
-		        db->name);
 		return -1;
 	}
 	return 0;
@@ -786,4 +773,40 @@ config_free(struct config *cfg)
 	free(cfg->schemas);
 	free(cfg->file);
 	memset(cfg, 0, sizeof(*cfg));
+}
+
+int
+config_check_sqlite(const struct config *cfg, FILE *out)
+{
+	int bad = 0;
+
+	for (size_t i = 0; i < cfg->ndatabases; i++) {
+		const struct config_database *db = &cfg->databases[i];
+		char head[16];
+		FILE *f;
+		size_t n;
+
+		if (db->sqlite == NULL)
+			continue;
+		f = fopen(db->sqlite, "rb");
+		if (f == NULL) {
+			fprintf(out, "%s:%u: [database %s]: sqlite = %s: %s\n",
+			        cfg->file, db->line, db->name, db->sqlite,
+			        strerror(errno));
+			bad++;
+			continue;
+		}
+		n = fread(head, 1, sizeof(head), f);
+		fclose(f);
+		/* an empty file is a database SQLite has not written yet */
+		if (n != 0 && (n < sizeof(head) ||
+		               memcmp(head, "SQLite format 3", 16) != 0)) {
+			fprintf(out,
+			        "%s:%u: [database %s]: sqlite = %s is not a "
+			        "SQLite database file\n",
+			        cfg->file, db->line, db->name, db->sqlite);
+			bad++;
+		}
+	}
+	return bad;
 }
