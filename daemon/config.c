@@ -68,7 +68,7 @@ const struct config_key config_keys[] = {
               "or conninfo."),
         SCKEY("database", CONFIG_STRING, "target", database,
               "Where the set's files are applied: target, or the NAME of a "
-              "[database NAME] PostgreSQL section."),
+              "[database NAME] section (PostgreSQL or a SQLite file)."),
         SCKEY("dir", CONFIG_STRING, NULL, dir,
               "Directory holding the set's NNN_name.sql files (and their "
               "NNN_name.down.sql). Required."),
