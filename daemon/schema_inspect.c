@@ -345,7 +345,7 @@ static int
 sqlite_side_work(sqlite3 *db, void *arg, char *err, size_t errlen)
 {
 	struct sqlite_side *q = arg;
-	struct schema_sqlite_file_out out;
+	struct schema_sqlite_file_out out = {0};
 
 	for (size_t i = 0; i < q->nfiles; i++) {
 		if (schema_sqlite_exec(db, "BEGIN", err, errlen) < 0)

@@ -258,6 +258,10 @@ read_foreign(sqlite3 *db, const struct sqlite_tool *tool,
 		                keep(f, col(st, 4) != NULL ? col(st, 4) : "ok"),
 		        .message = keep(f, col(st, 5)),
 		};
+		if (r->foreign == NULL || r->state == NULL) {
+			rc = SQLITE_NOMEM;
+			break;
+		}
 		split(r->foreign, version, sizeof(version), name, sizeof(name));
 		if (tool->split_version)
 			r->version =

@@ -32,6 +32,8 @@ toks_read(const char *s, struct toks *k)
 	char err[128];
 	size_t cap = 64;
 
+	if (s == NULL)
+		s = "";
 	*k = (struct toks){.s = s, .t = malloc(cap * sizeof(*k->t))};
 	if (k->t == NULL)
 		return -1;
