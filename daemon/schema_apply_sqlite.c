@@ -89,6 +89,15 @@ req_free(struct req *r)
 	free(r);
 }
 
+/* The failure's code: busy ("wait and retry") or an error. */
+static int
+failed_rc(sqlite3 *db)
+{
+	int rc = sqlite3_errcode(db) & 0xff;
+
+	return rc == SQLITE_BUSY || rc == SQLITE_LOCKED ? rc : SQLITE_ERROR;
+}
+
 static int
 req_work(sqlite3 *db, void *arg, char *err, size_t errlen)
 {
@@ -97,22 +106,19 @@ req_work(sqlite3 *db, void *arg, char *err, size_t errlen)
 	switch (r->kind) {
 	case REQ_HISTORY:
 		if (schema_sqlite_history_ensure(db, err, errlen) < 0)
-			return SQLITE_ERROR;
+			return failed_rc(db);
 		r->rows = schema_sqlite_history_rows(db, r->set, err, errlen);
-		return r->rows != NULL ? SQLITE_OK : SQLITE_ERROR;
+		return r->rows != NULL ? SQLITE_OK : failed_rc(db);
 	case REQ_FILE:
 		if (schema_sqlite_file_run(db, &r->in, &r->out) < 0) {
 			/* a busy lock is "wait and retry", not a failure */
-			if (sqlite3_errcode(db) == SQLITE_BUSY &&
-			    strstr(r->out.error, "locked") != NULL)
-				return SQLITE_BUSY;
 			snprintf(err, errlen, "%s", r->out.error);
-			return SQLITE_ERROR;
+			return r->out.busy ? SQLITE_BUSY : SQLITE_ERROR;
 		}
 		return SQLITE_OK;
 	case REQ_DRY:
 		if (schema_sqlite_exec(db, "BEGIN IMMEDIATE", err, errlen) < 0)
-			return sqlite3_errcode(db);
+			return failed_rc(db);
 		for (size_t i = 0; i < r->nitems; i++) {
 			struct schema_sqlite_file_in in = r->in;
 

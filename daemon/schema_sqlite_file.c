@@ -278,6 +278,10 @@ schema_sqlite_file_run(sqlite3 *db, const struct schema_sqlite_file_in *in,
 		if (schema_sqlite_exec(db, "BEGIN IMMEDIATE", err,
 		                       sizeof(err)) < 0 ||
 		    still_to_run(db, in, &run, err, sizeof(err)) < 0) {
+			int code = sqlite3_errcode(db) & 0xff;
+
+			out->busy =
+			        code == SQLITE_BUSY || code == SQLITE_LOCKED;
 			snprintf(out->error, sizeof(out->error), "%s: %s",
 			         in->it->path, err);
 			rollback(db);

@@ -35,6 +35,7 @@ struct schema_sqlite_file_out {
 	char tags[2048];  /* what each statement did ("CREATE TABLE; ...") */
 	long long changed, ms;
 	bool skipped; /* recorded by another applier meanwhile */
+	bool busy;    /* the file is locked by another writer: nothing ran */
 };
 
 /* Runs it; -1 with out->error. */

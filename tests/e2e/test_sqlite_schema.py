@@ -326,3 +326,48 @@ def test_dump_round_trips_and_diff_normalises(make_daemon):
     assert rc == 1, (rc, diff, err)
     assert [(x["kind"], x["name"], x["change"]) for x in diff["differences"]
             ] == [("view", "main.live_users", "differs")]
+
+
+def test_a_file_locked_by_another_writer_makes_apply_wait(make_daemon):
+    lite = Lite(make_daemon, {"001_t.sql": "CREATE TABLE t (a INT);\n"})
+    for round, name in ((1, "t"), (2, "u")):
+        # 1: the history table is made under the lock; 2: a file waits
+        (lite.dir / ("%03d_%s.sql" % (round, name))).write_text(
+            "CREATE TABLE %s (a INT);\n" % name)
+        other = sqlite3.connect(str(lite.path), isolation_level=None)
+        other.execute("BEGIN IMMEDIATE")  # the legacy app writing
+        try:
+            rc, out, err = lite.ctl("apply", "app")
+            assert rc == 0, err
+            job = out["job"]
+            wait_for("the job to wait for the lock", lambda: lite.d.log().count(
+                "is locked by another writer; waiting for it") >= round, 30)
+            assert show(lite.d, job)["state"] == "running"
+            assert len(lite.tables()) == round - 1
+        finally:
+            other.execute("ROLLBACK")
+            other.close()
+        wait_for("the job to succeed once the lock is gone",
+                 lambda: show(lite.d, job)["state"] == "succeeded", 60)
+    assert lite.tables() == ["t", "u"]
+    assert lite.history() == [(1, "applied", "succeeded"),
+                              (2, "applied", "succeeded")]
+
+
+def test_revert_with_down_files(make_daemon):
+    lite = Lite(make_daemon, {
+        "001_t.sql": "CREATE TABLE t (a INT);\n",
+        "001_t.down.sql": "DROP TABLE t;\n",
+        "002_u.sql": "CREATE TABLE u (a INT);\n"})
+    assert lite.apply()["state"] == "succeeded"
+    rc, out, err = lite.ctl("revert", "app")
+    assert rc == 1 and "version 2 (u) has no down file" in err, (rc, err)
+    (lite.dir / "002_u.down.sql").write_text("DROP TABLE u;\n")
+    # a down file added after the apply is accepted (nothing to compare)
+    rc, out, err = lite.ctl("revert", "app", "--to", "0")
+    assert rc == 0, err
+    wait_for("the revert to succeed",
+             lambda: show(lite.d, out["job"])["state"] == "succeeded", 60)
+    assert lite.tables() == []
+    assert [(v, k) for v, k, _ in lite.history()][2:] == [
+        (2, "reverted"), (1, "reverted")]
