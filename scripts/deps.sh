@@ -26,6 +26,18 @@ npm_tools() {
 	    </dev/null)
 }
 
+# the same tools on better-sqlite3 12 (13 crashes on Node 20)
+# (tests/e2e/adopt-npm-sqlite/package.json) in build/npm-sqlite, where
+# tests/e2e/test_sqlite_schema.py finds them
+npm_tools_sqlite() {
+	[ -d build/npm-sqlite/node_modules/better-sqlite3 ] && return 0
+	mkdir -p build/npm-sqlite
+	cp tests/e2e/adopt-npm-sqlite/package.json build/npm-sqlite/
+	echo "deps.sh: installing the SQLite adopt tests' npm packages in build/npm-sqlite"
+	(cd build/npm-sqlite && npm install --no-audit --no-fund \
+	    --loglevel=error </dev/null)
+}
+
 missing=
 for p in $PACKAGES; do
 	status=$(dpkg-query -W -f='${db:Status-Status}' "$p" 2>/dev/null) || status=
@@ -34,6 +46,7 @@ done
 missing=${missing# }
 if [ -z "$missing" ]; then
 	npm_tools
+	npm_tools_sqlite
 	exit 0
 fi
 
@@ -56,3 +69,4 @@ $as_root env DEBIAN_FRONTEND=noninteractive apt-get update -q </dev/null
 $as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q \
     --no-install-recommends $missing </dev/null
 npm_tools
+npm_tools_sqlite
