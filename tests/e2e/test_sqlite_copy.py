@@ -301,3 +301,131 @@ def test_sqlite_rejects_keep(pg, make_daemon):
     assert again["rows_changed"] == 0 and again["rows_rejected"] == len(BAD)
     rc, out, e = d.ctl("rejects", "999999")
     assert rc != 0 and "999999" in e, (rc, out, e)
+
+
+# --- exactly once, rollback, locks, concurrent writers, latency -------------
+
+def count_merges(pg, sleep=0.0005):
+    """Counts the rows each merge's INSERT sees, slowing each a little."""
+    pg.psql("CREATE TABLE IF NOT EXISTS merges (n bigint); TRUNCATE merges;"
+            "CREATE OR REPLACE FUNCTION count_merge() RETURNS trigger "
+            "LANGUAGE plpgsql AS $$ BEGIN INSERT INTO merges VALUES (1);"
+            " PERFORM pg_sleep(%s); RETURN NEW; END $$;"
+            "CREATE TRIGGER count_merge BEFORE INSERT ON users FOR EACH ROW "
+            "EXECUTE FUNCTION count_merge()" % sleep)
+
+
+def test_sqlite_exactly_once_across_kill9(pg, make_daemon):
+    d = start(pg, make_daemon, rows=30000, batch=50)
+    count_merges(pg)
+    job = submit(d, "import", ["tumi"])[0]
+
+    def done():
+        return rows_done(pg, job)
+    for threshold in (2000, 8000, 14000):
+        wait_for("import past %d" % threshold, lambda: done() > threshold,
+                 40, interval=0.02)
+        kill9(d)
+        d.start()
+    j = wait_ended(d, job, timeout=80)
+    assert j["state"] == "succeeded", j
+    assert j["steps"][0]["rows_done"] == 20000
+    assert pg.psql(CHECKSUM).strip() == expected(d.path)
+    # every source row went through the merge's INSERT exactly once
+    assert pg.psql("SELECT count(*) FROM merges").strip() == "20000"
+    assert "resuming after key" in d.log()
+
+
+def test_sqlite_rollback_restores_the_target(pg, make_daemon):
+    d = start(pg, make_daemon, backup="yes")
+    pg.psql("INSERT INTO users (auth0_id, tenant, email, name) "
+            "SELECT 'auth0|' || i, 'tumi', 'old' || i, 'Old' FROM "
+            "generate_series(1, 300) i")
+    before = fingerprints(pg, ["users"])
+    job = run_job(d, "import", "tumi", timeout=60)
+    assert job["rows_changed"] == 2000, job
+    assert fingerprints(pg, ["users"]) != before
+    rb = ok(d, "Rollback", {"id": job["id"]})["job"]
+    assert wait_ended(d, rb, timeout=60)["state"] == "succeeded"
+    assert fingerprints(pg, ["users"]) == before
+
+
+def test_sqlite_locked_file_waits_then_finishes(pg, make_daemon):
+    d = start(pg, make_daemon, rows=3000, batch=100)
+    writer = sqlite3.connect(d.path, isolation_level=None)
+    writer.execute("BEGIN EXCLUSIVE")
+    writer.execute("UPDATE users SET email = 'locked@example.org' "
+                   "WHERE id = 1")
+    job = submit(d, "import", ["tumi"])[0]
+    d.wait_log("is locked by a writer; the job waits and retries",
+               timeout=20)
+    time.sleep(1.5)
+    j = ok(d, "ShowJob", {"id": job})["job"]
+    assert j["state"] == "running" and j["rows_done"] == 0, j
+    writer.execute("COMMIT")
+    writer.close()
+    j = wait_ended(d, job, timeout=60)
+    assert j["state"] == "succeeded", j
+    assert pg.psql(CHECKSUM).strip() == expected(d.path)
+    assert pg.psql("SELECT email FROM users WHERE auth0_id = 'auth0|1'"
+                   ).strip() == "locked@example.org"
+    assert "no longer locked" in d.log()
+
+
+def test_sqlite_written_meanwhile_reads_each_batch_consistently(
+        pg, make_daemon):
+    d = start(pg, make_daemon, rows=6000, batch=100)
+    stop = threading.Event()
+    versions = []
+
+    def write():
+        # each transaction rewrites every row with one new version
+        db = sqlite3.connect(d.path, timeout=10)
+        v = 0
+        while not stop.is_set():
+            v += 1
+            db.execute("UPDATE users SET email = 'v%d'" % v)
+            db.commit()
+            versions.append(v)
+        db.close()
+    t = threading.Thread(target=write)
+    t.start()
+    try:
+        job = run_job(d, "import", "tumi", timeout=120)
+    finally:
+        stop.set()
+        t.join()
+    assert job["steps"][0]["rows_done"] == 4000
+    assert len(versions) > 5, versions
+    rows = pg.psql("SELECT auth0_id, email FROM users").split()
+    got = sorted((int(a.split("|")[1]), int(e[1:]))
+                 for a, e in (r.rsplit("|", 1) for r in rows))
+    assert len(got) == 4000
+    # batches walk ids in order, 100 rows each: one version per batch,
+    # never older than the batch before
+    chunks = [{v for _, v in got[i:i + 100]} for i in range(0, 4000, 100)]
+    assert all(len(c) == 1 for c in chunks), chunks
+    seen = [c.pop() for c in chunks]
+    assert seen == sorted(seen)
+    assert len(set(seen)) > 1, seen
+
+
+def test_socket_answers_while_a_large_sqlite_file_is_read(pg, make_daemon):
+    d = start(pg, make_daemon, rows=300000, batch=100000)
+    job = submit(d, "import", ["tumi"])[0]
+    times = []
+    while ok(d, "ShowJob", {"id": job})["job"]["state"] in ("queued",
+                                                            "running"):
+        t = time.monotonic()
+        d.status()
+        times.append(time.monotonic() - t)
+        time.sleep(0.005)
+    assert ok(d, "ShowJob", {"id": job})["job"]["state"] == "succeeded"
+    times.sort()
+    print("GetStatus during the SQLite import: %d calls, median %.1f ms, "
+          "slowest %.1f ms" % (len(times), times[len(times) // 2] * 1000,
+                               times[-1] * 1000))
+    # one batch reads 100,000 rows: on the loop that would take the
+    # loop away for a large part of a second
+    assert times[len(times) // 2] < 0.01, times
+    assert times[-1] < 0.1, times
