@@ -46,6 +46,8 @@ CTL_SRC    = $(sort $(wildcard ctl/*.c))
 DAEMON_LIB += daemon/schema_diff.c
 # SQLite off the loop: one worker thread per file (unit-tested on a loop).
 DAEMON_LIB += daemon/sqlite_worker.c
+# SQLite values to PostgreSQL types (pure: the rules of migrated.plan(5)).
+DAEMON_LIB += daemon/sqlite_convert.c
 
 obj = $(patsubst %.c,$(B)/obj/%.o,$(1))
 
