@@ -51,6 +51,8 @@ DAEMON_LIB += daemon/schema_sqlite_file.c
 DAEMON_LIB += daemon/schema_sqlite_adopt.c
 # SQLite off the loop: one worker thread per file (unit-tested on a loop).
 DAEMON_LIB += daemon/sqlite_worker.c
+# SQLite values to PostgreSQL types (pure: the rules of migrated.plan(5)).
+DAEMON_LIB += daemon/sqlite_convert.c
 
 obj = $(patsubst %.c,$(B)/obj/%.o,$(1))
 

@@ -256,7 +256,10 @@ copy_sqlite_batch(sqlite3 *db, void *arg, char *err, size_t errlen)
 		r->hi = strdup(k != NULL ? k : "");
 		evbuffer_drain(row, evbuffer_get_length(row));
 		if (convert_row(st, r, row, &bad, why, sizeof(why)) == 0) {
-			evbuffer_add_buffer(r->data, row);
+			/* copied, not moved: data stays in large chunks, which
+			 * the loop sends with few PQputCopyData calls */
+			size_t len = evbuffer_get_length(row);
+			evbuffer_add(r->data, evbuffer_pullup(row, -1), len);
 			continue;
 		}
 		show_value(st, bad, value, sizeof(value));

@@ -71,6 +71,8 @@ struct step {
 	struct event *retry; /* a locked file: try again later */
 	bool locked;         /* the wait was logged */
 	bool freeing;
+	char *rejects;                /* the batch's, as JSON text, or NULL */
+	const char *reject_values[3]; /* job, step, rejects */
 };
 
 static void read_range(struct step *s);
@@ -452,6 +454,7 @@ copy_free(struct step *s)
 	if (s->retry != NULL)
 		event_free(s->retry);
 	free(s->classes);
+	free(s->rejects);
 	free(s->lreq.hi);
 	json_decref(s->lreq.cols);
 	json_decref(s->lreq.rejects);
@@ -572,6 +575,10 @@ on_lite_batch(void *arg, enum sqlite_worker_status status, const char *error)
 		step_fail(&s->ctx, "out of memory");
 		return;
 	}
+	free(s->rejects);
+	s->rejects = json_array_size(r->rejects) > 0
+	                     ? json_dumps(r->rejects, JSON_COMPACT)
+	                     : NULL;
 	s->ctx.ev.range(s->ctx.ev.arg, s->hi, s->rows);
 }
 
@@ -773,6 +780,20 @@ copy_apply(struct step *s, pg_result_cb part, pg_result_cb done, void *arg)
 	                            : s->ctx.step->apply.stmt.text;
 	bool backup = s->sql.backup != NULL && s->ctx.step->nupsert > 0;
 
+	if (s->rejects != NULL) {
+		/* rejects = keep: the rows that did not convert, in the batch */
+		s->reject_values[0] = s->ctx.job;
+		s->reject_values[1] = s->ctx.step->name;
+		s->reject_values[2] = s->rejects;
+		if (pg_query(t,
+		             "INSERT INTO migrated.rejects"
+		             " (job_id, step, key, col, value, error)"
+		             " SELECT $1::bigint, $2, r->>'key', r->>'column',"
+		             " r->>'value', r->>'error'"
+		             " FROM json_array_elements($3::json) r",
+		             3, s->reject_values, part, arg) < 0)
+			return -1;
+	}
 	if (pg_script(t, "TRUNCATE staged", part, arg) < 0 ||
 	    pg_copy_in(t, "COPY staged FROM STDIN", s->data, part, arg) < 0)
 		return -1;

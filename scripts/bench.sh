@@ -29,6 +29,9 @@
 #   COPY_BATCHES   batch sizes of the copy step (default "1000 5000 20000")
 #   COPY_BACKUP    backup of the copy step (default no; yes measures the
 #                  pre-images the daemon stores, which the pipeline lacks)
+#   SQLITE_ROWS    rows of the SQLite benchmark (scripts/bench-sqlite.sh:
+#                  a SQLite table imported by the daemon and by pgloader;
+#                  default 1000000; 0 skips)
 #   BENCH_PORT     port of the throwaway cluster (default 54339)
 #   B              build directory, as in the Makefile (default build)
 set -eu
@@ -604,4 +607,7 @@ if [ "$lat_rows" -gt 0 ]; then
 fi
 if [ "$submit_tenants" -gt 0 ]; then
 	submit_many
+fi
+if [ "${SQLITE_ROWS:-1000000}" -gt 0 ]; then
+	sh "$top/scripts/bench-sqlite.sh"
 fi

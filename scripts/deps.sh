@@ -10,7 +10,7 @@ PACKAGES="build-essential pkg-config libpq-dev libevent-dev libsystemd-dev
 libjansson-dev libinih-dev libcmocka-dev libssl-dev postgresql-15 postgresql-client-15
 mandoc python3-pytest python3-pytest-xdist systemd clang libclang-rt-14-dev clang-format
 clang-tidy cppcheck valgrind varlink-go sqitch dpkg-dev debhelper lintian
-bash-completion libsqlite3-dev sqlite3"
+bash-completion libsqlite3-dev sqlite3 pgloader"
 # npm, for the real tools whose history tables the adopt tests take over;
 # a machine with its own Node.js keeps it
 command -v npm >/dev/null 2>&1 || PACKAGES="$PACKAGES nodejs npm"
