@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "log.h"
 #include "schema_sqlite_history.h"
 
 struct schema_sqlite_call {
@@ -13,7 +14,6 @@ struct schema_sqlite_call {
 	sqlite_work_fn work;
 	sqlite_done_fn done;
 	void *arg;
-	bool cancelled;
 };
 
 const char *
@@ -41,11 +41,12 @@ on_done(void *arg, enum sqlite_worker_status status, const char *error)
 	struct schema_sqlite_call *c = arg;
 	struct timeval now = {0, 0};
 
-	if (!c->cancelled)
-		c->done(c->arg, status, error);
-	/* not from inside the worker's own completion */
+	c->done(c->arg, status, error);
+	/* not from inside the worker's own completion (if this cannot be
+	 * queued, the worker is leaked rather than freed while in use) */
 	if (event_base_once(c->base, -1, EV_TIMEOUT, reap, c, &now) < 0)
-		c->cancelled = true; /* leaked rather than freed in use */
+		log_warning("%s: cannot free the SQLite worker",
+		            sqlite_worker_name(c->worker));
 }
 
 static int
@@ -83,15 +84,6 @@ schema_sqlite_call(struct event_base *base, const char *name, const char *path,
 		return NULL;
 	}
 	return c;
-}
-
-void
-schema_sqlite_call_cancel(struct schema_sqlite_call *c)
-{
-	if (c == NULL)
-		return;
-	c->cancelled = true;
-	sqlite_worker_cancel(c->worker, c);
 }
 
 const char *

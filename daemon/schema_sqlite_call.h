@@ -36,9 +36,6 @@ schema_sqlite_call(struct event_base *base, const char *name, const char *path,
                    char *err, size_t errlen)
         __attribute__((warn_unused_result));
 
-/* Stops the call: done never runs (arg may go once this returns). */
-void schema_sqlite_call_cancel(struct schema_sqlite_call *c);
-
 /* The message for a call that ended other than ok. */
 const char *schema_sqlite_call_error(enum sqlite_worker_status status,
                                      const char *error, char *buf, size_t len);

@@ -318,7 +318,10 @@ def test_dump_round_trips_and_diff_normalises(make_daemon):
     # and against the baseline's own files
     rc, diff, err = lite.ctl("diff", "legacy", "files:copy")
     assert rc == 0 and diff["same"], (rc, diff, err)
-    # a real change shows: a check that differs
+    # squash: the baseline of the set's first versions, built in memory
+    rc, sq, err = lite.ctl("squash", "copy", "--to", "1")
+    assert rc == 0 and "CREATE VIEW live_users" in sq["sql"], (rc, err)
+    # a real change shows: a view that differs
     with sqlite3.connect(str(lite.paths["copy"])) as db:
         db.executescript("DROP VIEW live_users;"
                          " CREATE VIEW live_users AS SELECT id FROM users;")
