@@ -14,7 +14,7 @@ COMPLETIONDIR ?= $(PREFIX)/share/bash-completion/completions
 DESTDIR   ?=
 
 CC        ?= cc
-PKGS       = libpq libevent libsystemd jansson inih libcrypto
+PKGS       = libpq libevent libsystemd jansson inih libcrypto sqlite3
 B         ?= build
 
 WARN = -Wall -Wextra -Werror -Wshadow -Wpointer-arith -Wcast-align \
@@ -27,7 +27,7 @@ ALL_CFLAGS = $(CFLAGS) -std=c11 -D_GNU_SOURCE $(WARN) -Iproto -I$(B)/gen \
            -DMIGRATED_VERSION='"$(VERSION)"' \
            -DMIGRATED_SYSCONFDIR='"$(SYSCONFDIR)"' \
            $(shell pkg-config --cflags $(PKGS))
-LDLIBS  += $(shell pkg-config --libs $(PKGS)) -pthread
+LDLIBS  += $(shell pkg-config --libs $(PKGS)) -pthread -lm
 
 PROTO_SRC  = proto/vl_frame.c proto/vl_message.c proto/vl_dispatch.c
 PLAN_SRC   = daemon/plan.c daemon/plan_read.c daemon/plan_value.c \
@@ -52,6 +52,15 @@ DAEMON_LIB += daemon/rates.c
 DAEMON_LIB += daemon/worker.c
 # Schema file checksums kept by stat (schema_files.c uses them).
 DAEMON_LIB += daemon/schema_sums.c
+# Schema sets on SQLite: the history and the snapshot (pure on a sqlite3 *).
+DAEMON_LIB += daemon/schema_sqlite_history.c
+DAEMON_LIB += daemon/schema_sqlite_snapshot.c
+DAEMON_LIB += daemon/schema_sqlite_file.c
+DAEMON_LIB += daemon/schema_sqlite_adopt.c
+# SQLite off the loop: one worker thread per file (unit-tested on a loop).
+DAEMON_LIB += daemon/sqlite_worker.c
+# SQLite values to PostgreSQL types (pure: the rules of migrated.plan(5)).
+DAEMON_LIB += daemon/sqlite_convert.c
 
 obj = $(patsubst %.c,$(B)/obj/%.o,$(1))
 

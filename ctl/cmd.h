@@ -35,6 +35,9 @@ int cmd_change_jobs(struct cmd_ctx *ctx, struct args *a);
 int cmd_validate(struct cmd_ctx *ctx, struct args *a);
 int cmd_verify(struct cmd_ctx *ctx, struct args *a);
 
+/* cmd_rejects.c: rows of SQLite sources that did not convert. */
+int cmd_rejects(struct cmd_ctx *ctx, struct args *a);
+
 /* cmd_backups.c: rollbacks and the backups they restore. */
 int cmd_rollback(struct cmd_ctx *ctx, struct args *a);
 int cmd_backups(struct cmd_ctx *ctx, struct args *a);

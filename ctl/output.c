@@ -457,6 +457,9 @@ job_summary(struct table *t, const json_t *job)
 	table_put(t, progress_percent_text(job));
 	table_summary_field(t, dry_run ? "Would change" : "Rows changed", job,
 	                    "rows_changed");
+	/* rejects = keep: rows kept in migrated.rejects (migratectl rejects) */
+	if (value_int(job, "rows_rejected", 0) > 0)
+		table_summary_field(t, "Rows rejected", job, "rows_rejected");
 	table_summary_field(t, "Created", job, "created");
 	table_summary_field(t, "Started", job, "started");
 	table_summary_field(t, "Finished", job, "finished");

@@ -359,6 +359,24 @@ static const struct verb verbs[] = {
                         "days\n",
         },
         {
+                .name = "rejects",
+                .min_args = 1,
+                .max_args = 1,
+                .args = "JOB",
+                .opts = B(LIMIT),
+                .flags = VERB_JOB_IDS,
+                .fn = cmd_rejects,
+                .synopsis = "JOB [--limit N]",
+                .summary = "list the rows a job kept out of the target",
+                .help = "Lists the rows of SQLite sources that job JOB kept "
+                        "in migrated.rejects\n"
+                        "(copy steps with rejects = keep): step, key, the "
+                        "column whose value\n"
+                        "did not convert, the value and why.\n"
+                        "\n"
+                        "  --limit N          at most N rows (default 1000)\n",
+        },
+        {
                 .name = "log",
                 .opts = B(JOB) | B(LIMIT) | B(BEFORE),
                 .fn = cmd_log,

@@ -11,12 +11,6 @@
 
 #include "inifile.h"
 
-/*
- * SQLite databases are read (sqlite = PATH) and refused until the daemon
- * can open them; supporting them turns this on.
- */
-static const bool sqlite_supported = false;
-
 /* field is a member name for offsetof, so it cannot be parenthesized. */
 #define KEY(sec, nm, ty, df, lo, hi, rl, field, hl)                            \
 	{                                                                      \
@@ -92,11 +86,11 @@ const struct config_key config_keys[] = {
               "libpq connection string or service=NAME of a PostgreSQL "
               "database. Set this or sqlite."),
         DBKEY("sqlite", CONFIG_STRING, sqlite,
-              "Path of a SQLite database file (not supported yet). Set this "
+              "Path of a SQLite database file (copy sources read it read-only). Set this "
               "or conninfo."),
         SCKEY("database", CONFIG_STRING, "target", database,
               "Where the set's files are applied: target, or the NAME of a "
-              "[database NAME] PostgreSQL section."),
+              "[database NAME] section (PostgreSQL or a SQLite file)."),
         SCKEY("dir", CONFIG_STRING, NULL, dir,
               "Directory holding the set's NNN_name.sql files (and their "
               "NNN_name.down.sql). Required."),
@@ -382,13 +376,6 @@ database_key(struct load_state *st, const struct config_key *key, char *err,
 		                : "give the path of a SQLite file");
 		return -1;
 	}
-	if (db->sqlite != NULL && !sqlite_supported) {
-		snprintf(
-		        err, errlen,
-		        "[database %s]: sqlite databases are not supported yet",
-		        db->name);
-		return -1;
-	}
 	return 0;
 }
 
@@ -504,7 +491,8 @@ schema_end(struct load_state *st, int *line, char *err, size_t errlen)
 
 /*
  * After the whole file: each set's database names the target or a
- * PostgreSQL [database NAME] (which may come after the set in the file).
+ * [database NAME], PostgreSQL or SQLite (which may come after the set in
+ * the file).
  */
 static int
 check_schemas(const struct config *cfg, int *line, char *err, size_t errlen)
@@ -524,13 +512,7 @@ check_schemas(const struct config *cfg, int *line, char *err, size_t errlen)
 			         set->name, set->database);
 			return -1;
 		}
-		if (db->conninfo == NULL) {
-			snprintf(err, errlen,
-			         "[schema %s] database: [database %s] is not a "
-			         "PostgreSQL database (it has no conninfo)",
-			         set->name, set->database);
-			return -1;
-		}
+		/* PostgreSQL (conninfo) or a SQLite file (sqlite): both */
 	}
 	return 0;
 }
@@ -871,4 +853,40 @@ config_free(struct config *cfg)
 	free(cfg->schemas);
 	free(cfg->file);
 	memset(cfg, 0, sizeof(*cfg));
+}
+
+int
+config_check_sqlite(const struct config *cfg, FILE *out)
+{
+	int bad = 0;
+
+	for (size_t i = 0; i < cfg->ndatabases; i++) {
+		const struct config_database *db = &cfg->databases[i];
+		char head[16];
+		FILE *f;
+		size_t n;
+
+		if (db->sqlite == NULL)
+			continue;
+		f = fopen(db->sqlite, "rb");
+		if (f == NULL) {
+			fprintf(out, "%s:%u: [database %s]: sqlite = %s: %s\n",
+			        cfg->file, db->line, db->name, db->sqlite,
+			        strerror(errno));
+			bad++;
+			continue;
+		}
+		n = fread(head, 1, sizeof(head), f);
+		fclose(f);
+		/* an empty file is a database SQLite has not written yet */
+		if (n != 0 && (n < sizeof(head) ||
+		               memcmp(head, "SQLite format 3", 16) != 0)) {
+			fprintf(out,
+			        "%s:%u: [database %s]: sqlite = %s is not a "
+			        "SQLite database file\n",
+			        cfg->file, db->line, db->name, db->sqlite);
+			bad++;
+		}
+	}
+	return bad;
 }

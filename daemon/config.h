@@ -7,6 +7,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 
 #define CONFIG_DEFAULT_FILE MIGRATED_SYSCONFDIR "/migrated/migrated.conf"
 
@@ -71,6 +72,13 @@ int config_listen_split(const char *value, char *host, size_t hostlen,
 /* The [schema NAME] called name, or NULL. */
 const struct config_schema *config_schema(const struct config *cfg,
                                           const char *name);
+
+/*
+ * Checks that the file of every SQLite [database NAME] exists, can be read
+ * and is a SQLite database; prints one "file:line: what" per problem to
+ * out and returns their number (migrated -n).
+ */
+int config_check_sqlite(const struct config *cfg, FILE *out);
 
 /* The [database NAME] called name, or NULL. */
 const struct config_database *config_database(const struct config *cfg,

@@ -8,6 +8,7 @@
 #include "log.h"
 #include "metrics.h"
 #include "pg.h"
+#include "sqlite_worker.h"
 #include "store.h"
 
 struct database;
@@ -121,6 +122,136 @@ static const struct engine postgresql = {
         .set_backoff_max = pg_set_backoff_max,
 };
 
+/* --- SQLite ---------------------------------------------------------------- */
+
+/*
+ * A SQLite file is "connected" when its worker (read-only) last read its
+ * schema table, every few seconds; a file locked by a writer counts as
+ * reachable.
+ */
+#define SQLITE_PROBE_MS 5000
+
+struct lite_monitor {
+	struct database *db;
+	struct sqlite_worker *w;
+	struct event *timer;
+	const char *state;
+	char error[512];
+	bool probing;
+};
+
+static int
+lite_probe_work(sqlite3 *conn, void *arg, char *err, size_t errlen)
+{
+	(void)arg;
+	(void)err;
+	(void)errlen;
+	return sqlite3_exec(conn, "SELECT count(*) FROM sqlite_schema", NULL,
+	                    NULL, NULL);
+}
+
+static void
+lite_on_probe(void *arg, enum sqlite_worker_status status, const char *error)
+{
+	struct lite_monitor *m = arg;
+	struct timeval tv = {SQLITE_PROBE_MS / 1000, 0};
+
+	m->probing = false;
+	if (status == SQLITE_WORKER_CANCELLED)
+		return;
+	if (status == SQLITE_WORKER_ERROR) {
+		if (!m->db->failing)
+			log_warning("[database %s]: %s; checking again",
+			            m->db->name, error);
+		m->db->failing = true;
+		m->state = "disconnected";
+		snprintf(m->error, sizeof(m->error), "%s", error);
+	} else {
+		m->db->failing = false;
+		m->state = "connected";
+		m->error[0] = '\0';
+	}
+	evtimer_add(m->timer, &tv);
+}
+
+static void
+lite_on_timer(evutil_socket_t fd, short what, void *arg)
+{
+	struct lite_monitor *m = arg;
+
+	(void)fd;
+	(void)what;
+	if (!m->probing &&
+	    sqlite_worker_submit(m->w, lite_probe_work, lite_on_probe, m) == 0)
+		m->probing = true;
+}
+
+static void
+lite_close(struct database *db)
+{
+	struct lite_monitor *m = db->handle;
+
+	if (m == NULL)
+		return;
+	sqlite_worker_free(m->w);
+	if (m->timer != NULL)
+		event_free(m->timer);
+	free(m);
+	db->handle = NULL;
+}
+
+static int
+lite_open(struct database *db, struct event_base *base)
+{
+	struct lite_monitor *m = calloc(1, sizeof(*m));
+	char err[512];
+
+	if (m == NULL)
+		return -1;
+	db->handle = m;
+	m->db = db;
+	m->state = "connecting";
+	m->w = sqlite_worker_new(base, db->name, db->sqlite,
+	                         SQLITE_WORKER_READONLY, 0, err, sizeof(err));
+	m->timer = evtimer_new(base, lite_on_timer, m);
+	if (m->w == NULL || m->timer == NULL) {
+		lite_close(db);
+		return -1;
+	}
+	lite_on_timer(-1, 0, m);
+	return 0;
+}
+
+static const char *
+lite_state(const struct database *db)
+{
+	const struct lite_monitor *m = db->handle;
+	return m->state;
+}
+
+static const char *
+lite_error(const struct database *db)
+{
+	const struct lite_monitor *m = db->handle;
+	return m->error[0] ? m->error : NULL;
+}
+
+static void
+lite_set_backoff_max(struct database *db, long long ms)
+{
+	(void)db;
+	(void)ms;
+}
+
+static const struct engine sqlite = {
+        .name = "sqlite",
+        .open = lite_open,
+        .close = lite_close,
+        .state = lite_state,
+        .error = lite_error,
+        .set_backoff_max = lite_set_backoff_max,
+};
+
 /* --- the set of databases ------------------------------------------------- */
 
 static bool
@@ -166,16 +297,7 @@ database_new(struct event_base *base, const struct config_database *c,
 	if (db->name == NULL || (c->conninfo != NULL && db->conninfo == NULL) ||
 	    (c->sqlite != NULL && db->sqlite == NULL))
 		goto oom;
-	if (c->conninfo == NULL) {
-		/* config_load refuses them until an engine serves them */
-		snprintf(
-		        err, errlen,
-		        "[database %s]: sqlite databases are not supported yet",
-		        c->name);
-		database_free(db);
-		return NULL;
-	}
-	db->engine = &postgresql;
+	db->engine = c->conninfo != NULL ? &postgresql : &sqlite;
 	if (db->engine->open(db, base) < 0)
 		goto oom;
 	return db;

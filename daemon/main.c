@@ -134,6 +134,8 @@ check_only(const char *file)
 	}
 	if (check_schema_sets(&cfg, NULL, stderr, err, sizeof(err)) > 0)
 		rc = EXIT_CONFIG;
+	if (config_check_sqlite(&cfg, stderr) > 0)
+		rc = EXIT_CONFIG;
 	if (rc == 0)
 		printf("%s: configuration, %zu database(s), %d plan(s) and %zu "
 		       "schema set(s) are valid\n",

@@ -12,6 +12,7 @@
 #include "overview.h"
 #include "audit.h"
 #include "backups.h"
+#include "rejects.h"
 #include "catalog.h"
 #include "databases.h"
 #include "scheduler.h"
@@ -230,6 +231,7 @@ static const struct method methods[] = {
          &rollback_plan_params},
         {VL_METHOD_LIST_BACKUPS, backups_list, false, &backups_list_params},
         {VL_METHOD_DROP_BACKUPS, backups_drop, true, &backups_drop_params},
+        {VL_METHOD_LIST_REJECTS, rejects_list, false, &rejects_list_params},
         {VL_METHOD_SCHEMA_APPLY, schema_jobs_apply, true, &schema_jobs_params},
         {VL_METHOD_SCHEMA_REVERT, schema_jobs_revert, true,
          &schema_jobs_params},

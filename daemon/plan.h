@@ -47,7 +47,10 @@ struct plan_step {
 	long batch;   /* 1..PLAN_BATCH_MAX, or 0: daemon's batch_size */
 	char **after; /* names of steps that must run before this one */
 	size_t nafter;
-	bool backup;   /* record pre-images for rollback */
+	bool backup; /* record pre-images for rollback */
+	/* rejects = keep: a SQLite value that does not convert sends its row
+	 * to migrated.rejects (the job goes on); fail (default): the job fails */
+	bool keep_rejects;
 	unsigned line; /* of the [step NAME] header */
 
 	/*

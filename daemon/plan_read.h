@@ -17,7 +17,7 @@
 #include "plan.h"
 
 #define PLAN_MSG_MAX 1024
-#define PLAN_KEYS_MAX 13 /* most keys of one section type ([step]) */
+#define PLAN_KEYS_MAX 14 /* most keys of one section type ([step]) */
 
 struct plan_build;
 struct section;

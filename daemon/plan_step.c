@@ -26,11 +26,13 @@ enum {
 	K_UPSERT,
 	K_DEFAULTS,
 	K_CLEAR,
+	K_REJECTS,
 	K_STEP_KEYS
 };
 static const char *const step_keys[] = {
-        "table",  "key",    "where", "apply",  "batch",    "after", "backup",
-        "source", "select", "into",  "upsert", "defaults", "clear", NULL};
+        "table",  "key",      "where",  "apply",   "batch",
+        "after",  "backup",   "source", "select",  "into",
+        "upsert", "defaults", "clear",  "rejects", NULL};
 
 _Static_assert(sizeof step_keys / sizeof step_keys[0] == K_STEP_KEYS + 1 &&
                        K_STEP_KEYS <= PLAN_KEYS_MAX,
@@ -416,6 +418,10 @@ build_step(struct loader *ld, const struct section *sec,
 	if (plan_optional(ld, sec, K_BACKUP, &v) == -1 ||
 	    (v != NULL &&
 	     plan_choice(ld, v, "backup", "no", "yes", &step->backup) == -1))
+		return -1;
+	if (plan_optional(ld, sec, K_REJECTS, &v) == -1 ||
+	    (v != NULL && plan_choice(ld, v, "rejects", "fail", "keep",
+	                              &step->keep_rejects) == -1))
 		return -1;
 	if (plan_optional(ld, sec, K_SOURCE, &v) == -1)
 		return -1;

@@ -134,6 +134,43 @@ schema_history_rows(const PGresult *res, struct schema_history_row **rows,
 	return 0;
 }
 
+int
+schema_history_rows_json(const json_t *array, struct schema_history_row **rows,
+                         size_t *n)
+{
+	size_t len = json_array_size(array);
+	struct schema_history_row *r = calloc(len > 0 ? len : 1, sizeof(*r));
+
+	*rows = r;
+	*n = 0;
+	if (r == NULL)
+		return -1;
+	for (size_t i = 0; i < len; i++) {
+		const json_t *o = json_array_get(array, i);
+		const json_t *ms = json_object_get(o, "duration_ms");
+
+		r[i].version = (long long)json_integer_value(
+		        json_object_get(o, "version"));
+		r[i].name = json_string_value(json_object_get(o, "name"));
+		if (r[i].name == NULL)
+			r[i].name = "";
+		r[i].kind = json_string_value(json_object_get(o, "kind"));
+		r[i].checksum =
+		        json_string_value(json_object_get(o, "checksum"));
+		r[i].adopted_from =
+		        json_string_value(json_object_get(o, "adopted_from"));
+		r[i].applied_at =
+		        json_string_value(json_object_get(o, "applied_at"));
+		r[i].duration_ms = json_is_integer(ms)
+		                           ? (long long)json_integer_value(ms)
+		                           : -1;
+		r[i].failed = json_is_true(json_object_get(o, "failed"));
+		r[i].error = json_string_value(json_object_get(o, "error"));
+	}
+	*n = len;
+	return 0;
+}
+
 static json_t *
 string_or_null(const char *s)
 {

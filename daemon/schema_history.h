@@ -91,6 +91,17 @@ int schema_history_rows(const PGresult *res, struct schema_history_row **rows,
                         size_t *n) __attribute__((warn_unused_result));
 
 /*
+ * The same rows from a JSON array of objects {version, name, kind,
+ * checksum, adopted_from, applied_at (seconds since the epoch, as text),
+ * duration_ms, failed, error}, by version ascending (a SQLite file's
+ * history, schema_sqlite_history_rows). The strings stay the array's; free
+ * *rows. -1 when out of memory.
+ */
+int schema_history_rows_json(const json_t *array,
+                             struct schema_history_row **rows, size_t *n)
+        __attribute__((warn_unused_result));
+
+/*
  * The SchemaSet of io.migrated for set name (applied to database) from
  * its directory and its n history rows (by version ascending). A new
  * reference; NULL when out of memory. Pure.

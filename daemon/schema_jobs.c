@@ -14,6 +14,7 @@
 #include "schema_files.h"
 #include "schema_history.h"
 #include "schema_methods.h"
+#include "schema_sqlite_call.h"
 #include "vl_names.h"
 
 struct schema_job_args {
@@ -81,6 +82,7 @@ struct submit {
 	bool revert, dry_run;
 	long long to;
 	struct schema_dir *dir;
+	struct schema_sqlite_rows sq; /* a set on a SQLite file */
 };
 
 static void
@@ -90,6 +92,7 @@ submit_free(struct submit *c)
 	free(c->set);
 	free(c->database);
 	free(c->args);
+	json_decref(c->sq.rows);
 	free(c);
 }
 
@@ -169,16 +172,17 @@ precheck(struct submit *c, const json_t *set)
 	return 0;
 }
 
+static void checked(struct submit *c, const struct schema_history_row *rows,
+                    size_t n);
+
 static void
 on_history(void *arg, const PGresult *res, const char *error)
 {
 	struct submit *c = arg;
 	const char *state =
 	        res != NULL ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
-	const char *values[4];
 	struct schema_history_row *rows = NULL;
 	size_t n = 0;
-	json_t *set;
 
 	if (res != NULL && !pg_result_ok(res) && state != NULL &&
 	    (strcmp(state, "42P01") == 0 || strcmp(state, "3F000") == 0)) {
@@ -201,8 +205,18 @@ on_history(void *arg, const PGresult *res, const char *error)
 		submit_free(c);
 		return;
 	}
-	set = schema_history_merge(c->set, c->database, c->dir, rows, n, true);
+	checked(c, rows, n);
 	free(rows);
+}
+
+/* The set's n history rows (by version ascending): refuse, or queue the job. */
+static void
+checked(struct submit *c, const struct schema_history_row *rows, size_t n)
+{
+	const char *values[4];
+	json_t *set = schema_history_merge(c->set, c->database, c->dir, rows, n,
+	                                   true);
+
 	if (set == NULL) {
 		dbcall_unavailable(c->req, "out of memory");
 		submit_free(c);
@@ -222,6 +236,39 @@ on_history(void *arg, const PGresult *res, const char *error)
 	       json_pack("{s:s, s:s, s:s}", "plan", c->plan, "db", c->database,
 	                 "op", c->revert ? "revert" : "apply"));
 	submit_free(c);
+}
+
+static void
+on_sqlite_history(void *arg, enum sqlite_worker_status status,
+                  const char *error)
+{
+	struct submit *c = ((struct schema_sqlite_rows *)arg)->owner;
+	json_t *rows = c->sq.rows;
+	struct schema_history_row *hr = NULL;
+	size_t n = 0;
+	char buf[1024];
+
+	c->sq.rows = NULL;
+	if (status != SQLITE_WORKER_OK) {
+		json_decref(rows);
+		control_error(
+		        c->req, VL_ERROR_DATABASE_ERROR,
+		        json_pack("{s:s, s:s}", "message",
+		                  schema_sqlite_call_error(status, error, buf,
+		                                           sizeof(buf)),
+		                  "sqlstate", ""));
+		submit_free(c);
+		return;
+	}
+	if (schema_history_rows_json(rows, &hr, &n) < 0) {
+		json_decref(rows);
+		dbcall_unavailable(c->req, "out of memory");
+		submit_free(c);
+		return;
+	}
+	checked(c, hr, n);
+	free(hr);
+	json_decref(rows);
 }
 
 /* The job's args: strings only, as a job's parameters are [string]string. */
@@ -282,6 +329,19 @@ queue(struct control_req *req, struct daemon *d,
 	if (c->dir == NULL) {
 		conflict(c, 0, "%s", err);
 		submit_free(c);
+		return;
+	}
+	if (schema_sqlite_path(&d->cfg, cs->database) != NULL) {
+		snprintf(c->sq.set, sizeof(c->sq.set), "%s", c->set);
+		c->sq.owner = c;
+		if (schema_sqlite_call(
+		            d->base, cs->database,
+		            schema_sqlite_path(&d->cfg, cs->database),
+		            schema_sqlite_rows_work, on_sqlite_history, &c->sq,
+		            err, sizeof(err)) == NULL) {
+			dbcall_unavailable(req, err);
+			submit_free(c);
+		}
 		return;
 	}
 	conn = schema_set_conn(req, d, cs);

@@ -12,6 +12,8 @@
 #include "log.h"
 #include "schema_files.h"
 #include "schema_history.h"
+#include "schema_sqlite_call.h"
+#include "schema_sqlite_history.h"
 #include "store.h"
 #include "vl_names.h"
 
@@ -132,6 +134,7 @@ struct status_call {
 	struct schema_dir *dir; /* of names[next - 1] */
 	char *database;
 	json_t *sets;
+	struct schema_sqlite_rows sq; /* a set on a SQLite file */
 };
 
 static void
@@ -147,6 +150,8 @@ status_free(struct status_call *c)
 }
 
 static void status_next(struct status_call *c);
+static void status_add(struct status_call *c,
+                       const struct schema_history_row *rows, size_t n);
 
 static void
 on_status_rows(void *arg, const PGresult *res, const char *error)
@@ -157,7 +162,6 @@ on_status_rows(void *arg, const PGresult *res, const char *error)
 	        res != NULL ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
 	struct schema_history_row *rows = NULL;
 	size_t n = 0;
-	json_t *set;
 
 	if (res != NULL && !pg_result_ok(res) && state != NULL &&
 	    (strcmp(state, "42P01") == 0 || strcmp(state, "3F000") == 0)) {
@@ -171,8 +175,18 @@ on_status_rows(void *arg, const PGresult *res, const char *error)
 		status_free(c);
 		return;
 	}
-	set = schema_history_merge(name, c->database, c->dir, rows, n, c->all);
+	status_add(c, rows, n);
 	free(rows);
+}
+
+/* The set's n history rows arrived (by version ascending). */
+static void
+status_add(struct status_call *c, const struct schema_history_row *rows,
+           size_t n)
+{
+	json_t *set = schema_history_merge(c->names[c->next - 1], c->database,
+	                                   c->dir, rows, n, c->all);
+
 	if (set == NULL || json_array_append_new(c->sets, set) < 0) {
 		dbcall_unavailable(c->req, "out of memory");
 		status_free(c);
@@ -182,11 +196,41 @@ on_status_rows(void *arg, const PGresult *res, const char *error)
 }
 
 static void
+on_status_sqlite(void *arg, enum sqlite_worker_status status, const char *error)
+{
+	struct status_call *c = ((struct schema_sqlite_rows *)arg)->owner;
+	json_t *rows = c->sq.rows;
+	struct schema_history_row *hr = NULL;
+	size_t n = 0;
+	char buf[1024];
+
+	c->sq.rows = NULL;
+	if (status != SQLITE_WORKER_OK) {
+		json_decref(rows);
+		reply_sql_error(c->req, c->names[c->next - 1],
+		                schema_sqlite_call_error(status, error, buf,
+		                                         sizeof(buf)),
+		                "");
+		status_free(c);
+		return;
+	}
+	if (schema_history_rows_json(rows, &hr, &n) < 0) {
+		json_decref(rows);
+		dbcall_unavailable(c->req, "out of memory");
+		status_free(c);
+		return;
+	}
+	status_add(c, hr, n);
+	free(hr);
+	json_decref(rows);
+}
+
+static void
 status_next(struct status_call *c)
 {
 	const struct config_schema *set;
 	struct pg_conn *conn;
-	const char *values[1];
+	const char *values[1], *path;
 
 	schema_dir_free(c->dir);
 	c->dir = NULL;
@@ -211,6 +255,20 @@ status_next(struct status_call *c)
 		if (c->dir != NULL)
 			dbcall_unavailable(c->req, "out of memory");
 		status_free(c);
+		return;
+	}
+	path = schema_sqlite_path(&c->d->cfg, set->database);
+	if (path != NULL) {
+		char err[1024];
+		snprintf(c->sq.set, sizeof(c->sq.set), "%s", set->name);
+		c->sq.owner = c;
+		if (schema_sqlite_call(c->d->base, set->database, path,
+		                       schema_sqlite_rows_work,
+		                       on_status_sqlite, &c->sq, err,
+		                       sizeof(err)) == NULL) {
+			dbcall_unavailable(c->req, err);
+			status_free(c);
+		}
 		return;
 	}
 	conn = schema_set_conn(c->req, c->d, set);
@@ -324,6 +382,11 @@ struct record_call {
 	char *error;      /* or why the connection failed */
 	json_t *result;   /* the statement's two cells */
 	char checksum[SCHEMA_CHECKSUM_LEN + 1];
+	/* on a SQLite file: what the worker reads, result as above */
+	struct schema_dir *dir;
+	char uid[24];
+	char *username, *name;
+	const char *kind;
 };
 
 static void
@@ -334,6 +397,9 @@ record_free(struct record_call *c)
 	free(c->fail_msg);
 	free(c->fail_state);
 	json_decref(c->result);
+	schema_dir_free(c->dir);
+	free(c->username);
+	free(c->name);
 	free(c);
 }
 
@@ -477,6 +543,65 @@ record_finish(struct record_call *c)
 	record_free(c);
 }
 
+/* ---- recording on a SQLite file: the same decisions, on the worker ---- */
+
+static int
+record_sqlite_work(sqlite3 *db, void *arg, char *err, size_t errlen)
+{
+	struct record_call *c = arg;
+	json_t *r;
+
+	if (c->repair) {
+		r = schema_sqlite_repair(db, c->set, c->version, c->name,
+		                         c->accept ? c->checksum : NULL,
+		                         c->kind, c->uid, c->username, err,
+		                         errlen);
+		c->result = r != NULL
+		                    ? json_pack("[O, O]",
+		                                json_object_get(r, "kind"),
+		                                json_object_get(r, "inserted"))
+		                    : NULL;
+	} else {
+		r = schema_sqlite_baseline(db, c->set, c->dir, c->version,
+		                           c->uid, c->username, err, errlen);
+		c->result = r != NULL
+		                    ? json_pack("[O, O]",
+		                                json_object_get(r, "clash"),
+		                                json_object_get(r, "recorded"))
+		                    : NULL;
+	}
+	json_decref(r);
+	return c->result != NULL ? SQLITE_OK : SQLITE_ERROR;
+}
+
+static void
+on_record_sqlite(void *arg, enum sqlite_worker_status status, const char *error)
+{
+	struct record_call *c = arg;
+	char buf[1024];
+
+	if (status != SQLITE_WORKER_OK) {
+		c->failed = true;
+		c->fail_msg = strdup(schema_sqlite_call_error(
+		        status, error, buf, sizeof(buf)));
+	}
+	record_finish(c);
+}
+
+/* Runs c on the SQLite file path; replies itself on failure. */
+static void
+record_sqlite(struct record_call *c, struct daemon *d, const char *database,
+              const char *path)
+{
+	char err[1024];
+
+	if (schema_sqlite_call(d->base, database, path, record_sqlite_work,
+	                       on_record_sqlite, c, err, sizeof(err)) == NULL) {
+		dbcall_unavailable(c->req, err);
+		record_free(c);
+	}
+}
+
 /* The caller, as the history records them. */
 static void
 caller(struct control_req *req, char *uid, size_t len, const char **username)
@@ -618,6 +743,19 @@ schema_baseline(struct control_req *req, struct daemon *d, const void *args)
 		schema_dir_free(dir);
 		return;
 	}
+	if (schema_sqlite_path(&d->cfg, set->database) != NULL) {
+		c = record_new(req, set->name, a->version);
+		if (c == NULL) {
+			schema_dir_free(dir);
+			return;
+		}
+		c->dir = dir;
+		caller(req, c->uid, sizeof(c->uid), &username);
+		c->username = username != NULL ? strdup(username) : NULL;
+		record_sqlite(c, d, set->database,
+		              schema_sqlite_path(&d->cfg, set->database));
+		return;
+	}
 	conn = schema_set_conn(req, d, set);
 	c = conn != NULL ? record_new(req, set->name, a->version) : NULL;
 	if (c == NULL) {
@@ -734,6 +872,26 @@ schema_repair(struct control_req *req, struct daemon *d, const void *args)
 	if (msg[0] != '\0') {
 		conflict(req, set->name, a->version, msg);
 		schema_dir_free(dir);
+		return;
+	}
+	if (schema_sqlite_path(&d->cfg, set->database) != NULL) {
+		c = record_new(req, set->name, a->version);
+		if (c == NULL) {
+			schema_dir_free(dir);
+			return;
+		}
+		c->repair = true;
+		c->accept = accept;
+		c->kind = accept ? "repaired" : "forgotten";
+		if (f != NULL) {
+			memcpy(c->checksum, f->checksum, sizeof(c->checksum));
+			c->name = strdup(f->name);
+		}
+		caller(req, c->uid, sizeof(c->uid), &username);
+		c->username = username != NULL ? strdup(username) : NULL;
+		schema_dir_free(dir);
+		record_sqlite(c, d, set->database,
+		              schema_sqlite_path(&d->cfg, set->database));
 		return;
 	}
 	conn = schema_set_conn(req, d, set);

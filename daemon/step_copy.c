@@ -21,6 +21,7 @@
  * rows the merge inserted are stored with them, so a rollback can undo
  * both.
  */
+#include <ctype.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,7 +30,14 @@
 #include <event2/buffer.h>
 
 #include "copy_sql.h"
+#include "copy_sqlite.h"
+#include "sqlite_worker.h"
 #include "step.h"
+
+/* How long one SQLite read waits for a writer's lock, and the pause before
+ * a locked source is tried again (the job waits; it does not fail). */
+#define SQLITE_BUSY_MS 200
+#define SQLITE_RETRY_MS 500
 
 enum copy_phase { C_CONNECTING, C_PREPARING, C_READY, C_READING };
 
@@ -55,6 +63,16 @@ struct step {
 	long long batch, rows;
 	struct evbuffer *data;
 	char src_error[1024]; /* the first error of the source transaction */
+
+	/* a SQLite source (db->sqlite): its worker and the request in flight */
+	struct sqlite_worker *lite;
+	struct copy_sqlite_req lreq;
+	enum sqlite_conv_class *classes;
+	struct event *retry; /* a locked file: try again later */
+	bool locked;         /* the wait was logged */
+	bool freeing;
+	char *rejects;                /* the batch's, as JSON text, or NULL */
+	const char *reject_values[3]; /* job, step, rejects */
 };
 
 static void read_range(struct step *s);
@@ -163,7 +181,41 @@ on_staged(void *arg, const PGresult *res, const char *error)
 	s->ctx.ev.ready(s->ctx.ev.arg, s->lo, s->rows);
 }
 
-/* The target table's columns: [[name, generated], ...]. */
+/*
+ * A SQLite source's columns take the target's types (text where the target
+ * has no such column): staged holds converted values, and each column's
+ * conversion class follows from that type.
+ */
+static int
+lite_types(struct step *s, json_t *target)
+{
+	size_t i, j, n = json_array_size(s->cols);
+	json_t *c, *t;
+
+	free(s->classes);
+	s->classes = calloc(n > 0 ? n : 1, sizeof(*s->classes));
+	if (s->classes == NULL)
+		return -1;
+	json_array_foreach(s->cols, i, c)
+	{
+		const char *name = json_string_value(json_array_get(c, 0));
+		const char *type = "text";
+
+		json_array_foreach(target, j, t)
+		{
+			if (strcmp(json_string_value(json_array_get(t, 0)),
+			           name) == 0)
+				type = json_string_value(json_array_get(t, 2));
+		}
+		if (json_array_set_new(c, 1, json_string(type)) < 0)
+			return -1;
+		s->classes[i] = sqlite_conv_class_of(type);
+	}
+	s->lreq.classes = s->classes;
+	return 0;
+}
+
+/* The target table's columns: [[name, generated, type], ...]. */
 static void
 on_target_cols(void *arg, const PGresult *res, const char *error)
 {
@@ -181,6 +233,11 @@ on_target_cols(void *arg, const PGresult *res, const char *error)
 		return;
 	}
 	target = json_loads(PQgetvalue(res, 0, 0), 0, NULL);
+	if (s->lite != NULL && lite_types(s, target) < 0) {
+		json_decref(target);
+		step_fail(&s->ctx, "out of memory");
+		return;
+	}
 	s->shape.cols = s->cols;
 	rc = copy_sql_write(&s->shape, target, &s->sql, err, sizeof(err));
 	json_decref(target);
@@ -199,7 +256,8 @@ read_target(struct step *s)
 
 	if (pg_query(s->ctx.target,
 	             "SELECT json_agg(json_build_array(attname,"
-	             " attgenerated <> '') ORDER BY attnum) FROM pg_attribute"
+	             " attgenerated <> '', format_type(atttypid, atttypmod))"
+	             " ORDER BY attnum) FROM pg_attribute"
 	             " WHERE attrelid = to_regclass($1) AND attnum > 0"
 	             " AND NOT attisdropped",
 	             1, values, on_target_cols, s) < 0)
@@ -396,6 +454,15 @@ copy_free(struct step *s)
 {
 	if (s == NULL)
 		return;
+	s->freeing = true; /* the worker's cancelled requests end here */
+	sqlite_worker_free(s->lite);
+	if (s->retry != NULL)
+		event_free(s->retry);
+	free(s->classes);
+	free(s->rejects);
+	free(s->lreq.hi);
+	json_decref(s->lreq.cols);
+	json_decref(s->lreq.rejects);
 	pg_conn_free(s->src);
 	evbuffer_free(s->data);
 	json_decref(s->ptypes);
@@ -409,6 +476,162 @@ copy_free(struct step *s)
 	free(s);
 }
 
+/* ---- a SQLite source: reads on its worker thread (copy_sqlite.c) ---- */
+
+static void lite_submit(struct step *s, sqlite_work_fn work);
+
+static void
+on_lite_retry(evutil_socket_t fd, short what, void *arg)
+{
+	struct step *s = arg;
+
+	(void)fd;
+	(void)what;
+	lite_submit(s, s->phase == C_READING ? copy_sqlite_batch
+	                                     : copy_sqlite_probe);
+}
+
+/* True when the read went well; a locked file waits and is read again. */
+static bool
+lite_ok(struct step *s, enum sqlite_worker_status status, const char *error,
+        const char *what)
+{
+	struct timeval tv = {0, SQLITE_RETRY_MS * 1000};
+
+	if (s->freeing || status == SQLITE_WORKER_CANCELLED)
+		return false;
+	if (status == SQLITE_WORKER_BUSY) {
+		if (!s->locked)
+			log_ctx(LOG_WARNING, s->ctx.log,
+			        "source %s (%s) is locked by a writer; the job "
+			        "waits and retries",
+			        s->db->name, s->db->sqlite);
+		s->locked = true;
+		evtimer_add(s->retry, &tv);
+		return false;
+	}
+	if (s->locked)
+		log_ctx(LOG_INFO, s->ctx.log, "source %s is no longer locked",
+		        s->db->name);
+	s->locked = false;
+	if (status != SQLITE_WORKER_OK) {
+		step_fail(&s->ctx, "%s on source %s: %s", what, s->db->name,
+		          error != NULL ? error : "unknown error");
+		return false;
+	}
+	return true;
+}
+
+static void
+on_lite_probe(void *arg, enum sqlite_worker_status status, const char *error)
+{
+	struct copy_sqlite_req *r = arg;
+	struct step *s = r->owner;
+	size_t i;
+	json_t *c;
+
+	if (!lite_ok(s, status, error, "running select"))
+		return;
+	json_decref(s->cols);
+	s->cols = json_array();
+	json_array_foreach(r->cols, i, c)
+	{
+		char *name = strdup(json_string_value(c));
+
+		for (char *p = name; p != NULL && *p; p++)
+			*p = (char)tolower((unsigned char)*p);
+		json_array_append_new(
+		        s->cols, json_pack("[s, s]", name ? name : "", "text"));
+		free(name);
+	}
+	free(s->key_type);
+	s->key_type = strdup(r->key_int ? "bigint" : "text");
+	free(s->lo);
+	s->lo = strdup(copy_sqlite_lowest(r->key_int));
+	s->rows = s->checkpoint != NULL ? -1 : r->estimate;
+	copy_sql_clear(&s->sql);
+	s->shape = (struct copy_shape){
+	        .conn = s->ctx.target,
+	        .step = s->ctx.step,
+	        .table = s->table,
+	        .key = s->key,
+	        .key_type = s->key_type,
+	        .cols = s->cols,
+	};
+	if (s->key_type == NULL || s->lo == NULL) {
+		step_fail(&s->ctx, "out of memory");
+		return;
+	}
+	read_target(s);
+}
+
+static void
+on_lite_batch(void *arg, enum sqlite_worker_status status, const char *error)
+{
+	struct copy_sqlite_req *r = arg;
+	struct step *s = r->owner;
+
+	if (!lite_ok(s, status, error, "reading the range"))
+		return;
+	s->rows = r->rows;
+	free(s->hi);
+	s->hi = r->rows > 0 && r->hi != NULL ? strdup(r->hi) : NULL;
+	if (s->rows > 0 && s->hi == NULL) {
+		step_fail(&s->ctx, "out of memory");
+		return;
+	}
+	free(s->rejects);
+	s->rejects = json_array_size(r->rejects) > 0
+	                     ? json_dumps(r->rejects, JSON_COMPACT)
+	                     : NULL;
+	s->ctx.ev.range(s->ctx.ev.arg, s->hi, s->rows);
+}
+
+static void
+lite_submit(struct step *s, sqlite_work_fn work)
+{
+	bool batch = work == copy_sqlite_batch;
+
+	if (bind_select(s, NULL, 0) < 0)
+		return;
+	s->lreq.values = s->values;
+	s->lreq.nvalues = s->nvalues;
+	s->lreq.lo = s->lo;
+	if (batch)
+		evbuffer_drain(s->data, evbuffer_get_length(s->data));
+	if (sqlite_worker_submit(s->lite, work,
+	                         batch ? on_lite_batch : on_lite_probe,
+	                         &s->lreq) < 0)
+		step_fail(&s->ctx, "cannot read source %s: out of memory",
+		          s->db->name);
+}
+
+static void
+lite_start(struct step *s)
+{
+	char err[512];
+
+	s->lite = sqlite_worker_new(s->ctx.base, s->db->name, s->db->sqlite,
+	                            SQLITE_WORKER_READONLY, SQLITE_BUSY_MS, err,
+	                            sizeof(err));
+	s->retry = evtimer_new(s->ctx.base, on_lite_retry, s);
+	if (s->lite == NULL || s->retry == NULL) {
+		step_fail(&s->ctx, "cannot read source %s: %s", s->db->name,
+		          s->lite == NULL ? err : "out of memory");
+		return;
+	}
+	s->lreq = (struct copy_sqlite_req){
+	        .owner = s,
+	        .select = s->ctx.step->select.stmt.text,
+	        .key = s->ctx.step->key,
+	        .table = s->ctx.step->table,
+	        .data = s->data,
+	        .keep_rejects = s->ctx.step->keep_rejects,
+	};
+	s->phase = C_PREPARING;
+	lite_submit(s, copy_sqlite_probe);
+}
+
 static void
 copy_start(struct step *s, const char *checkpoint)
 {
@@ -416,9 +639,13 @@ copy_start(struct step *s, const char *checkpoint)
 
 	s->checkpoint = checkpoint;
 	s->db = config_database(s->ctx.cfg, s->ctx.step->source);
+	if (s->db != NULL && s->db->sqlite != NULL) {
+		lite_start(s);
+		return;
+	}
 	if (s->db == NULL || s->db->conninfo == NULL) {
 		step_fail(&s->ctx,
-		          "source %s is not a PostgreSQL [database %s] of the "
+		          "source %s is not a [database %s] of the "
 		          "configuration",
 		          s->ctx.step->source, s->ctx.step->source);
 		return;
@@ -512,6 +739,12 @@ copy_next_range(struct step *s, const char *lo, long long batch)
 		step_fail(&s->ctx, "out of memory");
 		return;
 	}
+	if (s->lite != NULL) {
+		s->phase = C_READING;
+		s->lreq.batch = batch;
+		lite_submit(s, copy_sqlite_batch);
+		return;
+	}
 	read_range(s);
 }
 
@@ -552,6 +785,20 @@ copy_apply(struct step *s, pg_result_cb part, pg_result_cb done, void *arg)
 	                            : s->ctx.step->apply.stmt.text;
 	bool backup = s->sql.backup != NULL && s->ctx.step->nupsert > 0;
 
+	if (s->rejects != NULL) {
+		/* rejects = keep: the rows that did not convert, in the batch */
+		s->reject_values[0] = s->ctx.job;
+		s->reject_values[1] = s->ctx.step->name;
+		s->reject_values[2] = s->rejects;
+		if (pg_query(t,
+		             "INSERT INTO migrated.rejects"
+		             " (job_id, step, key, col, value, error)"
+		             " SELECT $1::bigint, $2, r->>'key', r->>'column',"
+		             " r->>'value', r->>'error'"
+		             " FROM json_array_elements($3::json) r",
+		             3, s->reject_values, part, arg) < 0)
+			return -1;
+	}
 	if (pg_script(t, "TRUNCATE staged", part, arg) < 0 ||
 	    pg_copy_in(t, "COPY staged FROM STDIN", s->data, part, arg) < 0)
 		return -1;

@@ -39,6 +39,9 @@
 #                  server's time went, statement by statement (default no;
 #                  the extension costs a few percent, so the figures of
 #                  such a run are not comparable with the others)
+#   SQLITE_ROWS    rows of the SQLite benchmark (scripts/bench-sqlite.sh:
+#                  a SQLite table imported by the daemon and by pgloader;
+#                  default 1000000; 0 skips)
 #   BENCH_PORT     port of the throwaway cluster (default 54339)
 #   B              build directory, as in the Makefile (default build)
 set -eu
@@ -818,4 +821,7 @@ if [ "$submit_tenants" -gt 0 ]; then
 fi
 if [ "$fleet_rows" -gt 0 ]; then
 	fleet_bench
+fi
+if [ "${SQLITE_ROWS:-1000000}" -gt 0 ]; then
+	sh "$top/scripts/bench-sqlite.sh"
 fi

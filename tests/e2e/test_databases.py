@@ -20,8 +20,9 @@ REFUSED = [
      "unknown key 'host' in [database legacy]"),
     ("sqlite-then-conninfo",
      "[daemon]\nworkers = 2\n\n[database legacy]\nsqlite = /srv/legacy.db\n"
-     "conninfo = dbname=legacy\n", 5,
-     "[database legacy]: sqlite databases are not supported yet"),
+     "conninfo = dbname=legacy\n", 6,
+     "[database legacy]: conninfo and sqlite are both set; a database is "
+     "either PostgreSQL (conninfo) or SQLite (sqlite)"),
     ("both-keys",
      "[daemon]\nworkers = 2\n\n[database legacy]\nconninfo = dbname=legacy\n"
      "sqlite = /srv/legacy.db\n", 6,
@@ -65,9 +66,6 @@ REFUSED = [
     ("empty-conninfo", "[database legacy]\nconninfo =\n", 2,
      "[database legacy] conninfo: empty; give a libpq connection string or "
      "service=NAME"),
-    ("sqlite-not-supported-yet",
-     "[database legacy]\nsqlite = /srv/legacy.db\n", 2,
-     "[database legacy]: sqlite databases are not supported yet"),
 ]
 
 

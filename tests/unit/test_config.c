@@ -867,9 +867,6 @@ test_database_errors(void **state)
 	expect_error("[database legacy]\nsqlite =\n", 2,
 	             "[database legacy] sqlite: empty; give the path of a "
 	             "SQLite file");
-	expect_error("[database legacy]\nsqlite = /var/lib/legacy.db\n", 2,
-	             "[database legacy]: sqlite databases are not supported "
-	             "yet");
 }
 
 static void

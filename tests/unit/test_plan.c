@@ -364,7 +364,7 @@ test_key_errors(void **state)
 	expect_error(HEAD "[step a]\ntabel = x\n", 4,
 	             "unknown key tabel in [step a] (known: table, key, where, "
 	             "apply, batch, after, backup, source, select, into, "
-	             "upsert, defaults, clear)");
+	             "upsert, defaults, clear, rejects)");
 	expect_error(
 	        HEAD "[step a]\ntable = t\nkey = id\napply = UPDATE t\n"
 	             "WHERE x = :lo AND y = :hi\n",
