@@ -371,3 +371,18 @@ schema_history_merge(const char *name, const char *database,
 	                files);
 	return set;
 }
+
+json_t *
+schema_history_merge_json(const char *name, const char *database,
+                          const struct schema_dir *dir, const json_t *rows,
+                          bool all)
+{
+	struct schema_history_row *r = NULL;
+	size_t n = 0;
+	json_t *set = NULL;
+
+	if (schema_history_rows_json(rows, &r, &n) == 0)
+		set = schema_history_merge(name, database, dir, r, n, all);
+	free(r);
+	return set;
+}

@@ -123,4 +123,10 @@ json_t *schema_history_merge(const char *name, const char *database,
                              const struct schema_history_row *rows, size_t n,
                              bool all) __attribute__((warn_unused_result));
 
+/* schema_history_merge of rows as schema_history_rows_json reads them. */
+json_t *schema_history_merge_json(const char *name, const char *database,
+                                  const struct schema_dir *dir,
+                                  const json_t *rows, bool all)
+        __attribute__((warn_unused_result));
+
 #endif

@@ -172,8 +172,7 @@ precheck(struct submit *c, const json_t *set)
 	return 0;
 }
 
-static void checked(struct submit *c, const struct schema_history_row *rows,
-                    size_t n);
+static void checked(struct submit *c, json_t *set);
 
 static void
 on_history(void *arg, const PGresult *res, const char *error)
@@ -205,17 +204,17 @@ on_history(void *arg, const PGresult *res, const char *error)
 		submit_free(c);
 		return;
 	}
-	checked(c, rows, n);
+	checked(c, schema_history_merge(c->set, c->database, c->dir, rows, n,
+	                                true));
 	free(rows);
 }
 
-/* The set's n history rows (by version ascending): refuse, or queue the job. */
+/* The set's status (taken; NULL when out of memory): refuse at once, or
+ * queue the job. */
 static void
-checked(struct submit *c, const struct schema_history_row *rows, size_t n)
+checked(struct submit *c, json_t *set)
 {
 	const char *values[4];
-	json_t *set = schema_history_merge(c->set, c->database, c->dir, rows, n,
-	                                   true);
 
 	if (set == NULL) {
 		dbcall_unavailable(c->req, "out of memory");
@@ -244,8 +243,6 @@ on_sqlite_history(void *arg, enum sqlite_worker_status status,
 {
 	struct submit *c = ((struct schema_sqlite_rows *)arg)->owner;
 	json_t *rows = c->sq.rows;
-	struct schema_history_row *hr = NULL;
-	size_t n = 0;
 	char buf[1024];
 
 	c->sq.rows = NULL;
@@ -260,14 +257,8 @@ on_sqlite_history(void *arg, enum sqlite_worker_status status,
 		submit_free(c);
 		return;
 	}
-	if (schema_history_rows_json(rows, &hr, &n) < 0) {
-		json_decref(rows);
-		dbcall_unavailable(c->req, "out of memory");
-		submit_free(c);
-		return;
-	}
-	checked(c, hr, n);
-	free(hr);
+	checked(c, schema_history_merge_json(c->set, c->database, c->dir, rows,
+	                                     true));
 	json_decref(rows);
 }
 

@@ -150,8 +150,7 @@ status_free(struct status_call *c)
 }
 
 static void status_next(struct status_call *c);
-static void status_add(struct status_call *c,
-                       const struct schema_history_row *rows, size_t n);
+static void status_add(struct status_call *c, json_t *set);
 
 static void
 on_status_rows(void *arg, const PGresult *res, const char *error)
@@ -175,18 +174,15 @@ on_status_rows(void *arg, const PGresult *res, const char *error)
 		status_free(c);
 		return;
 	}
-	status_add(c, rows, n);
+	status_add(c, schema_history_merge(name, c->database, c->dir, rows, n,
+	                                   c->all));
 	free(rows);
 }
 
-/* The set's n history rows arrived (by version ascending). */
+/* The set's status (taken; NULL when out of memory). */
 static void
-status_add(struct status_call *c, const struct schema_history_row *rows,
-           size_t n)
+status_add(struct status_call *c, json_t *set)
 {
-	json_t *set = schema_history_merge(c->names[c->next - 1], c->database,
-	                                   c->dir, rows, n, c->all);
-
 	if (set == NULL || json_array_append_new(c->sets, set) < 0) {
 		dbcall_unavailable(c->req, "out of memory");
 		status_free(c);
@@ -200,8 +196,6 @@ on_status_sqlite(void *arg, enum sqlite_worker_status status, const char *error)
 {
 	struct status_call *c = ((struct schema_sqlite_rows *)arg)->owner;
 	json_t *rows = c->sq.rows;
-	struct schema_history_row *hr = NULL;
-	size_t n = 0;
 	char buf[1024];
 
 	c->sq.rows = NULL;
@@ -214,14 +208,9 @@ on_status_sqlite(void *arg, enum sqlite_worker_status status, const char *error)
 		status_free(c);
 		return;
 	}
-	if (schema_history_rows_json(rows, &hr, &n) < 0) {
-		json_decref(rows);
-		dbcall_unavailable(c->req, "out of memory");
-		status_free(c);
-		return;
-	}
-	status_add(c, hr, n);
-	free(hr);
+	status_add(c,
+	           schema_history_merge_json(c->names[c->next - 1], c->database,
+	                                     c->dir, rows, c->all));
 	json_decref(rows);
 }
 
