@@ -44,6 +44,9 @@ DAEMON_SRC = $(sort $(wildcard daemon/*.c))
 CTL_SRC    = $(sort $(wildcard ctl/*.c))
 # Schema diff, drift, dump and squash (schema_diff.c is pure: unit-tested).
 DAEMON_LIB += daemon/schema_diff.c
+# Adaptive batch size and the rows/s budget (pure: unit-tested).
+DAEMON_LIB += daemon/pacing.c
+DAEMON_LIB += daemon/duration.c
 
 obj = $(patsubst %.c,$(B)/obj/%.o,$(1))
 

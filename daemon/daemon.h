@@ -18,6 +18,7 @@ struct daemon {
 	struct store *store;
 	struct databases *dbs; /* [database NAME] sections */
 	struct scheduler *sched;
+	struct throttle *throttle; /* throttles and rows/s budgets */
 	time_t started;
 	bool ready; /* READY=1 sent */
 	bool debug; /* -d: debug messages whatever log_level says */

@@ -22,6 +22,7 @@
 #include "config.h"
 #include "log.h"
 #include "pg.h"
+#include "throttle.h"
 
 struct driver;
 
@@ -39,8 +40,9 @@ struct driver_events {
 struct driver_ctx {
 	struct event_base *base;
 	const struct config *cfg;
-	struct catalog *plans; /* the daemon's now: a driver refs it */
-	struct pg_conn *conn;  /* the runner's connection to the target */
+	struct catalog *plans;     /* the daemon's now: a driver refs it */
+	struct pg_conn *conn;      /* the runner's connection to the target */
+	struct throttle *throttle; /* what batches wait on */
 	long long job;
 	const char *job_s;   /* the job's id, as text */
 	const char *owner;   /* the runner holding the job */

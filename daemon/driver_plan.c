@@ -154,7 +154,7 @@ next_step(struct driver *r)
 	json_t *entry;
 	const char *name, *state, *checkpoint;
 	const struct plan_step *step;
-	long long size;
+	struct batch_pace pace;
 
 	if (r->stop) {
 		release(r);
@@ -180,12 +180,22 @@ next_step(struct driver *r)
 		next_step(r);
 		return;
 	}
-	size = r->batch_override > 0 ? r->batch_override
-	       : step->batch > 0     ? step->batch
-	                             : r->c.cfg->batch_size;
+	pace.throttle = r->c.throttle;
+	pace.override = r->batch_override;
+	pace.size = r->batch_override > 0 ? r->batch_override
+	            : step->batch > 0     ? step->batch
+	                                  : r->c.cfg->batch_size;
+	pace.target_ms = r->plan->batch_target_ms > 0
+	                         ? r->plan->batch_target_ms
+	                         : r->c.cfg->batch_target_ms;
+	pace.min = r->plan->batch_min > 0 ? r->plan->batch_min
+	                                  : r->c.cfg->batch_min;
+	pace.max = r->plan->batch_max > 0 ? r->plan->batch_max
+	                                  : r->c.cfg->batch_max;
+	pace.plan_rows_per_second = r->plan->max_rows_per_second;
 	step_context(r, step, &ctx);
 	r->batch = batch_start(
-	        &ctx, step_ops_for(step, r->restore), r->c.owner, size,
+	        &ctx, step_ops_for(step, r->restore), r->c.owner, &pace,
 	        strcmp(state, "running") == 0 ? checkpoint : NULL, &bev);
 	if (r->batch == NULL)
 		job_failed(r,

@@ -22,6 +22,7 @@
 #include "schema_files.h"
 #include "scheduler.h"
 #include "store.h"
+#include "throttle.h"
 
 #define EXIT_CONFIG 1
 #define EXIT_USAGE 2
@@ -296,9 +297,10 @@ run(const char *file, bool debug)
 		log_error("%s", err);
 		goto out;
 	}
+	d.throttle = throttle_new(&d);
 	d.sched = scheduler_new(&d);
 	d.store = store_new(d.base, d.cfg.target_conninfo, on_store_ready, &d);
-	if (d.sched == NULL || d.store == NULL) {
+	if (d.throttle == NULL || d.sched == NULL || d.store == NULL) {
 		log_error("out of memory");
 		goto out;
 	}
@@ -323,6 +325,7 @@ out:
 	databases_free(d.dbs);
 	store_free(d.store);
 	scheduler_free(d.sched);
+	throttle_free(d.throttle); /* after the batches that joined it */
 	control_close();
 	notify_finish();
 	for (int i = 0; i < 3; i++)

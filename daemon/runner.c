@@ -145,6 +145,7 @@ start_job(struct runner *r, const PGresult *res)
 	        .cfg = &r->d->cfg,
 	        .plans = r->d->plans,
 	        .conn = r->conn,
+	        .throttle = r->d->throttle,
 	        .job = r->job,
 	        .job_s = r->job_s,
 	        .owner = r->owner,

@@ -210,6 +210,15 @@ test_key_table(void **state)
 	        {"database", "sqlite", true},
 	        {"schema", "database", true},
 	        {"schema", "dir", true},
+	        {"daemon", "batch_target", true},
+	        {"daemon", "batch_min", true},
+	        {"daemon", "batch_max", true},
+	        {"throttle", "query", true},
+	        {"throttle", "interval", true},
+	        {"throttle", "timeout", true},
+	        {"throttle", "max", true},
+	        {"throttle", "critical", true},
+	        {"throttle", "max_rows_per_second", true},
 	};
 	size_t n = sizeof(want) / sizeof(want[0]);
 	size_t i;
@@ -341,7 +350,9 @@ test_unknown_key(void **state)
 	             "unknown key 'Workers' in [daemon]");
 }
 
-#define KNOWN "(known: [daemon], [target], [database NAME], [schema NAME])"
+#define KNOWN                                                                  \
+	"(known: [daemon], [target], [database NAME], [schema NAME], "         \
+	"[throttle])"
 
 static void
 test_unknown_section(void **state)
@@ -554,7 +565,7 @@ test_first_error_reported(void **state)
 	(void)state;
 	expect_error("[daemon\nworkers = 5\n", 1,
 	             "section header without ']'; expected [daemon], [target], "
-	             "[database NAME] or [schema NAME]");
+	             "[database NAME], [schema NAME] or [throttle]");
 	expect_error("[daemon]\nfoo\nworkers = abc\n", 2, syntax_error);
 }
 
@@ -594,6 +605,15 @@ static const struct {
         {"log_level", "warning"},
         {"reconnect_max_ms", "30000"},
         {"conninfo", "service=app"},
+        {"batch_target", "500ms"},
+        {"batch_min", "10"},
+        {"batch_max", "5000"},
+        {"query", "replication_lag"},
+        {"interval", "2s"},
+        {"timeout", "1500ms"},
+        {"max", "2.5"},
+        {"critical", "30"},
+        {"max_rows_per_second", "5000"},
 };
 #define NSAMPLES (sizeof(samples) / sizeof(samples[0]))
 
