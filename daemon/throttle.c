@@ -203,24 +203,19 @@ wake(struct throttle *t)
 
 /* ---- the manual throttles ---- */
 
-static void
-on_manual(void *arg, const PGresult *res, const char *error)
+void
+throttle_set_manual(struct throttle *t, const PGresult *res)
 {
-	struct throttle *t = arg;
-
-	(void)error;
-	t->manual_busy = false;
-	if (res == NULL || !pg_result_ok(res))
-		return; /* keep what was read last */
 	t->manual.nreasons = 0;
 	for (int i = 0; i < PQntuples(res); i++) {
 		char text[320];
 		const char *scope = PQgetvalue(res, i, 0);
+		if (PQgetisnull(res, i, 0))
+			continue; /* a row of counts, not a throttle */
+		bool all = strcmp(scope, "*") == 0;
 		snprintf(text, sizeof(text),
 		         "throttled by an operator%s%s%s: %s",
-		         strcmp(scope, "*") == 0 ? "" : " (plan ",
-		         strcmp(scope, "*") == 0 ? "" : scope,
-		         strcmp(scope, "*") == 0 ? "" : ")",
+		         all ? "" : " (plan ", all ? "" : scope, all ? "" : ")",
 		         PQgetvalue(res, i, 1));
 		add_reason(&t->manual, scope, "manual", text,
 		           (time_t)atoll(PQgetvalue(res, i, 2)),
@@ -233,24 +228,28 @@ on_manual(void *arg, const PGresult *res, const char *error)
 }
 
 static void
+on_manual(void *arg, const PGresult *res, const char *error)
+{
+	struct throttle *t = arg;
+
+	(void)error;
+	t->manual_busy = false;
+	if (res == NULL || !pg_result_ok(res))
+		return; /* keep what was read last */
+	throttle_set_manual(t, res);
+}
+
+static void
 read_manual(struct throttle *t)
 {
 	if (t->manual_busy || !store_ready(t->d->store))
 		return;
 	if (pg_query(store_conn(t->d->store),
-	             "SELECT scope, reason, extract(epoch FROM since)::bigint,"
-	             " extract(epoch FROM until)::bigint"
-	             " FROM migrated.throttles"
-	             " WHERE until IS NULL OR until > now() ORDER BY scope",
+	             "SELECT " THROTTLE_MANUAL_COLUMNS
+	             " FROM migrated.throttles WHERE " THROTTLE_MANUAL_LIVE
+	             " ORDER BY scope",
 	             0, NULL, on_manual, t) == 0)
 		t->manual_busy = true;
-}
-
-void
-throttle_refresh(struct throttle *t)
-{
-	if (t != NULL)
-		read_manual(t);
 }
 
 /* ---- the load query ---- */
@@ -274,26 +273,28 @@ on_paused(void *arg, const PGresult *res, const char *error)
 static void
 pause_running(struct throttle *t)
 {
-	char value[64], critical[64];
-	const char *values[3] = {value, critical, t->d->cfg.throttle_query};
+	char value[64], critical[64], why[200];
+	const char *values[4] = {value, critical, t->d->cfg.throttle_query,
+	                         why};
 
 	snprintf(value, sizeof(value), "%g", t->now.load_value);
 	snprintf(critical, sizeof(critical), "%g", t->d->cfg.throttle_critical);
+	snprintf(why, sizeof(why), "load %s is above critical %s", value,
+	         critical);
 	if (!store_ready(t->d->store) ||
-	    pg_query(
-	            store_conn(t->d->store),
-	            "WITH p AS (UPDATE migrated.jobs SET state = 'paused',"
-	            "  updated = now() WHERE state = 'running' RETURNING id),"
-	            " msg AS (SELECT 'paused ' || count(*) || ' running job(s):"
-	            " load ' || $1 || ' is above critical ' || $2 AS m,"
-	            "  json_agg(id ORDER BY id) AS ids FROM p"
-	            "  HAVING count(*) > 0),"
-	            " a AS (INSERT INTO migrated.audit (action, parameters,"
-	            "  result) SELECT 'throttle critical',"
-	            "  jsonb_build_object('jobs', ids, 'value', $1::float8,"
-	            "  'critical', $2::float8, 'query', $3), m FROM msg)"
-	            "SELECT m FROM msg",
-	            3, values, on_paused, t) < 0)
+	    pg_query(store_conn(t->d->store),
+	             "WITH p AS (UPDATE migrated.jobs SET state = 'paused',"
+	             "  updated = now() WHERE state = 'running' RETURNING id),"
+	             " msg AS (SELECT 'paused ' || count(*) ||"
+	             "  ' running job(s): ' || $4::text AS m,"
+	             "  json_agg(id ORDER BY id) AS ids FROM p"
+	             "  HAVING count(*) > 0),"
+	             " a AS (INSERT INTO migrated.audit (action, parameters,"
+	             "  result) SELECT 'throttle critical',"
+	             "  jsonb_build_object('jobs', ids, 'value', $1::float8,"
+	             "  'critical', $2::float8, 'query', $3::text), m FROM msg)"
+	             "SELECT m FROM msg",
+	             4, values, on_paused, t) < 0)
 		log_warning(
 		        "throttle: cannot pause the running jobs: the state "
 		        "database is not connected");

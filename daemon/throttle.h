@@ -21,6 +21,7 @@
 #include <time.h>
 
 #include <event2/event.h>
+#include <libpq-fe.h>
 
 #include "pacing.h"
 
@@ -73,8 +74,15 @@ struct throttle *throttle_new(struct daemon *d)
         __attribute__((warn_unused_result));
 void throttle_free(struct throttle *t);
 
-/* Reads the manual throttles again now (after ThrottleOn, ThrottleOff). */
-void throttle_refresh(struct throttle *t);
+/*
+ * The manual throttles as they are now (after ThrottleOn, ThrottleOff):
+ * rows of THROTTLE_MANUAL_COLUMNS of the live rows of migrated.throttles.
+ */
+void throttle_set_manual(struct throttle *t, const PGresult *res);
+#define THROTTLE_MANUAL_COLUMNS                                                \
+	"scope, reason, extract(epoch FROM since)::bigint,"                    \
+	" extract(epoch FROM until)::bigint"
+#define THROTTLE_MANUAL_LIVE "(until IS NULL OR until > now())"
 
 /* j->job, plan, step, batch_size filled; t may be NULL (never waits). */
 void throttle_join(struct throttle *t, struct throttle_job *j);
