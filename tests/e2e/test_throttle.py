@@ -10,9 +10,10 @@ target: the tests look at pg_stat_activity and pg_locks while it waits.
 
 import json
 import os
+import subprocess
 import time
 
-from conftest import wait_for
+from conftest import MIGRATECTL, clean_env, wait_for
 from jobs_util import (
     assert_counters, counter_plan, counter_step, ctl_json, make_tables,
     show, step_of, submit, wait_job, wait_state, write_plan)
@@ -311,3 +312,27 @@ def test_set_batch_size_takes_effect_at_next_batch(make_daemon, pg):
     assert rc != 0
     rc, out, err = d.ctl("set", str(job))
     assert rc != 0 and "--batch-size" in err
+
+
+def test_watch_shows_why_a_job_waits(make_daemon, pg):
+    make_tables(pg, TENANTS, 20)
+    d = make_daemon()
+    write_plan(d, "slow", slow_step_plan(sleep=0.05))
+    d.start()
+    ctl_json(d, "throttle", "on", "--reason", "night batch")
+    [job] = submit(d, "slow", ["a"])
+    wait_job(d, job, lambda j: j["waiting"] is not None, "waiting")
+    # watch --json: one line per update, the job as ShowJob has it
+    proc = subprocess.Popen([str(MIGRATECTL), "--socket", d.socket,
+                             "--json", "watch", str(job)],
+                            stdout=subprocess.PIPE, text=True,
+                            env=clean_env())
+    try:
+        line = proc.stdout.readline()
+        info = json.loads(line)
+        assert "night batch" in info["waiting"], info
+        assert info["waiting_since"], info
+    finally:
+        ctl_json(d, "throttle", "off")
+        proc.wait(30)
+    wait_state(d, [job])
