@@ -84,8 +84,12 @@ compose(struct throttle *t)
 	if (!r->load_ok) {
 		if (t->load_since == 0)
 			t->load_since = time(NULL);
-		snprintf(text, sizeof(text), "the load query failed: %s",
-		         r->load_error);
+		if (r->load_error[0] == '\0')
+			snprintf(text, sizeof(text),
+			         "the load query has not given a value yet");
+		else
+			snprintf(text, sizeof(text),
+			         "the load query failed: %s", r->load_error);
 		add_reason(r, "*", "load_failed", text, t->load_since, 0);
 		return;
 	}
@@ -459,7 +463,7 @@ struct throttle *
 throttle_new(struct daemon *d)
 {
 	struct throttle *t = calloc(1, sizeof(*t));
-	struct timeval tv = {0, TICK_MS * 1000};
+	struct timeval tv = {0, (suseconds_t)TICK_MS * 1000};
 
 	if (t == NULL)
 		return NULL;
