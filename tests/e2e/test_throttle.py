@@ -17,6 +17,7 @@ from conftest import MIGRATECTL, clean_env, wait_for
 from jobs_util import (
     assert_counters, counter_plan, counter_step, ctl_json, make_tables,
     show, step_of, submit, wait_job, wait_state, write_plan)
+from safety_util import DENIED, calls_as
 from test_lifecycle import NotifySocket
 
 TENANTS = ["a", "b"]
@@ -336,3 +337,21 @@ def test_watch_shows_why_a_job_waits(make_daemon, pg):
         ctl_json(d, "throttle", "off")
         proc.wait(30)
     wait_state(d, [job])
+
+
+def test_throttle_and_set_are_for_admins_and_audited(make_daemon, pg):
+    d = make_daemon(socket_mode="0666")
+    os.chmod(str(d.dir), 0o755)
+    d.start()
+    replies = calls_as("nobody", d.socket, [
+        ("ThrottleOn", {"reason": "not mine"}),
+        ("ThrottleOff", {}),
+        ("SetJob", {"id": 1, "batch_size": 10}),
+        ("GetThrottle", {}),
+    ])
+    assert [r.get("error") for r in replies[:3]] == [DENIED] * 3, replies
+    assert "error" not in replies[3], replies
+    assert get_throttle(d)["throttled"] is False
+    entries = ctl_json(d, "log")["entries"]
+    refused = [e for e in entries if e["action"] == "io.migrated.ThrottleOn"]
+    assert refused and refused[0]["result"] == DENIED, refused
