@@ -137,7 +137,11 @@ read_settings(struct batch *b)
 	snprintf(size, sizeof(size), "%lld", b->pacing.size);
 	query(b,
 	      "WITH s AS (UPDATE migrated.job_steps SET batch_now = $3::integer"
-	      " WHERE job_id = $1::bigint AND step = $2)"
+	      " WHERE job_id = $1::bigint AND step = $2),"
+	      /* a wait cut short by a stop or crash left its reason */
+	      " w AS (UPDATE migrated.jobs SET waiting = NULL,"
+	      " waiting_since = NULL WHERE id = $1::bigint"
+	      " AND waiting IS NOT NULL)"
 	      " SELECT batch_size, max_rows_per_second FROM migrated.jobs"
 	      " WHERE id = $1::bigint",
 	      3, values, on_settings);
