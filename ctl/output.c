@@ -431,6 +431,33 @@ pair_text(const json_t *job)
 	return text;
 }
 
+/* The batch size in effect: the running step's (adaptive, or as set),
+ * else the one asked for, else whose default it is; never "0". */
+static void
+batch_size_line(struct table *t, const json_t *job)
+{
+	size_t i;
+	const json_t *step;
+	long long asked = value_int(job, "batch_size", 0);
+
+	table_cell(t, "Batch size:");
+	json_array_foreach(value_get(job, "steps"), i, step)
+	{
+		const char *state = value_str(step, "state");
+		if (state != NULL && strcmp(state, "running") == 0 &&
+		    value_int(step, "batch_size", 0) > 0) {
+			table_cell(t, "%lld (step %s, in effect)",
+			           value_int(step, "batch_size", 0),
+			           value_str(step, "name"));
+			return;
+		}
+	}
+	if (asked > 0)
+		table_cell(t, "%lld", asked);
+	else
+		table_cell(t, "the plan's or the daemon's");
+}
+
 /* The summary of out_job: what the job is and how far it got. */
 static void
 job_summary(struct table *t, const json_t *job)
@@ -471,7 +498,7 @@ job_summary(struct table *t, const json_t *job)
 	}
 	table_summary_field(t, "Warnings", job, "warnings");
 	table_summary_field(t, "Priority", job, "priority");
-	table_summary_field(t, "Batch size", job, "batch_size");
+	batch_size_line(t, job);
 	if (value_str(job, "waiting") != NULL) {
 		table_cell(t, "Waiting:");
 		table_cell(t, "%s (since %s)", value_str(job, "waiting"),

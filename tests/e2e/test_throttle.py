@@ -297,6 +297,8 @@ def test_set_batch_size_takes_effect_at_next_batch(make_daemon, pg):
     assert out["job"]["batch_size"] == 25
     j = wait_job(d, job, lambda j: step_of(j, "one")["batch_size"] == 25,
                  "the new size in effect")
+    rc, out, err = d.ctl("show", str(job))
+    assert "Batch size:" in out and "25 (step one, in effect)" in out, out
     before = j["rows_done"]
     j = wait_job(d, job, lambda j: j["rows_done"] > before, "the next batch")
     assert j["rows_done"] - before in (5, 25, 30), (before, j["rows_done"])
