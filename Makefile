@@ -165,9 +165,10 @@ FUZZ_CFLAGS = -std=c11 -D_GNU_SOURCE -g -O1 -Iproto -Idaemon -Ibuild-fuzz \
               -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
               $(shell pkg-config --cflags $(PKGS))
 FUZZ_SRC_frame  = proto/vl_frame.c proto/vl_message.c proto/vl_dispatch.c
-FUZZ_SRC_config = daemon/config.c daemon/inifile.c tests/fuzz/fuzz_file.c
+FUZZ_SRC_config = daemon/config.c daemon/inifile.c tests/fuzz/fuzz_file.c \
+                  daemon/duration.c
 FUZZ_SRC_plan   = $(PLAN_SRC) daemon/sql_lex.c daemon/sql_params.c daemon/inifile.c \
-                  tests/fuzz/fuzz_file.c
+                  tests/fuzz/fuzz_file.c daemon/duration.c
 FUZZ_SRC_sql    = daemon/sql_lex.c daemon/sql_params.c
 
 build-fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(wildcard proto/*.c daemon/*.c daemon/*.h proto/*.h)
