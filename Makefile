@@ -47,6 +47,14 @@ DAEMON_LIB += daemon/schema_diff.c
 # Adaptive batch size and the rows/s budget (pure: unit-tested).
 DAEMON_LIB += daemon/pacing.c
 DAEMON_LIB += daemon/duration.c
+# The metrics registry and its text page (metrics_http.c serves it).
+DAEMON_LIB += daemon/metrics.c
+# Rates from counters sampled at two times (status --detailed).
+DAEMON_LIB += daemon/rates.c
+# The thread for blocking calls (name service, audit spool).
+DAEMON_LIB += daemon/worker.c
+# Schema file checksums kept by stat (schema_files.c uses them).
+DAEMON_LIB += daemon/schema_sums.c
 
 obj = $(patsubst %.c,$(B)/obj/%.o,$(1))
 
@@ -150,6 +158,7 @@ check-sanitize: check-valgrind check-asan
 bench: deps
 	$(MAKE) all
 	sh scripts/bench.sh
+	sh scripts/bench-schema.sh
 
 # SchemaDiff of two 500-table schemas (scripts/bench-schema.sh).
 bench-schema: all

@@ -48,6 +48,9 @@ static const struct option arg_options[ARG_COUNT] = {
         [ARG_FOR] = {"for", required_argument, NULL, OPT_VAL(ARG_FOR)},
         [ARG_MAX_ROWS_PER_SECOND] = {"max-rows-per-second", required_argument,
                                      NULL, OPT_VAL(ARG_MAX_ROWS_PER_SECOND)},
+        [ARG_EMERGENCY] = {"emergency", no_argument, NULL,
+                           OPT_VAL(ARG_EMERGENCY)},
+        [ARG_DETAILED] = {"detailed", no_argument, NULL, OPT_VAL(ARG_DETAILED)},
 };
 
 /* Accepted by every command. */
@@ -286,6 +289,12 @@ set_flag(struct args *a, int opt)
 		break;
 	case OPT_VAL(ARG_COMPARE):
 		flag = &a->compare;
+		break;
+	case OPT_VAL(ARG_EMERGENCY):
+		flag = &a->emergency;
+		break;
+	case OPT_VAL(ARG_DETAILED):
+		flag = &a->detailed;
 		break;
 	default:
 		return false;

@@ -86,10 +86,16 @@ on_warnings_saved(void *arg, const PGresult *res, const char *error)
 	struct driver *r = arg;
 	char buf[512];
 
-	(void)error;
-	if (res != NULL && !pg_result_ok(res))
+	if (res == NULL)
+		log_ctx(LOG_WARNING, r->c.log, "cannot record the warnings: %s",
+		        error != NULL ? error : "connection lost");
+	else if (!pg_result_ok(res))
 		log_ctx(LOG_WARNING, r->c.log, "cannot record the warnings: %s",
 		        pg_result_error(res, buf, sizeof(buf)));
+	else if (strcmp(PQcmdTuples((PGresult *)res), "1") != 0)
+		log_ctx(LOG_WARNING, r->c.log,
+		        "cannot record the warnings: the job's row was not "
+		        "updated");
 }
 
 /* ---- steps ---- */
@@ -182,9 +188,8 @@ next_step(struct driver *r)
 	}
 	pace.throttle = r->c.throttle;
 	pace.override = r->batch_override;
-	pace.size = r->batch_override > 0 ? r->batch_override
-	            : step->batch > 0     ? step->batch
-	                                  : r->c.cfg->batch_size;
+	pace.size =
+	        plan_batch_size(step, r->batch_override, r->c.cfg->batch_size);
 	pace.target_ms = r->plan->batch_target_ms > 0
 	                         ? r->plan->batch_target_ms
 	                         : r->c.cfg->batch_target_ms;
@@ -249,9 +254,11 @@ record_warnings(struct driver *r, json_t *results)
 		log_ctx(LOG_WARNING, r->c.log, "warning: %s", text);
 		if (jobrow_warn(r->c.conn, r->c.job_s, text, on_warnings_saved,
 		                r) < 0)
-			log_ctx(LOG_DEBUG, r->c.log,
-			        "warnings not recorded: "
-			        "connection down");
+			log_ctx(LOG_WARNING, r->c.log,
+			        "cannot record the warnings: %s",
+			        pg_conn_error(r->c.conn) != NULL
+			                ? pg_conn_error(r->c.conn)
+			                : "connection down");
 	}
 	free(text);
 }

@@ -9,6 +9,8 @@
 
 #include "daemon.h"
 #include "log.h"
+#include "metrics.h"
+#include "vl_names.h"
 #include "notify.h"
 #include "pg.h"
 #include "runner.h"
@@ -84,6 +86,9 @@ on_counts(void *arg, const PGresult *res, const char *error)
 		         clock_text(th->reasons[0].since, since, sizeof(since)),
 		         th->reasons[0].text,
 		         th->nreasons > 1 ? " (and more)" : "");
+#define PUSH(state) metrics_jobs(#state, c.state);
+	VL_JOB_STATES(PUSH)
+#undef PUSH
 	notify_status("%d/%d workers busy; jobs: %lld queued, %lld running, "
 	              "%lld paused, %lld failed, %lld succeeded; %.0f rows/s%s",
 	              scheduler_busy(s), s->nrunners, c.queued, c.running,

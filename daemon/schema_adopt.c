@@ -7,9 +7,9 @@
  * (kind adopted) and COMMIT, or, when a row did not match, the report
  * alone and a rollback.
  */
+#include "nss_cache.h"
 #include "schema_adopt.h"
 
-#include <pwd.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -88,7 +88,11 @@ struct adopt {
 	size_t recording;           /* inserts not answered yet */
 	bool replied;
 	uid_t uid;
+	struct adopt *prev, *next; /* in live */
 };
+
+/* Every adopt from its start to its free: schema_adopt_stop's list. */
+static struct adopt *live;
 
 static void adopt_next(struct adopt *a);
 
@@ -97,9 +101,18 @@ static void adopt_next(struct adopt *a);
 static void
 adopt_free(struct adopt *a)
 {
+	if (a->prev != NULL)
+		a->prev->next = a->next;
+	else if (live == a)
+		live = a->next;
+	if (a->next != NULL)
+		a->next->prev = a->prev;
+	/* its queries fail as it goes: their callbacks see an ended adopt */
+	a->step = STEP_DONE;
+	pg_conn_free(a->conn);
+	a->conn = NULL;
 	if (a->timer != NULL)
 		event_free(a->timer);
-	pg_conn_free(a->conn);
 	PQclear(a->foreign);
 	json_decref(a->report.rows);
 	json_decref(a->report.insert);
@@ -300,7 +313,7 @@ reply_report(struct adopt *a, int adopted)
 static void
 record_all(struct adopt *a)
 {
-	struct passwd *pw = getpwuid(a->uid);
+	const char *user = nss_cache_name(a->uid);
 	char uid_s[24], version_s[24];
 	const char *values[13];
 	size_t i;
@@ -320,7 +333,7 @@ record_all(struct adopt *a)
 		values[4] = "adopted";
 		values[5] = a->label;
 		values[6] = uid_s;
-		values[7] = pw != NULL ? pw->pw_name : NULL;
+		values[7] = user;
 		values[8] = NULL; /* no job: adopt runs nothing */
 		values[9] = NULL; /* started now */
 		values[10] = "0";
@@ -608,6 +621,10 @@ schema_adopt(struct control_req *req, struct daemon *d, const void *args)
 		dbcall_unavailable(req, "out of memory");
 		return;
 	}
+	a->next = live;
+	if (live != NULL)
+		live->prev = a;
+	live = a;
 	a->req = req;
 	a->d = d;
 	a->tool = tool;
@@ -654,4 +671,18 @@ schema_adopt(struct control_req *req, struct daemon *d, const void *args)
 		adopt_next(a);
 	else if (pg_conn_state(a->conn) == PG_DISCONNECTED)
 		adopt_unavailable(a, pg_conn_error(a->conn));
+}
+
+void
+schema_adopt_stop(void)
+{
+	while (live != NULL) {
+		struct adopt *a = live;
+
+		if (!a->replied) {
+			a->replied = true;
+			dbcall_unavailable(a->req, "the daemon is stopping");
+		}
+		adopt_free(a);
+	}
 }

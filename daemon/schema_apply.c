@@ -636,7 +636,9 @@ schema_run_start(const struct schema_run_ctx *ctx,
 	log_ctx(LOG_INFO, &run->log, "%s%s of schema set %s on %s",
 	        run->revert ? "revert" : "apply",
 	        run->dry_run ? " (dry run)" : "", run->set, run->dbname);
-	snprintf(name, sizeof(name), "migrated-schema-%s", run->set);
+	/* what a baseline or repair refused meanwhile names (schema_methods.c) */
+	snprintf(name, sizeof(name), "migrated job %s (schema %s)", run->job,
+	         run->set);
 	run->conn = pg_conn_new(ctx->base, run->conninfo, name, on_state, run);
 	run->file = schema_file_run_new(
 	        run->conn,

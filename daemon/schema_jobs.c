@@ -1,12 +1,12 @@
 #include "schema_jobs.h"
 
-#include <pwd.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "nss_cache.h"
 #include "daemon.h"
 #include "dbcall.h"
 #include "log.h"
@@ -176,11 +176,13 @@ on_history(void *arg, const PGresult *res, const char *error)
 	const char *state =
 	        res != NULL ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
 	const char *values[4];
-	json_t *rows, *set;
+	struct schema_history_row *rows = NULL;
+	size_t n = 0;
+	json_t *set;
 
 	if (res != NULL && !pg_result_ok(res) && state != NULL &&
 	    (strcmp(state, "42P01") == 0 || strcmp(state, "3F000") == 0)) {
-		rows = json_array(); /* no history table yet: nothing applied */
+		/* no history table yet: nothing applied */
 	} else if (res == NULL) {
 		dbcall_unavailable(c->req, error);
 		submit_free(c);
@@ -194,11 +196,13 @@ on_history(void *arg, const PGresult *res, const char *error)
 		                        state != NULL ? state : ""));
 		submit_free(c);
 		return;
-	} else {
-		rows = dbcall_json_cell(res, 0, 0);
+	} else if (schema_history_rows(res, &rows, &n) < 0) {
+		dbcall_unavailable(c->req, "out of memory");
+		submit_free(c);
+		return;
 	}
-	set = schema_history_merge(c->set, c->database, c->dir, rows);
-	json_decref(rows);
+	set = schema_history_merge(c->set, c->database, c->dir, rows, n, true);
+	free(rows);
 	if (set == NULL) {
 		dbcall_unavailable(c->req, "out of memory");
 		submit_free(c);
@@ -226,7 +230,7 @@ job_args(struct control_req *req, const struct schema_job_args *a,
          const char *op)
 {
 	uid_t uid = control_peer_uid(req);
-	struct passwd *pw = getpwuid(uid);
+	const char *user = nss_cache_name(uid);
 	char uid_s[24], to_s[24];
 	json_t *args;
 	char *text;
@@ -235,7 +239,7 @@ job_args(struct control_req *req, const struct schema_job_args *a,
 	snprintf(to_s, sizeof(to_s), "%lld", a->to);
 	args = json_pack("{s:s, s:s, s:s, s:s?}", "op", op, "dry_run",
 	                 a->dry_run ? "true" : "false", "uid", uid_s,
-	                 "username", pw != NULL ? pw->pw_name : NULL);
+	                 "username", user);
 	if (args != NULL && a->to >= 0)
 		json_object_set_new(args, "to", json_string(to_s));
 	text = args != NULL ? json_dumps(args, JSON_COMPACT) : NULL;
@@ -274,7 +278,7 @@ queue(struct control_req *req, struct daemon *d,
 		submit_free(c);
 		return;
 	}
-	c->dir = schema_dir_load(cs->dir, err, sizeof(err));
+	c->dir = schema_dir_scan(cs->dir, d->sums, err, sizeof(err));
 	if (c->dir == NULL) {
 		conflict(c, 0, "%s", err);
 		submit_free(c);
@@ -286,8 +290,8 @@ queue(struct control_req *req, struct daemon *d,
 		return;
 	}
 	values[0] = c->set;
-	if (pg_query(conn, schema_history_status_sql, 1, values, on_history,
-	             c) < 0) {
+	if (pg_query(conn, schema_history_rows_sql, 1, values, on_history, c) <
+	    0) {
 		dbcall_unavailable(req, pg_conn_error(conn));
 		submit_free(c);
 	}

@@ -1,11 +1,11 @@
 #include "schema_methods.h"
 
-#include <pwd.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "nss_cache.h"
 #include "daemon.h"
 #include "databases.h"
 #include "dbcall.h"
@@ -58,12 +58,17 @@ schema_set_conn(struct control_req *req, struct daemon *d,
 	return NULL;
 }
 
-/* The set's files; NULL after replying SchemaConflict with why. */
+/*
+ * The set's files, checksums only (those of unchanged files kept from an
+ * earlier read); NULL after replying SchemaConflict with why.
+ */
 static struct schema_dir *
-load_dir(struct control_req *req, const struct config_schema *set)
+load_dir(struct control_req *req, struct daemon *d,
+         const struct config_schema *set)
 {
 	char err[1024];
-	struct schema_dir *dir = schema_dir_load(set->dir, err, sizeof(err));
+	struct schema_dir *dir =
+	        schema_dir_scan(set->dir, d->sums, err, sizeof(err));
 
 	if (dir == NULL)
 		control_error(req, VL_ERROR_SCHEMA_CONFLICT,
@@ -102,11 +107,13 @@ reply_db_error(struct control_req *req, const char *set, const PGresult *res,
 
 struct status_args {
 	const char *set;
+	bool all;
 };
 
 static const struct vl_field status_fields[] = {
         VL_FIELD_STRING("set", 0, struct status_args, set, 1,
                         CONFIG_DATABASE_NAME_MAX),
+        VL_FIELD_BOOL("all", 0, struct status_args, all),
         VL_FIELDS_END,
 };
 const struct vl_params schema_status_params =
@@ -121,6 +128,7 @@ struct status_call {
 	struct daemon *d;
 	char **names;
 	size_t n, next;
+	bool all;               /* every file, not only those not applied */
 	struct schema_dir *dir; /* of names[next - 1] */
 	char *database;
 	json_t *sets;
@@ -147,20 +155,24 @@ on_status_rows(void *arg, const PGresult *res, const char *error)
 	const char *name = c->names[c->next - 1];
 	const char *state =
 	        res != NULL ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
-	json_t *rows, *set;
+	struct schema_history_row *rows = NULL;
+	size_t n = 0;
+	json_t *set;
 
 	if (res != NULL && !pg_result_ok(res) && state != NULL &&
 	    (strcmp(state, "42P01") == 0 || strcmp(state, "3F000") == 0)) {
-		rows = json_array(); /* no history table yet: nothing applied */
+		/* no history table yet: nothing applied */
 	} else if (res == NULL || !pg_result_ok(res)) {
 		reply_db_error(c->req, name, res, error);
 		status_free(c);
 		return;
-	} else {
-		rows = dbcall_json_cell(res, 0, 0);
+	} else if (schema_history_rows(res, &rows, &n) < 0) {
+		dbcall_unavailable(c->req, "out of memory");
+		status_free(c);
+		return;
 	}
-	set = schema_history_merge(name, c->database, c->dir, rows);
-	json_decref(rows);
+	set = schema_history_merge(name, c->database, c->dir, rows, n, c->all);
+	free(rows);
 	if (set == NULL || json_array_append_new(c->sets, set) < 0) {
 		dbcall_unavailable(c->req, "out of memory");
 		status_free(c);
@@ -194,7 +206,7 @@ status_next(struct status_call *c)
 		return;
 	}
 	c->database = strdup(set->database);
-	c->dir = load_dir(c->req, set);
+	c->dir = load_dir(c->req, c->d, set);
 	if (c->database == NULL || c->dir == NULL) {
 		if (c->dir != NULL)
 			dbcall_unavailable(c->req, "out of memory");
@@ -207,7 +219,7 @@ status_next(struct status_call *c)
 		return;
 	}
 	values[0] = set->name;
-	if (pg_query(conn, schema_history_status_sql, 1, values, on_status_rows,
+	if (pg_query(conn, schema_history_rows_sql, 1, values, on_status_rows,
 	             c) < 0) {
 		dbcall_unavailable(c->req, pg_conn_error(conn));
 		status_free(c);
@@ -227,6 +239,7 @@ schema_status(struct control_req *req, struct daemon *d, const void *args)
 	}
 	c->req = req;
 	c->d = d;
+	c->all = a->all;
 	c->sets = json_array();
 	if (a->set != NULL) {
 		if (config_schema(&d->cfg, a->set) == NULL) {
@@ -259,13 +272,46 @@ schema_status(struct control_req *req, struct daemon *d, const void *args)
 /* --- recording: one transaction under the set's lock ----------------------- */
 
 /*
- * The history table made sure of, then BEGIN, the set's lock, one
+ * The history table made sure of, then BEGIN, the set's lock tried, one
  * statement, COMMIT: queued together, so that no other query on the
  * connection falls inside the transaction. Should a statement fail, the
  * COMMIT after it rolls back.
+ *
+ * The lock is tried, never waited for: an apply or revert holds it for
+ * its whole run, and a baseline or repair waiting behind it would hold
+ * the store's shared connection (or the set's monitor connection) for as
+ * long. Without the lock the DO block fails with SQLSTATE 55P03 and a
+ * message naming the sessions that hold it (by application_name, which
+ * says which job), and the transaction rolls back.
  */
-#define RECORD_STEPS 5
-#define RECORD_STATEMENT 3 /* the step whose result counts */
+#define RECORD_STEPS 6
+#define RECORD_STATEMENT 4 /* the step whose result counts */
+#define BUSY_STATE "55P03"
+
+/* The set's name for the DO block below, local to the transaction. */
+static const char record_set_sql[] =
+        "SELECT set_config('migrated.history_set', $1, true)";
+
+static const char record_trylock_sql[] =
+        "DO $migrated$DECLARE"
+        " s text := current_setting('migrated.history_set');"
+        " who text;"
+        " BEGIN"
+        " IF pg_try_advisory_xact_lock(hashtext('migrated.schema_history'),"
+        "  hashtext(s)) THEN RETURN; END IF;"
+        " SELECT string_agg(coalesce(nullif(a.application_name, ''),"
+        "   'a session') || ' (backend ' || a.pid || ')', ', ')"
+        "  INTO who FROM pg_locks l JOIN pg_stat_activity a USING (pid)"
+        "  WHERE l.locktype = 'advisory' AND l.granted"
+        "   AND l.database = (SELECT oid FROM pg_database"
+        "    WHERE datname = current_database())"
+        "   AND l.classid = hashtext('migrated.schema_history')::oid"
+        "   AND l.objid = hashtext(s)::oid AND l.objsubid = 2;"
+        " RAISE EXCEPTION USING ERRCODE = '" BUSY_STATE "',"
+        "  MESSAGE = format('the history of schema set %s is being written"
+        " by %s; try again when it has ended', s,"
+        "  coalesce(who, 'another session'));"
+        " END$migrated$";
 struct record_call {
 	struct control_req *req;
 	char *set;
@@ -330,8 +376,9 @@ record(struct record_call *c, struct pg_conn *conn, const char *sql, int n,
 		return -1;
 	/* queued after it, these fail only when the connection did */
 	if (pg_query(conn, "BEGIN", 0, NULL, on_record_step, c) < 0 ||
-	    pg_query(conn, schema_history_lock_sql, 1, lock, on_record_step,
-	             c) < 0 ||
+	    pg_query(conn, record_set_sql, 1, lock, on_record_step, c) < 0 ||
+	    pg_query(conn, record_trylock_sql, 0, NULL, on_record_step, c) <
+	            0 ||
 	    pg_query(conn, sql, n, values, on_record_step, c) < 0 ||
 	    pg_query(conn, "COMMIT", 0, NULL, on_record_step, c) < 0)
 		log_warning("schema %s: connection lost while queueing",
@@ -417,6 +464,10 @@ record_finish(struct record_call *c)
 {
 	if (c->error != NULL)
 		dbcall_unavailable(c->req, c->error);
+	else if (c->failed && c->fail_state != NULL &&
+	         strcmp(c->fail_state, BUSY_STATE) == 0)
+		conflict(c->req, c->set, c->version,
+		         c->fail_msg != NULL ? c->fail_msg : "busy");
 	else if (c->failed)
 		reply_sql_error(c->req, c->set, c->fail_msg, c->fail_state);
 	else if (c->repair)
@@ -430,10 +481,8 @@ record_finish(struct record_call *c)
 static void
 caller(struct control_req *req, char *uid, size_t len, const char **username)
 {
-	struct passwd *pw = getpwuid(control_peer_uid(req));
-
 	snprintf(uid, len, "%d", (int)control_peer_uid(req));
-	*username = pw != NULL ? pw->pw_name : NULL;
+	*username = nss_cache_name(control_peer_uid(req));
 }
 
 static struct record_call *
@@ -556,7 +605,7 @@ schema_baseline(struct control_req *req, struct daemon *d, const void *args)
 	char uid[24], *arrays[3] = {NULL, NULL, NULL};
 	const char *values[6], *username;
 
-	if (set == NULL || (dir = load_dir(req, set)) == NULL)
+	if (set == NULL || (dir = load_dir(req, d, set)) == NULL)
 		return;
 	if (dir->n == 0 || dir->files[0].version > a->version) {
 		char msg[256];
@@ -664,7 +713,7 @@ schema_repair(struct control_req *req, struct daemon *d, const void *args)
 		return;
 	}
 	set = schema_set_for_call(req, d, a->set);
-	if (set == NULL || (dir = load_dir(req, set)) == NULL)
+	if (set == NULL || (dir = load_dir(req, d, set)) == NULL)
 		return;
 	f = schema_dir_find(dir, a->version);
 	if (accept && f == NULL) {

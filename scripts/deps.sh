@@ -11,6 +11,11 @@ libjansson-dev libinih-dev libcmocka-dev libssl-dev postgresql-15 postgresql-cli
 mandoc python3-pytest python3-pytest-xdist systemd clang libclang-rt-14-dev clang-format
 clang-tidy cppcheck valgrind varlink-go sqitch dpkg-dev debhelper lintian
 bash-completion"
+# pgbouncer, for the test that the daemon refuses transaction pooling
+PACKAGES="$PACKAGES pgbouncer"
+# prometheus: promtool checks the metrics page, and a real server scrapes
+# it in tests/e2e/test_metrics.py
+PACKAGES="$PACKAGES prometheus"
 # npm, for the real tools whose history tables the adopt tests take over;
 # a machine with its own Node.js keeps it
 command -v npm >/dev/null 2>&1 || PACKAGES="$PACKAGES nodejs npm"
