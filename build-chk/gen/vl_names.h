@@ -36,6 +36,10 @@
 #define VL_METHOD_SCHEMA_DRIFT "io.migrated.SchemaDrift"
 #define VL_METHOD_SCHEMA_DUMP "io.migrated.SchemaDump"
 #define VL_METHOD_SCHEMA_SQUASH "io.migrated.SchemaSquash"
+#define VL_METHOD_GET_THROTTLE "io.migrated.GetThrottle"
+#define VL_METHOD_THROTTLE_ON "io.migrated.ThrottleOn"
+#define VL_METHOD_THROTTLE_OFF "io.migrated.ThrottleOff"
+#define VL_METHOD_SET_JOB "io.migrated.SetJob"
 
 #define VL_ERROR_NO_BACKUP "io.migrated.NoBackup"
 #define VL_ERROR_NO_SUCH_JOB "io.migrated.NoSuchJob"

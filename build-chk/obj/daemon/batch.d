@@ -1,10 +1,11 @@
-build-chk/obj/daemon/batch.o: daemon/batch.c daemon/batch.h daemon/step.h \
- daemon/config.h daemon/log.h daemon/pg.h \
+build-chk/obj/daemon/batch.o: daemon/batch.c daemon/batch.h \
+ daemon/pacing.h daemon/step.h daemon/config.h daemon/log.h daemon/pg.h \
  /usr/include/postgresql/libpq-fe.h \
  /usr/include/postgresql/postgres_ext.h \
  /usr/include/postgresql/pg_config_ext.h daemon/plan.h \
- daemon/sql_params.h daemon/metrics.h
+ daemon/sql_params.h daemon/throttle.h daemon/metrics.h
 daemon/batch.h:
+daemon/pacing.h:
 daemon/step.h:
 daemon/config.h:
 daemon/log.h:
@@ -14,4 +15,5 @@ daemon/pg.h:
 /usr/include/postgresql/pg_config_ext.h:
 daemon/plan.h:
 daemon/sql_params.h:
+daemon/throttle.h:
 daemon/metrics.h:

@@ -7,7 +7,8 @@ build-chk/obj/daemon/main.o: daemon/main.c daemon/audit.h \
  daemon/metrics.h daemon/metrics_http.h daemon/notify.h daemon/overview.h \
  daemon/nss_cache.h daemon/catalog.h daemon/plan.h daemon/sql_params.h \
  daemon/schema_adopt.h daemon/schema_files.h daemon/schema_scratch.h \
- daemon/schema_sums.h daemon/scheduler.h daemon/store.h
+ daemon/schema_sums.h daemon/scheduler.h daemon/store.h daemon/throttle.h \
+ daemon/pacing.h
 daemon/audit.h:
 daemon/control.h:
 proto/vl_message.h:
@@ -37,3 +38,5 @@ daemon/schema_scratch.h:
 daemon/schema_sums.h:
 daemon/scheduler.h:
 daemon/store.h:
+daemon/throttle.h:
+daemon/pacing.h:

@@ -8,8 +8,8 @@ build-chk/obj/daemon/methods.o: daemon/methods.c daemon/methods.h \
  /usr/include/postgresql/libpq-fe.h \
  /usr/include/postgresql/postgres_ext.h \
  /usr/include/postgresql/pg_config_ext.h daemon/schema_inspect.h \
- daemon/store.h daemon/validate.h daemon/dbcall.h \
- build-chk/gen/vl_names.h
+ daemon/store.h daemon/throttle_methods.h daemon/validate.h \
+ daemon/dbcall.h build-chk/gen/vl_names.h
 daemon/methods.h:
 daemon/control.h:
 proto/vl_message.h:
@@ -38,6 +38,7 @@ daemon/pg.h:
 /usr/include/postgresql/pg_config_ext.h:
 daemon/schema_inspect.h:
 daemon/store.h:
+daemon/throttle_methods.h:
 daemon/validate.h:
 daemon/dbcall.h:
 build-chk/gen/vl_names.h:

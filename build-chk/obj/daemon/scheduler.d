@@ -3,7 +3,8 @@ build-chk/obj/daemon/scheduler.o: daemon/scheduler.c daemon/scheduler.h \
  build-chk/gen/vl_names.h daemon/notify.h daemon/pg.h \
  /usr/include/postgresql/libpq-fe.h \
  /usr/include/postgresql/postgres_ext.h \
- /usr/include/postgresql/pg_config_ext.h daemon/runner.h daemon/store.h
+ /usr/include/postgresql/pg_config_ext.h daemon/runner.h daemon/store.h \
+ daemon/throttle.h daemon/pacing.h
 daemon/scheduler.h:
 daemon/daemon.h:
 daemon/config.h:
@@ -17,3 +18,5 @@ daemon/pg.h:
 /usr/include/postgresql/pg_config_ext.h:
 daemon/runner.h:
 daemon/store.h:
+daemon/throttle.h:
+daemon/pacing.h:

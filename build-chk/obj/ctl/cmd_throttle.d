@@ -1,0 +1,12 @@
+build-chk/obj/ctl/cmd_throttle.o: ctl/cmd_throttle.c ctl/cmd.h ctl/args.h \
+ ctl/ctl.h build-chk/gen/vl_names.h ctl/session.h ctl/client.h \
+ proto/vl_message.h ctl/output.h ctl/request.h
+ctl/cmd.h:
+ctl/args.h:
+ctl/ctl.h:
+build-chk/gen/vl_names.h:
+ctl/session.h:
+ctl/client.h:
+proto/vl_message.h:
+ctl/output.h:
+ctl/request.h:

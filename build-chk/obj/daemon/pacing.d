@@ -1,0 +1,2 @@
+build-chk/obj/daemon/pacing.o: daemon/pacing.c daemon/pacing.h
+daemon/pacing.h:

@@ -1,0 +1,28 @@
+build-chk/obj/daemon/throttle_methods.o: daemon/throttle_methods.c \
+ daemon/throttle_methods.h daemon/control.h proto/vl_message.h \
+ proto/vl_dispatch.h daemon/catalog.h daemon/config.h daemon/plan.h \
+ daemon/sql_params.h daemon/daemon.h daemon/dbcall.h \
+ /usr/include/postgresql/libpq-fe.h \
+ /usr/include/postgresql/postgres_ext.h \
+ /usr/include/postgresql/pg_config_ext.h daemon/pg.h daemon/duration.h \
+ daemon/params.h daemon/throttle.h daemon/pacing.h \
+ build-chk/gen/vl_names.h
+daemon/throttle_methods.h:
+daemon/control.h:
+proto/vl_message.h:
+proto/vl_dispatch.h:
+daemon/catalog.h:
+daemon/config.h:
+daemon/plan.h:
+daemon/sql_params.h:
+daemon/daemon.h:
+daemon/dbcall.h:
+/usr/include/postgresql/libpq-fe.h:
+/usr/include/postgresql/postgres_ext.h:
+/usr/include/postgresql/pg_config_ext.h:
+daemon/pg.h:
+daemon/duration.h:
+daemon/params.h:
+daemon/throttle.h:
+daemon/pacing.h:
+build-chk/gen/vl_names.h:
