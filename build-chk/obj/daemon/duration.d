@@ -1,2 +1,0 @@
-build-chk/obj/daemon/duration.o: daemon/duration.c daemon/duration.h
-daemon/duration.h:

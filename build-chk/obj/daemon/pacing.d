@@ -1,2 +1,0 @@
-build-chk/obj/daemon/pacing.o: daemon/pacing.c daemon/pacing.h
-daemon/pacing.h:

@@ -1,2 +1,0 @@
-build-chk/obj/daemon/rates.o: daemon/rates.c daemon/rates.h
-daemon/rates.h:

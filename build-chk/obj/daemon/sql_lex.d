@@ -1,2 +1,0 @@
-build-chk/obj/daemon/sql_lex.o: daemon/sql_lex.c daemon/sql_lex.h
-daemon/sql_lex.h:
