@@ -8,6 +8,7 @@
 
 #include "daemon.h"
 #include "log.h"
+#include "metrics.h"
 #include "pg.h"
 #include "store.h"
 
@@ -66,7 +67,7 @@ add_reason(struct throttle_report *r, const char *scope, const char *kind,
 
 /* manual + the load's verdict into t->now */
 static void
-compose(struct throttle *t)
+compose_reasons(struct throttle *t)
 {
 	const struct config *cfg = &t->d->cfg;
 	struct throttle_report *r = &t->now;
@@ -114,8 +115,28 @@ compose(struct throttle *t)
 	           t->load_since, 0);
 }
 
-const char *
-throttle_why(const struct throttle *t, const char *plan)
+/* The kinds of reason, for the metrics' migrated_throttle_active. */
+static const char *const reason_kinds[] = {"manual", "load", "critical",
+                                           "load_failed"};
+
+/* t->now anew, and which kinds of reason hold to the metrics */
+static void
+compose(struct throttle *t)
+{
+	compose_reasons(t);
+	for (size_t k = 0; k < sizeof(reason_kinds) / sizeof(*reason_kinds);
+	     k++) {
+		bool active = false;
+		for (size_t i = 0; i < t->now.nreasons && !active; i++)
+			active = strcmp(t->now.reasons[i].kind,
+			                reason_kinds[k]) == 0;
+		metrics_throttle_active(reason_kinds[k], active);
+	}
+}
+
+/* The first reason that holds a job of plan back now, or NULL. */
+static const struct throttle_reason *
+reason_for(const struct throttle *t, const char *plan)
 {
 	if (t == NULL)
 		return NULL;
@@ -123,9 +144,17 @@ throttle_why(const struct throttle *t, const char *plan)
 		const struct throttle_reason *x = &t->now.reasons[i];
 		if (strcmp(x->scope, "*") == 0 ||
 		    (plan != NULL && strcmp(x->scope, plan) == 0))
-			return x->text;
+			return x;
 	}
 	return NULL;
+}
+
+const char *
+throttle_why(const struct throttle *t, const char *plan)
+{
+	const struct throttle_reason *x = reason_for(t, plan);
+
+	return x != NULL ? x->text : NULL;
 }
 
 static struct pacing_budget *
@@ -169,20 +198,42 @@ budget_wait(struct throttle *t, struct throttle_job *j, const char **which)
 static bool
 must_wait(struct throttle *t, struct throttle_job *j)
 {
-	const char *why = throttle_why(t, j->plan), *which;
+	const struct throttle_reason *why = reason_for(t, j->plan);
+	const char *which;
 	long long w;
 
 	if (why != NULL) {
-		snprintf(j->waiting, sizeof(j->waiting), "%s", why);
+		snprintf(j->waiting, sizeof(j->waiting), "%s", why->text);
+		snprintf(j->waiting_kind, sizeof(j->waiting_kind), "%s",
+		         why->kind);
 		return true;
 	}
 	w = budget_wait(t, j, &which);
 	if (w > 0) {
 		snprintf(j->waiting, sizeof(j->waiting), "%s", which);
+		snprintf(j->waiting_kind, sizeof(j->waiting_kind),
+		         "rows_per_second");
 		return true;
 	}
 	j->waiting[0] = '\0';
 	return false;
+}
+
+/* Ends j's wait: counted for the job and for the metrics; the ms waited. */
+static long long
+end_wait(struct throttle_job *j)
+{
+	long long waited = now_ms() - j->wait_start_ms;
+
+	j->go = NULL;
+	j->throttled_ms += waited;
+	metrics_throttled_add(j->waiting_kind[0] != '\0' ? j->waiting_kind
+	                                                 : "unknown",
+	                      (double)waited / 1000.0);
+	j->waiting[0] = '\0';
+	j->waiting_kind[0] = '\0';
+	j->waiting_since = 0;
+	return waited;
 }
 
 /* Lets the waiters that may go now go. */
@@ -196,11 +247,7 @@ wake(struct throttle *t)
 		if (j->go == NULL || must_wait(t, j))
 			continue;
 		void (*go)(void *, long long) = j->go;
-		long long waited = now_ms() - j->wait_start_ms;
-		j->go = NULL;
-		j->throttled_ms += waited;
-		j->waiting[0] = '\0';
-		j->waiting_since = 0;
+		long long waited = end_wait(j);
 		go(j->go_arg, waited); /* may leave: next was taken first */
 	}
 }
@@ -562,16 +609,9 @@ throttle_gate(struct throttle_job *j,
 long long
 throttle_cancel(struct throttle_job *j)
 {
-	long long waited;
-
 	if (j->go == NULL)
 		return -1;
-	waited = now_ms() - j->wait_start_ms;
-	j->go = NULL;
-	j->throttled_ms += waited;
-	j->waiting[0] = '\0';
-	j->waiting_since = 0;
-	return waited;
+	return end_wait(j);
 }
 
 void

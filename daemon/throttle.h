@@ -57,6 +57,7 @@ struct throttle_job {
 	long long throttled_ms; /* waited in this run */
 	long long batches;      /* done in this run */
 	char waiting[320];      /* why it waits now; "" when it does not */
+	char waiting_kind[24];  /* its reason's kind, or "rows_per_second" */
 	time_t waiting_since;
 	long long max_rows_per_second; /* the job's own cap; 0: none */
 

@@ -301,3 +301,25 @@ def test_real_prometheus_scrapes_a_rate(make_daemon, pg):
             prom.kill()
         log.close()
         shutil.rmtree(tmp, ignore_errors=True)
+
+
+def test_throttle_families_follow_a_manual_throttle(make_daemon, pg):
+    """migrated_throttle_active says which kind of reason holds jobs back,
+    and migrated_throttled_seconds_total counts the time they waited."""
+    d = metrics_daemon(make_daemon)
+    d.start()
+    wait_for("the throttle families", lambda: value(
+        get(d)[2], "migrated_throttle_active", reason="manual") == 0, 10)
+    rc, out, err = d.ctl("throttle", "on", "--reason", "peak hours")
+    assert rc == 0, err
+    wait_for("the manual throttle on the page", lambda: value(
+        get(d)[2], "migrated_throttle_active", reason="manual") == 1, 10)
+    [job] = run_plan(d, pg, ["a"], 20, batch=5)
+    time.sleep(1.5)   # the job waits at its first gate
+    rc, out, err = d.ctl("throttle", "off")
+    assert rc == 0, err
+    wait_state(d, [job])
+    page = get(d)[2]
+    assert value(page, "migrated_throttle_active", reason="manual") == 0
+    waited = value(page, "migrated_throttled_seconds_total", reason="manual")
+    assert waited is not None and waited >= 1.0, page
