@@ -37,7 +37,7 @@
 /* How long one SQLite read waits for a writer's lock, and the pause before
  * a locked source is tried again (the job waits; it does not fail). */
 #define SQLITE_BUSY_MS 200
-#define SQLITE_RETRY_MS 500
+#define SQLITE_RETRY_US 500000L
 
 enum copy_phase { C_CONNECTING, C_PREPARING, C_READY, C_READING };
 
@@ -491,7 +491,7 @@ static bool
 lite_ok(struct step *s, enum sqlite_worker_status status, const char *error,
         const char *what)
 {
-	struct timeval tv = {0, SQLITE_RETRY_MS * 1000};
+	struct timeval tv = {0, SQLITE_RETRY_US};
 
 	if (s->freeing || status == SQLITE_WORKER_CANCELLED)
 		return false;
