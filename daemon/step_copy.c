@@ -20,6 +20,13 @@
  * With backup = yes the matched target rows are stored first, and the
  * rows the merge inserted are stored with them, so a rollback can undo
  * both.
+ *
+ * A SQLite source (sqlite = PATH) replaces the source half: the step's own
+ * sqlite_worker (read-only) runs copy_sqlite.c's probe and batches, which
+ * convert the values to the target's column types (staged takes them) and
+ * hand back the rows in the COPY text format; a locked file waits and is
+ * read again. The target half (staged, merge, backups, rejects = keep) is
+ * the same.
  */
 #include <ctype.h>
 #include <stdarg.h>
