@@ -1,3 +1,6 @@
+# shellcheck shell=sh
+# The caller (demo.sh) sets dir, top, conninfo and daemon_pid.
+# shellcheck disable=SC2154
 # The SQLite part of `make demo`, sourced by scripts/demo.sh: a legacy CRM
 # whose contacts sit in a SQLite file, imported into the target by a copy
 # step (conf/demo/crm-import.plan) with its progress, then the rows whose
@@ -48,10 +51,10 @@ demo_sqlite() {
 	ctl status
 	step "migratectl submit crm-import --tenant crm (read on a worker thread)"
 	ids=$(submit_ids crm-import --tenant crm)
-	follow $ids
-	ctl show $ids
+	follow "$ids"
+	ctl show "$ids"
 	step "the rows that did not convert: migratectl rejects $ids"
-	ctl rejects $ids
+	ctl rejects "$ids"
 	step "converted on the target"
 	psql -X -d "$conninfo" -c "SELECT id, vip, signed_up, last_seen,
 	    encode(avatar, 'hex') AS avatar, score FROM crm_contacts
