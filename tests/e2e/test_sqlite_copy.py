@@ -411,7 +411,10 @@ def test_sqlite_written_meanwhile_reads_each_batch_consistently(
 
 
 def test_socket_answers_while_a_large_sqlite_file_is_read(pg, make_daemon):
-    d = start(pg, make_daemon, rows=300000, batch=100000)
+    # under valgrind (about 30 times slower) a smaller file, to finish
+    # within the test's time
+    rows, batch = (60000, 20000) if VALGRIND else (300000, 100000)
+    d = start(pg, make_daemon, rows=rows, batch=batch)
     job = submit(d, "import", ["tumi"])[0]
     times = []
     while ok(d, "ShowJob", {"id": job})["job"]["state"] in ("queued",
