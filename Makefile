@@ -44,6 +44,19 @@ DAEMON_SRC = $(sort $(wildcard daemon/*.c))
 CTL_SRC    = $(sort $(wildcard ctl/*.c))
 # Schema diff, drift, dump and squash (schema_diff.c is pure: unit-tested).
 DAEMON_LIB += daemon/schema_diff.c
+# The metrics registry and its text page (metrics_http.c serves it).
+DAEMON_LIB += daemon/metrics.c
+# Rates from counters sampled at two times (status --detailed).
+DAEMON_LIB += daemon/rates.c
+# The thread for blocking calls (name service, audit spool).
+DAEMON_LIB += daemon/worker.c
+# Schema file checksums kept by stat (schema_files.c uses them).
+DAEMON_LIB += daemon/schema_sums.c
+# Schema sets on SQLite: the history and the snapshot (pure on a sqlite3 *).
+DAEMON_LIB += daemon/schema_sqlite_history.c
+DAEMON_LIB += daemon/schema_sqlite_snapshot.c
+DAEMON_LIB += daemon/schema_sqlite_file.c
+DAEMON_LIB += daemon/schema_sqlite_adopt.c
 # SQLite off the loop: one worker thread per file (unit-tested on a loop).
 DAEMON_LIB += daemon/sqlite_worker.c
 # SQLite values to PostgreSQL types (pure: the rules of migrated.plan(5)).
@@ -151,6 +164,7 @@ check-sanitize: check-valgrind check-asan
 bench: deps
 	$(MAKE) all
 	sh scripts/bench.sh
+	sh scripts/bench-schema.sh
 
 # SchemaDiff of two 500-table schemas (scripts/bench-schema.sh).
 bench-schema: all

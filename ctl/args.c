@@ -44,6 +44,9 @@ static const struct option arg_options[ARG_COUNT] = {
                                 OPT_VAL(ARG_VERSION_COLUMN)},
         [ARG_NAME_COLUMN] = {"name-column", required_argument, NULL,
                              OPT_VAL(ARG_NAME_COLUMN)},
+        [ARG_EMERGENCY] = {"emergency", no_argument, NULL,
+                           OPT_VAL(ARG_EMERGENCY)},
+        [ARG_DETAILED] = {"detailed", no_argument, NULL, OPT_VAL(ARG_DETAILED)},
 };
 
 /* Accepted by every command. */
@@ -282,6 +285,12 @@ set_flag(struct args *a, int opt)
 		break;
 	case OPT_VAL(ARG_COMPARE):
 		flag = &a->compare;
+		break;
+	case OPT_VAL(ARG_EMERGENCY):
+		flag = &a->emergency;
+		break;
+	case OPT_VAL(ARG_DETAILED):
+		flag = &a->detailed;
 		break;
 	default:
 		return false;

@@ -36,6 +36,8 @@ enum arg_opt {
 	ARG_TABLE,
 	ARG_VERSION_COLUMN,
 	ARG_NAME_COLUMN,
+	ARG_EMERGENCY,
+	ARG_DETAILED, /* status --detailed */
 	ARG_COUNT
 };
 
@@ -56,6 +58,8 @@ struct args {
 	json_t *params;  /* --param: {NAME: VALUE} */
 	json_t *pairs;   /* --pair: [{old, new}], in order */
 	bool all, wait, help, dry_run, skip_checks, drop, fresh, compare;
+	bool emergency; /* rollback --emergency */
+	bool detailed;
 	bool has_batch_size, has_priority, has_limit, has_before, has_job,
 	        has_older_than, has_to;
 	long long batch_size, priority, limit, before, job, older_than, to;

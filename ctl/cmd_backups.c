@@ -6,17 +6,84 @@
 #include "request.h"
 #include "watch.h"
 
+/* Waits for the rollbacks a plan-wide rollback queued. */
+static int
+wait_rollbacks(struct cmd_ctx *ctx, const json_t *jobs)
+{
+	json_t *ids = json_array();
+	const json_t *v;
+	size_t i;
+	int rc;
+
+	if (ids == NULL)
+		return session_output_failed();
+	json_array_foreach(jobs, i, v)
+	{
+		if (json_is_integer(json_object_get(v, "rollback")))
+			json_array_append(ids, json_object_get(v, "rollback"));
+	}
+	rc = json_array_size(ids) > 0 ? watch_wait(&ctx->session, ids)
+	                              : CTL_EXIT_OK;
+	json_decref(ids);
+	return rc;
+}
+
+/* rollback PLAN (--all | --emergency) [--steps A,B] */
+static int
+rollback_plan(struct cmd_ctx *ctx, struct args *a)
+{
+	struct vl_reply reply;
+	const json_t *jobs = NULL;
+	json_t *p;
+	int rc;
+
+	if (a->tenants != NULL)
+		return args_usage_error(a->command,
+		                        "--tenant and --%s exclude each other",
+		                        a->emergency ? "emergency" : "all");
+	if (a->emergency && a->steps != NULL)
+		return args_usage_error(a->command,
+		                        "--emergency rolls back every step; "
+		                        "--steps cannot narrow it");
+	if (args_is_job_id(a->pos[0]))
+		return args_usage_error(a->command,
+		                        "--%s takes a plan, not a job id",
+		                        a->emergency ? "emergency" : "all");
+	p = json_pack("{s:s}", "plan", a->pos[0]);
+	if (p == NULL)
+		return args_out_of_memory();
+	if (a->steps != NULL)
+		json_object_set(p, "steps", a->steps);
+	request_true(p, "emergency", a->emergency);
+	request_int(p, "priority", a->has_priority, a->priority);
+	rc = session_call(&ctx->session, VL_METHOD_ROLLBACK_PLAN, p, "jobs",
+	                  JSON_ARRAY, &reply, &jobs);
+	if (rc != CTL_EXIT_OK)
+		return rc;
+	rc = session_show(&ctx->session, &reply, reply.parameters,
+	                  report_plan_rollback);
+	if (rc == CTL_EXIT_OK && a->wait)
+		rc = wait_rollbacks(ctx, jobs);
+	vl_reply_clear(&reply);
+	return rc;
+}
+
 int
 cmd_rollback(struct cmd_ctx *ctx, struct args *a)
 {
 	struct vl_reply reply;
 	const json_t *job = NULL;
 	json_t *target;
-	int rc = request_target(a, &target);
+	int rc;
 
+	if (a->all || a->emergency)
+		return rollback_plan(ctx, a);
+	rc = request_target(a, &target);
 	if (rc != CTL_EXIT_OK)
 		return rc;
 	request_int(target, "priority", a->has_priority, a->priority);
+	if (a->steps != NULL)
+		json_object_set(target, "steps", a->steps);
 	rc = session_call(&ctx->session, VL_METHOD_ROLLBACK,
 	                  json_incref(target), "job", JSON_INTEGER, &reply,
 	                  &job);

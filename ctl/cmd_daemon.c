@@ -1,7 +1,10 @@
 /* The verbs about the daemon itself: status, plans, log. */
 #include "cmd.h"
 
+#include <stdio.h>
+
 #include "output.h"
+#include "detailed.h"
 #include "report.h"
 #include "request.h"
 
@@ -15,7 +18,21 @@ cmd_status(struct cmd_ctx *ctx, struct args *a)
 	        .human = out_status,
 	};
 
-	(void)a;
+	static const struct session_ask detailed = {
+	        .method = VL_METHOD_GET_PLAN_PROGRESS,
+	        .key = "plans",
+	        .type = JSON_ARRAY,
+	        .human = out_overview,
+	};
+
+	if (a->plan != NULL && !a->detailed) {
+		fprintf(stderr,
+		        "migratectl: status: --plan needs --detailed\n");
+		return CTL_EXIT_USAGE;
+	}
+	if (a->detailed)
+		return session_ask(&ctx->session, &detailed,
+		                   json_pack("{s:s?}", "plan", a->plan));
 	return session_ask(&ctx->session, &ask, NULL);
 }
 

@@ -40,6 +40,25 @@ static const struct table_column status_cols[] = {
         {"APPLIED AT", false}, {"DURATION", true},
 };
 
+/* "Versions: 3 applied, 1 pending" (the states with any), or nothing. */
+static void
+show_counts(FILE *f, const json_t *counts)
+{
+	const char *state;
+	const json_t *n;
+	int shown = 0;
+
+	json_object_foreach((json_t *)counts, state, n)
+	{
+		if (json_integer_value(n) == 0)
+			continue;
+		fprintf(f, "%s%lld %s", shown++ > 0 ? ", " : "Versions: ",
+		        (long long)json_integer_value(n), state);
+	}
+	if (shown > 0)
+		fputc('\n', f);
+}
+
 static int
 show_set(FILE *f, const json_t *set)
 {
@@ -52,6 +71,7 @@ show_set(FILE *f, const json_t *set)
 
 	fprintf(f, "Schema set %s on %s (%s)\n", value_str(set, "name"),
 	        value_str(set, "database"), value_str(set, "dir"));
+	show_counts(f, value_get(set, "counts"));
 	table_init(&t, status_cols, 5);
 	json_array_foreach(files, i, file)
 	{
@@ -78,8 +98,10 @@ show_set(FILE *f, const json_t *set)
 		for (size_t k = 0; k < 4 && state != NULL; k++)
 			counts[k] += strcmp(state, attention[k]) == 0;
 	}
-	if (json_array_size(files) == 0)
+	if (json_array_size(files) == 0 && json_is_true(value_get(set, "all")))
 		fprintf(f, "No files.\n");
+	else if (json_array_size(files) == 0)
+		; /* the counts said it: nothing to act on */
 	else if (table_done(&t, f) < 0)
 		return -1;
 	table_clear(&t);
@@ -136,6 +158,8 @@ cmd_schema_status(struct cmd_ctx *ctx, struct args *a)
 	if (p == NULL)
 		return args_out_of_memory();
 	request_str(p, "set", a->npos > 0 ? a->pos[0] : NULL);
+	if (a->all)
+		json_object_set_new(p, "all", json_true());
 	return session_ask(&ctx->session, &ask, p);
 }
 

@@ -46,6 +46,10 @@ static const struct {
          CTL_EXIT_DAEMON,
          {"the database cannot be reached now, try again later: "
           "{message}"}},
+        {VL_ERROR_TOO_MANY_CLIENTS,
+         CTL_EXIT_DAEMON,
+         {"the daemon serves its limit of {limit} clients[ for uid {uid}]; "
+          "try again later"}},
         {VL_ERROR_DATABASE_ERROR,
          CTL_EXIT_DAEMON,
          {"the database refused the request: {message}[ (SQLSTATE "
@@ -71,6 +75,12 @@ static const struct {
           "step '{step}' of plan '{plan}' needs step '{after}', which "
           "neither runs in these jobs nor has succeeded before for every "
           "tenant given; add --steps {after}"}},
+        /* Rollback --steps of a step a later step needs. */
+        {VL_ERROR_ROLLBACK_DEPENDENCY,
+         CTL_EXIT_DAEMON,
+         {"step '{step}' of job {job} cannot be rolled back while step "
+          "'{dependent}', which runs after it, is not; add --steps "
+          "{dependent}"}},
         {VL_ERR_INVALID_PARAMETER,
          CTL_EXIT_DAEMON,
          {"invalid parameter '{parameter}'"}},

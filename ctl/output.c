@@ -61,9 +61,8 @@ out_json_line(FILE *f, const json_t *v)
 
 /* ---- status ------------------------------------------------------------ */
 
-/* "2 queued, 1 running, 5 succeeded": the states the daemon counts. */
-static char *
-counts_text(const json_t *counts)
+char *
+out_counts_text(const json_t *counts)
 {
 	char text[512];
 	size_t used = 0;
@@ -144,7 +143,7 @@ out_status(FILE *f, const json_t *status)
 	           value_int(status, "workers", 0));
 	table_summary_field(&t, "Plans", status, "plans");
 	table_cell(&t, "Jobs:");
-	table_put(&t, counts_text(value_get(status, "jobs")));
+	table_put(&t, out_counts_text(value_get(status, "jobs")));
 	table_summary_field(&t, "Rows done", status, "rows_done");
 	table_cell(&t, "Rate:");
 	table_cell(&t, "%.1f rows/s",
@@ -378,6 +377,39 @@ pair_text(const json_t *job)
 }
 
 /* The summary of out_job: what the job is and how far it got. */
+/*
+ * The batch size in effect: the step running (or next to run, or the last
+ * one) as ShowJob says, and whether it was asked at submit.
+ */
+static char *
+batch_text(const json_t *job)
+{
+	const json_t *steps = value_get(job, "steps");
+	const json_t *step = NULL;
+	size_t i;
+	const json_t *s;
+	long long asked = value_int(job, "batch_size", 0);
+	char *text;
+
+	json_array_foreach((json_t *)steps, i, s)
+	{
+		step = s;
+		if (strcmp(value_str(s, "state") != NULL ? value_str(s, "state")
+		                                         : "",
+		           "done") != 0)
+			break;
+	}
+	if (asked > 0)
+		return asprintf(&text, "%lld (asked at submit)", asked) < 0
+		               ? NULL
+		               : text;
+	if (step == NULL || value_get(step, "batch_size") == NULL)
+		return strdup("the plan's or the daemon's");
+	return asprintf(&text, "%lld", value_int(step, "batch_size", 0)) < 0
+	               ? NULL
+	               : text;
+}
+
 static void
 job_summary(struct table *t, const json_t *job)
 {
@@ -417,7 +449,8 @@ job_summary(struct table *t, const json_t *job)
 	}
 	table_summary_field(t, "Warnings", job, "warnings");
 	table_summary_field(t, "Priority", job, "priority");
-	table_summary_field(t, "Batch size", job, "batch_size");
+	table_cell(t, "Batch size:");
+	table_put(t, batch_text(job));
 	table_cell(t, "Rows:");
 	table_put(t, progress_rows_text(job));
 	table_cell(t, "Done:");
@@ -436,12 +469,12 @@ int
 out_job(FILE *f, const json_t *job)
 {
 	static const struct table_column cols[] = {
-	        {"STEP", false},      {"STATE", false},  {"ROWS", true},
-	        {"ESTIMATED", true},  {"CHANGED", true}, {"BATCHES", true},
-	        {"CHECKPOINT", false}};
+	        {"STEP", false},     {"STATE", false},     {"ROWS", true},
+	        {"ESTIMATED", true}, {"CHANGED", true},    {"BATCHES", true},
+	        {"BATCH", true},     {"CHECKPOINT", false}};
 	static const char *const keys[] = {
-	        "name",         "state",   "rows_done", "rows_estimated",
-	        "rows_changed", "batches", "checkpoint"};
+	        "name",         "state",   "rows_done",  "rows_estimated",
+	        "rows_changed", "batches", "batch_size", "checkpoint"};
 	const size_t ncols = sizeof(cols) / sizeof(cols[0]);
 	struct table t;
 	size_t i;

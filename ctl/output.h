@@ -22,6 +22,11 @@ int out_json_line(FILE *f, const json_t *v) __attribute__((warn_unused_result));
  */
 int out_status(FILE *f, const json_t *status)
         __attribute__((warn_unused_result));
+/*
+ * "2 queued, 1 running, 5 succeeded" of a JobCounts: the states the
+ * daemon counts ("-" for none); malloc'd.
+ */
+char *out_counts_text(const json_t *counts) __attribute__((warn_unused_result));
 int out_plans(FILE *f, const json_t *plans) __attribute__((warn_unused_result));
 int out_plan(FILE *f, const json_t *plan) __attribute__((warn_unused_result));
 int out_jobs(FILE *f, const json_t *jobs) __attribute__((warn_unused_result));

@@ -8,7 +8,7 @@
 #include "table.h"
 #include "value.h"
 
-#define BAR_WIDTH 20
+#define BAR_WIDTH PROGRESS_BAR_WIDTH
 #define BAR_MIN_WIDTH 8
 #define RATE_TAU_SEC 10.0 /* smoothing of the progress rate */
 #define REDRAW_SEC 0.1
@@ -173,9 +173,8 @@ progress_update(struct progress *p, const json_t *job)
 	return 0;
 }
 
-/* "[#####---------------]  25%" with a bar of width columns. */
-static char *
-bar_text(const json_t *job, int width)
+char *
+progress_bar_text(const json_t *job, int width)
 {
 	int pct = percent(job);
 	char bar[BAR_WIDTH + 1];
@@ -204,7 +203,7 @@ progress_row(struct table *t, const struct progress_job *pj, int bar_width)
 	table_cell(t, "%lld", pj->id);
 	table_field(t, job, "tenant");
 	table_field(t, job, "state");
-	table_put(t, bar_text(job, bar_width));
+	table_put(t, progress_bar_text(job, bar_width));
 	table_put(t, progress_rows_text(job));
 	if (running && pj->rate >= 0)
 		table_cell(t, "%.0f/s", pj->rate);
@@ -222,9 +221,57 @@ progress_row(struct table *t, const struct progress_job *pj, int bar_width)
 	table_cell(t, "%s", eta);
 }
 
-/* The lines for every job with bars of bar_width, as one malloc'd text. */
+static bool
+shown_in_summary(const struct progress_job *pj)
+{
+	const char *state = value_str(pj->job, "state");
+
+	return state != NULL &&
+	       (strcmp(state, "running") == 0 || strcmp(state, "failed") == 0);
+}
+
+/*
+ * "2000 jobs: 1500 succeeded, 3 running, 497 queued; rows 1500/2000;
+ * 2 running or failed not shown" for a watch with more jobs than lines.
+ */
+static void
+summary_line(FILE *mem, const struct progress *p, size_t hidden)
+{
+	static const char *const states[] = {
+	        "queued", "running",   "paused",     "succeeded",
+	        "failed", "cancelled", "rolled_back"};
+	size_t n[sizeof(states) / sizeof(states[0])] = {0};
+	long long done = 0, est = 0;
+	bool first = true;
+
+	for (size_t i = 0; i < p->njobs; i++) {
+		const char *state = value_str(p->jobs[i].job, "state");
+		for (size_t k = 0;
+		     state != NULL && k < sizeof(n) / sizeof(n[0]); k++)
+			n[k] += strcmp(state, states[k]) == 0;
+		done += value_int(p->jobs[i].job, "rows_done", 0);
+		est += value_int(p->jobs[i].job, "rows_estimated", 0);
+	}
+	fprintf(mem, "%zu jobs:", p->njobs);
+	for (size_t k = 0; k < sizeof(n) / sizeof(n[0]); k++) {
+		if (n[k] == 0)
+			continue;
+		fprintf(mem, "%s %zu %s", first ? "" : ",", n[k], states[k]);
+		first = false;
+	}
+	fprintf(mem, "; rows %lld/%lld", done, est);
+	if (hidden > 0)
+		fprintf(mem, "; %zu more running or failed", hidden);
+	fputc('\n', mem);
+}
+
+/*
+ * The lines for every job with bars of bar_width, as one malloc'd text;
+ * with more jobs than fit in max_lines, a summary line, then the running
+ * and failed jobs only, as many as fit.
+ */
 static char *
-progress_render(const struct progress *p, int bar_width)
+progress_render(const struct progress *p, int bar_width, size_t max_lines)
 {
 	static const struct table_column cols[] = {
 	        {"JOB", true},       {"TENANT", false}, {"STATE", false},
@@ -232,18 +279,32 @@ progress_render(const struct progress *p, int bar_width)
 	        {"ETA", false}};
 	struct table t;
 	char *text = NULL;
-	size_t len = 0;
+	size_t len = 0, hidden = 0, rows = 0;
+	bool summary = p->njobs + 1 > max_lines; /* the header, the jobs */
 	FILE *mem;
 
 	table_init(&t, cols, 7);
-	for (size_t i = 0; i < p->njobs; i++)
+	for (size_t i = 0; i < p->njobs; i++) {
+		if (summary && !shown_in_summary(&p->jobs[i]))
+			continue;
+		/* the summary line and the header take two */
+		if (summary && rows + 2 >= max_lines) {
+			hidden++;
+			continue;
+		}
 		progress_row(&t, &p->jobs[i], bar_width);
+		rows++;
+	}
 	mem = open_memstream(&text, &len);
 	if (mem == NULL) {
 		table_clear(&t);
 		return NULL;
 	}
-	int rc = table_done(&t, mem);
+	if (summary)
+		summary_line(mem, p, hidden);
+	int rc = rows > 0 || !summary ? table_done(&t, mem) : 0;
+	if (rows == 0 && summary)
+		table_clear(&t);
 	if (fclose(mem) != 0 || rc < 0) {
 		free(text);
 		return NULL;
@@ -279,6 +340,17 @@ terminal_columns(FILE *f)
 	return 80;
 }
 
+/* Lines the drawing may take: the terminal's less one for the prompt. */
+static size_t
+terminal_lines(FILE *f)
+{
+	struct winsize ws;
+
+	if (ioctl(fileno(f), TIOCGWINSZ, &ws) == 0 && ws.ws_row > 3)
+		return (size_t)ws.ws_row - 1;
+	return 23;
+}
+
 /* Writes text's lines over the previous ones, each cut to cols. */
 static void
 progress_paint(struct progress *p, char *text, size_t cols)
@@ -305,12 +377,13 @@ progress_draw(struct progress *p, bool force)
 	double now = now_sec();
 	/* the last column stays free: writing there may wrap the line */
 	size_t cols = (size_t)terminal_columns(p->f) - 1;
+	size_t lines = terminal_lines(p->f);
 	char *text;
 	size_t wide;
 
 	if (!p->dirty || (!force && now - p->drawn_at < REDRAW_SEC))
 		return 0;
-	text = progress_render(p, BAR_WIDTH);
+	text = progress_render(p, BAR_WIDTH, lines);
 	if (text == NULL)
 		return -1;
 	/* Narrow the bars before anything has to be cut off. */
@@ -322,7 +395,7 @@ progress_draw(struct progress *p, bool force)
 		                  : BAR_WIDTH - (int)excess;
 
 		free(text);
-		text = progress_render(p, bar);
+		text = progress_render(p, bar, lines);
 		if (text == NULL)
 			return -1;
 	}

@@ -20,6 +20,14 @@ char *progress_rows_text(const json_t *obj) __attribute__((warn_unused_result));
 char *progress_percent_text(const json_t *job)
         __attribute__((warn_unused_result));
 
+/*
+ * "[#####---------------]  25%" of obj's rows done of estimated, with a
+ * bar of width (at most PROGRESS_BAR_WIDTH) columns; malloc'd.
+ */
+#define PROGRESS_BAR_WIDTH 20
+char *progress_bar_text(const json_t *obj, int width)
+        __attribute__((warn_unused_result));
+
 struct progress;
 
 struct progress *progress_new(FILE *f) __attribute__((warn_unused_result));

@@ -186,6 +186,141 @@ report_verification(FILE *f, const json_t *reply)
 	return compare_rows(f, value_get(reply, "compare"));
 }
 
+/* ---- plan-wide: VerifyPlan and RollbackPlan ---------------------------- */
+
+/* "TENANT[:PAIR] (job N)" for the first column; sanitized. */
+static char *
+job_label(const json_t *entry)
+{
+	char *tenant = value_field(entry, "tenant");
+	const char *pair = value_str(entry, "pair");
+	char *label;
+
+	if (tenant == NULL)
+		return NULL;
+	if (asprintf(&label, "%s%s%s (job %lld)", tenant,
+	             pair != NULL ? ":" : "", pair != NULL ? pair : "",
+	             value_int(entry, "job", 0)) < 0)
+		label = NULL;
+	free(tenant);
+	if (label != NULL)
+		table_sanitize(label);
+	return label;
+}
+
+int
+report_plan_verification(FILE *f, const json_t *reply)
+{
+	static const struct table_column cols[NCHECK_COLS] = {
+	        {"TENANT/CHECK", false},
+	        {"RESULT", false},
+	        {"SEVERITY", false},
+	        {"FOUND", false},
+	        {"EXPECTED", false}};
+	const json_t *results = value_get(reply, "results");
+	size_t failed = 0;
+	struct table t;
+	size_t i, j;
+	const json_t *result, *step;
+
+	if (json_array_size(results) == 0) {
+		fputs("No finished jobs to verify.\n", f);
+		return 0;
+	}
+	table_init(&t, cols, NCHECK_COLS);
+	json_array_foreach(results, i, result)
+	{
+		const char *error = value_str(result, "error");
+		char *line;
+		bool ok = json_is_true(json_object_get(result, "ok"));
+
+		table_put(&t, job_label(result));
+		table_cell(&t, "%s", ok ? "OK" : "FAILED");
+		for (size_t c = 2; c < NCHECK_COLS; c++)
+			table_cell(&t, "%s", "");
+		check_rows(&t, value_get(result, "checks"), "  ");
+		json_array_foreach(value_get(result, "compare"), j, step)
+		{
+			table_cell(&t, "  compare %s",
+			           value_str(step, "step") != NULL
+			                   ? value_str(step, "step")
+			                   : "-");
+			table_cell(&t, "%s",
+			           json_is_true(json_object_get(step, "ok"))
+			                   ? "ok"
+			                   : "FAILED");
+			table_cell(&t, "%s", "error");
+			table_cell(&t, "%lld rows",
+			           value_int(step, "target_rows", 0));
+			table_cell(&t, "%lld rows",
+			           value_int(step, "source_rows", 0));
+		}
+		failed += !ok;
+		if (error == NULL)
+			continue;
+		if (asprintf(&line, "  could not verify: %s", error) < 0)
+			line = NULL;
+		table_line(&t, line);
+	}
+	if (table_done(&t, f) < 0)
+		return -1;
+	fprintf(f, "%zu job%s verified, ", json_array_size(results),
+	        json_array_size(results) == 1 ? "" : "s");
+	if (failed == 0)
+		fputs("none failed.\n", f);
+	else
+		fprintf(f, "%zu FAILED.\n", failed);
+	return 0;
+}
+
+int
+report_plan_rollback(FILE *f, const json_t *reply)
+{
+	static const struct table_column cols[] = {
+	        {"JOB", false}, {"ROLLBACK", true}, {"NOTE", false}};
+	const json_t *stopped = value_get(reply, "stopped");
+	const json_t *jobs = value_get(reply, "jobs");
+	size_t i, queued = 0;
+	const json_t *v;
+	struct table t;
+
+	if (json_array_size(stopped) > 0) {
+		fprintf(f, "Stopped %zu job%s:", json_array_size(stopped),
+		        json_array_size(stopped) == 1 ? "" : "s");
+		json_array_foreach(stopped, i, v)
+		{
+			fprintf(f, " %lld", (long long)json_integer_value(v));
+		}
+		fputc('\n', f);
+	}
+	if (json_array_size(jobs) == 0) {
+		fputs("No finished job with backups to roll back.\n", f);
+		return 0;
+	}
+	table_init(&t, cols, sizeof(cols) / sizeof(cols[0]));
+	json_array_foreach(jobs, i, v)
+	{
+		bool q = value_get(v, "rollback") != NULL;
+
+		table_put(&t, job_label(v));
+		if (q)
+			table_field(&t, v, "rollback");
+		else
+			table_cell(&t, "%s", "-");
+		if (q)
+			table_cell(&t, "%s", "queued");
+		else
+			table_field(&t, v, "reason");
+		queued += q;
+	}
+	if (table_done(&t, f) < 0)
+		return -1;
+	fprintf(f, "%zu rollback%s queued, %zu job%s skipped.\n", queued,
+	        queued == 1 ? "" : "s", json_array_size(jobs) - queued,
+	        json_array_size(jobs) - queued == 1 ? "" : "s");
+	return 0;
+}
+
 /* ---- rollback ---------------------------------------------------------- */
 
 void

@@ -20,6 +20,12 @@ int report_validation(FILE *f, const json_t *results)
  */
 int report_verification(FILE *f, const json_t *reply)
         __attribute__((warn_unused_result));
+/* VerifyPlan's reply: a line per job, a row per check and compared step. */
+int report_plan_verification(FILE *f, const json_t *reply)
+        __attribute__((warn_unused_result));
+/* RollbackPlan's reply: the jobs stopped, a row per job considered. */
+int report_plan_rollback(FILE *f, const json_t *reply)
+        __attribute__((warn_unused_result));
 /*
  * "Rollback of job 12 queued as job 13." target is what Rollback was
  * given: {id} or {plan, tenant}.

@@ -50,14 +50,24 @@ static const struct verb verbs[] = {
         {
                 .name = "status",
                 .fn = cmd_status,
-                .synopsis = "",
+                .opts = B(DETAILED) | B(PLAN),
+                .synopsis = "[--detailed [--plan P]]",
                 .summary = "show the daemon's version, database, workers and "
                            "job totals",
                 .help = "Shows the state of the daemon: version, pid, uptime, "
                         "database\n"
                         "connection, busy workers, plans loaded, jobs by "
                         "state, rows done\n"
-                        "and rows per second over the last 10 seconds.\n",
+                        "and rows per second (every daemon's, over about 10 "
+                        "seconds).\n"
+                        "\n"
+                        "  --detailed         per plan and step, across all "
+                        "its tenants: rows\n"
+                        "                     done of estimated, tenants by "
+                        "state, rate, ETA\n"
+                        "                     and what is throttled\n"
+                        "  --plan P           only plan P (with "
+                        "--detailed)\n",
         },
         {
                 .name = "plans",
@@ -255,10 +265,10 @@ static const struct verb verbs[] = {
                 .min_args = 1,
                 .max_args = 1,
                 .args = TARGET_ARGS,
-                .opts = B(TENANT) | B(COMPARE),
+                .opts = B(TENANT) | B(COMPARE) | B(ALL),
                 .flags = VERB_JOB_IDS,
                 .fn = cmd_verify,
-                .synopsis = "(JOB | PLAN --tenant T) [--compare]",
+                .synopsis = "(JOB | PLAN --tenant T | PLAN --all) [--compare]",
                 .summary = "run a job's post-verifications again",
                 .help = "Runs the [verify] sections of a job's plan again for "
                         "its tenant and\n"
@@ -266,6 +276,10 @@ static const struct verb verbs[] = {
                         "if one did not\n"
                         "hold.\n"
                         "\n" TARGET_HELP "\n"
+                        "  --all              with PLAN: the latest finished "
+                        "job of every tenant\n"
+                        "                     of the plan, in one report; "
+                        "exits 4 if any failed\n"
                         "  --compare          also compare each copy step's "
                         "rows in the source\n"
                         "                     and the target: counts, "
@@ -278,10 +292,13 @@ static const struct verb verbs[] = {
                 .min_args = 1,
                 .max_args = 1,
                 .args = TARGET_ARGS,
-                .opts = B(TENANT) | B(PRIORITY) | B(WAIT),
+                .opts = B(TENANT) | B(PRIORITY) | B(WAIT) | B(ALL) | B(STEPS) |
+                        B(EMERGENCY),
                 .flags = VERB_JOB_IDS,
                 .fn = cmd_rollback,
-                .synopsis = "(JOB | PLAN --tenant T) [--priority P] [--wait]",
+                .synopsis = "(JOB | PLAN --tenant T | PLAN --all | PLAN "
+                            "--emergency) [--steps A,B] [--priority P] "
+                            "[--wait]",
                 .summary = "restore what a job changed from its backups",
                 .help = "Queues a rollback job that restores the rows a "
                         "finished job changed\n"
@@ -292,6 +309,22 @@ static const struct verb verbs[] = {
                         "\n" TARGET_HELP "\n"
                         "  --tenant T         with PLAN: the tenant of the job "
                         "to roll back\n"
+                        "  --all              with PLAN: every finished job of "
+                        "the plan with\n"
+                        "                     backups left, newest first: "
+                        "each tenant's\n"
+                        "                     newest now, its older ones as "
+                        "these succeed\n"
+                        "  --steps A,B        restore only these steps; a step "
+                        "that a later\n"
+                        "                     step still to restore depends on "
+                        "is refused\n"
+                        "  --emergency        with PLAN: stop every queued, "
+                        "running or paused\n"
+                        "                     job of the plan at once, then "
+                        "roll back all it\n"
+                        "                     changed (priority 1000); "
+                        "audited as an emergency\n"
                         "  --priority P       higher runs first (default 0)\n"
                         "  --wait             show progress until the rollback "
                         "ended; exit 4 if\n"
@@ -377,18 +410,25 @@ static const struct verb verbs[] = {
         {
                 .name = "schema status",
                 .max_args = 1,
+                .opts = B(ALL),
                 .fn = cmd_schema_status,
-                .synopsis = "[SET]",
-                .summary = "show each version of the sets and its state",
-                .help = "Shows every version of schema set SET (or of every "
-                        "set): its name,\n"
-                        "state (applied, pending, failed, edited, missing, "
-                        "out_of_order,\n"
-                        "baseline, adopted), when it was applied and how long "
-                        "it took.\n"
-                        "Exits 4 when a version is pending or needs action "
-                        "(failed, edited,\n"
-                        "missing or out of order), 0 when all is applied.\n",
+                .synopsis = "[SET] [--all]",
+                .summary = "show the state of the sets and what needs action",
+                .help = "Shows schema set SET (or every set): how many "
+                        "versions are in each\n"
+                        "state (applied, baseline, adopted, pending, "
+                        "out_of_order, failed,\n"
+                        "edited, missing) and the versions that are not "
+                        "applied, with their\n"
+                        "name and state. Exits 4 when a version is pending "
+                        "or needs action\n"
+                        "(failed, edited, missing or out of order), 0 when "
+                        "all is applied.\n"
+                        "\n"
+                        "  --all              every version, applied ones "
+                        "too, with when it was\n"
+                        "                     applied and how long it "
+                        "took\n",
         },
         {
                 .name = "schema apply",

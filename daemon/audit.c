@@ -1,10 +1,12 @@
 #include "audit.h"
 
-#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
+#include "nss_cache.h"
+#include "audit_spool.h"
 #include "daemon.h"
 #include "dbcall.h"
 #include "log.h"
@@ -12,57 +14,107 @@
 #include "params.h"
 #include "store.h"
 
+struct recorded {
+	char *text; /* the entry as the spool keeps it */
+	struct audit_spool *spool;
+};
+
+/* An entry being stored: the spool's line for it, should that fail. */
 static void
 on_recorded(void *arg, const PGresult *res, const char *error)
 {
-	char *text = arg;
+	struct recorded *r = arg;
 	char buf[512];
 
-	if (res == NULL || !pg_result_ok(res))
+	if (res == NULL) { /* the connection went: kept for when it is back */
+		log_warning("audit entry not stored yet (%s); spooled: %s",
+		            error, r->text);
+		if (r->spool != NULL)
+			audit_spool_add(r->spool, r->text);
+	} else if (!pg_result_ok(res)) {
 		log_warning("audit entry not stored (%s): %s",
-		            res == NULL
-		                    ? error
-		                    : pg_result_error(res, buf, sizeof(buf)),
-		            text);
-	free(text);
+		            pg_result_error(res, buf, sizeof(buf)), r->text);
+	}
+	free(r->text);
+	free(r);
+}
+
+/* Now as the audit table's at: UTC with milliseconds. */
+static void
+now_text(char *buf, size_t len)
+{
+	struct timespec ts;
+	struct tm tm;
+	char sec[32];
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	gmtime_r(&ts.tv_sec, &tm);
+	strftime(sec, sizeof(sec), "%Y-%m-%dT%H:%M:%S", &tm);
+	snprintf(buf, len, "%s.%03ldZ", sec, ts.tv_nsec / 1000000);
 }
 
 void
 audit_record(struct daemon *d, uid_t uid, const char *action,
              json_t *parameters, const char *result)
 {
-	struct passwd *pw = getpwuid(uid);
-	char uid_s[24];
+	const char *user = nss_cache_name(uid);
+	char uid_s[24], at[48];
 	char *params = json_dumps(parameters != NULL ? parameters : json_null(),
 	                          JSON_COMPACT | JSON_ENCODE_ANY);
-	json_t *entry =
-	        json_pack("{s:i, s:s?, s:s, s:s?, s:s}", "uid", (int)uid,
-	                  "user", pw != NULL ? pw->pw_name : NULL, "action",
-	                  action, "parameters", params, "result", result);
-	char *text = json_dumps(entry, JSON_COMPACT);
-	const char *values[5];
+	json_t *entry;
+	struct recorded *r = calloc(1, sizeof(*r));
+	const char *values[6];
 
+	now_text(at, sizeof(at));
+	entry = json_pack("{s:s, s:i, s:s?, s:s, s:O?, s:s}", "at", at, "uid",
+	                  (int)uid, "user", user, "action", action,
+	                  "parameters", parameters, "result", result);
+	if (r != NULL) {
+		r->text =
+		        entry != NULL ? json_dumps(entry, JSON_COMPACT) : NULL;
+		r->spool = d->audit_spool;
+	}
 	json_decref(entry);
 	snprintf(uid_s, sizeof(uid_s), "%d", (int)uid);
 	values[0] = uid_s;
-	values[1] = pw != NULL ? pw->pw_name : NULL;
+	values[1] = user;
 	values[2] = action;
 	values[3] = params;
 	values[4] = result;
+	values[5] = at;
 	log_notice("audit: uid %d (%s) %s: %s", (int)uid,
-	           pw != NULL ? pw->pw_name : "?", action, result);
-	if (!store_ready(d->store) ||
-	    pg_query(
-	            store_conn(d->store),
-	            "INSERT INTO migrated.audit (uid, username, action,"
-	            " parameters, result) VALUES ($1::integer, $2, $3, $4::jsonb,"
-	            " $5)",
-	            5, values, on_recorded, text) < 0) {
-		log_warning("audit entry not stored (database unavailable): %s",
-		            text != NULL ? text : action);
-		free(text);
+	           user != NULL ? user : "?", action, result);
+	if (r == NULL || r->text == NULL) {
+		log_error("audit entry lost (out of memory): %s", action);
+	} else if (!store_ready(d->store) ||
+	           pg_query(store_conn(d->store),
+	                    "INSERT INTO migrated.audit (uid, username, action,"
+	                    " parameters, result, at) VALUES ($1::integer, $2,"
+	                    " $3, $4::jsonb, $5, $6::timestamptz)",
+	                    6, values, on_recorded, r) < 0) {
+		if (d->audit_spool != NULL) {
+			log_warning("audit entry not stored yet (database "
+			            "unavailable); spooled: %s",
+			            r->text);
+			audit_spool_add(d->audit_spool, r->text);
+		} else {
+			log_warning("audit entry not stored (database "
+			            "unavailable, no audit_spool): %s",
+			            r->text);
+		}
+	} else {
+		r = NULL; /* on_recorded's */
 	}
+	if (r != NULL)
+		free(r->text);
+	free(r);
 	free(params);
+}
+
+void
+audit_store_ready(struct daemon *d)
+{
+	audit_spool_flush(d->audit_spool, store_conn(d->store));
 }
 
 static const char log_sql[] =

@@ -15,9 +15,13 @@
 
 struct daemon;
 
-/* Stores one entry; failures are logged (the entry then lives in the log). */
+/* Stores one entry; while the database is down it waits in the spool
+ * (audit_spool.h), and every entry is in the log too. */
 void audit_record(struct daemon *d, uid_t uid, const char *action,
                   json_t *parameters, const char *result);
+
+/* The database is (again) connected: stores the spooled entries. */
+void audit_store_ready(struct daemon *d);
 
 extern const struct vl_params audit_log_params;
 void audit_get_log(struct control_req *req, struct daemon *d, const void *args);

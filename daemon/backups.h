@@ -1,4 +1,4 @@
-/* Backups of pre-images: Rollback, ListBackups, DropBackups. */
+/* Backups of pre-images: ListBackups, DropBackups (rollback.c restores them). */
 #ifndef BACKUPS_H
 #define BACKUPS_H
 
@@ -9,12 +9,9 @@
 
 struct daemon;
 
-extern const struct vl_params backups_rollback_params;
 extern const struct vl_params backups_list_params;
 extern const struct vl_params backups_drop_params;
 
-void backups_rollback(struct control_req *req, struct daemon *d,
-                      const void *args);
 void backups_list(struct control_req *req, struct daemon *d, const void *args);
 void backups_drop(struct control_req *req, struct daemon *d, const void *args);
 

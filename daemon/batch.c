@@ -3,6 +3,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+
+#include "metrics.h"
 
 struct batch {
 	struct step_ctx ctx;
@@ -14,6 +17,7 @@ struct batch {
 	bool stop;
 	char *lo, *hi;
 	long long rows, changed;
+	struct timespec began; /* the batch's BEGIN was sent */
 	struct step_error error;
 };
 
@@ -31,6 +35,18 @@ query(struct batch *b, const char *sql, int n, const char *const *values,
       pg_result_cb cb)
 {
 	if (pg_query(b->ctx.target, sql, n, values, cb, b) < 0)
+		log_ctx(LOG_DEBUG, b->ctx.log,
+		        "query not sent: connection down");
+}
+
+/* A statement of the batch's transaction: pipelined with the others, so
+ * that BEGIN goes out with the step's statements, and the checkpoint with
+ * COMMIT (two round trips a batch). */
+static void
+in_batch(struct batch *b, const char *sql, int n, const char *const *values,
+         pg_result_cb cb)
+{
+	if (pg_query_pipelined(b->ctx.target, sql, n, values, cb, b) < 0)
 		log_ctx(LOG_DEBUG, b->ctx.log,
 		        "query not sent: connection down");
 }
@@ -86,6 +102,16 @@ batch_failed(struct batch *b, const char *why)
 	b->ev.failed(b->ev.arg, msg);
 }
 
+static double
+seconds_since(const struct timespec *t)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (double)(now.tv_sec - t->tv_sec) +
+	       (double)(now.tv_nsec - t->tv_nsec) / 1e9;
+}
+
 /* The batch's transaction ended (committed, or rolled back on purpose). */
 static void
 on_end(void *arg, const PGresult *res, const char *error)
@@ -111,6 +137,9 @@ on_end(void *arg, const PGresult *res, const char *error)
 		batch_failed(b, "the batch was rolled back");
 		return;
 	}
+	if (!b->ctx.dry_run)
+		metrics_batch(b->ctx.plan->name, b->ctx.step->name, b->rows,
+		              seconds_since(&b->began));
 	b->ev.rows(b->ev.arg, b->rows);
 	replace(&b->lo, b->hi);
 	next_batch(b);
@@ -132,10 +161,10 @@ advance(struct batch *b, pg_result_cb cb)
 	adv[4] = rows;
 	adv[5] = changed;
 	adv[6] = b->owner;
-	query(b,
-	      "SELECT migrated.advance($1::bigint, $2, $3, $4, $5::bigint,"
-	      " $6::bigint, $7)",
-	      7, adv, cb);
+	in_batch(b,
+	         "SELECT migrated.advance($1::bigint, $2, $3, $4, $5::bigint,"
+	         " $6::bigint, $7)",
+	         7, adv, cb);
 }
 
 static void
@@ -148,18 +177,18 @@ on_applied(void *arg, const PGresult *res, const char *error)
 		return;
 	step_note_error(&b->error, res, "");
 	if (b->error.msg[0] != '\0') {
-		query(b, "ROLLBACK", 0, NULL, on_end);
+		in_batch(b, "ROLLBACK", 0, NULL, on_end);
 		return;
 	}
 	b->changed = b->ops->changed(b->step, res);
 	if (b->ctx.dry_run) {
 		/* undo the change, keep the count and the job's own progress */
-		query(b, "ROLLBACK", 0, NULL, on_part);
+		in_batch(b, "ROLLBACK", 0, NULL, on_part);
 		advance(b, on_end);
 		return;
 	}
 	advance(b, on_part);
-	query(b, "COMMIT", 0, NULL, on_end);
+	in_batch(b, "COMMIT", 0, NULL, on_end);
 }
 
 static void
@@ -198,7 +227,9 @@ on_range(void *arg, const char *hi, long long rows)
 	 * and the open transaction would hold the job's row) */
 	if (b->ops->bind(b->step, b->lo, b->hi) < 0)
 		return;
-	query(b, "BEGIN", 0, NULL, on_part);
+	metrics_batch_size(b->ctx.plan->name, b->ctx.step->name, b->size);
+	clock_gettime(CLOCK_MONOTONIC, &b->began);
+	in_batch(b, "BEGIN", 0, NULL, on_part);
 	if (b->ops->apply(b->step, on_part, on_applied, b) < 0)
 		log_ctx(LOG_DEBUG, b->ctx.log,
 		        "batch not sent: connection down");
@@ -272,6 +303,7 @@ batch_start(const struct step_ctx *ctx, const struct step_ops *ops,
 		return NULL;
 	b->ctx = *ctx;
 	b->ctx.ev = (struct step_events){on_ready, on_range, on_failed, b};
+	b->ctx.batch = size;
 	b->ops = ops;
 	b->ev = *ev;
 	b->owner = owner;

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <syslog.h>
 
+#include <arpa/inet.h>
 #include <libpq-fe.h>
 
 #include "inifile.h"
@@ -56,10 +57,31 @@ const struct config_key config_keys[] = {
         KEY("daemon", "reconnect_max_ms", CONFIG_INT, "5000", 100, 600000, true,
             reconnect_max_ms,
             "Longest wait between attempts to reconnect to the database (ms)."),
+        /* control socket limits (control.h) */
+        KEY("daemon", "max_clients", CONFIG_INT, "4096", 1, 1000000, true,
+            max_clients,
+            "Clients connected at once, in all; more are turned away with "
+            "TooManyClients."),
+        KEY("daemon", "max_clients_per_uid", CONFIG_INT, "1024", 1, 1000000,
+            true, max_clients_per_uid,
+            "Clients connected at once with the same user id."),
+        KEY("daemon", "client_output_max", CONFIG_INT, "67108864", 17825792,
+            4294967296, true, client_output_max,
+            "Bytes of replies a client may leave unread before it is "
+            "dropped."),
+        /* audit entries made while the database is down (audit_spool.h) */
+        KEY("daemon", "audit_spool", CONFIG_STRING,
+            "/var/lib/migrated/audit.spool", 0, 0, false, audit_spool,
+            "File where audit entries wait while the database is down. "
+            "Empty: they are only logged."),
         KEY("target", "conninfo", CONFIG_CONNINFO, "", 0, 0, false,
             target_conninfo,
             "libpq connection string or service=NAME of the target database. "
             "Empty: libpq defaults and PG* environment variables."),
+        /* [metrics] */
+        KEY("metrics", "listen", CONFIG_LISTEN, "", 0, 0, false, metrics_listen,
+            "ADDRESS:PORT (numeric) of the Prometheus endpoint, GET /metrics. "
+            "Empty: no endpoint."),
         DBKEY("conninfo", CONFIG_CONNINFO, conninfo,
               "libpq connection string or service=NAME of a PostgreSQL "
               "database. Set this or sqlite."),
@@ -68,7 +90,7 @@ const struct config_key config_keys[] = {
               "or conninfo."),
         SCKEY("database", CONFIG_STRING, "target", database,
               "Where the set's files are applied: target, or the NAME of a "
-              "[database NAME] PostgreSQL section."),
+              "[database NAME] section (PostgreSQL or a SQLite file)."),
         SCKEY("dir", CONFIG_STRING, NULL, dir,
               "Directory holding the set's NNN_name.sql files (and their "
               "NNN_name.down.sql). Required."),
@@ -147,10 +169,21 @@ set_value(void *base, const struct config_key *key, const char *where,
 
 	switch (key->type) {
 	case CONFIG_CONNINFO:
+	case CONFIG_LISTEN:
 	case CONFIG_STRING: {
 		if (key->type == CONFIG_CONNINFO &&
 		    check_conninfo(value, where, key->name, err, errlen) < 0)
 			return -1;
+		if (key->type == CONFIG_LISTEN && value[0] != '\0') {
+			char host[64], why[160];
+			unsigned port;
+			if (config_listen_split(value, host, sizeof(host),
+			                        &port, why, sizeof(why)) < 0) {
+				snprintf(err, errlen, "%s%s: %s", where,
+				         key->name, why);
+				return -1;
+			}
+		}
 		char *copy = strdup(value);
 		if (copy == NULL) {
 			snprintf(err, errlen, "out of memory");
@@ -458,7 +491,8 @@ schema_end(struct load_state *st, int *line, char *err, size_t errlen)
 
 /*
  * After the whole file: each set's database names the target or a
- * PostgreSQL [database NAME] (which may come after the set in the file).
+ * [database NAME], PostgreSQL or SQLite (which may come after the set in
+ * the file).
  */
 static int
 check_schemas(const struct config *cfg, int *line, char *err, size_t errlen)
@@ -478,13 +512,7 @@ check_schemas(const struct config *cfg, int *line, char *err, size_t errlen)
 			         set->name, set->database);
 			return -1;
 		}
-		if (db->conninfo == NULL) {
-			snprintf(err, errlen,
-			         "[schema %s] database: [database %s] is not a "
-			         "PostgreSQL database (it has no conninfo)",
-			         set->name, set->database);
-			return -1;
-		}
+		/* PostgreSQL (conninfo) or a SQLite file (sqlite): both */
 	}
 	return 0;
 }
@@ -492,6 +520,7 @@ check_schemas(const struct config *cfg, int *line, char *err, size_t errlen)
 static const struct section sections[] = {
         {.name = "daemon", .header = "[daemon]", .record = config_record},
         {.name = "target", .header = "[target]", .record = config_record},
+        {.name = "metrics", .header = "[metrics]", .record = config_record},
         {.name = "database",
          .header = "[database NAME]",
          .named = true,
@@ -626,7 +655,8 @@ on_key(void *user, struct inifile_pos *pos, const char *section,
 /* One line per setting: no key takes a value over several lines. */
 static const struct inifile_options config_ini = {
         .multiline = false,
-        .sections = "[daemon], [target], [database NAME] or [schema NAME]",
+        .sections = "[daemon], [target], [metrics], [database NAME] or "
+                    "[schema NAME]",
 };
 
 int
@@ -665,6 +695,49 @@ config_load(const char *path, struct config *cfg, char *err, size_t errlen)
 	return 0;
 }
 
+int
+config_listen_split(const char *value, char *host, size_t hostlen,
+                    unsigned *port, char *err, size_t errlen)
+{
+	const char *colon = strrchr(value, ':');
+	const char *addr = value;
+	size_t alen;
+	unsigned char bin[16];
+	long long n;
+	int family = AF_INET;
+
+	if (colon == NULL || parse_int(colon + 1, 10, &n) < 0 || n < 1 ||
+	    n > 65535) {
+		snprintf(err, errlen,
+		         "'%s' is not ADDRESS:PORT with a port from 1 to 65535 "
+		         "(like 127.0.0.1:9187)",
+		         value);
+		return -1;
+	}
+	alen = (size_t)(colon - value);
+	if (alen >= 2 && value[0] == '[' && value[alen - 1] == ']') {
+		addr++;
+		alen -= 2;
+		family = AF_INET6;
+	}
+	if (alen == 0 || alen >= hostlen) {
+		snprintf(err, errlen, "'%s': no address before the port",
+		         value);
+		return -1;
+	}
+	memcpy(host, addr, alen);
+	host[alen] = '\0';
+	if (inet_pton(family, host, bin) != 1) {
+		snprintf(err, errlen,
+		         "'%s': '%s' is not a numeric %s address (host names "
+		         "are not looked up)",
+		         value, host, family == AF_INET ? "IPv4" : "[IPv6]");
+		return -1;
+	}
+	*port = (unsigned)n;
+	return 0;
+}
+
 const struct config_schema *
 config_schema(const struct config *cfg, const char *name)
 {
@@ -693,6 +766,7 @@ config_format(const struct config *cfg, const struct config_key *key, char *buf,
 	}
 	switch (key->type) {
 	case CONFIG_STRING:
+	case CONFIG_LISTEN:
 	case CONFIG_CONNINFO: {
 		const char *s = *(char *const *)cfield(cfg, key);
 		snprintf(buf, len, "%s", s != NULL ? s : "");
@@ -752,8 +826,9 @@ void
 config_free(struct config *cfg)
 {
 	for (const struct config_key *k = config_keys; k->name != NULL; k++) {
-		bool string =
-		        k->type == CONFIG_STRING || k->type == CONFIG_CONNINFO;
+		bool string = k->type == CONFIG_STRING ||
+		              k->type == CONFIG_CONNINFO ||
+		              k->type == CONFIG_LISTEN;
 		if (!string)
 			continue;
 		if (!section_named(k->section)) {

@@ -17,6 +17,7 @@ enum config_type {
 	CONFIG_MODE,
 	CONFIG_LEVEL,
 	CONFIG_CONNINFO, /* a string libpq's PQconninfoParse accepts */
+	CONFIG_LISTEN,   /* "" or ADDRESS:PORT, see config_listen_split */
 };
 
 /* Longest NAME of a [database NAME] section. */
@@ -49,11 +50,24 @@ struct config {
 	long long log_level; /* syslog priority */
 	char *target_conninfo;
 	long long reconnect_max_ms;
+	char *metrics_listen; /* [metrics] listen; "" when off */
+	long long max_clients, max_clients_per_uid, client_output_max;
+	char *audit_spool;
 	struct config_database *databases; /* in file order */
 	size_t ndatabases;
 	struct config_schema *schemas; /* in file order */
 	size_t nschemas;
 };
+
+/*
+ * Splits a [metrics] listen value: a numeric IPv4 address or a bracketed
+ * IPv6 one, a colon and a port from 1 to 65535 ("127.0.0.1:9187",
+ * "[::1]:9187"); no host names, which would need a lookup. -1 with a
+ * message in err.
+ */
+int config_listen_split(const char *value, char *host, size_t hostlen,
+                        unsigned *port, char *err, size_t errlen)
+        __attribute__((warn_unused_result));
 
 /* The [schema NAME] called name, or NULL. */
 const struct config_schema *config_schema(const struct config *cfg,

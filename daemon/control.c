@@ -8,6 +8,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <event2/buffer.h>
@@ -15,11 +16,13 @@
 #include <systemd/sd-daemon.h>
 
 #include "log.h"
+#include "metrics.h"
 #include "vl_frame.h"
+#include "vl_names.h"
 
-/* A client that does not read its replies is dropped past this. */
-#define MAX_OUTPUT ((size_t)64 * 1024 * 1024)
 #define ACCEPT_BACKOFF_MS 500
+/* A client turned away gets this long to read why before it is closed. */
+#define REJECT_LINGER_SEC 2
 
 struct control_conn {
 	struct control_conn *prev, *next;
@@ -30,6 +33,13 @@ struct control_conn {
 	struct control_req *active;
 	bool eof; /* the client sends no more; close once answered */
 	int id;
+};
+
+/* A client past a limit: told why, then closed (see reject_client). */
+struct control_reject {
+	struct control_reject *prev, *next;
+	struct event *ev;
+	int fd;
 };
 
 struct control_req {
@@ -52,7 +62,14 @@ static struct {
 	struct control_conn *conns;
 	int nconns;
 	int next_id;
-} ctl = {.fd = -1};
+	struct control_reject *rejects;
+	long long rejected; /* clients turned away so far */
+	time_t rejected_at; /* when that was last logged */
+	struct control_limits limits;
+} ctl = {.fd = -1,
+         .limits = {.clients = CONTROL_DEFAULT_CLIENTS,
+                    .clients_per_uid = CONTROL_DEFAULT_CLIENTS_PER_UID,
+                    .output_max = CONTROL_DEFAULT_OUTPUT_MAX}};
 
 static void conn_free(struct control_conn *conn);
 static void process_calls(struct control_conn *conn);
@@ -110,14 +127,31 @@ send_text(struct control_conn *conn, char *text)
 	}
 	out = bufferevent_get_output(conn->bev);
 	if (vl_frame_push(out, text, strlen(text)) < 0 ||
-	    evbuffer_get_length(out) > MAX_OUTPUT) {
+	    evbuffer_get_length(out) > (size_t)ctl.limits.output_max) {
 		free(text);
 		/* the request is ending or streaming: its owner sees
 		 * control_gone() and ends it */
-		drop_client(conn, "does not read its replies; dropped");
+		log_info("client %d (uid %d): does not read its replies (over "
+		         "%lld bytes unread); dropped",
+		         conn->id, (int)conn->peer.uid, ctl.limits.output_max);
+		drop_client(conn, "does not read its replies");
 		return;
 	}
 	free(text);
+}
+
+/*
+ * The method's name for the calls metric: a name the daemon does not
+ * serve counts as "unknown", so that clients cannot grow the registry.
+ */
+static const char *
+metric_method(const struct control_req *req, const char *error)
+{
+	if (req->call.method == NULL ||
+	    (error != NULL && (strcmp(error, VL_ERR_METHOD_NOT_FOUND) == 0 ||
+	                       strcmp(error, VL_ERR_INTERFACE_NOT_FOUND) == 0)))
+		return "unknown";
+	return req->call.method;
 }
 
 /*
@@ -131,6 +165,7 @@ req_end(struct control_req *req, const char *error)
 {
 	struct control_conn *conn = req->conn;
 
+	metrics_control_call(metric_method(req, error), error);
 	if (req->end != NULL)
 		req->end(req, error, req->end_arg);
 	vl_call_clear(&req->call);
@@ -236,6 +271,12 @@ int
 control_clients(void)
 {
 	return ctl.nconns;
+}
+
+void
+control_set_limits(const struct control_limits *limits)
+{
+	ctl.limits = *limits;
 }
 
 /* Takes one call off the input; returns 0 when none is complete yet. */
@@ -356,6 +397,99 @@ on_event(struct bufferevent *bev, short what, void *arg)
 }
 
 static void
+reject_close(struct control_reject *r)
+{
+	event_free(r->ev);
+	close(r->fd);
+	free(r);
+}
+
+static void
+reject_free(struct control_reject *r)
+{
+	if (r->prev != NULL)
+		r->prev->next = r->next;
+	else
+		ctl.rejects = r->next;
+	if (r->next != NULL)
+		r->next->prev = r->prev;
+	reject_close(r);
+}
+
+/* Drains what the client sends until it hangs up or its time is up. */
+static void
+on_reject(evutil_socket_t fd, short what, void *arg)
+{
+	char buf[4096];
+
+	if ((what & EV_READ) && recv(fd, buf, sizeof(buf), 0) > 0)
+		return;
+	reject_free(arg);
+}
+
+static int
+clients_of(uid_t uid)
+{
+	int n = 0;
+
+	for (const struct control_conn *c = ctl.conns; c != NULL; c = c->next)
+		if (c->bev != NULL && c->peer.uid == uid)
+			n++;
+	return n;
+}
+
+/*
+ * Answers a client past a limit with TooManyClients (the reply to its
+ * first call) and closes it: at once its sending side, so it reads the
+ * error and end of file; the rest once it hangs up or after
+ * REJECT_LINGER_SEC (closing at once could make its first write fail
+ * before it reads why).
+ */
+static void
+reject_client(int fd, const struct ucred *peer, long long limit, bool per_uid)
+{
+	struct timeval tv = {.tv_sec = REJECT_LINGER_SEC};
+	struct control_reject *r = calloc(1, sizeof(*r));
+	json_t *p = json_pack("{s:I}", "limit", (json_int_t)limit);
+	char *text;
+
+	if (per_uid && p != NULL)
+		json_object_set_new(p, "uid",
+		                    json_integer((json_int_t)peer->uid));
+	text = vl_error_encode(VL_ERROR_TOO_MANY_CLIENTS, p);
+	/* at most one line a second, however many are turned away */
+	if (time(NULL) != ctl.rejected_at) {
+		ctl.rejected_at = time(NULL);
+		log_warning("client (uid %d, pid %d) turned away: %s %lld "
+		            "clients connected (%lld turned away before it)",
+		            (int)peer->uid, (int)peer->pid,
+		            per_uid ? "its user has" : "there are", limit,
+		            ctl.rejected);
+	}
+	ctl.rejected++;
+	if (text != NULL)
+		(void)send(fd, text, strlen(text) + 1,
+		           MSG_NOSIGNAL | MSG_DONTWAIT);
+	free(text);
+	shutdown(fd, SHUT_WR);
+	if (r == NULL ||
+	    (r->ev = event_new(ctl.base, fd, EV_READ | EV_PERSIST, on_reject,
+	                       r)) == NULL ||
+	    event_add(r->ev, &tv) < 0) {
+		if (r != NULL && r->ev != NULL)
+			event_free(r->ev);
+		free(r);
+		close(fd);
+		return;
+	}
+	r->fd = fd;
+	r->next = ctl.rejects;
+	if (ctl.rejects != NULL)
+		ctl.rejects->prev = r;
+	ctl.rejects = r;
+}
+
+static void
 add_conn(int fd)
 {
 	struct control_conn *conn = calloc(1, sizeof(*conn));
@@ -369,6 +503,16 @@ add_conn(int fd)
 		log_warning("cannot read peer credentials: %s",
 		            strerror(errno));
 		close(fd);
+		free(conn);
+		return;
+	}
+	if (ctl.nconns >= ctl.limits.clients ||
+	    clients_of(conn->peer.uid) >= ctl.limits.clients_per_uid) {
+		bool per_uid = ctl.nconns < ctl.limits.clients;
+		reject_client(fd, &conn->peer,
+		              per_uid ? ctl.limits.clients_per_uid
+		                      : ctl.limits.clients,
+		              per_uid);
 		free(conn);
 		return;
 	}
@@ -580,6 +724,12 @@ control_close(void)
 		}
 		conn_free(conn);
 	}
+	for (struct control_reject *r = ctl.rejects, *next; r != NULL;
+	     r = next) {
+		next = r->next;
+		reject_close(r);
+	}
+	ctl.rejects = NULL;
 	if (ctl.accept_ev != NULL)
 		event_free(ctl.accept_ev);
 	if (ctl.backoff_ev != NULL)

@@ -38,6 +38,19 @@ void control_close(void);
 /* Number of clients connected now. */
 int control_clients(void);
 
+/*
+ * Clients past clients (in all) or clients_per_uid (of one user) get
+ * io.migrated.TooManyClients and are closed; one whose unread replies pass
+ * output_max bytes is dropped. Applies to new clients and new replies.
+ */
+struct control_limits {
+	long long clients, clients_per_uid, output_max;
+};
+#define CONTROL_DEFAULT_CLIENTS 4096
+#define CONTROL_DEFAULT_CLIENTS_PER_UID 1024
+#define CONTROL_DEFAULT_OUTPUT_MAX (64LL * 1024 * 1024)
+void control_set_limits(const struct control_limits *limits);
+
 const struct vl_call *control_call(const struct control_req *req);
 uid_t control_peer_uid(const struct control_req *req);
 gid_t control_peer_gid(const struct control_req *req);

@@ -10,6 +10,9 @@
 
 #include "config.h"
 
+struct schema_sums;
+struct schema_scratch_sweep;
+
 struct daemon {
 	struct event_base *base;
 	struct config cfg;
@@ -18,6 +21,11 @@ struct daemon {
 	struct store *store;
 	struct databases *dbs; /* [database NAME] sections */
 	struct scheduler *sched;
+	struct jobends *ends;            /* LISTENs for job ends, for Watch */
+	struct overview *overview;       /* GetPlanProgress and the rates */
+	struct schema_sums *sums;        /* the schema sets' file checksums */
+	struct audit_spool *audit_spool; /* NULL when audit_spool is empty */
+	struct schema_scratch_sweep *sweep; /* leftovers dropped at start */
 	time_t started;
 	bool ready; /* READY=1 sent */
 	bool debug; /* -d: debug messages whatever log_level says */

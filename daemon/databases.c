@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "log.h"
+#include "metrics.h"
 #include "pg.h"
 #include "sqlite_worker.h"
 #include "store.h"
@@ -49,6 +50,9 @@ pg_on_state(void *arg, enum pg_state state, const char *error)
 {
 	struct database *db = arg;
 
+	metrics_db_state(db->name, state == PG_READY        ? "connected"
+	                           : state == PG_CONNECTING ? "connecting"
+	                                                    : "disconnected");
 	/* pg.c logs connects and losses of a connection that was up; a
 	 * database that cannot be reached at all is logged once here */
 	if (state == PG_READY) {

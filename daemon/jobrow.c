@@ -1,5 +1,7 @@
 #include "jobrow.h"
 
+#include "jobends.h"
+
 int
 jobrow_fail(struct pg_conn *conn, const char *job, const char *owner,
             const char *msg, pg_result_cb cb, void *arg)
@@ -8,9 +10,11 @@ jobrow_fail(struct pg_conn *conn, const char *job, const char *owner,
 
 	return pg_query(
 	        conn,
-	        "UPDATE migrated.jobs SET state = 'failed', error = $2,"
-	        " finished = now(), updated = now(), owner = NULL"
-	        " WHERE id = $1::bigint AND state = 'running' AND owner = $3",
+	        "WITH ended AS (UPDATE migrated.jobs SET state = 'failed',"
+	        "  error = $2, finished = now(), updated = now(), owner = NULL"
+	        "  WHERE id = $1::bigint AND state = 'running' AND owner = $3"
+	        "  RETURNING id)"
+	        "SELECT pg_notify('" JOBENDS_CHANNEL "', id::text) FROM ended",
 	        3, values, cb, arg);
 }
 
@@ -20,15 +24,19 @@ jobrow_succeed(struct pg_conn *conn, const char *job, const char *owner,
 {
 	const char *values[2] = {job, owner};
 
-	/* a rollback that succeeded marks the job it undid */
+	/* a rollback that succeeded marks the steps it undid, and the job
+	 * once none is left (migrated.rolled_back) */
 	return pg_query(
 	        conn,
 	        "WITH done AS (UPDATE migrated.jobs SET state = 'succeeded',"
 	        "  finished = now(), updated = now(), owner = NULL"
 	        "  WHERE id = $1::bigint AND state = 'running' AND owner = $2"
-	        "  RETURNING rollback_of)"
-	        "UPDATE migrated.jobs SET state = 'rolled_back', updated = now()"
-	        " WHERE id = (SELECT rollback_of FROM done)",
+	        "  RETURNING id, rollback_of),"
+	        " undone AS (SELECT rollback_of AS id,"
+	        "  migrated.rolled_back(id, rollback_of) FROM done"
+	        "  WHERE rollback_of IS NOT NULL)"
+	        "SELECT pg_notify('" JOBENDS_CHANNEL "', id::text)"
+	        " FROM (SELECT id FROM done UNION ALL SELECT id FROM undone) e",
 	        2, values, cb, arg);
 }
 

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "daemon.h"
+#include "jobends.h"
 #include "log.h"
 #include "pg.h"
 #include "catalog.h"
@@ -17,7 +18,8 @@
 #include "vl_dispatch.h"
 #include "vl_names.h"
 
-#define WATCH_INTERVAL_MS 250
+/* progress; an end is heard at once (jobends.c) */
+#define WATCH_INTERVAL_MS 1000
 
 /* v as JSON text; NULL for NULL or null (an SQL NULL) */
 static char *
@@ -107,7 +109,9 @@ static const char submit_sql[] =
         "   WHERE j.plan = $1 AND j.tenant = t.tenant"
         "   AND coalesce(j.pair, '') = coalesce(t.pair, '')"
         "   AND j.kind = 'migrate' AND j.state = 'succeeded' AND NOT j.dry_run"
-        "   AND js.step = need.dep AND js.state = 'done')"
+        "   AND js.step = need.dep AND js.state = 'done'"
+        /* a step a rollback restored (rollback --steps) is undone */
+        "   AND NOT js.rolled_back)"
         "  ORDER BY need.ord, t.ord LIMIT 1),"
         " ins AS ("
         "  INSERT INTO migrated.jobs (plan, tenant, pair, priority, batch_size,"
@@ -356,6 +360,38 @@ jobs_list(struct control_req *req, struct daemon *d, const void *args)
 	dbcall(req, d, list_sql, 5, values, list_done, NULL);
 }
 
+/*
+ * Each step's batch_size: the size its batches run with (the job's, the
+ * step's or the daemon's), null when this daemon has not loaded the plan
+ * or the step.
+ */
+static void
+add_batch_sizes(const struct daemon *d, json_t *job)
+{
+	const char *name = json_string_value(json_object_get(job, "plan"));
+	const struct plan *plan =
+	        name != NULL ? catalog_find(d->plans, name) : NULL;
+	long long asked =
+	        json_integer_value(json_object_get(job, "batch_size"));
+	size_t i;
+	json_t *step;
+
+	json_array_foreach(json_object_get(job, "steps"), i, step)
+	{
+		const char *sname =
+		        json_string_value(json_object_get(step, "name"));
+		const struct plan_step *ps =
+		        plan != NULL && sname != NULL
+		                ? plan_step_find(plan, sname)
+		                : NULL;
+		json_object_set_new(
+		        step, "batch_size",
+		        ps != NULL ? json_integer((json_int_t)plan_batch_size(
+		                             ps, asked, d->cfg.batch_size))
+		                   : json_null());
+	}
+}
+
 static void
 show_done(struct dbcall *op, const PGresult *res)
 {
@@ -365,8 +401,10 @@ show_done(struct dbcall *op, const PGresult *res)
 		                        json_object_get(op->ctx, "id")));
 		return;
 	}
-	control_reply(op->req,
-	              json_pack("{s:o}", "job", dbcall_json_cell(res, 0, 0)));
+	json_t *job = dbcall_json_cell(res, 0, 0);
+
+	add_batch_sizes(op->d, job);
+	control_reply(op->req, json_pack("{s:o}", "job", job));
 }
 
 struct show_args {
@@ -428,11 +466,14 @@ static const char transition_sql[] =
         "    AND a.tenant = j.tenant AND a.id <> j.id"
         "    AND (a.state IN ('queued', 'running', 'paused')"
         "     OR (a.state = ANY ($3::text[]) AND a.id > j.id))))"
-        "  RETURNING j.id)"
+        "  RETURNING j.id),"
+        /* a cancel ends jobs: watches hear it in this transaction */
+        " ended AS (SELECT pg_notify('" JOBENDS_CHANNEL "', id::text)"
+        "  FROM upd WHERE $2 = 'cancelled')"
         "SELECT (SELECT coalesce(json_agg(id ORDER BY id), '[]') FROM upd),"
         " (SELECT id FROM bad), (SELECT state FROM bad),"
         " (SELECT other FROM busy), (SELECT plan FROM busy),"
-        " (SELECT tenant FROM busy)";
+        " (SELECT tenant FROM busy), (SELECT count(*) FROM ended)";
 
 static void
 transition_done(struct dbcall *op, const PGresult *res)
@@ -562,7 +603,9 @@ struct watch {
 	struct event *timer;
 	char *ids;    /* JSON array, NULL: unfinished at start */
 	json_t *last; /* id -> last info sent */
+	struct jobends_sub *sub;
 	bool querying;
+	bool again; /* a job ended during the query: look again at once */
 	bool cancelled;
 };
 
@@ -576,9 +619,17 @@ static const char watch_unfinished_sql[] =
         "SELECT coalesce(json_agg(id ORDER BY id), '[]') FROM migrated.jobs"
         " WHERE state IN ('queued', 'running', 'paused')";
 
+static struct timeval
+watch_interval(void)
+{
+	return (struct timeval){WATCH_INTERVAL_MS / 1000,
+	                        (suseconds_t)(WATCH_INTERVAL_MS % 1000) * 1000};
+}
+
 static void
 watch_free(struct watch *w)
 {
+	jobends_unsubscribe(w->d->ends, w->sub);
 	if (w->timer != NULL)
 		event_free(w->timer);
 	free(w->ids);
@@ -638,15 +689,39 @@ watch_send(struct watch *w, const PGresult *res)
 		watch_free(w);
 		return;
 	}
-	struct timeval tv = {0, (suseconds_t)WATCH_INTERVAL_MS * 1000};
+	if (w->again) {
+		w->again = false;
+		event_active(w->timer, EV_TIMEOUT, 0);
+		return;
+	}
+	struct timeval tv = watch_interval();
 	event_add(w->timer, &tv);
+}
+
+/* A job ended somewhere: one of ours? Look now, not at the next poll. */
+static void
+on_job_end(void *arg, long long job)
+{
+	struct watch *w = arg;
+	char id[24];
+
+	snprintf(id, sizeof(id), "%lld", job);
+	if (w->cancelled || (job != 0 && json_object_size(w->last) > 0 &&
+	                     json_object_get(w->last, id) == NULL))
+		return;
+	if (w->querying) {
+		w->again = true;
+		return;
+	}
+	event_del(w->timer);
+	event_active(w->timer, EV_TIMEOUT, 0);
 }
 
 static void
 on_watch_result(void *arg, const PGresult *res, const char *error)
 {
 	struct watch *w = arg;
-	struct timeval tv = {0, (suseconds_t)WATCH_INTERVAL_MS * 1000};
+	struct timeval tv = watch_interval();
 
 	w->querying = false;
 	if (w->cancelled) {
@@ -671,7 +746,7 @@ static void
 on_watch_timer(evutil_socket_t fd, short what, void *arg)
 {
 	struct watch *w = arg;
-	struct timeval tv = {0, (suseconds_t)WATCH_INTERVAL_MS * 1000};
+	struct timeval tv = watch_interval();
 	const char *values[1] = {w->ids};
 	int rc;
 
@@ -681,7 +756,11 @@ on_watch_timer(evutil_socket_t fd, short what, void *arg)
 		watch_cancel(w->req, w);
 		return;
 	}
-	if (w->ids == NULL)
+	/* not while the store checks or upgrades its schema: its
+	 * transactions share the connection */
+	if (!store_ready(w->d->store))
+		rc = -1;
+	else if (w->ids == NULL)
 		rc = pg_query(store_conn(w->d->store), watch_unfinished_sql, 0,
 		              NULL, on_watch_result, w);
 	else
@@ -731,6 +810,8 @@ jobs_watch(struct control_req *req, struct daemon *d, const void *args)
 		dbcall_unavailable(req, "out of memory");
 		return;
 	}
+	/* without it (out of memory) the watch still polls */
+	w->sub = jobends_subscribe(d->ends, on_job_end, w);
 	control_on_cancel(req, watch_cancel, w);
 	event_active(w->timer, 0, 0);
 }

@@ -11,15 +11,25 @@
 
 #include <event2/event.h>
 
+#include "audit.h"
+#include "audit_spool.h"
 #include "config.h"
 #include "control.h"
 #include "daemon.h"
 #include "databases.h"
+#include "jobends.h"
 #include "log.h"
 #include "methods.h"
+#include "metrics.h"
+#include "metrics_http.h"
 #include "notify.h"
+#include "overview.h"
+#include "nss_cache.h"
 #include "catalog.h"
+#include "schema_adopt.h"
 #include "schema_files.h"
+#include "schema_scratch.h"
+#include "schema_sums.h"
 #include "scheduler.h"
 #include "store.h"
 
@@ -67,19 +77,23 @@ admin_gid(const struct config *cfg, gid_t *gid, char *err, size_t errlen)
 }
 
 /*
- * Loads every schema set's directory; the problems go to out (when not
- * NULL) and the first one to err. Returns the number of sets that do not
- * load.
+ * Loads every schema set's directory (through sums when not NULL, which
+ * then holds their checksums); the problems go to out (when not NULL) and
+ * the first one to err. Returns the number of sets that do not load.
  */
 static int
-check_schema_sets(const struct config *cfg, FILE *out, char *err, size_t errlen)
+check_schema_sets(const struct config *cfg, struct schema_sums *sums, FILE *out,
+                  char *err, size_t errlen)
 {
 	int bad = 0;
 
 	for (size_t i = 0; i < cfg->nschemas; i++) {
 		char msg[1024];
+		const char *path = cfg->schemas[i].dir;
 		struct schema_dir *dir =
-		        schema_dir_load(cfg->schemas[i].dir, msg, sizeof(msg));
+		        sums != NULL
+		                ? schema_dir_scan(path, sums, msg, sizeof(msg))
+		                : schema_dir_load(path, msg, sizeof(msg));
 
 		if (dir != NULL) {
 			schema_dir_free(dir);
@@ -118,7 +132,7 @@ check_only(const char *file)
 	} else if (bad > 0) {
 		rc = EXIT_CONFIG;
 	}
-	if (check_schema_sets(&cfg, stderr, err, sizeof(err)) > 0)
+	if (check_schema_sets(&cfg, NULL, stderr, err, sizeof(err)) > 0)
 		rc = EXIT_CONFIG;
 	if (config_check_sqlite(&cfg, stderr) > 0)
 		rc = EXIT_CONFIG;
@@ -130,6 +144,15 @@ check_only(const char *file)
 	catalog_unref(plans);
 	config_free(&cfg);
 	return rc;
+}
+
+static void
+set_control_limits(const struct config *cfg)
+{
+	control_set_limits(&(struct control_limits){
+	        .clients = cfg->max_clients,
+	        .clients_per_uid = cfg->max_clients_per_uid,
+	        .output_max = cfg->client_output_max});
 }
 
 int
@@ -144,7 +167,11 @@ daemon_reload(struct daemon *d, char *err, size_t errlen)
 
 	if (config_load(d->cfg.file, &cfg, err, errlen) < 0)
 		return -1;
-	if (admin_gid(&cfg, &gid, err, errlen) < 0) {
+	/* the same group is not looked up again (getgrnam would block the
+	 * loop); a changed one is, once */
+	if (strcmp(cfg.admin_group, d->cfg.admin_group) == 0)
+		gid = d->admin_gid;
+	else if (admin_gid(&cfg, &gid, err, errlen) < 0) {
 		config_free(&cfg);
 		return -1;
 	}
@@ -159,7 +186,7 @@ daemon_reload(struct daemon *d, char *err, size_t errlen)
 		return -1;
 	}
 	/* and a schema set whose files do not load, likewise */
-	if ((bad = check_schema_sets(&cfg, NULL, err, errlen)) > 0) {
+	if ((bad = check_schema_sets(&cfg, d->sums, NULL, err, errlen)) > 0) {
 		catalog_unref(plans);
 		config_free(&cfg);
 		return -1;
@@ -188,8 +215,10 @@ daemon_reload(struct daemon *d, char *err, size_t errlen)
 	catalog_unref(d->plans);
 	d->plans = plans;
 	log_set_level(d->debug ? LOG_DEBUG : (int)d->cfg.log_level);
+	set_control_limits(&d->cfg);
 	store_set_backoff_max(d->store, d->cfg.reconnect_max_ms);
 	scheduler_set_backoff_max(d->sched, d->cfg.reconnect_max_ms);
+	jobends_set_backoff_max(d->ends, d->cfg.reconnect_max_ms);
 	log_info("reloaded %s: %zu database(s), %d plan(s), %zu schema set(s)",
 	         d->cfg.file, databases_count(d->dbs), catalog_count(d->plans),
 	         d->cfg.nschemas);
@@ -202,6 +231,8 @@ on_store_ready(void *arg, bool ready)
 	struct daemon *d = arg;
 
 	scheduler_set_ready(d->sched, ready);
+	if (ready)
+		audit_store_ready(d);
 	if (ready && !d->ready) {
 		d->ready = true;
 		notify_ready();
@@ -237,6 +268,36 @@ on_signal(evutil_socket_t sig, short what, void *arg)
 	         sig == SIGTERM ? "SIGTERM" : "SIGINT");
 	notify_stopping();
 	event_base_loopbreak(d->base);
+}
+
+/*
+ * Drops the scratch databases (schema diff of files:SET, squash) that
+ * this host's killed daemons left on the servers of the schema sets.
+ */
+static int
+sweep_scratch(struct daemon *d)
+{
+	const char **conninfos = calloc(d->cfg.nschemas + 1, sizeof(char *));
+	size_t n = 0;
+
+	if (conninfos == NULL)
+		return -1;
+	for (size_t i = 0; i < d->cfg.nschemas; i++) {
+		const char *db = d->cfg.schemas[i].database;
+		const struct config_database *cd;
+
+		if (strcmp(db, "target") == 0)
+			conninfos[n++] = d->cfg.target_conninfo != NULL
+			                         ? d->cfg.target_conninfo
+			                         : "";
+		else if ((cd = config_database(&d->cfg, db)) != NULL &&
+		         cd->conninfo != NULL)
+			conninfos[n++] = cd->conninfo;
+	}
+	d->sweep =
+	        n > 0 ? schema_scratch_sweep_new(d->base, conninfos, n) : NULL;
+	free(conninfos);
+	return n > 0 && d->sweep == NULL ? -1 : 0;
 }
 
 static void
@@ -277,6 +338,14 @@ run(const char *file, bool debug)
 		log_error("%s", err);
 		goto out;
 	}
+	/* the sets' checksums, read once here rather than at the first call */
+	d.sums = schema_sums_new();
+	if (d.sums == NULL) {
+		log_error("out of memory");
+		goto out;
+	}
+	if (check_schema_sets(&d.cfg, d.sums, NULL, err, sizeof(err)) > 0)
+		log_warning("%s", err);
 	signal(SIGPIPE, SIG_IGN);
 	raise_fd_limit();
 	d.base = event_base_new();
@@ -293,9 +362,25 @@ run(const char *file, bool debug)
 	}
 	if (notify_init(d.base) < 0)
 		goto out;
+	if (nss_cache_init(d.base) < 0) {
+		log_error("cannot start the name-service lookup thread");
+		goto out;
+	}
+	set_control_limits(&d.cfg);
 	if (control_open(d.base, d.cfg.socket, d.cfg.socket_mode, d.admin_gid,
 	                 methods_dispatch, &d, err, sizeof(err)) < 0) {
 		log_error("%s", err);
+		goto out;
+	}
+	if (metrics_http_open(d.base, d.cfg.metrics_listen, err, sizeof(err)) <
+	    0) {
+		log_error("%s:0: %s", d.cfg.file, err);
+		goto out;
+	}
+	d.audit_spool = audit_spool_new(d.base, d.cfg.audit_spool);
+	if (d.audit_spool == NULL && d.cfg.audit_spool[0] != '\0') {
+		log_error("cannot set up the audit spool %s",
+		          d.cfg.audit_spool);
 		goto out;
 	}
 	d.sched = scheduler_new(&d);
@@ -305,9 +390,24 @@ run(const char *file, bool debug)
 		goto out;
 	}
 	store_set_backoff_max(d.store, d.cfg.reconnect_max_ms);
+	d.ends = jobends_new(d.base, d.cfg.target_conninfo);
+	if (d.ends == NULL) {
+		log_error("out of memory");
+		goto out;
+	}
+	jobends_set_backoff_max(d.ends, d.cfg.reconnect_max_ms);
+	d.overview = overview_new(&d);
+	if (d.overview == NULL) {
+		log_error("out of memory");
+		goto out;
+	}
 	d.dbs = databases_new(d.base, &d.cfg, err, sizeof(err));
 	if (d.dbs == NULL) {
 		log_error("%s", err);
+		goto out;
+	}
+	if (sweep_scratch(&d) < 0) {
+		log_error("out of memory");
 		goto out;
 	}
 	log_info("migrated %s starting: socket %s, %lld worker(s), %zu "
@@ -318,14 +418,26 @@ run(const char *file, bool debug)
 	event_base_dispatch(d.base);
 	rc = 0;
 out:
-	/* In reverse order of start: the databases' monitor connections
+	/* Adopts still under way first (their connections roll back; the
+	 * calls they answer are still there). Then in reverse order of
+	 * start: the scratch sweep, the databases' monitor connections
 	 * (no queries, nothing waits on them); then the store: its pending
 	 * queries fail, and their callbacks still find the scheduler and the
-	 * requests they answer. */
+	 * requests they answer. Calls waiting for a user lookup end first. */
+	nss_cache_fini();
+	schema_adopt_stop();
+	schema_scratch_sweep_free(d.sweep);
 	databases_free(d.dbs);
 	store_free(d.store);
+	overview_free(d.overview);
+	/* after the store: entries its failing queries spool are written */
+	audit_spool_free(d.audit_spool);
 	scheduler_free(d.sched);
+	metrics_http_close();
+	metrics_reset();
 	control_close();
+	/* after the watches, which control_close ends */
+	jobends_free(d.ends);
 	notify_finish();
 	for (int i = 0; i < 3; i++)
 		if (sigs[i] != NULL)
@@ -333,6 +445,7 @@ out:
 	if (d.base != NULL)
 		event_base_free(d.base);
 	catalog_unref(d.plans);
+	schema_sums_free(d.sums);
 	config_free(&d.cfg);
 	if (rc == 0)
 		log_info("stopped");

@@ -1,7 +1,5 @@
 #include "methods.h"
 
-#include <grp.h>
-#include <pwd.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -10,6 +8,8 @@
 #include "daemon.h"
 #include "jobs.h"
 #include "log.h"
+#include "rollback.h"
+#include "overview.h"
 #include "audit.h"
 #include "backups.h"
 #include "rejects.h"
@@ -18,6 +18,7 @@
 #include "scheduler.h"
 #include "schema_adopt.h"
 #include "schema_jobs.h"
+#include "nss_cache.h"
 #include "schema_methods.h"
 #include "schema_inspect.h"
 #include "store.h"
@@ -115,6 +116,15 @@ job_counts_json(const struct job_counts *c)
 	return jobs;
 }
 
+/* Every daemon's rows per second, from two samples; 0 until known. */
+static double
+status_rate(const struct daemon *d)
+{
+	double rate = overview_rate(d->overview);
+
+	return rate > 0 ? rate : 0;
+}
+
 static void
 get_status(struct control_req *req, struct daemon *d, const void *args)
 {
@@ -136,7 +146,7 @@ get_status(struct control_req *req, struct daemon *d, const void *args)
 	                scheduler_busy(d->sched), "plans",
 	                catalog_count(d->plans), "jobs", job_counts_json(c),
 	                "rows_done", (json_int_t)scheduler_rows_done(d->sched),
-	                "rows_per_sec", scheduler_rate(d->sched), "databases",
+	                "rows_per_sec", status_rate(d), "databases",
 	                databases_status(d->dbs, d->store)));
 }
 
@@ -200,6 +210,7 @@ static const struct method methods[] = {
         {SERVICE ".GetInterfaceDescription", get_interface_description, false,
          &interface_params},
         {VL_METHOD_GET_STATUS, get_status, false, &no_params},
+        {VL_METHOD_GET_PLAN_PROGRESS, overview_method, false, &overview_params},
         {VL_METHOD_LIST_PLANS, list_plans, false, &no_params},
         {VL_METHOD_SHOW_PLAN, show_plan, false, &plan_params},
         {VL_METHOD_SUBMIT, jobs_submit, true, &jobs_submit_params},
@@ -214,7 +225,10 @@ static const struct method methods[] = {
         {VL_METHOD_GET_LOG, audit_get_log, false, &audit_log_params},
         {VL_METHOD_VALIDATE, validate_method, false, &validate_params},
         {VL_METHOD_VERIFY, verify_method, false, &verify_params},
-        {VL_METHOD_ROLLBACK, backups_rollback, true, &backups_rollback_params},
+        {VL_METHOD_VERIFY_PLAN, verify_plan_method, false, &verify_plan_params},
+        {VL_METHOD_ROLLBACK, rollback_method, true, &rollback_params},
+        {VL_METHOD_ROLLBACK_PLAN, rollback_plan_method, true,
+         &rollback_plan_params},
         {VL_METHOD_LIST_BACKUPS, backups_list, false, &backups_list_params},
         {VL_METHOD_DROP_BACKUPS, backups_drop, true, &backups_drop_params},
         {VL_METHOD_LIST_REJECTS, rejects_list, false, &rejects_list_params},
@@ -269,12 +283,10 @@ on_mutating_end(struct control_req *req, const char *error, void *arg)
 
 /* Root, the daemon's own user, or a member of admin_group. */
 static bool
-authorized(const struct control_req *req, const struct daemon *d)
+authorized(const struct control_req *req, const struct daemon *d,
+           const struct nss_user *u)
 {
 	uid_t uid = control_peer_uid(req);
-	struct passwd *pw;
-	gid_t groups[256];
-	int n = 256;
 
 	if (uid == 0 || uid == geteuid())
 		return true;
@@ -282,13 +294,68 @@ authorized(const struct control_req *req, const struct daemon *d)
 		return false;
 	if (control_peer_gid(req) == d->admin_gid)
 		return true;
-	pw = getpwuid(uid);
-	if (pw == NULL || getgrouplist(pw->pw_name, pw->pw_gid, groups, &n) < 0)
-		return false;
-	for (int i = 0; i < n; i++)
-		if (groups[i] == d->admin_gid)
-			return true;
-	return false;
+	return nss_user_in_group(u, d->admin_gid);
+}
+
+/* A mutating call waiting for its caller's name and groups. */
+struct admin_call {
+	struct control_req *req;
+	struct daemon *d;
+	const struct method *m;
+};
+
+static void
+call_admin(struct control_req *req, struct daemon *d, const struct method *m,
+           const struct nss_user *u)
+{
+	if (!authorized(req, d, u)) {
+		control_error(req, VL_ERR_PERMISSION_DENIED, NULL);
+		return;
+	}
+	call_method(req, d, m);
+}
+
+static void
+on_caller_known(void *arg, const struct nss_user *u)
+{
+	struct admin_call *a = arg;
+
+	if (u == NULL) /* out of memory, or the daemon is stopping */
+		dbcall_unavailable(a->req, "the caller's user could not be "
+		                           "looked up");
+	else
+		call_admin(a->req, a->d, a->m, u);
+	free(a);
+}
+
+/*
+ * The caller's name and groups come from the name-service cache (audit and
+ * history record the name too); a caller not in it yet waits for the
+ * lookup, off the loop.
+ */
+static void
+dispatch_admin(struct control_req *req, struct daemon *d,
+               const struct method *m)
+{
+	uid_t uid = control_peer_uid(req);
+	const struct nss_user *u = nss_cache_peek(uid);
+	struct admin_call *a;
+
+	control_on_end(req, on_mutating_end, d);
+	if (u != NULL) {
+		call_admin(req, d, m, u);
+		return;
+	}
+	a = calloc(1, sizeof(*a));
+	if (a == NULL) {
+		dbcall_unavailable(req, "out of memory");
+		return;
+	}
+	*a = (struct admin_call){.req = req, .d = d, .m = m};
+	if (nss_cache_wait(uid, on_caller_known, a) < 0) {
+		free(a);
+		dbcall_unavailable(req, "out of memory");
+	}
 }
 
 void
@@ -313,12 +380,9 @@ methods_dispatch(struct control_req *req, void *arg)
 		if (strcmp(m->name, call->method) != 0)
 			continue;
 		if (m->needs_admin)
-			control_on_end(req, on_mutating_end, d);
-		if (m->needs_admin && !authorized(req, d)) {
-			control_error(req, VL_ERR_PERMISSION_DENIED, NULL);
-			return;
-		}
-		call_method(req, d, m);
+			dispatch_admin(req, d, m);
+		else
+			call_method(req, d, m);
 		return;
 	}
 	control_error(req, VL_ERR_METHOD_NOT_FOUND,

@@ -26,6 +26,7 @@ struct pg_query {
 	 * other statements, whose COPY data is discarded or refused. */
 	struct evbuffer *data;
 	bool copy_in;
+	bool pipelined; /* may go out before the queries ahead have ended */
 };
 
 enum copying { COPY_NONE, COPY_OUT, COPY_IN };
@@ -36,6 +37,8 @@ struct pg_conn {
 	char *name;
 	pg_state_cb state_cb;
 	void *arg;
+	pg_notify_cb notify_cb;
+	void *notify_arg;
 
 	PGconn *pg;
 	enum pg_state state;
@@ -48,8 +51,11 @@ struct pg_conn {
 	long long backoff_ms;
 	long long backoff_max_ms;
 
-	struct pg_query *head, *tail; /* head is running when sent */
-	bool sent;
+	/* head..: nsent queries sent, results pending; unsent: the next to
+	 * send. More than one is sent only in pipeline mode. */
+	struct pg_query *head, *tail, *unsent;
+	int nsent;
+	bool pipeline;    /* libpq is in pipeline mode */
 	PGresult *result; /* result kept for the running query */
 	int pending;
 	enum copying copying;    /* the running query is in a COPY */
@@ -163,7 +169,8 @@ close_pg(struct pg_conn *conn)
 	}
 	PQclear(conn->result);
 	conn->result = NULL;
-	conn->sent = false;
+	conn->nsent = 0;
+	conn->pipeline = false;
 	conn->copying = COPY_NONE;
 }
 
@@ -173,7 +180,8 @@ fail_queries(struct pg_conn *conn, const char *why)
 {
 	struct pg_query *q = conn->head;
 
-	conn->head = conn->tail = NULL;
+	conn->head = conn->tail = conn->unsent = NULL;
+	conn->nsent = 0;
 	while (q != NULL) {
 		struct pg_query *next = q->next;
 		conn->pending--;
@@ -254,26 +262,51 @@ reset_from(struct pg_conn *conn, bool in_call, const char *why)
 	event_active(conn->defer, 0, 0);
 }
 
+/* Sends q: in pipeline mode with a sync of its own, so that it keeps its
+ * own result, error and implicit transaction as if sent alone. */
+static int
+send_one(struct pg_conn *conn, struct pg_query *q)
+{
+	if (q->pipelined != conn->pipeline) { /* only with nothing in flight */
+		if (!(q->pipelined ? PQenterPipelineMode(conn->pg)
+		                   : PQexitPipelineMode(conn->pg)))
+			return -1;
+		conn->pipeline = q->pipelined;
+	}
+	if (q->nparams < 0)
+		return PQsendQuery(conn->pg, q->sql) ? 0 : -1;
+	if (!PQsendQueryParams(conn->pg, q->sql, q->nparams, NULL,
+	                       (const char *const *)q->values, NULL, NULL, 0))
+		return -1;
+	return !q->pipelined || PQpipelineSync(conn->pg) ? 0 : -1;
+}
+
+/*
+ * Sends what may go out now: the next query when none is in flight, and
+ * every pipelined query after pipelined ones in flight.
+ */
 static void
 send_next(struct pg_conn *conn, bool in_call)
 {
-	struct pg_query *q = conn->head;
-	int ok;
+	bool sent = false;
 
-	if (q == NULL || conn->sent || conn->state != PG_READY)
-		return;
-	if (q->nparams < 0)
-		ok = PQsendQuery(conn->pg, q->sql);
-	else
-		ok = PQsendQueryParams(conn->pg, q->sql, q->nparams, NULL,
-		                       (const char *const *)q->values, NULL,
-		                       NULL, 0);
-	if (!ok) {
-		reset_from(conn, in_call, PQerrorMessage(conn->pg));
-		return;
+	while (conn->unsent != NULL && conn->state == PG_READY) {
+		struct pg_query *q = conn->unsent;
+
+		if (conn->nsent > 0 && !(q->pipelined && conn->pipeline))
+			break;
+		if (send_one(conn, q) < 0) {
+			reset_from(conn, in_call, PQerrorMessage(conn->pg));
+			return;
+		}
+		conn->unsent = q->next;
+		conn->nsent++;
+		sent = true;
+		if (!q->pipelined)
+			break;
 	}
-	conn->sent = true;
-	if (PQflush(conn->pg) == 1 && watch(conn, EV_READ | EV_WRITE) < 0)
+	if (sent && PQflush(conn->pg) == 1 &&
+	    watch(conn, EV_READ | EV_WRITE) < 0)
 		reset_from(conn, in_call, "cannot watch the database socket");
 }
 
@@ -287,7 +320,7 @@ finish_query(struct pg_conn *conn)
 	conn->head = q->next;
 	if (conn->head == NULL)
 		conn->tail = NULL;
-	conn->sent = false;
+	conn->nsent--;
 	conn->result = NULL;
 	conn->pending--;
 	q->cb(q->arg, res, res == NULL ? "no result" : NULL);
@@ -386,6 +419,23 @@ pull_copy(struct pg_conn *conn)
 	return 1;
 }
 
+/*
+ * An error libpq made itself (no SQLSTATE from the server): out of memory
+ * building a result, or a protocol it could not follow. What the server
+ * did with the statement is unknown, so the connection is dropped: its
+ * transaction rolls back, its advisory locks go, and its owner starts
+ * again from what is committed, as after any lost connection.
+ */
+static bool
+client_side_error(const PGresult *res)
+{
+	ExecStatusType st = PQresultStatus(res);
+
+	return (st == PGRES_FATAL_ERROR || st == PGRES_BAD_RESPONSE ||
+	        st == PGRES_NONFATAL_ERROR) &&
+	       PQresultErrorField(res, PG_DIAG_SQLSTATE) == NULL;
+}
+
 static void
 read_results(struct pg_conn *conn)
 {
@@ -393,7 +443,7 @@ read_results(struct pg_conn *conn)
 		pg_conn_reset(conn, PQerrorMessage(conn->pg));
 		return;
 	}
-	while (conn->pg != NULL && conn->sent) {
+	while (conn->pg != NULL && conn->nsent > 0) {
 		PGresult *res;
 
 		if (conn->copying == COPY_OUT && pull_copy(conn) <= 0)
@@ -402,10 +452,16 @@ read_results(struct pg_conn *conn)
 			break;
 		res = PQgetResult(conn->pg);
 		if (res == NULL) {
-			finish_query(conn);
+			/* a pipelined query ends at its sync, once committed */
+			if (!conn->head->pipelined)
+				finish_query(conn);
 			continue;
 		}
 		switch (PQresultStatus(res)) {
+		case PGRES_PIPELINE_SYNC:
+			PQclear(res);
+			finish_query(conn);
+			continue;
 		case PGRES_COPY_OUT:
 			conn->copying = COPY_OUT;
 			PQclear(res);
@@ -416,17 +472,31 @@ read_results(struct pg_conn *conn)
 			push_copy(conn);
 			continue;
 		default:
+			if (client_side_error(res)) {
+				/* out of memory in libpq, or a broken
+				 * protocol: the session is in doubt */
+				char why[256];
+				snprintf(why, sizeof(why), "%s",
+				         PQresultErrorMessage(res));
+				PQclear(res);
+				pg_conn_reset(conn, why[0] != '\0'
+				                            ? why
+				                            : "out of memory");
+				return;
+			}
 			keep_result(conn, res);
 		}
 	}
 	if (conn->pg != NULL && PQstatus(conn->pg) == CONNECTION_BAD)
 		pg_conn_reset(conn, PQerrorMessage(conn->pg));
-	/* notices and notifications are not used; drop them */
+	/* notifications go to notify_cb, or are dropped */
 	while (conn->pg != NULL) {
 		PGnotify *n = PQnotifies(conn->pg);
 
 		if (n == NULL)
 			break;
+		if (conn->notify_cb != NULL)
+			conn->notify_cb(conn->notify_arg, n->relname, n->extra);
 		PQfreemem(n);
 	}
 }
@@ -662,6 +732,13 @@ pg_conn_free(struct pg_conn *conn)
 }
 
 void
+pg_conn_on_notify(struct pg_conn *conn, pg_notify_cb cb, void *arg)
+{
+	conn->notify_cb = cb;
+	conn->notify_arg = arg;
+}
+
+void
 pg_conn_set_backoff_max(struct pg_conn *conn, long long ms)
 {
 	conn->backoff_max_ms = ms < BACKOFF_MIN_MS ? BACKOFF_MIN_MS : ms;
@@ -690,21 +767,24 @@ pg_conn_pending(const struct pg_conn *conn)
 static int
 enqueue(struct pg_conn *conn, const char *sql, int nparams,
         const char *const *values, pg_result_cb cb, void *arg,
-        struct evbuffer *data, bool copy_in)
+        struct evbuffer *data, bool copy_in, bool pipelined)
 {
 	struct pg_query *q;
 
 	if (conn->state != PG_READY)
 		return -1;
 	q = calloc(1, sizeof(*q));
-	if (q == NULL)
+	if (q == NULL) {
+		reset_from(conn, true, "out of memory queueing a query");
 		return -1;
+	}
 	q->sql = strdup(sql);
 	q->nparams = nparams;
 	q->cb = cb;
 	q->arg = arg;
 	q->data = data;
 	q->copy_in = copy_in;
+	q->pipelined = pipelined;
 	if (nparams > 0)
 		q->values = calloc((size_t)nparams, sizeof(char *));
 	if (q->sql == NULL || (nparams > 0 && q->values == NULL))
@@ -721,11 +801,16 @@ enqueue(struct pg_conn *conn, const char *sql, int nparams,
 	else
 		conn->head = q;
 	conn->tail = q;
+	if (conn->unsent == NULL)
+		conn->unsent = q;
 	conn->pending++;
 	send_next(conn, true);
 	return 0;
 oom:
 	query_free(q);
+	/* the caller takes -1 for a lost connection: make it one, so that
+	 * nobody waits on a live session (holding its locks) forever */
+	reset_from(conn, true, "out of memory queueing a query");
 	return -1;
 }
 
@@ -734,27 +819,35 @@ pg_query(struct pg_conn *conn, const char *sql, int nparams,
          const char *const *values, pg_result_cb cb, void *arg)
 {
 	return enqueue(conn, sql, nparams < 0 ? 0 : nparams, values, cb, arg,
-	               NULL, false);
+	               NULL, false, false);
+}
+
+int
+pg_query_pipelined(struct pg_conn *conn, const char *sql, int nparams,
+                   const char *const *values, pg_result_cb cb, void *arg)
+{
+	return enqueue(conn, sql, nparams < 0 ? 0 : nparams, values, cb, arg,
+	               NULL, false, true);
 }
 
 int
 pg_script(struct pg_conn *conn, const char *sql, pg_result_cb cb, void *arg)
 {
-	return enqueue(conn, sql, -1, NULL, cb, arg, NULL, false);
+	return enqueue(conn, sql, -1, NULL, cb, arg, NULL, false, false);
 }
 
 int
 pg_copy_out(struct pg_conn *conn, const char *sql, struct evbuffer *sink,
             pg_result_cb cb, void *arg)
 {
-	return enqueue(conn, sql, -1, NULL, cb, arg, sink, false);
+	return enqueue(conn, sql, -1, NULL, cb, arg, sink, false, false);
 }
 
 int
 pg_copy_in(struct pg_conn *conn, const char *sql, struct evbuffer *rows,
            pg_result_cb cb, void *arg)
 {
-	return enqueue(conn, sql, -1, NULL, cb, arg, rows, true);
+	return enqueue(conn, sql, -1, NULL, cb, arg, rows, true, false);
 }
 
 bool

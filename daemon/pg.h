@@ -59,6 +59,18 @@ int pg_query(struct pg_conn *conn, const char *sql, int nparams,
         __attribute__((warn_unused_result));
 
 /*
+ * Like pg_query, but sent at once, without waiting for the queries ahead
+ * of it when they are pipelined too (libpq pipeline mode): a batch's
+ * statements cost one round trip instead of one each. Each query has a
+ * sync point of its own, so its result, its error and its implicit
+ * transaction are those it would have sent alone; only the order of
+ * sending changes. Not for statements that may be a COPY.
+ */
+int pg_query_pipelined(struct pg_conn *conn, const char *sql, int nparams,
+                       const char *const *values, pg_result_cb cb, void *arg)
+        __attribute__((warn_unused_result));
+
+/*
  * Queues a script of several statements without parameters (simple query
  * protocol; one implicit transaction unless it says otherwise). The callback
  * gets the first error result, or the last result.
@@ -84,6 +96,16 @@ int pg_copy_out(struct pg_conn *conn, const char *sql, struct evbuffer *sink,
  */
 int pg_copy_in(struct pg_conn *conn, const char *sql, struct evbuffer *rows,
                pg_result_cb cb, void *arg) __attribute__((warn_unused_result));
+
+/* A NOTIFY on a channel the connection LISTENs on. */
+typedef void (*pg_notify_cb)(void *arg, const char *channel,
+                             const char *payload);
+
+/*
+ * Hands every notification the connection receives to cb (NULL: drop
+ * them), from the loop, after the results read with it.
+ */
+void pg_conn_on_notify(struct pg_conn *conn, pg_notify_cb cb, void *arg);
 
 /* Drops the connection and reconnects (after a back-off). */
 void pg_conn_reset(struct pg_conn *conn, const char *why);

@@ -220,6 +220,14 @@ plan_step_find(const struct plan *plan, const char *name)
 	return i == (size_t)-1 ? NULL : &plan->steps[i];
 }
 
+long long
+plan_batch_size(const struct plan_step *step, long long asked, long long config)
+{
+	if (asked > 0)
+		return asked;
+	return step->batch > 0 ? step->batch : config;
+}
+
 int
 plan_select_steps(const struct plan *plan, const char *const *names,
                   size_t nnames, bool *selected, char *err, size_t errlen)

@@ -140,6 +140,13 @@ const struct plan_step *plan_step_find(const struct plan *plan,
                                        const char *name);
 
 /*
+ * The batch size a job runs step with: asked (the job's, at submit) when
+ * above 0, else the step's batch, else config (the daemon's batch_size).
+ */
+long long plan_batch_size(const struct plan_step *step, long long asked,
+                          long long config);
+
+/*
  * Marks the steps to run: selected[i] (an array of plan->nsteps) tells
  * whether plan->steps[i] is named in names; nnames == 0 selects all steps.
  * Steps are not added for dependencies: a selected step whose `after`

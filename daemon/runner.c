@@ -218,10 +218,16 @@ on_warnings_saved(void *arg, const PGresult *res, const char *error)
 	struct runner *r = arg;
 	char buf[512];
 
-	(void)error;
-	if (res != NULL && !pg_result_ok(res))
+	if (res == NULL)
+		log_ctx(LOG_WARNING, &r->ctx, "cannot record the warnings: %s",
+		        error != NULL ? error : "connection lost");
+	else if (!pg_result_ok(res))
 		log_ctx(LOG_WARNING, &r->ctx, "cannot record the warnings: %s",
 		        pg_result_error(res, buf, sizeof(buf)));
+	else if (strcmp(PQcmdTuples((PGresult *)res), "1") != 0)
+		log_ctx(LOG_WARNING, &r->ctx,
+		        "cannot record the warnings: the job's row was not "
+		        "updated");
 }
 
 /* ---- steps ---- */
@@ -324,9 +330,7 @@ next_step(struct runner *r)
 		next_step(r);
 		return;
 	}
-	size = r->batch_override > 0 ? r->batch_override
-	       : step->batch > 0     ? step->batch
-	                             : r->d->cfg.batch_size;
+	size = plan_batch_size(step, r->batch_override, r->d->cfg.batch_size);
 	step_context(r, step, &ctx);
 	r->batch = batch_start(
 	        &ctx, step_ops_for(step, r->restore), r->owner, size,
@@ -383,9 +387,11 @@ record_warnings(struct runner *r, json_t *results)
 		log_ctx(LOG_WARNING, &r->ctx, "warning: %s", text);
 		if (jobrow_warn(r->conn, r->job_s, text, on_warnings_saved, r) <
 		    0)
-			log_ctx(LOG_DEBUG, &r->ctx,
-			        "warnings not recorded: "
-			        "connection down");
+			log_ctx(LOG_WARNING, &r->ctx,
+			        "cannot record the warnings: %s",
+			        pg_conn_error(r->conn) != NULL
+			                ? pg_conn_error(r->conn)
+			                : "connection down");
 	}
 	free(text);
 }

@@ -8,6 +8,8 @@
 
 #include "daemon.h"
 #include "log.h"
+#include "metrics.h"
+#include "vl_names.h"
 #include "notify.h"
 #include "pg.h"
 #include "runner.h"
@@ -62,6 +64,9 @@ on_counts(void *arg, const PGresult *res, const char *error)
 			c.rolled_back = n;
 	}
 	s->counts = c;
+#define PUSH(state) metrics_jobs(#state, c.state);
+	VL_JOB_STATES(PUSH)
+#undef PUSH
 	notify_status("%d/%d workers busy; jobs: %lld queued, %lld running, "
 	              "%lld paused, %lld failed, %lld succeeded; %.0f rows/s",
 	              scheduler_busy(s), s->nrunners, c.queued, c.running,

@@ -7,9 +7,9 @@
  * (kind adopted) and COMMIT, or, when a row did not match, the report
  * alone and a rollback.
  */
+#include "nss_cache.h"
 #include "schema_adopt.h"
 
-#include <pwd.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,6 +27,8 @@
 #include "schema_adopt_tools.h"
 #include "schema_files.h"
 #include "schema_history.h"
+#include "schema_sqlite_adopt.h"
+#include "schema_sqlite_call.h"
 #include "vl_names.h"
 
 #define CONNECT_TIMEOUT_SEC 30
@@ -88,7 +90,11 @@ struct adopt {
 	size_t recording;           /* inserts not answered yet */
 	bool replied;
 	uid_t uid;
+	struct adopt *prev, *next; /* in live */
 };
+
+/* Every adopt from its start to its free: schema_adopt_stop's list. */
+static struct adopt *live;
 
 static void adopt_next(struct adopt *a);
 
@@ -97,9 +103,18 @@ static void adopt_next(struct adopt *a);
 static void
 adopt_free(struct adopt *a)
 {
+	if (a->prev != NULL)
+		a->prev->next = a->next;
+	else if (live == a)
+		live = a->next;
+	if (a->next != NULL)
+		a->next->prev = a->prev;
+	/* its queries fail as it goes: their callbacks see an ended adopt */
+	a->step = STEP_DONE;
+	pg_conn_free(a->conn);
+	a->conn = NULL;
 	if (a->timer != NULL)
 		event_free(a->timer);
-	pg_conn_free(a->conn);
 	PQclear(a->foreign);
 	json_decref(a->report.rows);
 	json_decref(a->report.insert);
@@ -300,7 +315,7 @@ reply_report(struct adopt *a, int adopted)
 static void
 record_all(struct adopt *a)
 {
-	struct passwd *pw = getpwuid(a->uid);
+	const char *user = nss_cache_name(a->uid);
 	char uid_s[24], version_s[24];
 	const char *values[13];
 	size_t i;
@@ -320,7 +335,7 @@ record_all(struct adopt *a)
 		values[4] = "adopted";
 		values[5] = a->label;
 		values[6] = uid_s;
-		values[7] = pw != NULL ? pw->pw_name : NULL;
+		values[7] = user;
 		values[8] = NULL; /* no job: adopt runs nothing */
 		values[9] = NULL; /* started now */
 		values[10] = "0";
@@ -542,6 +557,133 @@ invalid_value(struct control_req *req, const char *param, const char *msg)
 	        json_pack("{s:s, s:s}", "parameter", param, "message", msg));
 }
 
+/* ---- a set on a SQLite file: the whole adopt on the worker ---- */
+
+struct adopt_sqlite {
+	struct control_req *req;
+	struct schema_sqlite_adopt_in in;
+	char *set, *from, *table, *version_column, *name_column, *username;
+	char uid[24];
+	struct schema_dir *dir;
+	json_t *reply;
+	bool conflict;
+	char err[1024];
+};
+
+static void
+adopt_sqlite_free(struct adopt_sqlite *a)
+{
+	free(a->set);
+	free(a->from);
+	free(a->table);
+	free(a->version_column);
+	free(a->name_column);
+	free(a->username);
+	schema_dir_free(a->dir);
+	json_decref(a->reply);
+	free(a);
+}
+
+static int
+adopt_sqlite_work(sqlite3 *db, void *arg, char *err, size_t errlen)
+{
+	struct adopt_sqlite *a = arg;
+
+	a->reply = schema_sqlite_adopt(db, &a->in, &a->conflict, a->err,
+	                               sizeof(a->err));
+	if (a->reply == NULL)
+		snprintf(err, errlen, "%s", a->err);
+	return a->reply != NULL ? SQLITE_OK : SQLITE_ERROR;
+}
+
+static void
+on_adopt_sqlite(void *arg, enum sqlite_worker_status status, const char *error)
+{
+	struct adopt_sqlite *a = arg;
+	char buf[1024];
+
+	if (status == SQLITE_WORKER_OK) {
+		log_info("adopt %s from %s: %lld adopted", a->set, a->from,
+		         (long long)json_integer_value(
+		                 json_object_get(a->reply, "adopted")));
+		control_reply(a->req, json_incref(a->reply));
+	} else if (a->conflict || status == SQLITE_WORKER_BUSY) {
+		control_error(
+		        a->req, VL_ERROR_SCHEMA_CONFLICT,
+		        json_pack("{s:s, s:i, s:s}", "set", a->set, "version",
+		                  0, "message",
+		                  schema_sqlite_call_error(status, error, buf,
+		                                           sizeof(buf))));
+	} else {
+		control_error(a->req, VL_ERROR_DATABASE_ERROR,
+		              json_pack("{s:s, s:s}", "message",
+		                        error != NULL ? error : "?", "sqlstate",
+		                        ""));
+	}
+	adopt_sqlite_free(a);
+}
+
+static char *
+dup_or_null(const char *s)
+{
+	return s != NULL ? strdup(s) : NULL;
+}
+
+static void
+adopt_sqlite_start(struct control_req *req, struct daemon *d,
+                   const struct config_schema *set, const struct adopt_args *p,
+                   const char *path)
+{
+	struct adopt_sqlite *a = calloc(1, sizeof(*a));
+	const char *user = nss_cache_name(control_peer_uid(req));
+	char err[1024];
+
+	if (!schema_sqlite_adopt_known(p->from, NULL)) {
+		invalid_value(req, "from",
+		              "on a SQLite file adopt reads drizzle, knex, "
+		              "typeorm, kysely, goose, dbmate, golang-migrate, "
+		              "prisma or table");
+		free(a);
+		return;
+	}
+	if (a == NULL) {
+		dbcall_unavailable(req, "out of memory");
+		return;
+	}
+	a->req = req;
+	a->set = strdup(set->name);
+	a->from = strdup(p->from);
+	a->table = dup_or_null(p->table);
+	a->version_column = dup_or_null(p->version_column);
+	a->name_column = dup_or_null(p->name_column);
+	a->username = dup_or_null(user);
+	snprintf(a->uid, sizeof(a->uid), "%d", (int)control_peer_uid(req));
+	a->dir = schema_dir_load(set->dir, err, sizeof(err));
+	if (a->dir == NULL) {
+		control_error(req, VL_ERROR_SCHEMA_CONFLICT,
+		              json_pack("{s:s, s:i, s:s}", "set", set->name,
+		                        "version", 0, "message", err));
+		adopt_sqlite_free(a);
+		return;
+	}
+	a->in = (struct schema_sqlite_adopt_in){
+	        .set = a->set,
+	        .from = a->from,
+	        .table = a->table,
+	        .version_column = a->version_column,
+	        .name_column = a->name_column,
+	        .dir = a->dir,
+	        .uid = a->uid,
+	        .username = a->username,
+	};
+	if (a->set == NULL || a->from == NULL ||
+	    schema_sqlite_call(d->base, set->database, path, adopt_sqlite_work,
+	                       on_adopt_sqlite, a, err, sizeof(err)) == NULL) {
+		dbcall_unavailable(req, a->set == NULL ? "out of memory" : err);
+		adopt_sqlite_free(a);
+	}
+}
+
 void
 schema_adopt(struct control_req *req, struct daemon *d, const void *args)
 {
@@ -593,6 +735,10 @@ schema_adopt(struct control_req *req, struct daemon *d, const void *args)
 		const struct config_database *db =
 		        config_database(&d->cfg, set->database);
 		conninfo = db != NULL ? db->conninfo : NULL;
+		if (db != NULL && db->sqlite != NULL) {
+			adopt_sqlite_start(req, d, set, p, db->sqlite);
+			return;
+		}
 		if (conninfo == NULL) {
 			snprintf(
 			        err, sizeof(err),
@@ -608,6 +754,10 @@ schema_adopt(struct control_req *req, struct daemon *d, const void *args)
 		dbcall_unavailable(req, "out of memory");
 		return;
 	}
+	a->next = live;
+	if (live != NULL)
+		live->prev = a;
+	live = a;
 	a->req = req;
 	a->d = d;
 	a->tool = tool;
@@ -654,4 +804,18 @@ schema_adopt(struct control_req *req, struct daemon *d, const void *args)
 		adopt_next(a);
 	else if (pg_conn_state(a->conn) == PG_DISCONNECTED)
 		adopt_unavailable(a, pg_conn_error(a->conn));
+}
+
+void
+schema_adopt_stop(void)
+{
+	while (live != NULL) {
+		struct adopt *a = live;
+
+		if (!a->replied) {
+			a->replied = true;
+			dbcall_unavailable(a->req, "the daemon is stopping");
+		}
+		adopt_free(a);
+	}
 }

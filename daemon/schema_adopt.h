@@ -21,4 +21,12 @@ extern const struct vl_params schema_adopt_params;
 /* io.migrated.SchemaAdopt (args: struct filled by schema_adopt_params). */
 void schema_adopt(struct control_req *req, struct daemon *d, const void *args);
 
+/*
+ * At daemon stop, after the loop: ends the adopts still under way (their
+ * calls fail with DatabaseUnavailable; an open transaction rolls back
+ * with its connection) and frees them, those whose cleanup was due on a
+ * loop turn that never came included.
+ */
+void schema_adopt_stop(void);
+
 #endif

@@ -30,6 +30,7 @@
 #include "log.h"
 #include "schema_apply_file.h"
 #include "schema_apply_plan.h"
+#include "schema_apply_sqlite.h"
 #include "schema_history.h"
 #include "schema_files.h"
 
@@ -53,7 +54,8 @@ struct schema_run {
 	struct schema_dir *dir;
 	struct schema_item *items;
 	size_t nitems, idx;
-	struct schema_file_run *file; /* runs items[idx] */
+	struct schema_file_run *file;  /* runs items[idx] */
+	struct schema_sqlite_side *sq; /* instead of conn and file on SQLite */
 
 	unsigned gen; /* one per (re)start; older answers are dropped */
 	struct ticket *tickets;
@@ -286,7 +288,11 @@ start_item(struct schema_run *run)
 	                 " WHERE job_id = $1::bigint AND step = $2"
 	                 " AND state = 'pending'",
 	                 2, values, NULL));
-	schema_file_run_start(run->file, it, run->nitems > run->idx + 1);
+	if (run->sq != NULL)
+		schema_apply_sqlite_file(run->sq, it, run->idx);
+	else
+		schema_file_run_start(run->file, it,
+		                      run->nitems > run->idx + 1);
 }
 
 static void
@@ -305,6 +311,10 @@ next_item(struct schema_run *run)
 {
 	if (run->idx < run->nitems && !run->stop) {
 		start_item(run);
+		return;
+	}
+	if (run->dry_run && run->sq != NULL) {
+		finish(run, O_DONE, NULL); /* rolled back on the worker */
 		return;
 	}
 	if (run->dry_run) {
@@ -344,6 +354,10 @@ static void
 on_steps_synced(struct schema_run *run, const PGresult *res)
 {
 	(void)res;
+	if (run->dry_run && run->sq != NULL) {
+		schema_apply_sqlite_dry(run->sq, run->items, run->nitems);
+		return;
+	}
 	if (run->dry_run) {
 		sent(pg_query(run->conn, "BEGIN", 0, NULL, on_dry_begun, run));
 		return;
@@ -398,15 +412,16 @@ sync_steps(struct schema_run *run)
 	free(text);
 }
 
+static void plan_run(struct schema_run *run, const struct schema_applied *a,
+                     size_t na);
+
 static void
 on_history(void *arg, const PGresult *res, const char *error)
 {
 	struct schema_run *run = arg;
 	struct schema_applied *a;
 	size_t na = (size_t)0;
-	char buf[512], err[1024];
-	struct schema_plan plan;
-	int rc;
+	char buf[512];
 
 	(void)error;
 	if (run->freeing || res == NULL || run->ended)
@@ -416,19 +431,8 @@ on_history(void *arg, const PGresult *res, const char *error)
 		     pg_result_error(res, buf, sizeof(buf)));
 		return;
 	}
-	/* the directory as it is now, under the lock */
-	schema_dir_free(run->dir);
-	run->dir = schema_dir_load(run->dir_path, err, sizeof(err));
-	if (run->dir == NULL) {
-		fail(run, "%s", err);
-		return;
-	}
-	free(run->items);
-	run->nitems = run->idx = 0;
-	run->items = calloc(run->dir->n + 1, sizeof(*run->items));
 	a = calloc((size_t)PQntuples(res) + 1, sizeof(*a));
-	if (run->items == NULL || a == NULL) {
-		free(a);
+	if (a == NULL) {
 		fail(run, "out of memory");
 		return;
 	}
@@ -442,6 +446,32 @@ on_history(void *arg, const PGresult *res, const char *error)
 		        PQgetisnull(res, i, 4) ? NULL : PQgetvalue(res, i, 4);
 		na++;
 	}
+	plan_run(run, a, na);
+	free(a);
+}
+
+/* The history's applied versions a: what runs, and the job's steps. */
+static void
+plan_run(struct schema_run *run, const struct schema_applied *a, size_t na)
+{
+	char err[1024];
+	struct schema_plan plan;
+	int rc;
+
+	/* the directory as it is now, under the lock */
+	schema_dir_free(run->dir);
+	run->dir = schema_dir_load(run->dir_path, err, sizeof(err));
+	if (run->dir == NULL) {
+		fail(run, "%s", err);
+		return;
+	}
+	free(run->items);
+	run->nitems = run->idx = 0;
+	run->items = calloc(run->dir->n + 1, sizeof(*run->items));
+	if (run->items == NULL) {
+		fail(run, "out of memory");
+		return;
+	}
 	plan.items = run->items;
 	rc = schema_apply_plan(
 	        &(struct schema_plan_in){.dir = run->dir,
@@ -454,7 +484,6 @@ on_history(void *arg, const PGresult *res, const char *error)
 	                                 .to = run->to},
 	        &plan);
 	run->nitems = plan.nitems;
-	free(a);
 	if (rc < 0) {
 		fail(run, "%s", plan.err);
 		return;
@@ -557,6 +586,110 @@ on_state(void *arg, enum pg_state state, const char *error)
 	sent(pg_script(run->conn, run->ensure_sql, on_ensured, run));
 }
 
+/* ---- on a SQLite file ---- */
+
+/* The history (a version's newest state), as the PostgreSQL query. */
+static void
+on_sq_history(void *arg, const json_t *rows)
+{
+	struct schema_run *run = arg;
+	size_t n = json_array_size(rows), na = 0;
+	struct schema_applied *a;
+
+	if (run->freeing || run->ended)
+		return;
+	a = calloc(n + 1, sizeof(*a));
+	if (a == NULL) {
+		fail(run, "out of memory");
+		return;
+	}
+	for (size_t i = 0; i < n; i++) {
+		const json_t *r = json_array_get(rows, i);
+		const char *kind =
+		        json_string_value(json_object_get(r, "kind"));
+
+		if (!schema_history_kind_applied(kind))
+			continue;
+		a[na].version = (long long)json_integer_value(
+		        json_object_get(r, "version"));
+		a[na].kind = kind;
+		a[na].checksum =
+		        json_string_value(json_object_get(r, "checksum"));
+		a[na].name = json_string_value(json_object_get(r, "name"));
+		a[na].down =
+		        json_string_value(json_object_get(r, "adopted_from"));
+		na++;
+	}
+	plan_run(run, a, na);
+	free(a);
+}
+
+static void
+on_sq_dry_done(void *arg)
+{
+	struct schema_run *run = arg;
+
+	if (!run->freeing && !run->ended)
+		next_item(run);
+}
+
+static void
+on_sq_ran(void *arg, const char *tags, long long changed, long long ms)
+{
+	struct schema_run *run = arg;
+
+	if (!run->freeing && !run->ended)
+		on_file_ran(arg, tags, changed, ms);
+}
+
+static void
+on_sq_failed(void *arg, const char *msg)
+{
+	struct schema_run *run = arg;
+
+	if (!run->freeing && !run->ended)
+		fail(run, "%s", msg);
+}
+
+static void
+on_sq_warning(void *arg, const char *text)
+{
+	struct schema_run *run = arg;
+
+	if (!run->freeing && !run->ended)
+		add_warning(run, text);
+}
+
+/* The run on [database NAME]'s SQLite file path. */
+static int
+start_sqlite(struct schema_run *run, struct event_base *base, const char *path)
+{
+	run->sq = schema_apply_sqlite_new(
+	        base, run->dbname, path,
+	        &(struct schema_file_ctx){.set = run->set,
+	                                  .uid = run->uid,
+	                                  .username = run->username,
+	                                  .job = run->job,
+	                                  .revert = run->revert,
+	                                  .dry_run = run->dry_run},
+	        &(struct schema_sqlite_side_events){
+	                .history = on_sq_history,
+	                .dry_done = on_sq_dry_done,
+	                .file = {.ran = on_sq_ran,
+	                         .failed = on_sq_failed,
+	                         .warning = on_sq_warning,
+	                         .arg = run}},
+	        &run->log);
+	if (run->sq == NULL)
+		return -1;
+	log_ctx(LOG_INFO, &run->log, "%s%s of schema set %s on %s (SQLite %s)",
+	        run->revert ? "revert" : "apply",
+	        run->dry_run ? " (dry run)" : "", run->set, run->dbname, path);
+	run->gen++;
+	schema_apply_sqlite_history(run->sq);
+	return 0;
+}
+
 /* ---- the run ---- */
 
 static char *
@@ -619,6 +752,14 @@ schema_run_start(const struct schema_run_ctx *ctx,
 	} else {
 		const struct config_database *db =
 		        config_database(ctx->cfg, cs->database);
+		if (db != NULL && db->sqlite != NULL) {
+			if (run->dbname == NULL || run->dir_path == NULL ||
+			    start_sqlite(run, ctx->base, db->sqlite) < 0) {
+				schema_run_free(run);
+				return NULL;
+			}
+			return run;
+		}
 		if (db == NULL || db->conninfo == NULL) {
 			fail(run,
 			     "schema set %s: database %s is not a PostgreSQL "
@@ -636,7 +777,9 @@ schema_run_start(const struct schema_run_ctx *ctx,
 	log_ctx(LOG_INFO, &run->log, "%s%s of schema set %s on %s",
 	        run->revert ? "revert" : "apply",
 	        run->dry_run ? " (dry run)" : "", run->set, run->dbname);
-	snprintf(name, sizeof(name), "migrated-schema-%s", run->set);
+	/* what a baseline or repair refused meanwhile names (schema_methods.c) */
+	snprintf(name, sizeof(name), "migrated job %s (schema %s)", run->job,
+	         run->set);
 	run->conn = pg_conn_new(ctx->base, run->conninfo, name, on_state, run);
 	run->file = schema_file_run_new(
 	        run->conn,
@@ -673,6 +816,7 @@ schema_run_free(struct schema_run *run)
 	for (struct ticket *t = run->tickets; t != NULL; t = t->next)
 		t->run = NULL; /* they free themselves when answered */
 	schema_file_run_cancel(run->file);
+	schema_apply_sqlite_free(run->sq);
 	pg_conn_free(run->conn);
 	schema_file_run_free(run->file);
 	if (run->report != NULL)

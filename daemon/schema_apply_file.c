@@ -34,8 +34,9 @@ struct schema_file_run {
 	long long changed;
 	struct timespec t0;
 	char started[64];
-	char *error;  /* the failure being recorded */
-	bool partial; /* no-transaction: some statements took effect */
+	char *error;    /* the failure being recorded */
+	bool partial;   /* no-transaction: some statements took effect */
+	bool also_sent; /* ctx.also, after the history row */
 };
 
 /*
@@ -279,31 +280,52 @@ on_committed(void *arg, const PGresult *res, const char *error)
 	file_done(fr);
 }
 
+/* Recorded (and the caller's statement run): commit, or done. */
 static void
-on_recorded(void *arg, const PGresult *res, const char *error)
+recorded(struct schema_file_run *fr)
 {
-	struct schema_file_run *fr = arg;
-	const struct schema_item *it;
-	char buf[512];
-
-	(void)error;
-	if (fr->cancelled || res == NULL)
-		return;
-	it = fr->it;
-	if (!pg_result_ok(res)) {
-		fail(fr, "%s ran, but recording it in the history failed: %s%s",
-		     it->path, pg_result_error(res, buf, sizeof(buf)),
-		     it->no_tx ? " (it ran outside a transaction: record it "
-		                 "with schema baseline or repair)"
-		               : "; it was rolled back");
-		return;
-	}
-	if (it->no_tx) {
+	if (fr->it->no_tx) {
 		file_done(fr);
 		return;
 	}
 	if (pg_query(fr->conn, "COMMIT", 0, NULL, on_committed, fr) < 0)
 		return; /* the connection is gone: on_state starts over */
+}
+
+static void
+record_failed(struct schema_file_run *fr, const PGresult *res)
+{
+	const struct schema_item *it = fr->it;
+	char buf[512];
+
+	fail(fr, "%s ran, but recording it in the history failed: %s%s",
+	     it->path, pg_result_error(res, buf, sizeof(buf)),
+	     it->no_tx ? " (it ran outside a transaction: record it "
+	                 "with schema baseline or repair)"
+	               : "; it was rolled back");
+}
+
+/* The history row, then the caller's statement (ctx.also), answered. */
+static void
+on_recorded(void *arg, const PGresult *res, const char *error)
+{
+	struct schema_file_run *fr = arg;
+	const struct schema_file_stmt *also = fr->ctx.also;
+
+	(void)error;
+	if (fr->cancelled || res == NULL)
+		return;
+	if (!pg_result_ok(res)) {
+		record_failed(fr, res);
+		return;
+	}
+	if (also != NULL && !fr->also_sent) {
+		fr->also_sent = true;
+		sent(pg_query(fr->conn, also->sql, also->n, also->values,
+		              on_recorded, fr));
+		return;
+	}
+	recorded(fr);
 }
 
 /* Every statement ran: record the file (and commit), or, dry, go on. */
@@ -444,6 +466,7 @@ schema_file_run_start(struct schema_file_run *fr, const struct schema_item *it,
 	fr->tags = NULL;
 	fr->changed = 0;
 	fr->partial = false;
+	fr->also_sent = false;
 	stamp_start(fr);
 	if (sql_split(it->sql, &fr->spans, &fr->nspans, &line, err,
 	              sizeof(err)) < 0) {

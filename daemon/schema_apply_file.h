@@ -20,10 +20,22 @@
 
 struct schema_file_run;
 
-/* What the history rows say of the run; the strings are the run's. */
+/* A statement with its parameters; the strings are the caller's. */
+struct schema_file_stmt {
+	const char *sql;
+	int n;
+	const char *const *values;
+};
+
+/*
+ * What the history rows say of the run; the strings are the run's. also
+ * (NULL: none) runs after the file's history row, in the file's
+ * transaction: the daemon's own upgrades record their version there too.
+ */
 struct schema_file_ctx {
 	const char *set, *uid, *username, *job;
 	bool revert, dry_run;
+	const struct schema_file_stmt *also;
 };
 
 /* How a file ends; ran may come from within schema_file_run_start. */
@@ -39,7 +51,10 @@ struct schema_file_events {
 	void *arg;
 };
 
-/* For the files of one run on conn; log is the run's. NULL: no memory. */
+/*
+ * For the files of one run on conn; log is the run's (NULL: messages
+ * without a job's context). NULL: no memory.
+ */
 struct schema_file_run *schema_file_run_new(struct pg_conn *conn,
                                             const struct schema_file_ctx *ctx,
                                             const struct schema_file_events *ev,

@@ -3,12 +3,17 @@
 #include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
 
 #include <openssl/evp.h>
+
+#include "schema_sums.h"
 
 /* Longest file a set may hold: a schema file, not a data dump. */
 #define SCHEMA_FILE_MAX (64L * 1024 * 1024)
@@ -209,7 +214,32 @@ by_version(const void *a, const void *b)
 {
 	const struct schema_file *x = a, *y = b;
 
-	return (x->version > y->version) - (x->version < y->version);
+	if (x->version != y->version)
+		return (x->version > y->version) - (x->version < y->version);
+	return strcmp(x->path, y->path); /* duplicates: a stable message */
+}
+
+/* Sorts the up files by version; -1 with err for a duplicate version. */
+static int
+sort_up(struct schema_dir *d, char *err, size_t errlen)
+{
+	if (d->n > 0)
+		qsort(d->files, d->n, sizeof(*d->files), by_version);
+	for (size_t i = 1; i < d->n; i++) {
+		const struct schema_file *a = &d->files[i - 1],
+		                         *b = &d->files[i];
+		const char *base = strrchr(b->path, '/');
+
+		if (a->version != b->version)
+			continue;
+		snprintf(err, errlen,
+		         "%s: version %lld is also %s; each version is one "
+		         "file (rename one of them)",
+		         a->path, a->version,
+		         base != NULL ? base + 1 : b->path);
+		return -1;
+	}
+	return 0;
 }
 
 static int
@@ -272,34 +302,77 @@ list_sql(const char *dir, char ***names, size_t *n, char *err, size_t errlen)
 	return 0;
 }
 
+/*
+ * The checksum and no-transaction mark of path; its text in *text when
+ * sums is NULL, else from sums when the file is unchanged since it was
+ * read (*text NULL then; dfd is path's directory, open). -1 with "path:
+ * message".
+ */
+static int
+sum_file(const char *path, struct schema_sums *sums, int dfd, char **text,
+         char *checksum, bool *no_tx, char *err, size_t errlen)
+{
+	const char *base = strrchr(path, '/');
+	struct schema_sum sum;
+	const struct schema_sum *hit;
+	struct timespec now;
+	struct stat st;
+	size_t len;
+
+	*text = NULL;
+	if (sums != NULL) {
+		/* by name in the open directory: no walk of the whole path */
+		if (fstatat(dfd, base != NULL ? base + 1 : path, &st, 0) < 0) {
+			snprintf(err, errlen, "%s: %s", path, strerror(errno));
+			return -1;
+		}
+		hit = schema_sums_find(sums, path, &st);
+		if (hit != NULL) {
+			memcpy(checksum, hit->checksum, sizeof(hit->checksum));
+			*no_tx = hit->no_transaction;
+			return 0;
+		}
+		clock_gettime(CLOCK_REALTIME, &now);
+	}
+	if (read_text(path, text, &len, err, errlen) < 0)
+		return -1;
+	schema_checksum(*text, len, checksum);
+	*no_tx = says_no_transaction(*text);
+	if (sums != NULL) {
+		/* stat before the read: a change in between is a miss later */
+		memcpy(sum.checksum, checksum, sizeof(sum.checksum));
+		sum.no_transaction = *no_tx;
+		schema_sums_put(sums, path, &st, &sum, &now);
+		free(*text);
+		*text = NULL;
+	}
+	return 0;
+}
+
+/* d->files are sorted by version once every up file is in. */
 static struct schema_file *
 find_mut(struct schema_dir *d, long long version)
 {
-	for (size_t i = 0; i < d->n; i++)
-		if (d->files[i].version == version)
-			return &d->files[i];
-	return NULL;
+	return (struct schema_file *)schema_dir_find(d, version);
 }
 
 /* Adds the up file names[i] to d; -1 with err. */
 static int
-add_up(struct schema_dir *d, const char *file, long long version,
-       const char *name, char *err, size_t errlen)
+add_up(struct schema_dir *d, struct schema_sums *sums, int dfd,
+       const char *file, long long version, const char *name, char *err,
+       size_t errlen)
 {
-	struct schema_file *f = find_mut(d, version), *files;
-	size_t len;
+	struct schema_file *f, *files;
 
-	if (f != NULL) {
-		snprintf(err, errlen,
-		         "%s: version %lld is also %s; each version is one "
-		         "file (rename one of them)",
-		         f->path, version, file);
-		return -1;
+	/* room for 16, then doubled whenever n reaches a power of two */
+	if ((d->n & (d->n - 1)) == 0) {
+		size_t cap = d->n < 16 ? 16 : d->n * 2;
+		files = realloc(d->files, cap * sizeof(*files));
+		if (files == NULL)
+			goto oom;
+		d->files = files;
 	}
-	files = realloc(d->files, (d->n + 1) * sizeof(*files));
-	if (files == NULL)
-		goto oom;
-	d->files = files;
+	files = d->files;
 	f = &files[d->n];
 	memset(f, 0, sizeof(*f));
 	d->n++;
@@ -308,23 +381,21 @@ add_up(struct schema_dir *d, const char *file, long long version,
 	f->path = join(d->dir, file);
 	if (f->name == NULL || f->path == NULL)
 		goto oom;
-	if (read_text(f->path, &f->sql, &len, err, errlen) < 0)
-		return -1;
-	schema_checksum(f->sql, len, f->checksum);
-	f->no_transaction = says_no_transaction(f->sql);
-	return 0;
+	return sum_file(f->path, sums, dfd, &f->sql, f->checksum,
+	                &f->no_transaction, err, errlen);
 oom:
 	snprintf(err, errlen, "%s/%s: out of memory", d->dir, file);
 	return -1;
 }
 
 static int
-add_down(struct schema_dir *d, const char *file, long long version,
-         const char *name, char *err, size_t errlen)
+add_down(struct schema_dir *d, struct schema_sums *sums, int dfd,
+         const char *file, long long version, const char *name, char *err,
+         size_t errlen)
 {
 	struct schema_file *f = find_mut(d, version);
 	char *path = join(d->dir, file);
-	size_t len;
+	bool no_tx;
 
 	if (path == NULL) {
 		snprintf(err, errlen, "%s/%s: out of memory", d->dir, file);
@@ -352,19 +423,17 @@ add_down(struct schema_dir *d, const char *file, long long version,
 		return -1;
 	}
 	f->down_path = path;
-	if (read_text(path, &f->down_sql, &len, err, errlen) < 0)
-		return -1;
-	schema_checksum(f->down_sql, len, f->down_checksum);
-	return 0;
+	return sum_file(path, sums, dfd, &f->down_sql, f->down_checksum, &no_tx,
+	                err, errlen);
 }
 
-struct schema_dir *
-schema_dir_load(const char *dir, char *err, size_t errlen)
+static struct schema_dir *
+load(const char *dir, struct schema_sums *sums, char *err, size_t errlen)
 {
 	struct schema_dir *d = calloc(1, sizeof(*d));
 	char **names = NULL;
 	size_t n = 0;
-	int rc = 0;
+	int rc = 0, dfd = -1;
 
 	if (d == NULL || (d->dir = strdup(dir)) == NULL) {
 		snprintf(err, errlen, "%s: out of memory", dir);
@@ -375,8 +444,15 @@ schema_dir_load(const char *dir, char *err, size_t errlen)
 		schema_dir_free(d);
 		return NULL;
 	}
+	if (sums != NULL &&
+	    (dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0) {
+		snprintf(err, errlen, "%s: %s", dir, strerror(errno));
+		rc = -1;
+	}
 	/* up files first, so that each down file finds its own */
 	for (int pass = 0; pass < 2 && rc == 0; pass++) {
+		if (pass == 1 && (rc = sort_up(d, err, errlen)) < 0)
+			break;
 		for (size_t i = 0; i < n && rc == 0; i++) {
 			char name[256];
 			long long version;
@@ -398,12 +474,14 @@ schema_dir_load(const char *dir, char *err, size_t errlen)
 			}
 			if (down != (pass == 1))
 				continue;
-			rc = down ? add_down(d, names[i], version, name, err,
-			                     errlen)
-			          : add_up(d, names[i], version, name, err,
-			                   errlen);
+			rc = down ? add_down(d, sums, dfd, names[i], version,
+			                     name, err, errlen)
+			          : add_up(d, sums, dfd, names[i], version,
+			                   name, err, errlen);
 		}
 	}
+	if (dfd >= 0)
+		close(dfd);
 	for (size_t i = 0; i < n; i++)
 		free(names[i]);
 	free(names);
@@ -411,9 +489,20 @@ schema_dir_load(const char *dir, char *err, size_t errlen)
 		schema_dir_free(d);
 		return NULL;
 	}
-	if (d->n > 0)
-		qsort(d->files, d->n, sizeof(*d->files), by_version);
 	return d;
+}
+
+struct schema_dir *
+schema_dir_load(const char *dir, char *err, size_t errlen)
+{
+	return load(dir, NULL, err, errlen);
+}
+
+struct schema_dir *
+schema_dir_scan(const char *dir, struct schema_sums *sums, char *err,
+                size_t errlen)
+{
+	return load(dir, sums, err, errlen);
 }
 
 const struct schema_file *

@@ -17,7 +17,7 @@ struct schema_file {
 	long long version; /* NNN (leading zeros dropped) */
 	char *name;        /* after NNN_, without .sql */
 	char *path;
-	char *sql; /* the file's text, as read */
+	char *sql; /* the file's text, as read (NULL from schema_dir_scan) */
 	char checksum[SCHEMA_CHECKSUM_LEN + 1];
 	bool no_transaction; /* first line "-- migrated: no-transaction" */
 	char *down_path;     /* NULL when there is no down file */
@@ -35,6 +35,16 @@ struct schema_dir {
 struct schema_dir *schema_dir_load(const char *dir, char *err, size_t errlen)
         __attribute__((warn_unused_result));
 void schema_dir_free(struct schema_dir *d);
+
+struct schema_sums;
+/*
+ * Like schema_dir_load, for the checksums only: sql and down_sql stay
+ * NULL, and a file unchanged since sums last saw it is not read again
+ * (schema_sums.h).
+ */
+struct schema_dir *schema_dir_scan(const char *dir, struct schema_sums *sums,
+                                   char *err, size_t errlen)
+        __attribute__((warn_unused_result));
 
 const struct schema_file *schema_dir_find(const struct schema_dir *d,
                                           long long version);

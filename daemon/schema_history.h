@@ -34,15 +34,14 @@ int schema_history_ensure(struct pg_conn *conn, pg_result_cb cb, void *arg)
         __attribute__((warn_unused_result));
 
 /*
- * The lock every writer of set $1's history holds in its transaction, so
- * that two writers (two daemons) never interleave: a statement taking
- * pg_advisory_xact_lock on (hashtext('migrated.schema_history'),
- * hashtext(set)). For a session-long hold use SCHEMA_HISTORY_LOCK_KEY with
- * pg_advisory_lock.
+ * The key of the advisory lock every writer of set $1's history holds, so
+ * that two writers (two daemons) never interleave: (hashtext(
+ * 'migrated.schema_history'), hashtext(set)). An apply or revert holds it
+ * for its run (pg_advisory_lock); baseline, repair and adopt only try it
+ * (pg_try_advisory_xact_lock) and refuse at once when it is taken.
  */
 #define SCHEMA_HISTORY_LOCK_KEY                                                \
 	"hashtext('migrated.schema_history'), hashtext($1)"
-extern const char schema_history_lock_sql[];
 
 /*
  * $1 set name: one row, one column, a JSON array, by version, of each
@@ -65,9 +64,47 @@ extern const char schema_history_insert_sql[];
 bool schema_history_kind_applied(const char *kind);
 
 /*
+ * $1 set name: each version's newest state, newest version first, as
+ * plain columns (no JSON to build on the server): version, name, kind,
+ * checksum, adopted_from, applied_at (seconds since the epoch), duration_ms
+ * (kind and what follows it from the newest succeeded row, NULL when
+ * there is none), failed and error (from the newest row). Two backward
+ * walks of the index, no sort.
+ */
+extern const char schema_history_rows_sql[];
+
+/* One row of schema_history_rows_sql; the strings are the result's. */
+struct schema_history_row {
+	long long version;
+	const char *name, *kind, *checksum, *adopted_from;
+	const char *applied_at; /* seconds since the epoch, or NULL */
+	long long duration_ms;  /* -1: none */
+	bool failed;
+	const char *error;
+};
+
+/*
+ * The rows of a schema_history_rows_sql result, by version ascending, in
+ * *rows (free it; the strings stay the result's). -1 when out of memory.
+ */
+int schema_history_rows(const PGresult *res, struct schema_history_row **rows,
+                        size_t *n) __attribute__((warn_unused_result));
+
+/*
+ * The same rows from a JSON array of objects {version, name, kind,
+ * checksum, adopted_from, applied_at (seconds since the epoch, as text),
+ * duration_ms, failed, error}, by version ascending (a SQLite file's
+ * history, schema_sqlite_history_rows). The strings stay the array's; free
+ * *rows. -1 when out of memory.
+ */
+int schema_history_rows_json(const json_t *array,
+                             struct schema_history_row **rows, size_t *n)
+        __attribute__((warn_unused_result));
+
+/*
  * The SchemaSet of io.migrated for set name (applied to database) from
- * its directory and rows, the array schema_history_status_sql returned
- * (parsed). A new reference; NULL when out of memory. Pure.
+ * its directory and its n history rows (by version ascending). A new
+ * reference; NULL when out of memory. Pure.
  *
  * Each file gets a state: "failed" when its newest row failed; else, when
  * applied, "edited" when the checksum recorded differs from the file's,
@@ -76,10 +113,20 @@ bool schema_history_kind_applied(const char *kind);
  * version is applied, otherwise "pending". An applied version without a
  * file is "missing". current is the newest applied version; pending
  * counts the files apply would run (pending, out of order and failed);
- * needs_action says a version is failed, edited, missing or out of order.
+ * needs_action says a version is failed, edited, missing or out of order;
+ * counts has the number of versions in each state. files lists every
+ * version when all is true, else only those not applied, baselined or
+ * adopted (the ones apply, repair or the operator has to act on).
  */
 json_t *schema_history_merge(const char *name, const char *database,
-                             const struct schema_dir *dir, const json_t *rows)
+                             const struct schema_dir *dir,
+                             const struct schema_history_row *rows, size_t n,
+                             bool all) __attribute__((warn_unused_result));
+
+/* schema_history_merge of rows as schema_history_rows_json reads them. */
+json_t *schema_history_merge_json(const char *name, const char *database,
+                                  const struct schema_dir *dir,
+                                  const json_t *rows, bool all)
         __attribute__((warn_unused_result));
 
 #endif

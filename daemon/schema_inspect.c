@@ -17,6 +17,10 @@
 #include "schema_dump.h"
 #include "schema_scratch.h"
 #include "schema_snapshot.h"
+#include "schema_sqlite_call.h"
+#include "schema_sqlite_file.h"
+#include "schema_sqlite_history.h"
+#include "schema_sqlite_snapshot.h"
 #include "vl_names.h"
 
 #define FILES_PREFIX "files:"
@@ -91,6 +95,8 @@ struct side {
 	char *error;
 	bool unavailable;
 	bool done;
+	char *sqlite; /* the SQLite file, ":memory:" for files:SET on one */
+	struct sqlite_side *sq; /* its read, on a worker */
 };
 
 enum call_kind { CALL_DIFF, CALL_DUMP };
@@ -105,9 +111,39 @@ struct call {
 	char what[600]; /* for the log */
 };
 
+/*
+ * A side read on a SQLite worker: the files (each in a transaction of its
+ * own, as apply runs them) then the snapshot or the dump. Owned by the
+ * worker's request until it completes: a side that goes first orphans it.
+ */
+struct sqlite_side {
+	struct side *side; /* NULL once orphaned */
+	struct schema_scratch_file *files;
+	size_t nfiles;
+	bool dump;
+	json_t *snapshot;
+	char *sql;
+};
+
+static void
+sqlite_side_free(struct sqlite_side *q)
+{
+	for (size_t i = 0; q->files != NULL && i < q->nfiles; i++) {
+		free((char *)q->files[i].path);
+		free((char *)q->files[i].sql);
+	}
+	free(q->files);
+	json_decref(q->snapshot);
+	free(q->sql);
+	free(q);
+}
+
 static void
 side_clear(struct side *s)
 {
+	if (s->sq != NULL)
+		s->sq->side = NULL; /* it frees itself when it completes */
+	free(s->sqlite);
 	schema_snapshot_cancel(s->snap);
 	schema_dump_cancel(s->dump);
 	/* dropped in the background; it frees itself */
@@ -305,9 +341,93 @@ on_scratch(void *arg, const char *conninfo, const char *error, bool unavailable)
 	side_read_db(s, conninfo);
 }
 
+static int
+sqlite_side_work(sqlite3 *db, void *arg, char *err, size_t errlen)
+{
+	struct sqlite_side *q = arg;
+	struct schema_sqlite_file_out out = {0};
+
+	for (size_t i = 0; i < q->nfiles; i++) {
+		if (schema_sqlite_exec(db, "BEGIN", err, errlen) < 0)
+			return SQLITE_ERROR;
+		if (schema_sqlite_run_text(db, q->files[i].path,
+		                           q->files[i].sql, true, &out) < 0) {
+			snprintf(err, errlen, "%s", out.error);
+			return SQLITE_ERROR; /* the worker rolls back */
+		}
+		if (schema_sqlite_exec(db, "COMMIT", err, errlen) < 0)
+			return SQLITE_ERROR;
+	}
+	if (q->dump)
+		q->sql = schema_sqlite_dump(db, err, errlen);
+	else
+		q->snapshot = schema_sqlite_snapshot(db, err, errlen);
+	return q->sql != NULL || q->snapshot != NULL ? SQLITE_OK : SQLITE_ERROR;
+}
+
+static void
+on_sqlite_side(void *arg, enum sqlite_worker_status status, const char *error)
+{
+	struct sqlite_side *q = arg;
+	struct side *s = q->side;
+	char buf[1024];
+
+	if (s == NULL) {
+		sqlite_side_free(q);
+		return;
+	}
+	s->sq = NULL;
+	if (status != SQLITE_WORKER_OK) {
+		side_failed(s, false, "%s: %s", s->label,
+		            schema_sqlite_call_error(status, error, buf,
+		                                     sizeof(buf)));
+	} else if (q->dump) {
+		s->sqllen = strlen(q->sql);
+		s->sql = q->sql;
+		q->sql = NULL;
+		side_read(s);
+	} else {
+		s->snapshot = q->snapshot;
+		q->snapshot = NULL;
+		side_read(s);
+	}
+	sqlite_side_free(q);
+}
+
+/* A SQLite side: its files (moved to the request) read on a worker. */
+static void
+sqlite_side_start(struct side *s)
+{
+	struct sqlite_side *q = calloc(1, sizeof(*q));
+	char err[1024];
+
+	if (q == NULL) {
+		side_failed(s, false, "out of memory");
+		return;
+	}
+	q->side = s;
+	q->files = s->files;
+	q->nfiles = s->nfiles;
+	q->dump = s->call->kind == CALL_DUMP;
+	s->files = NULL;
+	s->nfiles = 0;
+	s->sq = q;
+	if (schema_sqlite_call(s->call->base, s->label, s->sqlite,
+	                       sqlite_side_work, on_sqlite_side, q, err,
+	                       sizeof(err)) == NULL) {
+		s->sq = NULL;
+		sqlite_side_free(q);
+		side_failed(s, true, "%s: %s", s->label, err);
+	}
+}
+
 static void
 side_start(struct side *s)
 {
+	if (s->sqlite != NULL) {
+		sqlite_side_start(s);
+		return;
+	}
 	if (s->files == NULL) {
 		side_read_db(s, s->conninfo);
 		return;
@@ -402,6 +522,26 @@ side_init(struct control_req *req, const struct daemon *d, struct side *s,
 			              json_pack("{s:s}", "name", name));
 			return -1;
 		}
+		if (schema_sqlite_path(&d->cfg, set->database) != NULL) {
+			/* built in an empty in-memory SQLite database */
+			if (load_files(s, set->dir, to, err, sizeof(err)) < 0) {
+				control_error(req, VL_ERROR_SCHEMA_CONFLICT,
+				              json_pack("{s:s, s:I, s:s}",
+				                        "set", name, "version",
+				                        (json_int_t)0,
+				                        "message", err));
+				return -1;
+			}
+			s->sqlite = strdup(":memory:");
+			s->label = strdup(spec);
+			s->conninfo = strdup("");
+			if (s->sqlite == NULL || s->label == NULL ||
+			    s->conninfo == NULL) {
+				dbcall_unavailable(req, "out of memory");
+				return -1;
+			}
+			return 0;
+		}
 		conninfo =
 		        db_conninfo(&d->cfg, set->database, err, sizeof(err));
 		if (conninfo == NULL) {
@@ -418,6 +558,17 @@ side_init(struct control_req *req, const struct daemon *d, struct side *s,
 			return -1;
 		}
 		s->label = strdup(spec);
+	} else if (schema_sqlite_path(&d->cfg, spec) != NULL) {
+		s->sqlite = strdup(schema_sqlite_path(&d->cfg, spec));
+		if (asprintf(&s->label, "[database %s]", spec) < 0)
+			s->label = NULL;
+		s->conninfo = strdup("");
+		if (s->sqlite == NULL || s->label == NULL ||
+		    s->conninfo == NULL) {
+			dbcall_unavailable(req, "out of memory");
+			return -1;
+		}
+		return 0;
 	} else {
 		conninfo = db_conninfo(&d->cfg, spec, err, sizeof(err));
 		if (conninfo == NULL) {

@@ -1,12 +1,12 @@
 #include "schema_jobs.h"
 
-#include <pwd.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "nss_cache.h"
 #include "daemon.h"
 #include "dbcall.h"
 #include "log.h"
@@ -14,6 +14,7 @@
 #include "schema_files.h"
 #include "schema_history.h"
 #include "schema_methods.h"
+#include "schema_sqlite_call.h"
 #include "vl_names.h"
 
 struct schema_job_args {
@@ -81,6 +82,7 @@ struct submit {
 	bool revert, dry_run;
 	long long to;
 	struct schema_dir *dir;
+	struct schema_sqlite_rows sq; /* a set on a SQLite file */
 };
 
 static void
@@ -90,6 +92,7 @@ submit_free(struct submit *c)
 	free(c->set);
 	free(c->database);
 	free(c->args);
+	json_decref(c->sq.rows);
 	free(c);
 }
 
@@ -169,18 +172,20 @@ precheck(struct submit *c, const json_t *set)
 	return 0;
 }
 
+static void checked(struct submit *c, json_t *set);
+
 static void
 on_history(void *arg, const PGresult *res, const char *error)
 {
 	struct submit *c = arg;
 	const char *state =
 	        res != NULL ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
-	const char *values[4];
-	json_t *rows, *set;
+	struct schema_history_row *rows = NULL;
+	size_t n = 0;
 
 	if (res != NULL && !pg_result_ok(res) && state != NULL &&
 	    (strcmp(state, "42P01") == 0 || strcmp(state, "3F000") == 0)) {
-		rows = json_array(); /* no history table yet: nothing applied */
+		/* no history table yet: nothing applied */
 	} else if (res == NULL) {
 		dbcall_unavailable(c->req, error);
 		submit_free(c);
@@ -194,11 +199,23 @@ on_history(void *arg, const PGresult *res, const char *error)
 		                        state != NULL ? state : ""));
 		submit_free(c);
 		return;
-	} else {
-		rows = dbcall_json_cell(res, 0, 0);
+	} else if (schema_history_rows(res, &rows, &n) < 0) {
+		dbcall_unavailable(c->req, "out of memory");
+		submit_free(c);
+		return;
 	}
-	set = schema_history_merge(c->set, c->database, c->dir, rows);
-	json_decref(rows);
+	checked(c, schema_history_merge(c->set, c->database, c->dir, rows, n,
+	                                true));
+	free(rows);
+}
+
+/* The set's status (taken; NULL when out of memory): refuse at once, or
+ * queue the job. */
+static void
+checked(struct submit *c, json_t *set)
+{
+	const char *values[4];
+
 	if (set == NULL) {
 		dbcall_unavailable(c->req, "out of memory");
 		submit_free(c);
@@ -220,13 +237,38 @@ on_history(void *arg, const PGresult *res, const char *error)
 	submit_free(c);
 }
 
+static void
+on_sqlite_history(void *arg, enum sqlite_worker_status status,
+                  const char *error)
+{
+	struct submit *c = ((struct schema_sqlite_rows *)arg)->owner;
+	json_t *rows = c->sq.rows;
+	char buf[1024];
+
+	c->sq.rows = NULL;
+	if (status != SQLITE_WORKER_OK) {
+		json_decref(rows);
+		control_error(
+		        c->req, VL_ERROR_DATABASE_ERROR,
+		        json_pack("{s:s, s:s}", "message",
+		                  schema_sqlite_call_error(status, error, buf,
+		                                           sizeof(buf)),
+		                  "sqlstate", ""));
+		submit_free(c);
+		return;
+	}
+	checked(c, schema_history_merge_json(c->set, c->database, c->dir, rows,
+	                                     true));
+	json_decref(rows);
+}
+
 /* The job's args: strings only, as a job's parameters are [string]string. */
 static char *
 job_args(struct control_req *req, const struct schema_job_args *a,
          const char *op)
 {
 	uid_t uid = control_peer_uid(req);
-	struct passwd *pw = getpwuid(uid);
+	const char *user = nss_cache_name(uid);
 	char uid_s[24], to_s[24];
 	json_t *args;
 	char *text;
@@ -235,7 +277,7 @@ job_args(struct control_req *req, const struct schema_job_args *a,
 	snprintf(to_s, sizeof(to_s), "%lld", a->to);
 	args = json_pack("{s:s, s:s, s:s, s:s?}", "op", op, "dry_run",
 	                 a->dry_run ? "true" : "false", "uid", uid_s,
-	                 "username", pw != NULL ? pw->pw_name : NULL);
+	                 "username", user);
 	if (args != NULL && a->to >= 0)
 		json_object_set_new(args, "to", json_string(to_s));
 	text = args != NULL ? json_dumps(args, JSON_COMPACT) : NULL;
@@ -274,10 +316,23 @@ queue(struct control_req *req, struct daemon *d,
 		submit_free(c);
 		return;
 	}
-	c->dir = schema_dir_load(cs->dir, err, sizeof(err));
+	c->dir = schema_dir_scan(cs->dir, d->sums, err, sizeof(err));
 	if (c->dir == NULL) {
 		conflict(c, 0, "%s", err);
 		submit_free(c);
+		return;
+	}
+	if (schema_sqlite_path(&d->cfg, cs->database) != NULL) {
+		snprintf(c->sq.set, sizeof(c->sq.set), "%s", c->set);
+		c->sq.owner = c;
+		if (schema_sqlite_call(
+		            d->base, cs->database,
+		            schema_sqlite_path(&d->cfg, cs->database),
+		            schema_sqlite_rows_work, on_sqlite_history, &c->sq,
+		            err, sizeof(err)) == NULL) {
+			dbcall_unavailable(req, err);
+			submit_free(c);
+		}
 		return;
 	}
 	conn = schema_set_conn(req, d, cs);
@@ -286,8 +341,8 @@ queue(struct control_req *req, struct daemon *d,
 		return;
 	}
 	values[0] = c->set;
-	if (pg_query(conn, schema_history_status_sql, 1, values, on_history,
-	             c) < 0) {
+	if (pg_query(conn, schema_history_rows_sql, 1, values, on_history, c) <
+	    0) {
 		dbcall_unavailable(req, pg_conn_error(conn));
 		submit_free(c);
 	}

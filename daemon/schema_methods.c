@@ -1,17 +1,19 @@
 #include "schema_methods.h"
 
-#include <pwd.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "nss_cache.h"
 #include "daemon.h"
 #include "databases.h"
 #include "dbcall.h"
 #include "log.h"
 #include "schema_files.h"
 #include "schema_history.h"
+#include "schema_sqlite_call.h"
+#include "schema_sqlite_history.h"
 #include "store.h"
 #include "vl_names.h"
 
@@ -58,12 +60,17 @@ schema_set_conn(struct control_req *req, struct daemon *d,
 	return NULL;
 }
 
-/* The set's files; NULL after replying SchemaConflict with why. */
+/*
+ * The set's files, checksums only (those of unchanged files kept from an
+ * earlier read); NULL after replying SchemaConflict with why.
+ */
 static struct schema_dir *
-load_dir(struct control_req *req, const struct config_schema *set)
+load_dir(struct control_req *req, struct daemon *d,
+         const struct config_schema *set)
 {
 	char err[1024];
-	struct schema_dir *dir = schema_dir_load(set->dir, err, sizeof(err));
+	struct schema_dir *dir =
+	        schema_dir_scan(set->dir, d->sums, err, sizeof(err));
 
 	if (dir == NULL)
 		control_error(req, VL_ERROR_SCHEMA_CONFLICT,
@@ -102,11 +109,13 @@ reply_db_error(struct control_req *req, const char *set, const PGresult *res,
 
 struct status_args {
 	const char *set;
+	bool all;
 };
 
 static const struct vl_field status_fields[] = {
         VL_FIELD_STRING("set", 0, struct status_args, set, 1,
                         CONFIG_DATABASE_NAME_MAX),
+        VL_FIELD_BOOL("all", 0, struct status_args, all),
         VL_FIELDS_END,
 };
 const struct vl_params schema_status_params =
@@ -121,9 +130,11 @@ struct status_call {
 	struct daemon *d;
 	char **names;
 	size_t n, next;
+	bool all;               /* every file, not only those not applied */
 	struct schema_dir *dir; /* of names[next - 1] */
 	char *database;
 	json_t *sets;
+	struct schema_sqlite_rows sq; /* a set on a SQLite file */
 };
 
 static void
@@ -139,6 +150,7 @@ status_free(struct status_call *c)
 }
 
 static void status_next(struct status_call *c);
+static void status_add(struct status_call *c, json_t *set);
 
 static void
 on_status_rows(void *arg, const PGresult *res, const char *error)
@@ -147,20 +159,30 @@ on_status_rows(void *arg, const PGresult *res, const char *error)
 	const char *name = c->names[c->next - 1];
 	const char *state =
 	        res != NULL ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
-	json_t *rows, *set;
+	struct schema_history_row *rows = NULL;
+	size_t n = 0;
 
 	if (res != NULL && !pg_result_ok(res) && state != NULL &&
 	    (strcmp(state, "42P01") == 0 || strcmp(state, "3F000") == 0)) {
-		rows = json_array(); /* no history table yet: nothing applied */
+		/* no history table yet: nothing applied */
 	} else if (res == NULL || !pg_result_ok(res)) {
 		reply_db_error(c->req, name, res, error);
 		status_free(c);
 		return;
-	} else {
-		rows = dbcall_json_cell(res, 0, 0);
+	} else if (schema_history_rows(res, &rows, &n) < 0) {
+		dbcall_unavailable(c->req, "out of memory");
+		status_free(c);
+		return;
 	}
-	set = schema_history_merge(name, c->database, c->dir, rows);
-	json_decref(rows);
+	status_add(c, schema_history_merge(name, c->database, c->dir, rows, n,
+	                                   c->all));
+	free(rows);
+}
+
+/* The set's status (taken; NULL when out of memory). */
+static void
+status_add(struct status_call *c, json_t *set)
+{
 	if (set == NULL || json_array_append_new(c->sets, set) < 0) {
 		dbcall_unavailable(c->req, "out of memory");
 		status_free(c);
@@ -170,11 +192,34 @@ on_status_rows(void *arg, const PGresult *res, const char *error)
 }
 
 static void
+on_status_sqlite(void *arg, enum sqlite_worker_status status, const char *error)
+{
+	struct status_call *c = ((struct schema_sqlite_rows *)arg)->owner;
+	json_t *rows = c->sq.rows;
+	char buf[1024];
+
+	c->sq.rows = NULL;
+	if (status != SQLITE_WORKER_OK) {
+		json_decref(rows);
+		reply_sql_error(c->req, c->names[c->next - 1],
+		                schema_sqlite_call_error(status, error, buf,
+		                                         sizeof(buf)),
+		                "");
+		status_free(c);
+		return;
+	}
+	status_add(c,
+	           schema_history_merge_json(c->names[c->next - 1], c->database,
+	                                     c->dir, rows, c->all));
+	json_decref(rows);
+}
+
+static void
 status_next(struct status_call *c)
 {
 	const struct config_schema *set;
 	struct pg_conn *conn;
-	const char *values[1];
+	const char *values[1], *path;
 
 	schema_dir_free(c->dir);
 	c->dir = NULL;
@@ -194,11 +239,25 @@ status_next(struct status_call *c)
 		return;
 	}
 	c->database = strdup(set->database);
-	c->dir = load_dir(c->req, set);
+	c->dir = load_dir(c->req, c->d, set);
 	if (c->database == NULL || c->dir == NULL) {
 		if (c->dir != NULL)
 			dbcall_unavailable(c->req, "out of memory");
 		status_free(c);
+		return;
+	}
+	path = schema_sqlite_path(&c->d->cfg, set->database);
+	if (path != NULL) {
+		char err[1024];
+		snprintf(c->sq.set, sizeof(c->sq.set), "%s", set->name);
+		c->sq.owner = c;
+		if (schema_sqlite_call(c->d->base, set->database, path,
+		                       schema_sqlite_rows_work,
+		                       on_status_sqlite, &c->sq, err,
+		                       sizeof(err)) == NULL) {
+			dbcall_unavailable(c->req, err);
+			status_free(c);
+		}
 		return;
 	}
 	conn = schema_set_conn(c->req, c->d, set);
@@ -207,7 +266,7 @@ status_next(struct status_call *c)
 		return;
 	}
 	values[0] = set->name;
-	if (pg_query(conn, schema_history_status_sql, 1, values, on_status_rows,
+	if (pg_query(conn, schema_history_rows_sql, 1, values, on_status_rows,
 	             c) < 0) {
 		dbcall_unavailable(c->req, pg_conn_error(conn));
 		status_free(c);
@@ -227,6 +286,7 @@ schema_status(struct control_req *req, struct daemon *d, const void *args)
 	}
 	c->req = req;
 	c->d = d;
+	c->all = a->all;
 	c->sets = json_array();
 	if (a->set != NULL) {
 		if (config_schema(&d->cfg, a->set) == NULL) {
@@ -259,13 +319,46 @@ schema_status(struct control_req *req, struct daemon *d, const void *args)
 /* --- recording: one transaction under the set's lock ----------------------- */
 
 /*
- * The history table made sure of, then BEGIN, the set's lock, one
+ * The history table made sure of, then BEGIN, the set's lock tried, one
  * statement, COMMIT: queued together, so that no other query on the
  * connection falls inside the transaction. Should a statement fail, the
  * COMMIT after it rolls back.
+ *
+ * The lock is tried, never waited for: an apply or revert holds it for
+ * its whole run, and a baseline or repair waiting behind it would hold
+ * the store's shared connection (or the set's monitor connection) for as
+ * long. Without the lock the DO block fails with SQLSTATE 55P03 and a
+ * message naming the sessions that hold it (by application_name, which
+ * says which job), and the transaction rolls back.
  */
-#define RECORD_STEPS 5
-#define RECORD_STATEMENT 3 /* the step whose result counts */
+#define RECORD_STEPS 6
+#define RECORD_STATEMENT 4 /* the step whose result counts */
+#define BUSY_STATE "55P03"
+
+/* The set's name for the DO block below, local to the transaction. */
+static const char record_set_sql[] =
+        "SELECT set_config('migrated.history_set', $1, true)";
+
+static const char record_trylock_sql[] =
+        "DO $migrated$DECLARE"
+        " s text := current_setting('migrated.history_set');"
+        " who text;"
+        " BEGIN"
+        " IF pg_try_advisory_xact_lock(hashtext('migrated.schema_history'),"
+        "  hashtext(s)) THEN RETURN; END IF;"
+        " SELECT string_agg(coalesce(nullif(a.application_name, ''),"
+        "   'a session') || ' (backend ' || a.pid || ')', ', ')"
+        "  INTO who FROM pg_locks l JOIN pg_stat_activity a USING (pid)"
+        "  WHERE l.locktype = 'advisory' AND l.granted"
+        "   AND l.database = (SELECT oid FROM pg_database"
+        "    WHERE datname = current_database())"
+        "   AND l.classid = hashtext('migrated.schema_history')::oid"
+        "   AND l.objid = hashtext(s)::oid AND l.objsubid = 2;"
+        " RAISE EXCEPTION USING ERRCODE = '" BUSY_STATE "',"
+        "  MESSAGE = format('the history of schema set %s is being written"
+        " by %s; try again when it has ended', s,"
+        "  coalesce(who, 'another session'));"
+        " END$migrated$";
 struct record_call {
 	struct control_req *req;
 	char *set;
@@ -278,6 +371,11 @@ struct record_call {
 	char *error;      /* or why the connection failed */
 	json_t *result;   /* the statement's two cells */
 	char checksum[SCHEMA_CHECKSUM_LEN + 1];
+	/* on a SQLite file: what the worker reads, result as above */
+	struct schema_dir *dir;
+	char uid[24];
+	char *username, *name;
+	const char *kind;
 };
 
 static void
@@ -288,6 +386,9 @@ record_free(struct record_call *c)
 	free(c->fail_msg);
 	free(c->fail_state);
 	json_decref(c->result);
+	schema_dir_free(c->dir);
+	free(c->username);
+	free(c->name);
 	free(c);
 }
 
@@ -330,8 +431,9 @@ record(struct record_call *c, struct pg_conn *conn, const char *sql, int n,
 		return -1;
 	/* queued after it, these fail only when the connection did */
 	if (pg_query(conn, "BEGIN", 0, NULL, on_record_step, c) < 0 ||
-	    pg_query(conn, schema_history_lock_sql, 1, lock, on_record_step,
-	             c) < 0 ||
+	    pg_query(conn, record_set_sql, 1, lock, on_record_step, c) < 0 ||
+	    pg_query(conn, record_trylock_sql, 0, NULL, on_record_step, c) <
+	            0 ||
 	    pg_query(conn, sql, n, values, on_record_step, c) < 0 ||
 	    pg_query(conn, "COMMIT", 0, NULL, on_record_step, c) < 0)
 		log_warning("schema %s: connection lost while queueing",
@@ -417,6 +519,10 @@ record_finish(struct record_call *c)
 {
 	if (c->error != NULL)
 		dbcall_unavailable(c->req, c->error);
+	else if (c->failed && c->fail_state != NULL &&
+	         strcmp(c->fail_state, BUSY_STATE) == 0)
+		conflict(c->req, c->set, c->version,
+		         c->fail_msg != NULL ? c->fail_msg : "busy");
 	else if (c->failed)
 		reply_sql_error(c->req, c->set, c->fail_msg, c->fail_state);
 	else if (c->repair)
@@ -426,14 +532,71 @@ record_finish(struct record_call *c)
 	record_free(c);
 }
 
+/* ---- recording on a SQLite file: the same decisions, on the worker ---- */
+
+static int
+record_sqlite_work(sqlite3 *db, void *arg, char *err, size_t errlen)
+{
+	struct record_call *c = arg;
+	json_t *r;
+
+	if (c->repair) {
+		r = schema_sqlite_repair(db, c->set, c->version, c->name,
+		                         c->accept ? c->checksum : NULL,
+		                         c->kind, c->uid, c->username, err,
+		                         errlen);
+		c->result = r != NULL
+		                    ? json_pack("[O, O]",
+		                                json_object_get(r, "kind"),
+		                                json_object_get(r, "inserted"))
+		                    : NULL;
+	} else {
+		r = schema_sqlite_baseline(db, c->set, c->dir, c->version,
+		                           c->uid, c->username, err, errlen);
+		c->result = r != NULL
+		                    ? json_pack("[O, O]",
+		                                json_object_get(r, "clash"),
+		                                json_object_get(r, "recorded"))
+		                    : NULL;
+	}
+	json_decref(r);
+	return c->result != NULL ? SQLITE_OK : SQLITE_ERROR;
+}
+
+static void
+on_record_sqlite(void *arg, enum sqlite_worker_status status, const char *error)
+{
+	struct record_call *c = arg;
+	char buf[1024];
+
+	if (status != SQLITE_WORKER_OK) {
+		c->failed = true;
+		c->fail_msg = strdup(schema_sqlite_call_error(
+		        status, error, buf, sizeof(buf)));
+	}
+	record_finish(c);
+}
+
+/* Runs c on the SQLite file path; replies itself on failure. */
+static void
+record_sqlite(struct record_call *c, struct daemon *d, const char *database,
+              const char *path)
+{
+	char err[1024];
+
+	if (schema_sqlite_call(d->base, database, path, record_sqlite_work,
+	                       on_record_sqlite, c, err, sizeof(err)) == NULL) {
+		dbcall_unavailable(c->req, err);
+		record_free(c);
+	}
+}
+
 /* The caller, as the history records them. */
 static void
 caller(struct control_req *req, char *uid, size_t len, const char **username)
 {
-	struct passwd *pw = getpwuid(control_peer_uid(req));
-
 	snprintf(uid, len, "%d", (int)control_peer_uid(req));
-	*username = pw != NULL ? pw->pw_name : NULL;
+	*username = nss_cache_name(control_peer_uid(req));
 }
 
 static struct record_call *
@@ -556,7 +719,7 @@ schema_baseline(struct control_req *req, struct daemon *d, const void *args)
 	char uid[24], *arrays[3] = {NULL, NULL, NULL};
 	const char *values[6], *username;
 
-	if (set == NULL || (dir = load_dir(req, set)) == NULL)
+	if (set == NULL || (dir = load_dir(req, d, set)) == NULL)
 		return;
 	if (dir->n == 0 || dir->files[0].version > a->version) {
 		char msg[256];
@@ -567,6 +730,19 @@ schema_baseline(struct control_req *req, struct daemon *d, const void *args)
 		              json_pack("{s:s, s:s}", "parameter", "version",
 		                        "message", msg));
 		schema_dir_free(dir);
+		return;
+	}
+	if (schema_sqlite_path(&d->cfg, set->database) != NULL) {
+		c = record_new(req, set->name, a->version);
+		if (c == NULL) {
+			schema_dir_free(dir);
+			return;
+		}
+		c->dir = dir;
+		caller(req, c->uid, sizeof(c->uid), &username);
+		c->username = username != NULL ? strdup(username) : NULL;
+		record_sqlite(c, d, set->database,
+		              schema_sqlite_path(&d->cfg, set->database));
 		return;
 	}
 	conn = schema_set_conn(req, d, set);
@@ -664,7 +840,7 @@ schema_repair(struct control_req *req, struct daemon *d, const void *args)
 		return;
 	}
 	set = schema_set_for_call(req, d, a->set);
-	if (set == NULL || (dir = load_dir(req, set)) == NULL)
+	if (set == NULL || (dir = load_dir(req, d, set)) == NULL)
 		return;
 	f = schema_dir_find(dir, a->version);
 	if (accept && f == NULL) {
@@ -685,6 +861,26 @@ schema_repair(struct control_req *req, struct daemon *d, const void *args)
 	if (msg[0] != '\0') {
 		conflict(req, set->name, a->version, msg);
 		schema_dir_free(dir);
+		return;
+	}
+	if (schema_sqlite_path(&d->cfg, set->database) != NULL) {
+		c = record_new(req, set->name, a->version);
+		if (c == NULL) {
+			schema_dir_free(dir);
+			return;
+		}
+		c->repair = true;
+		c->accept = accept;
+		c->kind = accept ? "repaired" : "forgotten";
+		if (f != NULL) {
+			memcpy(c->checksum, f->checksum, sizeof(c->checksum));
+			c->name = strdup(f->name);
+		}
+		caller(req, c->uid, sizeof(c->uid), &username);
+		c->username = username != NULL ? strdup(username) : NULL;
+		schema_dir_free(dir);
+		record_sqlite(c, d, set->database,
+		              schema_sqlite_path(&d->cfg, set->database));
 		return;
 	}
 	conn = schema_set_conn(req, d, set);

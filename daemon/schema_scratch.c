@@ -1,6 +1,9 @@
 #include "schema_scratch.h"
 
+#include <errno.h>
+#include <signal.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -41,6 +44,28 @@ struct schema_scratch {
 };
 
 static unsigned scratch_counter;
+
+/*
+ * This host's part of a scratch database's name: 8 hex digits of a hash
+ * of the host name, so that a daemon sweeping leftovers only looks at the
+ * databases of daemons of its own host, whose pids it can check.
+ */
+static const char *
+host_tag(void)
+{
+	static char tag[9];
+	char host[256] = "";
+	uint32_t h = 2166136261u;
+
+	if (tag[0] != '\0')
+		return tag;
+	if (gethostname(host, sizeof(host) - 1) < 0)
+		host[0] = '\0';
+	for (const unsigned char *p = (const unsigned char *)host; *p; p++)
+		h = (h ^ *p) * 16777619u;
+	snprintf(tag, sizeof(tag), "%08x", (unsigned)h);
+	return tag;
+}
 
 void
 schema_scratch_position(const char *text, long pos, unsigned *line,
@@ -336,8 +361,8 @@ schema_scratch_new(struct event_base *base, const char *server_conninfo,
 	s->base = base;
 	s->cb = cb;
 	s->arg = arg;
-	snprintf(s->name, sizeof(s->name), "migrated_scratch_%ld_%u",
-	         (long)getpid(), ++scratch_counter);
+	snprintf(s->name, sizeof(s->name), SCHEMA_SCRATCH_PREFIX "%s_%ld_%u",
+	         host_tag(), (long)getpid(), ++scratch_counter);
 	s->kick = event_new(base, -1, 0, on_kick, s);
 	s->files = calloc(nfiles + 1, sizeof(*s->files));
 	s->server_conninfo = strdup(server_conninfo);
@@ -431,4 +456,181 @@ schema_scratch_drop(struct schema_scratch *s, schema_scratch_dropped_cb cb,
 		fail(s, true, "scratch database %s not dropped: not connected",
 		     s->name);
 	}
+}
+
+/* ---- leftovers of daemons that were killed ---- */
+
+struct sweep_server {
+	struct schema_scratch_sweep *sw;
+	struct pg_conn *conn;
+	struct event *done; /* frees conn outside its callbacks */
+	int pending;        /* DROPs not answered yet */
+	bool asked;
+};
+
+struct schema_scratch_sweep {
+	struct sweep_server *servers;
+	size_t n;
+};
+
+/* $1 this host's tag: scratch databases nobody is connected to. */
+static const char leftovers_sql[] =
+        "SELECT datname FROM pg_database d"
+        " WHERE datname LIKE '" SCHEMA_SCRATCH_PREFIX "' || $1 || '\\_%'"
+        " AND NOT EXISTS (SELECT 1 FROM pg_stat_activity a"
+        "  WHERE a.datid = d.oid)";
+
+static void
+sweep_done(struct sweep_server *sv)
+{
+	event_active(sv->done, 0, 0);
+}
+
+static void
+on_sweep_done(evutil_socket_t fd, short what, void *arg)
+{
+	struct sweep_server *sv = arg;
+
+	(void)fd;
+	(void)what;
+	pg_conn_free(sv->conn);
+	sv->conn = NULL;
+}
+
+static void
+on_leftover_dropped(void *arg, const PGresult *res, const char *error)
+{
+	struct sweep_server *sv = arg;
+	char buf[512];
+
+	if (res != NULL && !pg_result_ok(res))
+		log_warning("schema: a scratch database left by a killed "
+		            "daemon was not dropped: %s",
+		            pg_result_error(res, buf, sizeof(buf)));
+	else if (res == NULL)
+		log_debug("schema: scratch sweep: %s",
+		          error != NULL ? error : "connection lost");
+	if (--sv->pending == 0)
+		sweep_done(sv);
+}
+
+/* The pid in name (after the prefix and tag), or -1. */
+static long
+pid_of(const char *name)
+{
+	const char *p = name + strlen(SCHEMA_SCRATCH_PREFIX) + 8;
+	char *end;
+	long pid;
+
+	if (*p != '_')
+		return -1;
+	pid = strtol(p + 1, &end, 10);
+	return end != p + 1 && *end == '_' && pid > 0 ? pid : -1;
+}
+
+static void
+on_leftovers(void *arg, const PGresult *res, const char *error)
+{
+	struct sweep_server *sv = arg;
+	char sql[160];
+
+	(void)error;
+	if (res == NULL || !pg_result_ok(res)) {
+		sweep_done(sv);
+		return;
+	}
+	for (int i = 0; i < PQntuples(res); i++) {
+		const char *name = PQgetvalue(res, i, 0);
+		long pid = pid_of(name);
+		char *ident;
+
+		/* a daemon of this host that still runs may still use it */
+		if (strncmp(name, SCHEMA_SCRATCH_PREFIX,
+		            strlen(SCHEMA_SCRATCH_PREFIX)) != 0 ||
+		    pid < 0 || pid == (long)getpid() ||
+		    kill((pid_t)pid, 0) == 0 || errno != ESRCH)
+			continue;
+		ident = pg_escape_ident(sv->conn, name);
+		if (ident == NULL)
+			continue;
+		/* not WITH (FORCE): a session in it means someone uses it */
+		snprintf(sql, sizeof(sql), "DROP DATABASE IF EXISTS %s", ident);
+		free(ident);
+		log_notice("schema: dropping scratch database %s, left by "
+		           "migrated process %ld, which is gone",
+		           name, pid);
+		if (pg_query(sv->conn, sql, 0, NULL, on_leftover_dropped, sv) ==
+		    0)
+			sv->pending++;
+	}
+	if (sv->pending == 0)
+		sweep_done(sv);
+}
+
+static void
+on_sweep_state(void *arg, enum pg_state state, const char *error)
+{
+	struct sweep_server *sv = arg;
+	const char *values[1] = {host_tag()};
+
+	if (sv->asked)
+		return;
+	if (state == PG_DISCONNECTED) {
+		log_debug("schema: no scratch sweep: %s",
+		          error != NULL ? error : "cannot connect");
+		sv->asked = true;
+		sweep_done(sv);
+		return;
+	}
+	if (state != PG_READY)
+		return;
+	sv->asked = true;
+	if (pg_query(sv->conn, leftovers_sql, 1, values, on_leftovers, sv) < 0)
+		sweep_done(sv);
+}
+
+struct schema_scratch_sweep *
+schema_scratch_sweep_new(struct event_base *base, const char *const *conninfos,
+                         size_t n)
+{
+	struct schema_scratch_sweep *sw = calloc(1, sizeof(*sw));
+
+	if (sw == NULL ||
+	    (sw->servers = calloc(n + 1, sizeof(*sw->servers))) == NULL) {
+		free(sw);
+		return NULL;
+	}
+	for (size_t i = 0; i < n; i++) {
+		struct sweep_server *sv = &sw->servers[sw->n];
+		bool seen = false;
+
+		for (size_t j = 0; j < i && !seen; j++)
+			seen = strcmp(conninfos[j], conninfos[i]) == 0;
+		if (seen)
+			continue;
+		sv->sw = sw;
+		sv->done = event_new(base, -1, 0, on_sweep_done, sv);
+		sw->n++;
+		if (sv->done == NULL) {
+			schema_scratch_sweep_free(sw);
+			return NULL;
+		}
+		sv->conn = pg_conn_new(base, conninfos[i], APP_NAME,
+		                       on_sweep_state, sv);
+	}
+	return sw;
+}
+
+void
+schema_scratch_sweep_free(struct schema_scratch_sweep *sw)
+{
+	if (sw == NULL)
+		return;
+	for (size_t i = 0; i < sw->n; i++) {
+		pg_conn_free(sw->servers[i].conn);
+		if (sw->servers[i].done != NULL)
+			event_free(sw->servers[i].done);
+	}
+	free(sw->servers);
+	free(sw);
 }

@@ -1,10 +1,12 @@
 /*
  * A scratch database for a schema set's files: created on the server of
- * the set's database (CREATE DATABASE migrated_scratch_<pid>_<n> TEMPLATE
- * template0), the files applied there in order (each as one script, as
- * pg_script runs it), then handed to the caller, who reads it (a snapshot,
- * a pg_dump) and drops it with schema_scratch_drop(), also after a
- * failure. The role of the set's database needs CREATEDB.
+ * the set's database (CREATE DATABASE migrated_scratch_<host>_<pid>_<n>
+ * TEMPLATE template0, host a hash of the host name), the files applied
+ * there in order (each as one script, as pg_script runs it), then handed
+ * to the caller, who reads it (a snapshot, a pg_dump) and drops it with
+ * schema_scratch_drop(), also after a failure. The role of the set's
+ * database needs CREATEDB. A daemon killed meanwhile leaves it behind:
+ * the sweep at the next start drops it.
  */
 #ifndef SCHEMA_SCRATCH_H
 #define SCHEMA_SCRATCH_H
@@ -15,6 +17,10 @@
 #include <event2/event.h>
 
 struct schema_scratch;
+struct schema_scratch_sweep;
+
+/* Every scratch database's name starts so. */
+#define SCHEMA_SCRATCH_PREFIX "migrated_scratch_"
 
 /* One file to apply: its path (for errors) and text. */
 struct schema_scratch_file {
@@ -67,5 +73,16 @@ char *schema_scratch_conninfo(const char *conninfo, const char *dbname,
  * position in UTF-8 text, as PostgreSQL reports statement positions. */
 void schema_scratch_position(const char *text, long pos, unsigned *line,
                              unsigned *column);
+
+/*
+ * Drops, on each server of conninfos (duplicates once), the scratch
+ * databases of this host's daemons that are no longer running and that
+ * no session is connected to; logged, never an error. Owned by the
+ * caller; free it at stop (it may still be under way). NULL: no memory.
+ */
+struct schema_scratch_sweep *
+schema_scratch_sweep_new(struct event_base *base, const char *const *conninfos,
+                         size_t n) __attribute__((warn_unused_result));
+void schema_scratch_sweep_free(struct schema_scratch_sweep *sw);
 
 #endif

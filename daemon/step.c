@@ -128,10 +128,17 @@ step_lowest_key(const char *type)
 	        {"timestamp", "-infinity"},
 	};
 
-	for (size_t i = 0; i < sizeof(types) / sizeof(types[0]); i++)
-		if (strncmp(type, types[i].prefix, strlen(types[i].prefix)) ==
-		    0)
+	/* the whole name, or a modifier after it ("numeric(10,2)",
+	 * "timestamp with time zone"): not an array ("integer[]"), a range
+	 * ("daterange") or another type whose name starts alike */
+	for (size_t i = 0; i < sizeof(types) / sizeof(types[0]); i++) {
+		size_t len = strlen(types[i].prefix);
+		if (strncmp(type, types[i].prefix, len) == 0 &&
+		    (type[len] == '\0' || type[len] == '(' ||
+		     type[len] == ' ') &&
+		    strchr(type + len, '[') == NULL)
 			return types[i].lowest;
+	}
 	return NULL;
 }
 

@@ -58,6 +58,7 @@ struct step_ctx {
 	bool dry_run;
 	const struct log_ctx *log;
 	struct step_events ev;
+	long long batch; /* the batch size next_range will be asked for */
 };
 
 struct step_ops {

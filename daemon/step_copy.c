@@ -282,12 +282,17 @@ on_columns(void *arg, const PGresult *res, const char *error)
 			        strdup(json_string_value(json_array_get(c, 1)));
 		}
 	}
-	lowest = s->key_type != NULL ? step_lowest_key(s->key_type) : NULL;
+	if (s->key_type == NULL) {
+		step_fail(&s->ctx, "select returns no column %s (the key)",
+		          s->ctx.step->key);
+		return;
+	}
+	lowest = step_lowest_key(s->key_type);
 	if (lowest == NULL) {
 		step_fail(&s->ctx,
 		          "key %s has type %s on the source; batches "
 		          "need " STEP_KEY_TYPES,
-		          s->ctx.step->key, s->key_type ? s->key_type : "?");
+		          s->ctx.step->key, s->key_type);
 		return;
 	}
 	free(s->lo);

@@ -7,6 +7,8 @@
 #include <jansson.h>
 
 #include "log.h"
+#include "metrics.h"
+#include "schema_apply_file.h"
 #include "schema_files.h"
 #include "schema_history.h"
 
@@ -14,12 +16,10 @@
 extern const char *const store_schema[];
 extern const char *const store_schema_files[];
 
-/* pg_advisory_xact_lock key serialising schema upgrades across daemons. */
+/* Advisory lock key serialising schema upgrades across daemons: held by
+ * the session for the whole upgrade, taken in its transaction by
+ * bootstrap_sql (and by daemons before this one). */
 #define SCHEMA_LOCK "7305628391"
-/* Dollar quote around a schema file's text, for its checksum. */
-#define FILE_QUOTE "$migrated_schema_file$"
-/* SQLSTATE raised when another daemon applied a version first. */
-#define ALREADY_APPLIED "MG001"
 
 struct store {
 	struct pg_conn *conn;
@@ -28,9 +28,13 @@ struct store {
 	bool ready;
 	char *error;
 	int have; /* the database's schema version, last read */
-	/* the first error of an upgrade's statements */
-	char part_state[6];
-	char part_error[1024];
+	/* the version being applied, through schema_apply_file.c */
+	struct schema_file_run *run;
+	struct schema_file file;
+	struct schema_item item;
+	char name[256], version[16];
+	const char *also_values[3];
+	struct schema_file_stmt also;
 };
 
 static const char bootstrap_sql[] =
@@ -43,6 +47,11 @@ static const char bootstrap_sql[] =
         " checksum text,"
         " applied timestamptz NOT NULL DEFAULT now());"
         "COMMIT";
+
+/* In the file's transaction, after its history row. */
+static const char version_sql[] =
+        "INSERT INTO migrated.schema_version (version, name, checksum)"
+        " VALUES ($1::integer, $2, md5($3))";
 
 static void read_version(struct store *store);
 
@@ -69,18 +78,33 @@ set_ready(struct store *store, bool ready)
 	if (store->ready == ready)
 		return;
 	store->ready = ready;
+	/* conn is NULL while pg_conn_new reports its first state */
+	if (store->conn != NULL)
+		metrics_db_state("target", store_db_state(store));
 	store->cb(store->arg, ready);
 }
 
 static void
-on_rollback(void *arg, const PGresult *res, const char *error)
+on_ignored(void *arg, const PGresult *res, const char *error)
 {
 	(void)arg;
 	(void)res;
 	(void)error;
 }
 
-/* The upgrade failed: say why, and try again after a reconnect. */
+/* Lets another daemon upgrade (or check) the schema. */
+static void
+unlock(struct store *store)
+{
+	if (pg_query(store->conn, "SELECT pg_advisory_unlock(" SCHEMA_LOCK ")",
+	             0, NULL, on_ignored, NULL) < 0)
+		log_debug("no unlock: connection gone");
+}
+
+/*
+ * The upgrade failed: say why, and try again after a reconnect (which
+ * also ends any transaction and frees the lock).
+ */
 static void
 upgrade_failed(struct store *store, const char *what, const PGresult *res,
                const char *error)
@@ -92,109 +116,75 @@ upgrade_failed(struct store *store, const char *what, const PGresult *res,
 	snprintf(msg, sizeof(msg), "%s: %s", what, error);
 	log_error("cannot prepare the migrated schema: %s", msg);
 	set_error(store, msg);
-	if (res != NULL &&
-	    pg_query(store->conn, "ROLLBACK", 0, NULL, on_rollback, NULL) < 0)
-		log_debug("no rollback: connection gone");
-	if (res != NULL)
+	if (res != NULL || pg_conn_state(store->conn) == PG_READY)
 		pg_conn_reset(store->conn, msg);
 }
 
-/* Keeps the first error of an upgrade's statements. */
 static void
-on_part(void *arg, const PGresult *res, const char *error)
+on_version_ran(void *arg, const char *tags, long long changed, long long ms)
 {
 	struct store *store = arg;
-	const char *state;
-	char buf[1024];
 
-	(void)error;
-	if (res == NULL || pg_result_ok(res) || store->part_error[0] != '\0')
-		return;
-	state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
-	snprintf(store->part_state, sizeof(store->part_state), "%s",
-	         state != NULL ? state : "");
-	snprintf(store->part_error, sizeof(store->part_error), "%s",
-	         pg_result_error(res, buf, sizeof(buf)));
+	(void)tags;
+	(void)changed;
+	log_info("migrated schema version %s applied in %lld ms",
+	         store->version, ms);
+	read_version(store);
 }
 
 static void
-on_version_applied(void *arg, const PGresult *res, const char *error)
+on_version_failed(void *arg, const char *msg)
 {
-	struct store *store = arg;
+	upgrade_failed(arg, "applying a schema version", NULL, msg);
+}
 
-	if (res != NULL && pg_result_ok(res) && store->part_error[0] == '\0') {
-		read_version(store);
-		return;
-	}
-	if (res != NULL && strcmp(store->part_state, ALREADY_APPLIED) == 0) {
-		if (pg_query(store->conn, "ROLLBACK", 0, NULL, on_rollback,
-		             NULL) == 0)
-			read_version(store);
-		return;
-	}
-	upgrade_failed(store, "applying a schema version", res,
-	               store->part_error[0] != '\0' ? store->part_error
-	                                            : error);
+static void
+on_version_warning(void *arg, const char *text)
+{
+	(void)arg;
+	log_warning("migrated schema: %s", text);
 }
 
 /*
- * One version of the daemon's own schema, in one transaction: the file,
- * its row in migrated.schema_history (set "migrated", the same history
- * and checksum users' schema sets get) and in migrated.schema_version.
+ * One version of the daemon's own schema, as a user's schema set's file
+ * is applied (schema_apply_file.c): in one transaction with its row in
+ * migrated.schema_history (set "migrated", the same checksum, kind,
+ * duration and outcome) and, here only, its row in
+ * migrated.schema_version.
  */
 static void
 apply_version(struct store *store, int version)
 {
 	const char *sql = store_schema[version - 1];
 	const char *file = store_schema_files[version - 1];
-	size_t len = 2 * strlen(sql) + strlen(file) + 512;
-	char *script = malloc(len), *tail = malloc(len);
-	char checksum[SCHEMA_CHECKSUM_LEN + 1], version_s[16], name[256];
-	const char *values[13] = {
-	        "migrated", version_s, name, checksum, "applied",   NULL, NULL,
-	        NULL,       NULL,      NULL, NULL,     "succeeded", NULL};
+	struct schema_file *f = &store->file;
+	struct schema_item *it = &store->item;
+	size_t len;
 
-	if (script == NULL || tail == NULL || strstr(sql, FILE_QUOTE) != NULL) {
-		upgrade_failed(store, "applying a schema version", NULL,
-		               script == NULL || tail == NULL
-		                       ? "out of memory"
-		                       : "the file contains " FILE_QUOTE);
-		free(script);
-		free(tail);
-		return;
-	}
-	snprintf(version_s, sizeof(version_s), "%d", version);
+	snprintf(store->version, sizeof(store->version), "%d", version);
 	/* NNN_name.sql: the name is what follows NNN_ */
-	snprintf(name, sizeof(name), "%s",
+	snprintf(store->name, sizeof(store->name), "%s",
 	         strchr(file, '_') != NULL ? strchr(file, '_') + 1 : file);
-	if (strlen(name) > 4 && strcmp(name + strlen(name) - 4, ".sql") == 0)
-		name[strlen(name) - 4] = '\0';
-	schema_checksum(sql, strlen(sql), checksum);
-	/* only our own constants go into these texts */
-	snprintf(script, len,
-	         "BEGIN;"
-	         "SELECT pg_advisory_xact_lock(" SCHEMA_LOCK ");"
-	         "DO $$BEGIN IF EXISTS (SELECT 1 FROM migrated.schema_version"
-	         " WHERE version >= %d) THEN RAISE EXCEPTION USING"
-	         " ERRCODE = '" ALREADY_APPLIED "', MESSAGE = 'applied';"
-	         " END IF; END$$;\n"
-	         "%s\n;",
-	         version, sql);
-	snprintf(tail, len,
-	         "INSERT INTO migrated.schema_version (version, name, checksum)"
-	         " VALUES (%d, '%s', md5(" FILE_QUOTE "%s" FILE_QUOTE "));"
-	         "COMMIT",
-	         version, file, sql);
+	len = strlen(store->name);
+	if (len > 4 && strcmp(store->name + len - 4, ".sql") == 0)
+		store->name[len - 4] = '\0';
+	memset(f, 0, sizeof(*f));
+	f->version = version;
+	f->name = store->name;
+	f->path = (char *)file;
+	schema_checksum(sql, strlen(sql), f->checksum);
+	memset(it, 0, sizeof(*it));
+	it->f = f;
+	it->sql = sql;
+	it->path = file;
+	it->checksum = f->checksum;
+	snprintf(it->step, sizeof(it->step), "%s", file);
+	store->also_values[0] = store->version;
+	store->also_values[1] = file;
+	store->also_values[2] = sql;
 	log_info("upgrading the migrated schema to version %d (%s)", version,
 	         file);
-	store->part_state[0] = store->part_error[0] = '\0';
-	if (pg_script(store->conn, script, on_part, store) < 0 ||
-	    pg_query(store->conn, schema_history_insert_sql, 13, values,
-	             on_part, store) < 0 ||
-	    pg_script(store->conn, tail, on_version_applied, store) < 0)
-		log_debug("schema upgrade deferred: connection gone");
-	free(script);
-	free(tail);
+	schema_file_run_start(store->run, it, version < store_schema_version());
 }
 
 /* The versions applied, with the checksum of the file each came from. */
@@ -226,12 +216,14 @@ on_checksums(void *arg, const PGresult *res, const char *error)
 		        PQgetvalue(res, 0, 0), PQgetvalue(res, 0, 1));
 		log_error("%s", msg);
 		set_error(store, msg);
+		unlock(store);
 		return;
 	}
 	if (store->have < store_schema_version()) {
 		apply_version(store, store->have + 1);
 		return;
 	}
+	unlock(store);
 	set_error(store, NULL);
 	log_info("migrated schema at version %d", store->have);
 	set_ready(store, true);
@@ -275,6 +267,7 @@ on_version(void *arg, const PGresult *res, const char *error)
 		        store->have, want);
 		log_error("%s", msg);
 		set_error(store, msg);
+		unlock(store);
 		return;
 	}
 	check_checksums(store);
@@ -319,17 +312,36 @@ on_bootstrap(void *arg, const PGresult *res, const char *error)
 }
 
 static void
+on_locked(void *arg, const PGresult *res, const char *error)
+{
+	struct store *store = arg;
+
+	if (res == NULL || !pg_result_ok(res)) {
+		upgrade_failed(store, "locking the migrated schema", res,
+		               error);
+		return;
+	}
+	if (pg_script(store->conn, bootstrap_sql, on_bootstrap, store) < 0)
+		log_debug("bootstrap deferred: connection gone");
+}
+
+static void
 on_state(void *arg, enum pg_state state, const char *error)
 {
 	struct store *store = arg;
 
+	/* ready only once the bootstrap is done (set_ready) */
+	metrics_db_state("target", state == PG_DISCONNECTED ? "disconnected"
+	                                                    : "connecting");
 	if (state != PG_READY) {
 		set_error(store, error);
 		set_ready(store, false);
 		return;
 	}
-	if (pg_script(store->conn, bootstrap_sql, on_bootstrap, store) < 0)
-		log_debug("bootstrap deferred: connection gone");
+	/* one daemon at a time reads, checks and upgrades the schema */
+	if (pg_query(store->conn, "SELECT pg_advisory_lock(" SCHEMA_LOCK ")", 0,
+	             NULL, on_locked, store) < 0)
+		log_debug("schema lock deferred: connection gone");
 }
 
 struct store *
@@ -342,8 +354,24 @@ store_new(struct event_base *base, const char *conninfo, store_ready_cb cb,
 		return NULL;
 	store->cb = cb;
 	store->arg = arg;
+	store->also = (struct schema_file_stmt){
+	        .sql = version_sql, .n = 3, .values = store->also_values};
 	store->conn = pg_conn_new(base, conninfo, "migrated", on_state, store);
-	if (store->conn == NULL) {
+	store->run = store->conn == NULL
+	                     ? NULL
+	                     : schema_file_run_new(
+	                               store->conn,
+	                               &(struct schema_file_ctx){
+	                                       .set = "migrated",
+	                                       .also = &store->also},
+	                               &(struct schema_file_events){
+	                                       .ran = on_version_ran,
+	                                       .failed = on_version_failed,
+	                                       .warning = on_version_warning,
+	                                       .arg = store},
+	                               NULL); /* not a job: plain log lines */
+	if (store->run == NULL) {
+		pg_conn_free(store->conn);
 		free(store);
 		return NULL;
 	}
@@ -355,7 +383,9 @@ store_free(struct store *store)
 {
 	if (store == NULL)
 		return;
+	schema_file_run_cancel(store->run);
 	pg_conn_free(store->conn);
+	schema_file_run_free(store->run); /* after its connection */
 	free(store->error);
 	free(store);
 }

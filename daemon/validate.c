@@ -14,18 +14,96 @@
 #include "store.h"
 #include "vl_names.h"
 
-/* One Validate or Verify call: the plan it runs and where it is. */
+/*
+ * One Validate or Verify call: the plan it runs and where it is. The
+ * plan's SQL runs on a connection of the call's own, so a slow check never
+ * waits in line with (or holds up) the daemon's other calls.
+ */
 struct run {
 	struct control_req *req;
 	struct daemon *d;
+	struct pg_conn *conn;
+	struct event *reap;           /* frees the run on the next loop turn */
+	void (*start)(struct run *r); /* once conn is ready */
+	bool started, ended;
 	struct catalog *cat; /* keeps plan alive across a reload */
 	const struct plan *plan;
 	json_t *tenants; /* Validate: still to check */
 	size_t next;
 	json_t *results; /* Validate: one entry per tenant */
 	json_t *job;     /* Verify: the job's id, plan, tenant, ... */
-	bool compare;    /* Verify: compare = true */
+	bool compare;    /* Verify, VerifyPlan: compare = true */
+	/* VerifyPlan: tenants holds the jobs to verify, results their
+	 * JobVerifications; entry is the one a compare is completing */
+	json_t *entry;
+	struct compare *compare_run;
+	bool failed;
 };
+
+static void
+run_free(struct run *r)
+{
+	pg_conn_free(r->conn); /* its pending callbacks see r->ended */
+	if (r->reap != NULL)
+		event_free(r->reap);
+	catalog_unref(r->cat);
+	json_decref(r->tenants);
+	json_decref(r->results);
+	json_decref(r->job);
+	json_decref(r->entry);
+	free(r);
+}
+
+static void
+on_reap(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	run_free(arg);
+}
+
+/* The call has been answered: the run goes, never inside its connection's
+ * callbacks. */
+static void
+run_end(struct run *r)
+{
+	r->ended = true;
+	event_active(r->reap, 0, 0);
+}
+
+static void
+on_run_state(void *arg, enum pg_state state, const char *error)
+{
+	struct run *r = arg;
+
+	if (r->ended)
+		return;
+	if (state == PG_READY && !r->started) {
+		r->started = true;
+		r->start(r);
+	} else if (state == PG_DISCONNECTED) {
+		dbcall_unavailable(r->req, error);
+		run_end(r);
+	}
+}
+
+/* Connects, then calls start; false when the call was answered already. */
+static bool
+run_connect(struct run *r, void (*start)(struct run *r))
+{
+	r->start = start;
+	r->reap = event_new(r->d->base, -1, 0, on_reap, r);
+	r->conn = r->reap != NULL
+	                  ? pg_conn_new(r->d->base, r->d->cfg.target_conninfo,
+	                                "migrated validate", on_run_state, r)
+	                  : NULL;
+	if (r->conn == NULL) {
+		dbcall_unavailable(r->req, "out of memory");
+		run_free(r);
+		return false;
+	}
+	return true;
+}
 
 static struct run *
 run_new(struct control_req *req, struct daemon *d, const char *plan)
@@ -52,16 +130,6 @@ run_new(struct control_req *req, struct daemon *d, const char *plan)
 	return r;
 }
 
-static void
-run_free(struct run *r)
-{
-	catalog_unref(r->cat);
-	json_decref(r->tenants);
-	json_decref(r->results);
-	json_decref(r->job);
-	free(r);
-}
-
 /* ---- Validate ---- */
 
 static void validate_next(struct run *r);
@@ -73,9 +141,11 @@ on_tenant_checked(void *arg, const struct checks_outcome *out)
 	const char *tenant =
 	        json_string_value(json_array_get(r->tenants, r->next));
 
+	if (r->ended)
+		return;
 	if (out->unavailable) {
 		dbcall_unavailable(r->req, out->error);
-		run_free(r);
+		run_end(r);
 		return;
 	}
 	json_array_append_new(
@@ -95,15 +165,14 @@ validate_next(struct run *r)
 	if (r->next == json_array_size(r->tenants)) {
 		control_reply(r->req,
 		              json_pack("{s:O}", "results", r->results));
-		run_free(r);
+		run_end(r);
 		return;
 	}
 	tenant = json_string_value(json_array_get(r->tenants, r->next));
-	if (checks_run(store_conn(r->d->store), r->plan, r->plan->checks,
-	               r->plan->nchecks, tenant, NULL, on_tenant_checked,
-	               r) < 0) {
-		dbcall_unavailable(r->req, store_error(r->d->store));
-		run_free(r);
+	if (checks_run(r->conn, r->plan, r->plan->checks, r->plan->nchecks,
+	               tenant, NULL, on_tenant_checked, r) < 0) {
+		dbcall_unavailable(r->req, pg_conn_error(r->conn));
+		run_end(r);
 	}
 }
 
@@ -113,12 +182,14 @@ on_all_tenants(void *arg, const PGresult *res, const char *error)
 	struct run *r = arg;
 	char buf[512];
 
+	if (r->ended)
+		return;
 	if (res == NULL || !pg_result_ok(res)) {
 		dbcall_unavailable(
 		        r->req,
 		        res == NULL ? error
 		                    : pg_result_error(res, buf, sizeof(buf)));
-		run_free(r);
+		run_end(r);
 		return;
 	}
 	r->tenants = json_array();
@@ -127,6 +198,20 @@ on_all_tenants(void *arg, const PGresult *res, const char *error)
 			json_array_append_new(
 			        r->tenants, json_string(PQgetvalue(res, i, 0)));
 	validate_next(r);
+}
+
+static void
+validate_start(struct run *r)
+{
+	if (r->tenants != NULL) {
+		validate_next(r);
+		return;
+	}
+	if (pg_query(r->conn, r->plan->tenants.stmt.text, 0, NULL,
+	             on_all_tenants, r) < 0) {
+		dbcall_unavailable(r->req, pg_conn_error(r->conn));
+		run_end(r);
+	}
 }
 
 struct validate_args {
@@ -162,16 +247,9 @@ validate_method(struct control_req *req, struct daemon *d, const void *args)
 	r = run_new(req, d, a->plan);
 	if (r == NULL)
 		return;
-	if (a->tenants != NULL) {
+	if (a->tenants != NULL)
 		r->tenants = json_incref(a->tenants);
-		validate_next(r);
-		return;
-	}
-	if (pg_query(store_conn(d->store), r->plan->tenants.stmt.text, 0, NULL,
-	             on_all_tenants, r) < 0) {
-		dbcall_unavailable(req, store_error(d->store));
-		run_free(r);
-	}
+	(void)run_connect(r, validate_start);
 }
 
 /* ---- Verify ---- */
@@ -184,6 +262,8 @@ on_verified(void *arg, const struct checks_outcome *out)
 	bool failed = out->failed;
 	const char *error = out->error;
 
+	if (r->ended)
+		return;
 	if (out->unavailable) {
 		dbcall_unavailable(r->req, error);
 	} else if (error != NULL) {
@@ -203,7 +283,21 @@ on_verified(void *arg, const struct checks_outcome *out)
 		else
 			control_reply(r->req, reply);
 	}
-	run_free(r);
+	run_end(r);
+}
+
+static void
+verify_start(struct run *r)
+{
+	json_t *params = json_object_get(r->job, "params");
+
+	if (checks_run(r->conn, r->plan, r->plan->verifies, r->plan->nverifies,
+	               json_string_value(json_object_get(r->job, "tenant")),
+	               json_is_object(params) ? params : NULL, on_verified,
+	               r) < 0) {
+		dbcall_unavailable(r->req, pg_conn_error(r->conn));
+		run_end(r);
+	}
 }
 
 static void
@@ -232,16 +326,7 @@ job_found(struct dbcall *call, const PGresult *res)
 	}
 	r->job = job;
 	r->compare = json_is_true(json_object_get(call->ctx, "compare"));
-	if (checks_run(store_conn(r->d->store), r->plan, r->plan->verifies,
-	               r->plan->nverifies,
-	               json_string_value(json_object_get(job, "tenant")),
-	               json_is_object(json_object_get(job, "params"))
-	                       ? json_object_get(job, "params")
-	                       : NULL,
-	               on_verified, r) < 0) {
-		dbcall_unavailable(r->req, store_error(r->d->store));
-		run_free(r);
-	}
+	(void)run_connect(r, verify_start);
 }
 
 struct verify_args {
@@ -289,4 +374,187 @@ verify_method(struct control_req *req, struct daemon *d, const void *args)
 	       id > 0 ? json_pack("{s:I, s:b}", "id", (json_int_t)id, "compare",
 	                          a->compare)
 	              : json_pack("{s:b}", "compare", a->compare));
+}
+
+/* ---- VerifyPlan ---- */
+
+static void verify_plan_next(struct run *r);
+
+static void
+on_plan_cancel(struct control_req *req, void *arg)
+{
+	struct run *r = arg;
+
+	compare_cancel(r->compare_run);
+	dbcall_unavailable(req, "compare stopped: the client went away or "
+	                        "the daemon is stopping");
+	r->ended = true; /* not inside its connection's callbacks: free now */
+	run_free(r);
+}
+
+/* Appends the current job's verification and goes on with the next. */
+static void
+plan_job_done(struct run *r, json_t *entry)
+{
+	if (!json_is_true(json_object_get(entry, "ok")))
+		r->failed = true;
+	json_array_append_new(r->results, entry);
+	r->next++;
+	verify_plan_next(r);
+}
+
+static void
+on_plan_compared(void *arg, const struct compare_outcome *out)
+{
+	struct run *r = arg;
+	json_t *entry = r->entry;
+
+	r->entry = NULL;
+	r->compare_run = NULL;
+	control_on_cancel(r->req, NULL, NULL);
+	if (out->error != NULL) {
+		json_object_set_new(entry, "ok", json_false());
+		json_object_set_new(entry, "error", json_string(out->error));
+	} else {
+		json_object_set(entry, "compare", out->steps);
+		if (!out->ok)
+			json_object_set_new(entry, "ok", json_false());
+	}
+	plan_job_done(r, entry);
+}
+
+static void
+on_plan_verified(void *arg, const struct checks_outcome *out)
+{
+	struct run *r = arg;
+	json_t *job = json_array_get(r->tenants, r->next);
+	struct compare_job cj = {
+	        .id = json_integer_value(json_object_get(job, "id")),
+	        .plan = r->plan,
+	        .tenant = json_string_value(json_object_get(job, "tenant")),
+	        .pair = json_string_value(json_object_get(job, "pair")),
+	        .params = json_object_get(job, "params"),
+	        .args = json_object_get(job, "args"),
+	        .steps = json_object_get(job, "steps"),
+	};
+	json_t *entry;
+
+	if (r->ended)
+		return;
+	if (out->unavailable) {
+		dbcall_unavailable(r->req, out->error);
+		run_end(r);
+		return;
+	}
+	entry = json_pack("{s:O, s:O, s:O?, s:b, s:s?, s:O}", "job",
+	                  json_object_get(job, "id"), "tenant",
+	                  json_object_get(job, "tenant"), "pair",
+	                  json_object_get(job, "pair"), "ok",
+	                  !out->failed && out->error == NULL, "error",
+	                  out->error, "checks", out->results);
+	if (!r->compare || out->error != NULL) {
+		plan_job_done(r, entry);
+		return;
+	}
+	r->entry = entry;
+	r->compare_run =
+	        compare_job(r->d->base, &r->d->cfg, &cj, on_plan_compared, r);
+	if (r->compare_run == NULL) {
+		dbcall_unavailable(r->req, "out of memory");
+		run_end(r);
+		return;
+	}
+	control_on_cancel(r->req, on_plan_cancel, r);
+}
+
+static void
+verify_plan_next(struct run *r)
+{
+	json_t *job = json_array_get(r->tenants, r->next);
+	json_t *params;
+
+	if (job == NULL) {
+		control_reply(r->req, json_pack("{s:b, s:O}", "ok", !r->failed,
+		                                "results", r->results));
+		run_end(r);
+		return;
+	}
+	params = json_object_get(job, "params");
+	if (checks_run(r->conn, r->plan, r->plan->verifies, r->plan->nverifies,
+	               json_string_value(json_object_get(job, "tenant")),
+	               json_is_object(params) ? params : NULL, on_plan_verified,
+	               r) < 0) {
+		dbcall_unavailable(r->req, pg_conn_error(r->conn));
+		run_end(r);
+	}
+}
+
+static void
+on_plan_jobs(void *arg, const PGresult *res, const char *error)
+{
+	struct run *r = arg;
+	char buf[512];
+
+	if (res == NULL || !pg_result_ok(res)) {
+		dbcall_unavailable(
+		        r->req,
+		        res == NULL ? error
+		                    : pg_result_error(res, buf, sizeof(buf)));
+		run_free(r);
+		return;
+	}
+	r->tenants = dbcall_json_cell(res, 0, 0);
+	if (!json_is_array(r->tenants)) {
+		dbcall_unavailable(r->req, "the jobs query returned no list");
+		run_free(r);
+		return;
+	}
+	/* the plan's SQL on a connection of the call's own, as Verify's */
+	(void)run_connect(r, verify_plan_next);
+}
+
+struct verify_plan_args {
+	const char *plan;
+	bool compare;
+};
+
+static const struct vl_field verify_plan_fields[] = {
+        VL_FIELD_STRING("plan", VL_REQUIRED, struct verify_plan_args, plan, 0,
+                        0),
+        VL_FIELD_BOOL("compare", 0, struct verify_plan_args, compare),
+        VL_FIELDS_END,
+};
+const struct vl_params verify_plan_params =
+        VL_PARAMS(struct verify_plan_args, verify_plan_fields);
+
+void
+verify_plan_method(struct control_req *req, struct daemon *d, const void *args)
+{
+	const struct verify_plan_args *a = args;
+	const char *values[1] = {a->plan};
+	struct run *r;
+
+	if (!store_ready(d->store)) {
+		dbcall_unavailable(req, store_error(d->store));
+		return;
+	}
+	r = run_new(req, d, a->plan);
+	if (r == NULL)
+		return;
+	r->compare = a->compare;
+	/* the latest finished job of each tenant and pair, in tenant order */
+	if (pg_query(
+	            store_conn(d->store),
+	            "SELECT coalesce(json_agg(json_build_object('id', id,"
+	            " 'tenant', tenant, 'params', params, 'pair', pair,"
+	            " 'args', args, 'steps', steps) ORDER BY tenant, pair), '[]')"
+	            " FROM (SELECT DISTINCT ON (tenant, coalesce(pair, ''))"
+	            "  * FROM migrated.jobs WHERE plan = $1 AND kind = 'migrate'"
+	            "  AND NOT dry_run"
+	            "  AND state IN ('succeeded', 'failed', 'cancelled')"
+	            "  ORDER BY tenant, coalesce(pair, ''), id DESC) j",
+	            1, values, on_plan_jobs, r) < 0) {
+		dbcall_unavailable(req, store_error(d->store));
+		run_free(r);
+	}
 }

@@ -1,6 +1,7 @@
 /*
  * Validate (a plan's [check] sections for tenants, without running
- * anything) and Verify (a job's [verify] sections, again, on demand).
+ * anything), Verify (a job's [verify] sections, again, on demand) and
+ * VerifyPlan (Verify of the latest job of each tenant of a plan).
  */
 #ifndef VALIDATE_H
 #define VALIDATE_H
@@ -14,9 +15,12 @@ struct daemon;
 
 extern const struct vl_params validate_params;
 extern const struct vl_params verify_params;
+extern const struct vl_params verify_plan_params;
 
 void validate_method(struct control_req *req, struct daemon *d,
                      const void *args);
 void verify_method(struct control_req *req, struct daemon *d, const void *args);
+void verify_plan_method(struct control_req *req, struct daemon *d,
+                        const void *args);
 
 #endif

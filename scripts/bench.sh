@@ -3,12 +3,14 @@
 # identical demo data (conf/demo) in a throwaway PostgreSQL cluster; a copy
 # step importing a legacy table against the best hand-written pipeline
 # (COPY | COPY, then one INSERT ... ON CONFLICT); then the control socket's
-# GetStatus latency with 50 clients polling while the workers migrate.
+# GetStatus latency with 50 clients polling while the workers migrate, next
+# to a bare epoll server answering the same call on the same machine.
 # Prints figures and checks that every run leaves the same rows; it never
 # judges timings. docs/BENCHMARKS.md explains the figures.
 #
 # Environment:
-#   BENCH_ROWS     row counts to measure (default "100000 1000000")
+#   BENCH_ROWS     row counts to measure (default "100000 1000000"; 0
+#                  skips the throughput runs)
 #   BENCH_PLANS    plan variants (default "shipped bare"): shipped is
 #                  conf/plans/tenant-to-org.plan as it is; bare is the same
 #                  plan without backups and post-verifications, which is
@@ -29,6 +31,14 @@
 #   COPY_BATCHES   batch sizes of the copy step (default "1000 5000 20000")
 #   COPY_BACKUP    backup of the copy step (default no; yes measures the
 #                  pre-images the daemon stores, which the pipeline lacks)
+#   FLEET_ROWS     rows of the several-daemons run: the shipped plan over
+#                  the demo data by one daemon, then by two daemons sharing
+#                  the state database (default 1000000; 0 skips)
+#   BENCH_STATEMENTS yes: load pg_stat_statements (track = all, planning
+#                  too) and print, after each throughput run, where the
+#                  server's time went, statement by statement (default no;
+#                  the extension costs a few percent, so the figures of
+#                  such a run are not comparable with the others)
 #   SQLITE_ROWS    rows of the SQLite benchmark (scripts/bench-sqlite.sh:
 #                  a SQLite table imported by the daemon and by pgloader;
 #                  default 1000000; 0 skips)
@@ -58,7 +68,9 @@ submit_tenants=${SUBMIT_TENANTS:-10000}
 copy_rows=${COPY_ROWS:-1000000}
 copy_batches=${COPY_BATCHES:-1000 5000 20000}
 copy_backup=${COPY_BACKUP:-no}
+fleet_rows=${FLEET_ROWS:-1000000}
 port=${BENCH_PORT:-54339}
+statements=${BENCH_STATEMENTS:-no}
 plan=tenant-to-org
 tables="profiles claims documents"
 hz=$(getconf CLK_TCK)
@@ -71,7 +83,9 @@ dir=$(mktemp -d /tmp/migrated-bench.XXXXXX)
 chmod 755 "$dir"
 sock=$dir/pg/sock              # where pgcluster.sh puts the server's socket
 daemon_pid=
+daemon2_pid=
 lat_pid=
+epoll_pid=
 
 say() {
 	printf '==> %s\n' "$*" >&2
@@ -80,11 +94,13 @@ say() {
 cleanup() {
 	status=$?
 	trap - EXIT INT TERM HUP
-	if [ -n "$lat_pid" ]; then
-		kill -TERM "$lat_pid" 2>/dev/null || true
-		wait "$lat_pid" 2>/dev/null || true
-	fi
+	for p in "$lat_pid" "$epoll_pid"; do
+		[ -n "$p" ] || continue
+		kill -TERM "$p" 2>/dev/null || true
+		wait "$p" 2>/dev/null || true
+	done
 	stop_daemon
+	stop_second_daemon
 	if [ "$status" -ne 0 ]; then
 		echo "bench: failed; last lines of the daemon log:" >&2
 		tail -n 30 "$dir/migrated.log" >&2 2>/dev/null || true
@@ -156,8 +172,10 @@ result_of() {
 }
 
 # The single-statement baseline on database bench_baseline, one statement
-# (and transaction) per table; prints "wall-seconds cpu-seconds", the CPU
-# being that of the server process that ran them.
+# (and transaction) per table; prints "wall-seconds cpu-seconds
+# backend-cpu-seconds": the CPU of the whole cluster during the statements
+# (cluster_cpu: the backend that ran them and every other server process),
+# and of the backend that ran them alone.
 baseline() {
 	{
 		echo 'SELECT pg_backend_pid() AS pid \gset'
@@ -169,12 +187,45 @@ baseline() {
 		echo '\setenv BENCH_PID :pid'
 		echo "\\! cat /proc/\$BENCH_PID/stat >$dir/baseline.stat"
 	} >"$dir/baseline.sql"
+	c0=$(cluster_cpu)
 	t0=$(now)
 	sql bench_baseline -f "$dir/baseline.sql"
 	t1=$(now)
-	echo "$(elapsed "$t0" "$t1") $(awk -v hz="$hz" '
+	c1=$(cluster_cpu)
+	echo "$(elapsed "$t0" "$t1") $(minus "$c0" "$c1") $(awk -v hz="$hz" '
 	    { sub(/^.*\) /, ""); printf "%.2f", ($12 + $13) / hz }' \
 	    "$dir/baseline.stat")"
+}
+
+# With BENCH_STATEMENTS=yes: statements_reset DB before a run, then
+# statements_top DB WHAT after it prints the statements that took the most
+# server time (execution and planning) in DB, with their share.
+statements_reset() {
+	[ "$statements" = yes ] || return 0
+	sql "$1" -c "SET client_min_messages = warning" \
+	    -c "CREATE EXTENSION IF NOT EXISTS pg_stat_statements" \
+	    -c "SELECT pg_stat_statements_reset()" >/dev/null
+}
+
+statements_top() {
+	[ "$statements" = yes ] || return 0
+	{
+		echo
+		echo "Where the server's time went: $2"
+		sql "$1" -P pager=off -c "
+		    WITH s AS (
+		        SELECT calls, total_exec_time + total_plan_time AS ms,
+		               total_plan_time AS plan_ms,
+		               shared_blks_hit + shared_blks_read AS blks,
+		               regexp_replace(query, '\s+', ' ', 'g') AS q
+		        FROM pg_stat_statements s JOIN pg_database d
+		          ON d.oid = s.dbid AND d.datname = current_database())
+		    SELECT calls, round(ms::numeric / 1000, 2) AS seconds,
+		           round((100 * ms / sum(ms) OVER ())::numeric, 1) AS pct,
+		           round(plan_ms::numeric / 1000, 2) AS planning,
+		           blks AS buffers, left(q, 70) AS statement
+		    FROM s ORDER BY ms DESC LIMIT 12"
+	} >>"$dir/statements.out"
 }
 
 # The plan directory for variant $1.
@@ -229,12 +280,26 @@ daemon_mem() {
 	    "/proc/$daemon_pid/status"
 }
 
-# CPU seconds of the daemon and of its server processes on database $1.
-daemon_cpu() {
-	# shellcheck disable=SC2046 # one argument per pid
-	cpu_of "$daemon_pid" $(sql_value "$1" "
-	    SELECT pid FROM pg_stat_activity
-	    WHERE datname = current_database() AND pid <> pg_backend_pid()")
+# "daemon backends cluster": CPU seconds used so far by the daemon, by
+# the backends $@, and by the whole cluster (those backends included).
+machine_cpu() {
+	echo "$(cpu_of "$daemon_pid") $(cpu_of "$@") $(cluster_cpu)"
+}
+
+# The server processes serving database $1's clients (the daemon's
+# connections, once it is ready).
+backends_of() {
+	sql_value "$1" "SELECT pid FROM pg_stat_activity
+	    WHERE datname = current_database() AND pid <> pg_backend_pid()
+	      AND backend_type = 'client backend'"
+}
+
+# "total daemon background" CPU seconds from machine_cpu $1 to $2: the
+# daemon and the whole cluster; the daemon alone; the cluster but the
+# backends measured (autovacuum, checkpointer, WAL writer, other clients).
+cpu_split() {
+	echo "$1 $2" | awk '{ printf "%.2f %.2f %.2f", $4 - $1 + $6 - $3,
+	    $4 - $1, ($6 - $3) - ($5 - $2) }'
 }
 
 # Runs plan $1 through the daemon with submit arguments $2...; prints the
@@ -280,14 +345,31 @@ compare() {
 	fi
 }
 
-# GetStatus latency with LAT_CLIENTS pollers while the workers migrate.
+# GetStatus latency with LAT_CLIENTS pollers while the workers migrate, on
+# the daemon's socket and, in the same run and client process, on a bare
+# epoll server (bench_epoll.py) sending the daemon's own reply: the floor.
 latency() {
 	echo
 	say "latency: $lat_clients clients polling GetStatus every" \
-	    "${lat_interval}s while $workers workers migrate $lat_rows rows"
+	    "${lat_interval}s on migrated and on a bare epoll server while" \
+	    "$workers workers migrate $lat_rows rows"
 	load bench_daemon "$lat_rows"
 	start_daemon bench_daemon "$(plan_dir shipped)"
-	"$PYTHON" "$top/scripts/bench_latency.py" --socket "$MIGRATED_SOCKET" \
+	"$PYTHON" "$top/scripts/bench_epoll.py" --socket "$dir/epoll.sock" \
+	    --reply-from "$MIGRATED_SOCKET" &
+	epoll_pid=$!
+	n=0
+	until [ -S "$dir/epoll.sock" ]; do
+		kill -0 "$epoll_pid" 2>/dev/null ||
+		    { echo "bench: bench_epoll.py exited" >&2; exit 1; }
+		n=$((n + 1))
+		[ "$n" -le 100 ] ||
+		    { echo "bench: bench_epoll.py not listening" >&2; exit 1; }
+		sleep 0.1
+	done
+	"$PYTHON" "$top/scripts/bench_latency.py" \
+	    --socket "migrated=$MIGRATED_SOCKET" \
+	    --socket "bare-epoll=$dir/epoll.sock" \
 	    --clients "$lat_clients" --interval "$lat_interval" \
 	    >"$dir/latency.out" &
 	lat_pid=$!
@@ -296,9 +378,14 @@ latency() {
 	lat_rc=0
 	wait "$lat_pid" || lat_rc=$?
 	lat_pid=
+	kill -TERM "$epoll_pid"
+	wait "$epoll_pid" || true
+	epoll_pid=
 	stop_daemon
 	cat "$dir/latency.out"
-	echo "  while migrating $lat_rows rows in $lat_daemon_s s (plan shipped)"
+	echo "  while migrating $lat_rows rows in $lat_daemon_s s (plan shipped);" \
+	    "bare-epoll: bench_epoll.py answering every call with migrated's" \
+	    "GetStatus reply"
 	[ "$lat_rc" -eq 0 ] || echo "bench: some GetStatus calls failed" >&2
 }
 
@@ -536,27 +623,141 @@ $run daemon-again $b $d2
 	EOF
 }
 
+# ---- several daemons: one daemon, then two, on the same run ----
+
+# A second daemon like the one start_daemon started, on its own socket.
+start_second_daemon() {
+	sed "s|^socket = .*|socket = $dir/io.migrated2|" "$dir/migrated.conf" \
+	    >"$dir/migrated2.conf"
+	"$migrated" -c "$dir/migrated2.conf" </dev/null \
+	    >>"$dir/migrated2.log" 2>&1 &
+	daemon2_pid=$!
+	until MIGRATED_SOCKET=$dir/io.migrated2 "$migratectl" --json status \
+	    2>/dev/null | grep -Eq '"database" *: *"connected"'; do
+		kill -0 "$daemon2_pid" 2>/dev/null ||
+		    { echo "bench: the second migrated exited" >&2; exit 1; }
+		sleep 0.1
+	done
+}
+
+stop_second_daemon() {
+	[ -n "$daemon2_pid" ] || return 0
+	kill -TERM "$daemon2_pid" 2>/dev/null || true
+	wait "$daemon2_pid" 2>/dev/null || true
+	daemon2_pid=
+}
+
+# The shipped plan over FLEET_ROWS rows by $1 daemons (1 or 2); prints
+# "seconds server-cpu-seconds daemons-cpu-seconds batches jobs".
+fleet_run() {
+	load bench_daemon "$fleet_rows"
+	start_daemon bench_daemon "$(plan_dir shipped)"
+	[ "$1" -eq 1 ] || start_second_daemon
+	k0=$(cluster_cpu)
+	# shellcheck disable=SC2086 # no second pid: no argument
+	c0=$(cpu_of "$daemon_pid" $daemon2_pid)
+	secs=$(daemon_run)
+	k1=$(cluster_cpu)
+	# shellcheck disable=SC2086
+	c1=$(cpu_of "$daemon_pid" $daemon2_pid)
+	owners=$(sql_value bench_daemon "SELECT count(DISTINCT
+	    split_part(owner, ':', 2)) FROM migrated.batches")
+	stop_second_daemon
+	stop_daemon
+	[ "$owners" -eq "$1" ] || {
+		echo "bench: fleet: $owners daemon(s) ran batches, not $1" >&2
+		exit 1
+	}
+	stats=$(daemon_stats bench_daemon)
+	echo "$secs $(minus "$k0" "$k1") $(minus "$c0" "$c1") $stats"
+}
+
+fleet_bench() {
+	echo
+	say "fleet: $fleet_rows rows by one daemon, then by two"
+	fleet_load=$(cut -d' ' -f1-3 /proc/loadavg)
+	load bench_baseline "$fleet_rows"
+	baseline >/dev/null
+	base_result=$(result_of bench_baseline)
+	sql postgres -c "DROP DATABASE bench_baseline"
+	fleet_results=
+	run=1
+	while [ "$run" -le "$repeat" ]; do
+		for n in 1 2; do
+			say "fleet, run $run: $n daemon(s) of $workers workers"
+			r=$(fleet_run "$n")
+			compare "$base_result" "$(result_of bench_daemon)"
+			fleet_results="$fleet_results$run $n $r
+"
+		done
+		run=$((run + 1))
+	done
+	sql postgres -c "DROP DATABASE IF EXISTS bench_daemon"
+	echo
+	echo "Several daemons: plan $plan (shipped) over $fleet_rows demo rows," \
+	    "$workers workers per daemon, one state database; $(nproc) CPUs"
+	echo "load average before: $fleet_load; after:" \
+	    "$(cut -d' ' -f1-3 /proc/loadavg)"
+	echo
+	printf '%3s %7s %8s %9s %8s %8s %9s %7s\n' run daemons seconds \
+	    'rows/s' 'cpu srv' 'cpu dmn' 'srv busy' batches
+	printf '%s' "$fleet_results" | awk -v rows="$fleet_rows" \
+	    -v cpus="$(nproc)" '{
+		printf "%3d %7d %8.2f %9.0f %8.2f %8.2f %8.0f%% %7d\n",
+		    $1, $2, $3, rows / $3, $4, $5, 100 * $4 / ($3 * cpus), $6
+	    }'
+	cat <<-'EOF'
+
+	seconds: from submit --all until submit --wait returned; every run
+	leaves the same rows as one UPDATE per table (checked), and the batch
+	record (migrated.batches) shows that as many daemons as asked ran
+	batches. cpu srv: CPU seconds of the whole PostgreSQL cluster during
+	the run; cpu dmn: of the daemons; srv busy: cpu srv / (seconds * CPUs),
+	the share of the machine the database used.
+	EOF
+}
+
 say "throwaway PostgreSQL 15 cluster in $dir/pg (port $port)"
 sh "$top/scripts/pgcluster.sh" start "$dir/pg" "$port"
+if [ "$statements" = yes ]; then
+	cat >>"$dir/pg/data/postgresql.conf" <<-CONF
+	shared_preload_libraries = 'pg_stat_statements'
+	pg_stat_statements.track = all
+	pg_stat_statements.track_planning = on
+	pg_stat_statements.max = 1000
+	CONF
+	sh "$top/scripts/pgcluster.sh" stop "$dir/pg"
+	sh "$top/scripts/pgcluster.sh" start "$dir/pg" "$port"
+fi
 export MIGRATED_SOCKET="$dir/io.migrated"
 load_before=$(cut -d' ' -f1-3 /proc/loadavg)
 
 results=
+# BENCH_ROWS=0: no throughput runs (the copy, latency and submit parts only)
+[ "$rows_list" = 0 ] || {
 for rows in $rows_list; do
 	run=1
 	while [ "$run" -le "$repeat" ]; do
 		say "$rows rows, run $run: baseline, one UPDATE ... FROM per table"
 		load bench_baseline "$rows"
+		statements_reset bench_baseline
 		base=$(baseline)
+		statements_top bench_baseline "$rows rows, run $run, baseline"
 		base_result=$(result_of bench_baseline)
 		sql postgres -c "DROP DATABASE bench_baseline"
 		for variant in $plans; do
 			say "$rows rows, run $run: migrated, plan $variant"
 			load bench_daemon "$rows"
 			start_daemon bench_daemon "$(plan_dir "$variant")"
+			statements_reset bench_daemon
+			# shellcheck disable=SC2046 # one argument per pid
+			set -- $(backends_of bench_daemon)
+			c0=$(machine_cpu "$@")
 			daemon_s=$(daemon_run)
-			cpu=$(daemon_cpu bench_daemon)
+			cpu=$(cpu_split "$c0" "$(machine_cpu "$@")")
 			stop_daemon
+			statements_top bench_daemon \
+			    "$rows rows, run $run, plan $variant"
 			stats=$(daemon_stats bench_daemon)
 			compare "$base_result" "$(result_of bench_daemon)"
 			results="$results$rows $variant $base $daemon_s $cpu $stats
@@ -578,15 +779,18 @@ echo "load average before: $load_before;" \
 echo "workers = $workers, batch_size = $batch (steps with their own batch" \
     "keep it); times in seconds"
 echo
-printf '%8s %-7s %8s %7s %6s %7s %8s %7s %8s %8s %5s\n' rows plan \
-    baseline daemon ratio span 'rows/s' batches 'cpu base' 'cpu dmn' jobs
+printf '%8s %-7s %8s %7s %6s %7s %8s %7s %8s %8s %6s %6s %6s %6s %5s\n' \
+    rows plan baseline daemon ratio span 'rows/s' batches 'cpu base' \
+    'cpu dmn' 'cpu x' 'bg b' 'bg d' 'own d' jobs
 printf '%s' "$results" |
-while read -r rows variant base_s base_cpu daemon_s cpu batches jobs span; do
+while read -r rows variant base_s base_cpu base_be daemon_s cpu own bg \
+    batches jobs span; do
 	awk -v r="$rows" -v v="$variant" -v b="$base_s" -v d="$daemon_s" \
-	    -v s="$span" -v bc="$base_cpu" -v c="$cpu" -v n="$batches" \
-	    -v j="$jobs" 'BEGIN {
-		printf "%8d %-7s %8.2f %7.2f %6.2f %7.2f %8.0f %7d %8.2f %8.2f %5d\n",
-		    r, v, b, d, d / b, s, r / d, n, bc, c, j
+	    -v s="$span" -v bc="$base_cpu" -v be="$base_be" -v c="$cpu" \
+	    -v own="$own" -v bg="$bg" -v n="$batches" -v j="$jobs" 'BEGIN {
+		printf "%8d %-7s %8.2f %7.2f %6.2f %7.2f %8.0f %7d %8.2f %8.2f %6.2f %6.2f %6.2f %6.2f %5d\n",
+		    r, v, b, d, d / b, s, r / d, n, bc, c, (bc > 0 ? c / bc : 0),
+		    bc - be, bg, own, j
 	}'
 done
 cat <<'EOF'
@@ -595,9 +799,16 @@ baseline: wall seconds of the three statements. daemon: wall seconds from
 submit until `submit --wait` returned; ratio = daemon / baseline; span: from
 the first job's creation to the last job's end, as the daemon recorded them
 (--wait notices the end up to 0.25 s later). rows/s: rows / daemon. batches:
-batches committed. cpu: CPU seconds of the server process (baseline), or of
-migrated and all its server processes (daemon).
+batches committed. cpu base: CPU seconds (user + system, from /proc) of the
+whole cluster while the statements ran: every server process, those that
+exited included; cpu dmn: of migrated plus the whole cluster from submit
+until --wait returned. cpu x = cpu dmn / cpu base. bg b, bg d: the part of
+cpu base and cpu dmn not spent by the backends doing the work (autovacuum,
+checkpointer, WAL writer, anything else on the cluster); own d: the part of
+cpu dmn spent by migrated itself.
 EOF
+[ "$statements" != yes ] || cat "$dir/statements.out"
+}
 
 if [ "$copy_rows" -gt 0 ]; then
 	copy_bench
@@ -607,6 +818,9 @@ if [ "$lat_rows" -gt 0 ]; then
 fi
 if [ "$submit_tenants" -gt 0 ]; then
 	submit_many
+fi
+if [ "$fleet_rows" -gt 0 ]; then
+	fleet_bench
 fi
 if [ "${SQLITE_ROWS:-1000000}" -gt 0 ]; then
 	sh "$top/scripts/bench-sqlite.sh"

@@ -6,9 +6,12 @@ io.migrated.GetStatus every INTERVAL seconds over the raw protocol (one JSON
 object and a NUL byte each way), until DURATION has passed or SIGTERM/SIGINT
 arrives. Then prints the number of calls, errors and the latency
 percentiles, measured from the first byte written to the last byte read.
+With several --socket NAME=PATH, CLIENTS clients poll each socket at once,
+in the same process, and each socket gets its own lines: the daemon next to
+a bare server (bench_epoll.py) under the same load and the same client.
 
-    bench_latency.py --socket PATH [--clients 50] [--interval 0.1]
-                     [--duration SECONDS]
+    bench_latency.py --socket [NAME=]PATH ... [--clients 50]
+                     [--interval 0.1] [--duration SECONDS]
 
 Used by scripts/bench.sh; see docs/BENCHMARKS.md.
 """
@@ -76,30 +79,48 @@ async def run(args):
         loop.add_signal_handler(sig, stop.set)
     if args.duration is not None:
         loop.call_later(args.duration, stop.set)
-    stats = Stats()
+    stats = {name: Stats() for name, _ in args.socket}
     started = time.perf_counter()
-    await asyncio.gather(*(poll(args.socket, args.interval, stop, stats)
+    await asyncio.gather(*(poll(path, args.interval, stop, stats[name])
+                           for name, path in args.socket
                            for _ in range(args.clients)))
     return stats, time.perf_counter() - started
 
 
-def report(args, stats, seconds):
-    print(f"GetStatus latency: {args.clients} clients, one call every "
-          f"{args.interval:g} s each, for {seconds:.1f} s")
-    print(f"  calls {len(stats.latencies)}, errors {len(stats.errors)}")
-    for reason in sorted(set(stats.errors))[:5]:
-        print(f"  error: {reason}")
-    if not stats.latencies:
-        return 1
-    ms = {p: stats.percentile(p) * 1000 for p in (50, 90, 99)}
-    print(f"  p50 {ms[50]:.2f} ms, p90 {ms[90]:.2f} ms, p99 {ms[99]:.2f} ms, "
-          f"max {max(stats.latencies) * 1000:.2f} ms")
-    return 1 if stats.errors else 0
+def report(args, all_stats, seconds):
+    print(f"GetStatus latency: {args.clients} clients per socket, one call "
+          f"every {args.interval:g} s each, for {seconds:.1f} s")
+    rc = 0
+    for name, _ in args.socket:
+        stats = all_stats[name]
+        label = f"  {name}: " if len(args.socket) > 1 else "  "
+        print(f"{label}calls {len(stats.latencies)}, errors "
+              f"{len(stats.errors)}")
+        for reason in sorted(set(stats.errors))[:5]:
+            print(f"  error: {reason}")
+        if not stats.latencies:
+            rc = 1
+            continue
+        ms = {p: stats.percentile(p) * 1000 for p in (50, 90, 99)}
+        print(f"{label}p50 {ms[50]:.2f} ms, p90 {ms[90]:.2f} ms, "
+              f"p99 {ms[99]:.2f} ms, "
+              f"max {max(stats.latencies) * 1000:.2f} ms")
+        if stats.errors:
+            rc = 1
+    return rc
+
+
+def socket_arg(value):
+    """NAME=PATH, or PATH named after itself."""
+    name, sep, path = value.partition("=")
+    return (name, path) if sep else (value, value)
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--socket", required=True, help="the Varlink socket")
+    parser.add_argument("--socket", required=True, action="append",
+                        type=socket_arg,
+                        help="a Varlink socket, as [NAME=]PATH; repeatable")
     parser.add_argument("--clients", type=int, default=50)
     parser.add_argument("--interval", type=float, default=0.1,
                         help="seconds between one client's calls")

@@ -42,8 +42,8 @@ demo_schema() {
 	psql -X -q -d "$appdb" -c "DROP TABLE schema_migrations"
 	step "migratectl schema apply app --wait (010: CREATE INDEX CONCURRENTLY, outside a transaction)"
 	ctl schema apply app --wait
-	step "migratectl schema status app"
-	ctl schema status app
+	step "migratectl schema status app --all (every version, applied ones too)"
+	ctl schema status app --all
 	step "migratectl schema drift app (the live database against its files)"
 	ctl schema drift app
 }

@@ -11,6 +11,11 @@ libjansson-dev libinih-dev libcmocka-dev libssl-dev postgresql-15 postgresql-cli
 mandoc python3-pytest python3-pytest-xdist systemd clang libclang-rt-14-dev clang-format
 clang-tidy cppcheck valgrind varlink-go sqitch dpkg-dev debhelper lintian
 bash-completion libsqlite3-dev sqlite3 pgloader"
+# pgbouncer, for the test that the daemon refuses transaction pooling
+PACKAGES="$PACKAGES pgbouncer"
+# prometheus: promtool checks the metrics page, and a real server scrapes
+# it in tests/e2e/test_metrics.py
+PACKAGES="$PACKAGES prometheus"
 # npm, for the real tools whose history tables the adopt tests take over;
 # a machine with its own Node.js keeps it
 command -v npm >/dev/null 2>&1 || PACKAGES="$PACKAGES nodejs npm"
@@ -26,6 +31,18 @@ npm_tools() {
 	    </dev/null)
 }
 
+# the same tools on better-sqlite3 12 (13 crashes on Node 20)
+# (tests/e2e/adopt-npm-sqlite/package.json) in build/npm-sqlite, where
+# tests/e2e/test_sqlite_schema.py finds them
+npm_tools_sqlite() {
+	[ -d build/npm-sqlite/node_modules/better-sqlite3 ] && return 0
+	mkdir -p build/npm-sqlite
+	cp tests/e2e/adopt-npm-sqlite/package.json build/npm-sqlite/
+	echo "deps.sh: installing the SQLite adopt tests' npm packages in build/npm-sqlite"
+	(cd build/npm-sqlite && npm install --no-audit --no-fund \
+	    --loglevel=error </dev/null)
+}
+
 missing=
 for p in $PACKAGES; do
 	status=$(dpkg-query -W -f='${db:Status-Status}' "$p" 2>/dev/null) || status=
@@ -34,6 +51,7 @@ done
 missing=${missing# }
 if [ -z "$missing" ]; then
 	npm_tools
+	npm_tools_sqlite
 	exit 0
 fi
 
@@ -56,3 +74,4 @@ $as_root env DEBIAN_FRONTEND=noninteractive apt-get update -q </dev/null
 $as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q \
     --no-install-recommends $missing </dev/null
 npm_tools
+npm_tools_sqlite

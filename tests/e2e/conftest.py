@@ -190,6 +190,7 @@ class Daemon:
             "batch_size": "1000",
             "log_level": "info",
             "reconnect_max_ms": "500",
+            "audit_spool": str(self.dir / "audit.spool"),
             "conninfo": pg.conninfo if pg is not None else "",
         }
         self.settings.update({k: str(v) for k, v in overrides.items()})

@@ -34,6 +34,9 @@ def mutating_calls(job):
         ("Cancel", {"ids": [job]}),
         ("Retry", {"ids": [job]}),
         ("Rollback", {"id": job}),
+        ("Rollback", {"id": job, "steps": ["item"]}),
+        ("RollbackPlan", {"plan": "safe"}),
+        ("RollbackPlan", {"plan": "safe", "emergency": True}),
         ("DropBackups", {"jobs": [job]}),
         ("DropBackups", {"older_than_days": 0}),
         ("Reload", {}),
@@ -46,6 +49,7 @@ READ_CALLS = [
     ("GetStatus", {}), ("ListJobs", {}), ("ListPlans", {}),
     ("ShowPlan", {"name": "safe"}), ("GetLog", {"limit": 5}),
     ("ListBackups", {}), ("Validate", {"plan": "safe", "tenants": ["acme"]}),
+    ("VerifyPlan", {"plan": "safe"}),
     ("org.varlink.service.GetInfo", {}),
 ]
 

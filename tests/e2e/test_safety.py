@@ -34,7 +34,7 @@ SLOW_TRIGGER = (
     "CREATE TRIGGER slow_item AFTER INSERT ON item"
     " FOR EACH STATEMENT EXECUTE FUNCTION slow_down()")
 NO_BACKUP_REASON = ("it has no backups: none of its steps ran with "
-                    "backup = yes, or they were dropped")
+                    "backup = yes, or they were dropped or restored already")
 
 
 @pytest.fixture

@@ -66,3 +66,72 @@ def test_own_upgrades_are_in_the_schema_history(pg, make_daemon):
     d.start()
     assert pg.psql("SELECT count(*) FROM migrated.schema_history WHERE "
                    "set_name = 'migrated'").strip() == str(len(files))
+
+
+def test_own_upgrades_record_duration_and_one_transaction(pg, make_daemon):
+    """The upgrades run through the code that applies a schema set's file
+    (schema_apply_file.c): each history row has its start, end and
+    duration, and the file, its history row and its schema_version row
+    commit together."""
+    pg.reset()
+    d = make_daemon()
+    d.start()
+    rows = pg.psql("SELECT version, started <= finished, duration_ms >= 0,"
+                   " error IS NULL FROM migrated.schema_history"
+                   " WHERE set_name = 'migrated' ORDER BY id").split()
+    n = len(list((ROOT / "daemon" / "schema").glob("*.sql")))
+    assert rows == ["%d|t|t|t" % (i + 1) for i in range(n)], rows
+    # each version's two rows in the same transaction
+    assert pg.psql("SELECT count(*) FROM migrated.schema_history h"
+                   " JOIN migrated.schema_version v USING (version)"
+                   " WHERE h.set_name = 'migrated'"
+                   " AND h.xmin <> v.xmin").strip() == "0"
+
+
+def test_failed_own_upgrade_is_recorded_and_retried(pg, make_daemon):
+    """A version that fails is rolled back, recorded as failed with the
+    file and the server's message like a schema set's file, and tried
+    again after the reconnect; once the obstacle is gone the daemon becomes
+    ready."""
+    pg.reset()
+    pg.psql("CREATE SCHEMA migrated; CREATE TABLE migrated.jobs (x int)")
+    d = make_daemon()
+    d.start(wait=False)
+    # the server gives no position for this error: the file alone
+    d.wait_log(r"error: 001_jobs.sql: relation \"jobs\" already exists "
+               r"\(SQLSTATE 42P07\)", timeout=20)
+    status = wait_for("status with the schema error",
+                      lambda: d.status()
+                      if d.status().get("database_error") else None, 10)
+    assert "001_jobs.sql:" in status["database_error"], status
+    row = pg.psql("SELECT kind, outcome, error FROM migrated.schema_history"
+                  " WHERE set_name = 'migrated' ORDER BY id LIMIT 1").strip()
+    kind, outcome, error = row.split("|", 2)
+    assert (kind, outcome) == ("applied", "failed"), row
+    assert "001_jobs.sql:" in error and "42P07" in error, row
+    assert pg.psql("SELECT count(*) FROM migrated.schema_version"
+                   ).strip() == "0"
+    pg.psql("DROP TABLE migrated.jobs")
+    d.wait_ready(timeout=30)
+    assert pg.psql("SELECT outcome FROM migrated.schema_history"
+                   " WHERE set_name = 'migrated' AND version = 1"
+                   " ORDER BY id DESC LIMIT 1").strip() == "succeeded"
+
+
+def test_two_daemons_upgrading_at_once_take_turns(pg, make_daemon):
+    """The upgrade holds a lock from the first read of the version to the
+    last file: two daemons started together on an empty database apply
+    each version once."""
+    pg.reset()
+    a, b = make_daemon(), make_daemon()
+    a.start(wait=False)
+    b.start(wait=False)
+    a.wait_ready()
+    b.wait_ready()
+    n = len(list((ROOT / "daemon" / "schema").glob("*.sql")))
+    assert pg.psql("SELECT count(*), count(DISTINCT version) FROM"
+                   " migrated.schema_history WHERE set_name = 'migrated'"
+                   ).strip() == "%d|%d" % (n, n)
+    assert pg.psql("SELECT count(*) FROM migrated.schema_history WHERE"
+                   " set_name = 'migrated' AND outcome <> 'succeeded'"
+                   ).strip() == "0"

@@ -417,18 +417,58 @@ def test_migratectl_schema_apply_and_revert_wait(pg, make_daemon):
     d = start(pg, make_daemon, files)
     rc, out, e = d.ctl("schema", "apply", "app", "--wait")
     assert rc == 0, (out, e)
-    st = ok(d, "SchemaStatus", {"set": "app"})["sets"][0]
+    st = ok(d, "SchemaStatus", {"set": "app", "all": True})["sets"][0]
     assert [f["state"] for f in st["files"]] == ["applied", "applied"], st
     assert st["current"] == 2 and not st["needs_action"], st
     rc, out, e = d.ctl("schema", "revert", "app", "--wait")
     assert rc == 0, (out, e)
-    st = ok(d, "SchemaStatus", {"set": "app"})["sets"][0]
+    st = ok(d, "SchemaStatus", {"set": "app", "all": True})["sets"][0]
     assert [f["state"] for f in st["files"]] == ["applied", "pending"], st
     # a failing apply: the exit status says so
     (d.schema_dir / "002_t.sql").write_text("CREATE TABLE app.t (id nope);\n")
     rc, out, e = d.ctl("schema", "apply", "app", "--wait")
     assert rc != 0, (out, e)
-    st = ok(d, "SchemaStatus", {"set": "app"})["sets"][0]
+    st = ok(d, "SchemaStatus", {"set": "app", "all": True})["sets"][0]
     assert st["files"][1]["state"] == "failed", st
     assert "002_t.sql:1:24: type \"nope\" does not exist" in \
         st["files"][1]["error"], st
+
+
+def test_schema_writes_are_admin_only_and_the_job_is_watched(pg,
+                                                            make_daemon):
+    """Apply, revert, baseline, repair and adopt need an admin (nobody is
+    refused, and the refusal is audited; status is for anyone who can
+    connect); the apply job is followed by watch until it ends."""
+    from safety_util import DENIED, calls_as
+    pg.psql("DROP SCHEMA IF EXISTS app CASCADE")
+    d = make_daemon(socket_mode="0666")
+    directory = Path(d.dir) / "schema"
+    write_files(directory, {"001_schema.sql": "CREATE SCHEMA app;\n",
+                            "002_t.sql": "CREATE TABLE app.t (id int);\n"})
+    os.chmod(d.dir, 0o755)
+    d.write_conf(d.conf_text() + "\n[schema app]\ndatabase = target\n"
+                 "dir = %s\n" % directory)
+    d.start()
+    writes = [("SchemaApply", {"set": "app"}),
+              ("SchemaRevert", {"set": "app"}),
+              ("SchemaBaseline", {"set": "app", "version": 1}),
+              ("SchemaRepair", {"set": "app", "version": 1,
+                                "action": "accept"}),
+              ("SchemaAdopt", {"set": "app", "from": "flyway"})]
+    replies = calls_as("nobody", d.socket,
+                       writes + [("SchemaStatus", {"set": "app"})])
+    assert [r.get("error") for r in replies] == [DENIED] * 5 + [None], \
+        replies
+    assert replies[-1]["parameters"]["sets"][0]["counts"]["pending"] == 2
+    audited = pg.psql("SELECT action || ' ' || result FROM migrated.audit"
+                      " WHERE uid = 65534 ORDER BY id").strip().split("\n")
+    assert audited == ["io.migrated.%s %s" % (m, DENIED)
+                       for m, _ in writes], audited
+    assert tables(pg) == "" and history(pg) == []
+    job = apply(d)
+    rc, out, e = d.ctl("watch", str(job))
+    assert rc == 0, (rc, out, e)
+    assert "succeeded" in out, out
+    j = show(d, job)
+    assert j["kind"] == "schema" and j["state"] == "succeeded", j
+    assert tables(pg) == "t"

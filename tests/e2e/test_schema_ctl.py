@@ -167,3 +167,11 @@ def test_status_table_and_exit_status(fake):  # noqa: F811
     rc, out, err = d.ctl("schema", "status", "app")
     assert rc == 0, (rc, out, err)
     assert only_call(d)["parameters"] == {"set": "app"}
+    # --all asks for every version; the counts head the table
+    sets[0]["counts"] = {"applied": 1, "baseline": 0, "pending": 0}
+    sets[0]["all"] = True
+    d = fake({"SchemaStatus": ok({"sets": sets})})
+    rc, out, err = d.ctl("schema", "status", "app", "--all")
+    assert rc == 0, (rc, out, err)
+    assert only_call(d)["parameters"] == {"set": "app", "all": True}
+    assert out.splitlines()[1] == "Versions: 1 applied", out

@@ -286,3 +286,51 @@ def test_two_500_table_schemas_diff_to_the_one_difference(pg, make_daemon):
     took = time.monotonic() - t0
     assert kinds(got["differences"]) == [("column", "big.t7.x", "only_in_b")]
     print("diff of two 500-table schemas: %.3f s" % took)
+
+
+@needs_sets
+def test_a_scratch_database_left_by_kill9_is_dropped_at_start(
+        pg, make_daemon, tmp_path):
+    """A daemon killed while it builds files:SET leaves its scratch
+    database behind; the next start drops it (its name says which host and
+    process made it, and that process is gone). A scratch database of a
+    live process, or one somebody is connected to, is left alone."""
+    import os
+    import signal
+    import threading
+    from conftest import wait_for
+    sets = write_set(tmp_path / "app", {
+        "001_slow.sql": "CREATE TABLE slow (id int); SELECT pg_sleep(3);\n"})
+    d = start(make_daemon, pg, sets=[("app", "target", sets)])
+    def diff():
+        try:
+            d.call("io.migrated.SchemaDiff",
+                   {"a": "files:app", "b": "target"}, timeout=30)
+        except Exception:  # noqa: BLE001 - the daemon is killed under it
+            pass
+    threading.Thread(target=diff, daemon=True).start()
+    (name,) = wait_for("the scratch database", lambda: pg.psql(
+        "SELECT datname FROM pg_database d WHERE datname LIKE"
+        " 'migrated\\_scratch\\_%' AND EXISTS (SELECT 1 FROM"
+        " pg_stat_activity a WHERE a.datid = d.oid AND a.query LIKE"
+        " '%pg_sleep%')").split() or None, 20)
+    assert name.startswith("migrated_scratch_") and \
+        "_%d_" % d.pid in name, name
+    # one of a process that runs (this test's) is kept
+    live = name.replace("_%d_" % d.pid, "_%d_" % os.getpid())
+    pg.psql("CREATE DATABASE %s TEMPLATE template0" % live)
+    killed = d.pid
+    os.killpg(d.pid, signal.SIGKILL)
+    d.proc.wait()
+    wait_for("the killed build's session to end", lambda: pg.psql(
+        "SELECT count(*) FROM pg_stat_activity WHERE datname = '%s'"
+        % name).strip() == "0", 20)
+    assert name in scratch_dbs(pg)
+    d.start()
+    d.wait_log("dropping scratch database %s, left by migrated process %d"
+               % (name, killed), timeout=20)
+    wait_for("the leftover to be dropped",
+             lambda: name not in scratch_dbs(pg), 20)
+    assert live in scratch_dbs(pg)
+    pg.psql("DROP DATABASE %s" % live)
+    assert scratch_dbs(pg) == []

@@ -1,13 +1,16 @@
 """Schema sets without running their files: `migrated -n` refusals,
 SchemaStatus with every state (CRLF and LF files alike, an edited file, a
-missing one, out of order, failed, baseline, adopted), SchemaBaseline
+missing one, out of order, failed, baseline, adopted), as a summary and
+with all, an edit behind the kept checksums, SchemaBaseline
 (twice, and a conflict), SchemaRepair (accept, forget, refusals), and
 `migratectl schema status|baseline|repair`."""
 
 import hashlib
 import json
+import os
+import time
 
-from conftest import MIGRATED, run
+from conftest import MIGRATED, run, wait_for
 from safety_util import err, ok
 
 IFACE = "io.migrated."
@@ -54,6 +57,12 @@ CREATE TABLE IF NOT EXISTS migrated.schema_history (
     finished timestamptz, duration_ms bigint, outcome text NOT NULL,
     error text);
 """
+
+
+def versions(out):
+    """The VERSION column of migratectl schema status's table."""
+    return [ln.split()[0] for ln in out.splitlines()
+            if ln.split() and ln.split()[0].isdigit()]
 
 
 def q(pg, sql):
@@ -144,11 +153,12 @@ def test_status_every_state(pg, make_daemon):
                 error="syntax error (SQLSTATE 42601) at 007_failed.sql:1:8")
     history_row(pg, 8, "applied", sha("SELECT 8;\n"), "applied")
     history_row(pg, 1, "other", sha("y"), "applied", set_name="other")
-    reply = ok(d, "SchemaStatus", {"set": "app"})
+    reply = ok(d, "SchemaStatus", {"set": "app", "all": True})
     st, s = states(reply)
     assert st == {1: "baseline", 2: "applied", 3: "edited", 4: "adopted",
                   5: "out_of_order", 6: "missing", 7: "failed",
                   8: "applied", 10: "pending"}
+    assert s["all"] is True
     assert s["current"] == 8 and s["pending"] == 3 and s["needs_action"]
     files = {f["version"]: f for f in s["files"]}
     assert files[2]["checksum"] == files[2]["recorded_checksum"] == sha(lf)
@@ -160,13 +170,61 @@ def test_status_every_state(pg, make_daemon):
     assert files[8]["duration_ms"] == 7
     assert files[8]["applied_at"].endswith("Z")
 
+    # by default a summary: the counts, and only the versions to act on
+    st, summary = states(ok(d, "SchemaStatus", {"set": "app"}))
+    assert st == {3: "edited", 5: "out_of_order", 6: "missing",
+                  7: "failed", 10: "pending"}
+    assert summary["all"] is False
+    assert summary["counts"] == {
+        "applied": 2, "baseline": 1, "adopted": 1, "pending": 1,
+        "out_of_order": 1, "failed": 1, "edited": 1, "missing": 1}
+    for key in ("current", "pending", "needs_action"):
+        assert summary[key] == s[key]
+
     # the CLI: a table, and exit 4 when something needs action
     rc, out, e = d.ctl("schema", "status")
     assert rc == 4, (rc, out, e)
     assert "edited" in out and "out_of_order" in out and "missing" in out
+    lines = out.splitlines()
+    assert lines[1] == ("Versions: 2 applied, 1 baseline, 1 adopted, "
+                        "1 pending, 1 out_of_order, 1 failed, 1 edited, "
+                        "1 missing"), out
+    listed = versions(out)
+    assert listed == ["3", "5", "6", "7", "10"], out
+    rc, out, e = d.ctl("schema", "status", "--all")
+    assert rc == 4, (rc, out, e)
+    listed = versions(out)
+    assert listed == ["1", "2", "3", "4", "5", "6", "7", "8", "10"], out
     rc, out, e = d.ctl("--json", "schema", "status", "app")
     assert rc == 4
     assert json.loads(out)["sets"][0]["name"] == "app"
+    assert len(json.loads(out)["sets"][0]["files"]) == 5
+    rc, out, e = d.ctl("--json", "schema", "status", "app", "--all")
+    assert rc == 4
+    assert len(json.loads(out)["sets"][0]["files"]) == 9
+
+
+def test_status_sees_an_edit_that_keeps_size_and_mtime(pg, make_daemon):
+    """The checksums kept between calls go by size, mtime, ctime and
+    inode: an edit of the same length whose mtime is set back is seen."""
+    d = make_daemon()
+    write(d, "001_a.sql", "SELECT 1;\n")
+    schema_conf(d)
+    d.start()
+    path = d.dir / "schema" / "app" / "001_a.sql"
+    old = time.time() - 3600
+    os.utime(path, (old, old))
+    time.sleep(1.2)  # older than a second: now the daemon keeps its sum
+    pg.psql(ENSURE)
+    history_row(pg, 1, "a", sha("SELECT 1;\n"), "applied")
+    for _ in range(2):  # read, then from what it kept
+        st, s = states(ok(d, "SchemaStatus", {"all": True}))
+        assert st == {1: "applied"}, s
+    path.write_text("SELECT 2;\n")
+    os.utime(path, (old, old))
+    st, s = states(ok(d, "SchemaStatus", {}))
+    assert st == {1: "edited"}, s
+    assert s["files"][0]["checksum"] == sha("SELECT 2;\n")
 
 
 def test_status_clean_set_exits_zero(pg, make_daemon):
@@ -215,7 +273,7 @@ def test_baseline_twice_and_conflict(pg, make_daemon):
                   " FROM migrated.schema_history WHERE version = 1"
                   " AND set_name = 'app'")
     assert row == "baseline|succeeded|%s|t" % sha("SELECT 1;\n")
-    st, s = states(ok(d, "SchemaStatus"))
+    st, s = states(ok(d, "SchemaStatus", {"all": True}))
     assert st == {1: "baseline", 2: "baseline", 5: "pending"}
 
     # a version applied for real is recorded differently: nothing recorded
@@ -249,7 +307,7 @@ def test_repair_accept_and_forget(pg, make_daemon):
     pg.psql(ENSURE)
     history_row(pg, 3, "gone", sha("x"), "applied")
     write(d, "002_b.sql", "SELECT 2; -- fixed a comment\n")
-    st, s = states(ok(d, "SchemaStatus"))
+    st, s = states(ok(d, "SchemaStatus", {"all": True}))
     assert st == {1: "baseline", 2: "edited", 3: "missing"}
 
     # refusals first
@@ -267,7 +325,7 @@ def test_repair_accept_and_forget(pg, make_daemon):
     ok(d, "SchemaRepair", {"version": 2, "action": "accept"})
     rc, out, e = d.ctl("schema", "repair", "app", "3", "forget")
     assert rc == 0, (rc, out, e)
-    st, s = states(ok(d, "SchemaStatus"))
+    st, s = states(ok(d, "SchemaStatus", {"all": True}))
     assert st == {1: "baseline", 2: "applied", 3: None} or st == {
         1: "baseline", 2: "applied"}
     assert not s["needs_action"]
@@ -279,3 +337,45 @@ def test_repair_accept_and_forget(pg, make_daemon):
     log = q(pg, "SELECT action FROM migrated.audit ORDER BY id")
     assert "io.migrated.SchemaRepair" in log and \
         "io.migrated.SchemaBaseline" in log
+
+
+# --- baseline and repair never wait behind an apply ------------------------------
+
+def test_baseline_and_repair_refuse_at_once_while_an_apply_runs(
+        pg, make_daemon):
+    """They only try the set's lock: while an apply holds it they fail with
+    SchemaConflict naming the job, and the apply goes on undisturbed."""
+    pg.psql("DROP SCHEMA IF EXISTS app CASCADE")
+    d = make_daemon()
+    write(d, "001_slow.sql", "CREATE SCHEMA app; SELECT pg_sleep(5);\n")
+    write(d, "002_t.sql", "CREATE TABLE app.t (id int);\n")
+    schema_conf(d)
+    d.start()
+    job = ok(d, "SchemaApply", {"set": "app"})["job"]
+    wait_for("the apply to run its file", lambda: q(
+        pg, "SELECT count(*) FROM pg_stat_activity WHERE query LIKE"
+        " '%pg_sleep(5)%' AND pid <> pg_backend_pid()") == "1", 20)
+    for method, params in (("SchemaBaseline", {"version": 2}),
+                           ("SchemaRepair", {"version": 1,
+                                             "action": "accept"})):
+        e, p = err(d, method, dict(params, set="app"))
+        assert e == CONFLICT, (method, e, p)
+        assert p["set"] == "app", p
+        assert ("the history of schema set app is being written by "
+                "migrated job %d (schema app) (backend " % job) \
+            in p["message"], p
+        assert "try again when it has ended" in p["message"], p
+    rc, out, e = d.ctl("schema", "baseline", "app", "2")
+    assert rc == 1 and "migrated job %d (schema app)" % job in e, (rc, e)
+    # nothing recorded, and the apply still runs
+    assert q(pg, "SELECT count(*) FROM migrated.schema_history"
+             " WHERE set_name = 'app'") == "0"
+    j = d.call("io.migrated.ShowJob", {"id": job})["parameters"]["job"]
+    assert j["state"] == "running", j
+    wait_for("the apply to end", lambda: d.call(
+        "io.migrated.ShowJob", {"id": job})["parameters"]["job"]["state"]
+        == "succeeded", 30)
+    # the lock is free again: repair gets as far as the history
+    e, p = err(d, "SchemaRepair", {"set": "app", "version": 1,
+                                   "action": "accept"})
+    assert e == CONFLICT and "is not edited" in p["message"], p

@@ -205,7 +205,12 @@ test_key_table(void **state)
 	        {"daemon", "admin_group", true},
 	        {"daemon", "log_level", true},
 	        {"daemon", "reconnect_max_ms", true},
+	        {"daemon", "max_clients", true},
+	        {"daemon", "max_clients_per_uid", true},
+	        {"daemon", "client_output_max", true},
+	        {"daemon", "audit_spool", false},
 	        {"target", "conninfo", false},
+	        {"metrics", "listen", false},
 	        {"database", "conninfo", true},
 	        {"database", "sqlite", true},
 	        {"schema", "database", true},
@@ -341,7 +346,8 @@ test_unknown_key(void **state)
 	             "unknown key 'Workers' in [daemon]");
 }
 
-#define KNOWN "(known: [daemon], [target], [database NAME], [schema NAME])"
+#define KNOWN                                                                  \
+	"(known: [daemon], [target], [metrics], [database NAME], [schema NAME])"
 
 static void
 test_unknown_section(void **state)
@@ -427,6 +433,52 @@ test_bad_integers(void **state)
 	        "reconnect_max_ms", "600001",
 	        "reconnect_max_ms: '600001' is not a whole number from "
 	        "100 to 600000");
+}
+
+/* [metrics] listen: numeric ADDRESS:PORT only, checked at load. */
+static void
+test_metrics_listen(void **state)
+{
+	static const struct {
+		const char *value, *msg;
+	} bad[] = {
+	        {"localhost:9187", "listen: 'localhost:9187': 'localhost' is "
+	                           "not a numeric IPv4 address (host names "
+	                           "are not looked up)"},
+	        {"127.0.0.1", "listen: '127.0.0.1' is not ADDRESS:PORT with a "
+	                      "port from 1 to 65535 (like 127.0.0.1:9187)"},
+	        {"127.0.0.1:0", "listen: '127.0.0.1:0' is not ADDRESS:PORT "
+	                        "with a port from 1 to 65535 (like "
+	                        "127.0.0.1:9187)"},
+	        {":9187", "listen: ':9187': no address before the port"},
+	        {"[::1:9187", "listen: '[::1:9187': '[::1' is not a numeric "
+	                      "IPv4 address (host names are not looked up)"},
+	        {"[127.0.0.1]:9187", "listen: '[127.0.0.1]:9187': '127.0.0.1' "
+	                             "is not a numeric [IPv6] address (host "
+	                             "names are not looked up)"},
+	};
+	struct config cfg;
+	char text[256], host[64], err[256];
+	unsigned port;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		snprintf(text, sizeof(text), "[metrics]\n# x\nlisten = %s\n",
+		         bad[i].value);
+		expect_error(text, 3, bad[i].msg);
+	}
+	load_text("[metrics]\nlisten = [::1]:9187\n", &cfg);
+	assert_string_equal(cfg.metrics_listen, "[::1]:9187");
+	assert_int_equal(config_listen_split(cfg.metrics_listen, host,
+	                                     sizeof(host), &port, err,
+	                                     sizeof(err)),
+	                 0);
+	assert_string_equal(host, "::1");
+	assert_int_equal(port, 9187);
+	config_free(&cfg);
+	load_text("[metrics]\nlisten =\n", &cfg);
+	assert_string_equal(cfg.metrics_listen, "");
+	config_free(&cfg);
 }
 
 static void
@@ -554,7 +606,7 @@ test_first_error_reported(void **state)
 	(void)state;
 	expect_error("[daemon\nworkers = 5\n", 1,
 	             "section header without ']'; expected [daemon], [target], "
-	             "[database NAME] or [schema NAME]");
+	             "[metrics], [database NAME] or [schema NAME]");
 	expect_error("[daemon]\nfoo\nworkers = abc\n", 2, syntax_error);
 }
 
@@ -593,7 +645,12 @@ static const struct {
         {"admin_group", "migrators"},
         {"log_level", "warning"},
         {"reconnect_max_ms", "30000"},
+        {"max_clients", "20000"},
+        {"max_clients_per_uid", "50"},
+        {"client_output_max", "33554432"},
+        {"audit_spool", "/srv/migrated/audit.spool"},
         {"conninfo", "service=app"},
+        {"listen", "[::1]:9187"},
 };
 #define NSAMPLES (sizeof(samples) / sizeof(samples[0]))
 
@@ -1292,6 +1349,7 @@ main(void)
 	        cmocka_unit_test(test_duplicate_key),
 	        cmocka_unit_test(test_bad_integers),
 	        cmocka_unit_test(test_bad_modes),
+	        cmocka_unit_test(test_metrics_listen),
 	        cmocka_unit_test(test_bad_log_level),
 	        cmocka_unit_test(test_continuation_line),
 	        cmocka_unit_test(test_line_too_long),

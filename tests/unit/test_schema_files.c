@@ -16,9 +16,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "schema_files.h"
+#include "schema_sums.h"
 
 static char tmpdir[PATH_MAX];
 
@@ -277,6 +279,118 @@ test_no_transaction(void **state)
 	schema_dir_free(d);
 }
 
+/* The stat of tmpdir/name. */
+static struct stat
+stat_of(const char *name)
+{
+	char path[PATH_MAX + 256];
+	struct stat st;
+
+	snprintf(path, sizeof(path), "%s/%s", tmpdir, name);
+	assert_int_equal(stat(path, &st), 0);
+	return st;
+}
+
+static const char FAKE[] =
+        "feedfacefeedfacefeedfacefeedfacefeedfacefeedfacefeedfacefeedface";
+
+/* The map: an entry holds while every field of the stat is the same. */
+static void
+test_sums_map(void **state)
+{
+	struct schema_sums *s = schema_sums_new();
+	struct schema_sum sum = {.no_transaction = true};
+	struct stat st, other;
+	struct timespec later = {.tv_sec = time(NULL) + 3600};
+
+	(void)state;
+	put("001_a.sql", "SELECT 1;\n");
+	st = stat_of("001_a.sql");
+	memcpy(sum.checksum, FAKE, sizeof(sum.checksum));
+	/* changed within the second before the read: not kept */
+	schema_sums_put(s, "/x/001_a.sql", &st, &sum, &st.st_mtim);
+	assert_int_equal(schema_sums_count(s), 0);
+	schema_sums_put(s, "/x/001_a.sql", &st, &sum, &later);
+	assert_int_equal(schema_sums_count(s), 1);
+	assert_string_equal(schema_sums_find(s, "/x/001_a.sql", &st)->checksum,
+	                    FAKE);
+	assert_true(schema_sums_find(s, "/x/001_a.sql", &st)->no_transaction);
+	assert_null(schema_sums_find(s, "/x/002_b.sql", &st));
+	other = st;
+	other.st_size++;
+	assert_null(schema_sums_find(s, "/x/001_a.sql", &other));
+	other = st;
+	other.st_mtim.tv_nsec ^= 1;
+	assert_null(schema_sums_find(s, "/x/001_a.sql", &other));
+	other = st;
+	other.st_ctim.tv_sec--;
+	assert_null(schema_sums_find(s, "/x/001_a.sql", &other));
+	other = st;
+	other.st_ino++;
+	assert_null(schema_sums_find(s, "/x/001_a.sql", &other));
+	/* many entries: the table grows and finds each */
+	for (int i = 0; i < 5000; i++) {
+		char path[64];
+		snprintf(path, sizeof(path), "/y/%05d_v.sql", i);
+		schema_sums_put(s, path, &st, &sum, &later);
+	}
+	assert_int_equal(schema_sums_count(s), 5001);
+	assert_non_null(schema_sums_find(s, "/y/04999_v.sql", &st));
+	assert_non_null(schema_sums_find(s, "/x/001_a.sql", &st));
+	schema_sums_free(s);
+}
+
+/*
+ * schema_dir_scan takes an unchanged file's checksum from the map (here
+ * a fake one, so a read would show) and reads a changed one again.
+ */
+static void
+test_scan_uses_sums(void **state)
+{
+	struct schema_sums *s = schema_sums_new();
+	struct schema_sum sum = {.no_transaction = false};
+	struct timespec later = {.tv_sec = time(NULL) + 3600};
+	struct schema_dir *d, *full;
+	struct stat st;
+	char err[1024] = "", path[PATH_MAX + 64];
+
+	(void)state;
+	put("001_a.sql", "SELECT 1;\r\n");
+	put("001_a.down.sql", "SELECT 0;\n");
+	put("002_b.sql", "-- migrated: no-transaction\nSELECT 2;\n");
+	full = load_ok();
+	/* nothing kept yet (the files are new): the real checksums */
+	d = schema_dir_scan(tmpdir, s, err, sizeof(err));
+	assert_non_null(d);
+	assert_int_equal(d->n, 2);
+	assert_null(d->files[0].sql);
+	assert_null(d->files[0].down_sql);
+	assert_string_equal(d->files[0].checksum, full->files[0].checksum);
+	assert_string_equal(d->files[0].down_checksum,
+	                    full->files[0].down_checksum);
+	assert_true(d->files[1].no_transaction);
+	assert_int_equal(schema_sums_count(s), 0);
+	schema_dir_free(d);
+
+	st = stat_of("001_a.sql");
+	memcpy(sum.checksum, FAKE, sizeof(sum.checksum));
+	snprintf(path, sizeof(path), "%s/001_a.sql", tmpdir);
+	schema_sums_put(s, path, &st, &sum, &later);
+	d = schema_dir_scan(tmpdir, s, err, sizeof(err));
+	assert_string_equal(d->files[0].checksum, FAKE);
+	assert_string_equal(d->files[1].checksum, full->files[1].checksum);
+	schema_dir_free(d);
+
+	/* an edit changes the stat: read again */
+	put("001_a.sql", "SELECT 11;\n");
+	d = schema_dir_scan(tmpdir, s, err, sizeof(err));
+	assert_string_not_equal(d->files[0].checksum, FAKE);
+	assert_string_not_equal(d->files[0].checksum, full->files[0].checksum);
+	schema_dir_free(d);
+	schema_dir_free(full);
+	schema_sums_free(s);
+}
+
 int
 main(void)
 {
@@ -295,6 +409,9 @@ main(void)
 	        cmocka_unit_test_setup_teardown(test_checksums, setup,
 	                                        teardown),
 	        cmocka_unit_test_setup_teardown(test_no_transaction, setup,
+	                                        teardown),
+	        cmocka_unit_test_setup_teardown(test_sums_map, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_scan_uses_sums, setup,
 	                                        teardown),
 	};
 

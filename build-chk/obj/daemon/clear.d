@@ -1,0 +1,16 @@
+build-chk/obj/daemon/clear.o: daemon/clear.c daemon/clear.h daemon/step.h \
+ daemon/config.h daemon/log.h daemon/pg.h \
+ /usr/include/postgresql/libpq-fe.h \
+ /usr/include/postgresql/postgres_ext.h \
+ /usr/include/postgresql/pg_config_ext.h daemon/plan.h \
+ daemon/sql_params.h
+daemon/clear.h:
+daemon/step.h:
+daemon/config.h:
+daemon/log.h:
+daemon/pg.h:
+/usr/include/postgresql/libpq-fe.h:
+/usr/include/postgresql/postgres_ext.h:
+/usr/include/postgresql/pg_config_ext.h:
+daemon/plan.h:
+daemon/sql_params.h:

@@ -1,0 +1,14 @@
+build-chk/obj/daemon/schema_adopt_match.o: daemon/schema_adopt_match.c \
+ daemon/schema_adopt_match.h daemon/schema_adopt_tools.h daemon/pg.h \
+ /usr/include/postgresql/libpq-fe.h \
+ /usr/include/postgresql/postgres_ext.h \
+ /usr/include/postgresql/pg_config_ext.h daemon/schema_files.h \
+ daemon/schema_history.h
+daemon/schema_adopt_match.h:
+daemon/schema_adopt_tools.h:
+daemon/pg.h:
+/usr/include/postgresql/libpq-fe.h:
+/usr/include/postgresql/postgres_ext.h:
+/usr/include/postgresql/pg_config_ext.h:
+daemon/schema_files.h:
+daemon/schema_history.h:

@@ -1,0 +1,15 @@
+build-chk/obj/daemon/step_restore.o: daemon/step_restore.c daemon/step.h \
+ daemon/config.h daemon/log.h daemon/pg.h \
+ /usr/include/postgresql/libpq-fe.h \
+ /usr/include/postgresql/postgres_ext.h \
+ /usr/include/postgresql/pg_config_ext.h daemon/plan.h \
+ daemon/sql_params.h
+daemon/step.h:
+daemon/config.h:
+daemon/log.h:
+daemon/pg.h:
+/usr/include/postgresql/libpq-fe.h:
+/usr/include/postgresql/postgres_ext.h:
+/usr/include/postgresql/pg_config_ext.h:
+daemon/plan.h:
+daemon/sql_params.h:

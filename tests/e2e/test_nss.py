@@ -1,0 +1,144 @@
+"""Name-service lookups for authorization and audit (issue 12): they run
+off the event loop (a slow NSS module does not hold up GetStatus), and a
+user in more groups than a fixed buffer holds is still authorized by the
+last of them."""
+
+import os
+import subprocess
+import sys
+import threading
+import time
+
+import pytest
+
+from conftest import run, short_tmpdir, VALGRIND
+from safety_util import (DENIED, calls_as, calls_logged, install, make_data,
+                         ok, safety_plan)
+
+# getpwuid, getpwuid_r and getgrouplist that take 3 s for user nobody: a
+# slow LDAP or sssd, for real, preloaded into the daemon.
+SHIM = r"""
+#define _GNU_SOURCE
+#include <dlfcn.h>
+#include <grp.h>
+#include <pwd.h>
+#include <string.h>
+#include <unistd.h>
+
+#define SLOW_UID 65534
+
+struct passwd *getpwuid(uid_t uid)
+{
+    static struct passwd *(*real)(uid_t);
+    if (!real)
+        real = dlsym(RTLD_NEXT, "getpwuid");
+    if (uid == SLOW_UID)
+        sleep(3);
+    return real(uid);
+}
+
+int getpwuid_r(uid_t uid, struct passwd *pw, char *buf, size_t len,
+               struct passwd **out)
+{
+    static int (*real)(uid_t, struct passwd *, char *, size_t,
+                       struct passwd **);
+    if (!real)
+        real = dlsym(RTLD_NEXT, "getpwuid_r");
+    if (uid == SLOW_UID)
+        sleep(3);
+    return real(uid, pw, buf, len, out);
+}
+
+int getgrouplist(const char *user, gid_t group, gid_t *groups, int *n)
+{
+    static int (*real)(const char *, gid_t, gid_t *, int *);
+    if (!real)
+        real = dlsym(RTLD_NEXT, "getgrouplist");
+    if (strcmp(user, "nobody") == 0)
+        sleep(3);
+    return real(user, group, groups, n);
+}
+"""
+
+
+@pytest.fixture(scope="module")
+def shim():
+    d = short_tmpdir("nss.")
+    src, lib = d / "slow.c", d / "slow.so"
+    src.write_text(SHIM)
+    subprocess.run(["cc", "-shared", "-fPIC", "-o", str(lib), str(src),
+                    "-ldl"], check=True)
+    return str(lib)
+
+
+def start(make_daemon, pg, env=None, **conf):
+    make_data(pg)
+    d = make_daemon(socket_mode="0666", **conf)
+    install(d, safe=safety_plan())
+    return d.start(env=env)
+
+
+@pytest.mark.skipif(VALGRIND or bool(os.environ.get("MIGRATED_BUILD")),
+                    reason="valgrind and ASan builds do not take LD_PRELOAD "
+                           "shims; make check runs this test")
+def test_status_answers_while_a_user_is_looked_up(make_daemon, pg, shim):
+    d = start(make_daemon, pg, env={"LD_PRELOAD": shim})
+    replies = []
+    caller = threading.Thread(target=lambda: replies.extend(calls_as(
+        "nobody", d.socket, [("Pause", {"all": True})])))
+    caller.start()
+    slowest = 0.0
+    deadline = time.monotonic() + 4
+    while time.monotonic() < deadline:
+        t = time.monotonic()
+        d.status()
+        slowest = max(slowest, time.monotonic() - t)
+        time.sleep(0.05)
+    caller.join(30)
+    # a lookup on the loop would hold every call for 3 s or more
+    assert slowest < 0.5, slowest
+    # and the lookup did answer: nobody is refused, audited by name
+    assert [r.get("error") for r in replies] == [DENIED], replies
+    assert ("nobody", DENIED) in [(e[1], e[4]) for e in calls_logged(d)]
+
+
+GROUPS = 300
+
+
+@pytest.fixture(scope="module")
+def crowded_user():
+    """A user in GROUPS groups (as supplementary groups); the last group
+    made is the one returned as the admin group. Removed afterwards.
+    (Module scope: 300 groupadd and groupdel take a minute or two, outside
+    the per-test time limit.)"""
+    tag = "md%d" % os.getpid()
+    names = ["%sg%d" % (tag, i) for i in range(GROUPS)]
+    user = tag + "u"
+    try:
+        for name in names:
+            rc, out, err = run(["groupadd", name])
+            assert rc == 0, err
+        rc, out, err = run(["useradd", "-M", "-N", "-s", "/usr/sbin/nologin",
+                            "-G", ",".join(names), user])
+        assert rc == 0, err
+        yield user, names[-1]
+    finally:
+        run(["userdel", user])
+        for name in names:
+            run(["groupdel", name])
+
+
+def test_user_in_300_groups_is_authorized_by_the_last(make_daemon, pg,
+                                                     crowded_user):
+    user, admin = crowded_user
+    d = start(make_daemon, pg, admin_group=admin)
+    # as the user, the admin group a supplementary one past the 256th
+    (reply,) = calls_as(user, d.socket, [("Pause", {"all": True})])
+    assert reply.get("error") is None, reply
+    logged = calls_logged(d)
+    assert logged[-1][1:3] == (user, "io.migrated.Pause"), logged
+    assert logged[-1][4] == "ok", logged
+    # and a group it is not in is refused
+    d2 = start(make_daemon, pg, admin_group="nogroup")
+    (reply,) = calls_as(user, d2.socket, [("Pause", {"all": True})])
+    assert reply.get("error") == DENIED, reply
