@@ -44,6 +44,9 @@ DAEMON_SRC = $(sort $(wildcard daemon/*.c))
 CTL_SRC    = $(sort $(wildcard ctl/*.c))
 # Schema diff, drift, dump and squash (schema_diff.c is pure: unit-tested).
 DAEMON_LIB += daemon/schema_diff.c
+# Adaptive batch size and the rows/s budget (pure: unit-tested).
+DAEMON_LIB += daemon/pacing.c
+DAEMON_LIB += daemon/duration.c
 # The metrics registry and its text page (metrics_http.c serves it).
 DAEMON_LIB += daemon/metrics.c
 # Rates from counters sampled at two times (status --detailed).
@@ -180,9 +183,10 @@ FUZZ_CFLAGS = -std=c11 -D_GNU_SOURCE -g -O1 -Iproto -Idaemon -Ibuild-fuzz \
               -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
               $(shell pkg-config --cflags $(PKGS))
 FUZZ_SRC_frame  = proto/vl_frame.c proto/vl_message.c proto/vl_dispatch.c
-FUZZ_SRC_config = daemon/config.c daemon/inifile.c tests/fuzz/fuzz_file.c
+FUZZ_SRC_config = daemon/config.c daemon/inifile.c tests/fuzz/fuzz_file.c \
+                  daemon/duration.c
 FUZZ_SRC_plan   = $(PLAN_SRC) daemon/sql_lex.c daemon/sql_params.c daemon/inifile.c \
-                  tests/fuzz/fuzz_file.c
+                  tests/fuzz/fuzz_file.c daemon/duration.c
 FUZZ_SRC_sql    = daemon/sql_lex.c daemon/sql_params.c
 
 build-fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(wildcard proto/*.c daemon/*.c daemon/*.h proto/*.h)

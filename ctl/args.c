@@ -44,6 +44,10 @@ static const struct option arg_options[ARG_COUNT] = {
                                 OPT_VAL(ARG_VERSION_COLUMN)},
         [ARG_NAME_COLUMN] = {"name-column", required_argument, NULL,
                              OPT_VAL(ARG_NAME_COLUMN)},
+        [ARG_REASON] = {"reason", required_argument, NULL, OPT_VAL(ARG_REASON)},
+        [ARG_FOR] = {"for", required_argument, NULL, OPT_VAL(ARG_FOR)},
+        [ARG_MAX_ROWS_PER_SECOND] = {"max-rows-per-second", required_argument,
+                                     NULL, OPT_VAL(ARG_MAX_ROWS_PER_SECOND)},
         [ARG_EMERGENCY] = {"emergency", no_argument, NULL,
                            OPT_VAL(ARG_EMERGENCY)},
         [ARG_DETAILED] = {"detailed", no_argument, NULL, OPT_VAL(ARG_DETAILED)},
@@ -358,6 +362,15 @@ take_option(struct ctl_global *g, struct args *a, int opt, const char *arg)
 		return name_arg(a, "version-column", arg, &a->version_column);
 	case OPT_VAL(ARG_NAME_COLUMN):
 		return name_arg(a, "name-column", arg, &a->name_column);
+	case OPT_VAL(ARG_REASON):
+		a->reason = arg;
+		return CTL_EXIT_OK;
+	case OPT_VAL(ARG_FOR):
+		return name_arg(a, "for", arg, &a->for_);
+	case OPT_VAL(ARG_MAX_ROWS_PER_SECOND):
+		return number_arg(a, "max-rows-per-second", arg, 0, 1000000000,
+		                  &a->max_rows_per_second,
+		                  &a->has_max_rows_per_second);
 	default:
 		return args_usage_error(a->command, "unexpected option");
 	}

@@ -36,6 +36,9 @@ enum arg_opt {
 	ARG_TABLE,
 	ARG_VERSION_COLUMN,
 	ARG_NAME_COLUMN,
+	ARG_REASON,
+	ARG_FOR,
+	ARG_MAX_ROWS_PER_SECOND,
 	ARG_EMERGENCY,
 	ARG_DETAILED, /* status --detailed */
 	ARG_COUNT
@@ -67,6 +70,9 @@ struct args {
 	const char *from, *table, *version_column, *name_column;
 	const char *state;
 	const char *plan;
+	const char *reason, *for_; /* throttle on */
+	bool has_max_rows_per_second;
+	long long max_rows_per_second;
 	char **pos; /* positional arguments */
 	int npos;
 };

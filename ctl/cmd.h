@@ -42,6 +42,10 @@ int cmd_rejects(struct cmd_ctx *ctx, struct args *a);
 int cmd_rollback(struct cmd_ctx *ctx, struct args *a);
 int cmd_backups(struct cmd_ctx *ctx, struct args *a);
 
+/* cmd_throttle.c: throttles and a running job's pacing. */
+int cmd_throttle(struct cmd_ctx *ctx, struct args *a);
+int cmd_set(struct cmd_ctx *ctx, struct args *a);
+
 /* cmd_schema.c: schema sets (migratectl schema VERB). */
 int cmd_schema_status(struct cmd_ctx *ctx, struct args *a);
 /* apply, revert: ctx->method, ctx->done the job's word ("apply"). */

@@ -117,6 +117,8 @@ databases(FILE *f, const json_t *list)
 	return table_done(&t, f);
 }
 
+static void throttle_lines(struct table *t, const json_t *th, bool all);
+
 int
 out_status(FILE *f, const json_t *status)
 {
@@ -148,9 +150,61 @@ out_status(FILE *f, const json_t *status)
 	table_cell(&t, "Rate:");
 	table_cell(&t, "%.1f rows/s",
 	           json_is_number(rate) ? json_number_value(rate) : 0.0);
+	throttle_lines(&t, value_get(status, "throttle"), false);
 	if (table_done(&t, f) < 0)
 		return -1;
 	return databases(f, value_get(status, "databases"));
+}
+
+/* ---- throttle --------------------------------------------------------- */
+
+/* "Throttled:" lines, one per reason; all: also when nothing throttles. */
+static void
+throttle_lines(struct table *t, const json_t *th, bool all)
+{
+	size_t i;
+	const json_t *r;
+	const char *err = value_str(th, "load_error");
+	const json_t *load = value_get(th, "load_value");
+
+	if (th == NULL)
+		return;
+	if (json_array_size(value_get(th, "reasons")) == 0 && all) {
+		table_cell(t, "Throttled:");
+		table_cell(t, "no");
+	}
+	json_array_foreach(value_get(th, "reasons"), i, r)
+	{
+		const char *until = value_str(r, "until");
+		table_cell(t, i == 0 ? "Throttled:" : "");
+		table_cell(t, "%s (since %s%s%s)", value_str(r, "reason"),
+		           value_str(r, "since"),
+		           until != NULL ? ", until " : "",
+		           until != NULL ? until : "");
+	}
+	if (!all)
+		return;
+	if (json_is_number(load)) {
+		table_cell(t, "Load:");
+		table_cell(t, "%g", json_number_value(load));
+	} else if (err != NULL) {
+		table_cell(t, "Load:");
+		table_cell(t, "the load query failed: %s", err);
+	}
+	if (value_int(th, "max_rows_per_second", 0) > 0) {
+		table_cell(t, "Rows/s cap:");
+		table_cell(t, "%lld", value_int(th, "max_rows_per_second", 0));
+	}
+}
+
+int
+out_throttle(FILE *f, const json_t *throttle)
+{
+	struct table t;
+
+	table_init(&t, table_summary, 2);
+	throttle_lines(&t, throttle, true);
+	return table_done(&t, f);
 }
 
 /* ---- plans ------------------------------------------------------------- */
@@ -376,6 +430,33 @@ pair_text(const json_t *job)
 	return text;
 }
 
+/* The batch size in effect: the running step's (adaptive, or as set),
+ * else the one asked for, else whose default it is; never "0". */
+static void
+batch_size_line(struct table *t, const json_t *job)
+{
+	size_t i;
+	const json_t *step;
+	long long asked = value_int(job, "batch_size", 0);
+
+	table_cell(t, "Batch size:");
+	json_array_foreach(value_get(job, "steps"), i, step)
+	{
+		const char *state = value_str(step, "state");
+		if (state != NULL && strcmp(state, "running") == 0 &&
+		    value_int(step, "batch_size", 0) > 0) {
+			table_cell(t, "%lld (step %s, in effect)",
+			           value_int(step, "batch_size", 0),
+			           value_str(step, "name"));
+			return;
+		}
+	}
+	if (asked > 0)
+		table_cell(t, "%lld", asked);
+	else
+		table_cell(t, "the plan's or the daemon's");
+}
+
 /* The summary of out_job: what the job is and how far it got. */
 /*
  * The batch size in effect: the step running (or next to run, or the last
@@ -449,6 +530,23 @@ job_summary(struct table *t, const json_t *job)
 	}
 	table_summary_field(t, "Warnings", job, "warnings");
 	table_summary_field(t, "Priority", job, "priority");
+	batch_size_line(t, job);
+	if (value_str(job, "waiting") != NULL) {
+		table_cell(t, "Waiting:");
+		table_cell(t, "%s (since %s)", value_str(job, "waiting"),
+		           value_str(job, "waiting_since") != NULL
+		                   ? value_str(job, "waiting_since")
+		                   : "?");
+	}
+	if (value_get(job, "throttled_sec") != NULL) {
+		const json_t *ts = value_get(job, "throttled_sec");
+		table_cell(t, "Throttled:");
+		table_cell(t, "%.1f s",
+		           json_is_number(ts) ? json_number_value(ts) : 0.0);
+	}
+	if (value_int(job, "max_rows_per_second", 0) > 0)
+		table_summary_field(t, "Rows/s cap", job,
+		                    "max_rows_per_second");
 	table_cell(t, "Batch size:");
 	table_put(t, batch_text(job));
 	table_cell(t, "Rows:");

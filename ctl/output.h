@@ -31,6 +31,9 @@ int out_plans(FILE *f, const json_t *plans) __attribute__((warn_unused_result));
 int out_plan(FILE *f, const json_t *plan) __attribute__((warn_unused_result));
 int out_jobs(FILE *f, const json_t *jobs) __attribute__((warn_unused_result));
 int out_job(FILE *f, const json_t *job) __attribute__((warn_unused_result));
+/* A ThrottleState: throttled or not, and every active reason. */
+int out_throttle(FILE *f, const json_t *throttle)
+        __attribute__((warn_unused_result));
 /* "Paused 2 jobs: 4, 5." or "No job paused." */
 void out_job_ids(FILE *f, const char *verb, const json_t *ids);
 /* After a dry run: the rows each step of each dry-run job would change. */

@@ -213,6 +213,15 @@ progress_row(struct table *t, const struct progress_job *pj, int bar_width)
 		table_field(t, job, "error");
 		return;
 	}
+	if (running && value_str(job, "waiting") != NULL) {
+		/* throttled: why, and since when, in place of the ETA */
+		table_cell(t, "waiting since %s: %s",
+		           value_str(job, "waiting_since") != NULL
+		                   ? value_str(job, "waiting_since")
+		                   : "?",
+		           value_str(job, "waiting"));
+		return;
+	}
 	if (running && pj->rate > 0 && left > 0)
 		table_duration(eta, sizeof(eta),
 		               (double)left / pj->rate < 1

@@ -241,6 +241,55 @@ static const struct verb verbs[] = {
                         "  --all              every failed or cancelled job\n",
         },
         {
+                .name = "throttle",
+                .max_args = 1,
+                .args = "on|off",
+                .opts = B(PLAN) | B(REASON) | B(FOR),
+                .fn = cmd_throttle,
+                .synopsis = "[on [--plan P] [--reason TEXT] [--for DURATION] "
+                            "| off [--plan P]]",
+                .summary = "slow jobs down: throttle on, off, or show why "
+                           "they wait",
+                .help = "Without arguments shows whether jobs are throttled "
+                        "and every active\n"
+                        "reason: manual throttles, the load query of "
+                        "[throttle] and its\n"
+                        "value or error, the rows-per-second cap. 'on' "
+                        "throttles every plan,\n"
+                        "or plan P: running jobs finish their batch, then "
+                        "wait holding no\n"
+                        "transaction. The throttle is kept in the state "
+                        "database, so it survives\n"
+                        "a restart. 'off' ends it.\n"
+                        "\n"
+                        "  --plan P           only jobs of plan P\n"
+                        "  --reason TEXT      why, shown to everyone who "
+                        "looks\n"
+                        "  --for DURATION     end it by itself after "
+                        "DURATION (30s, 15m, 2h)\n",
+        },
+        {
+                .name = "set",
+                .min_args = 1,
+                .max_args = 1,
+                .args = "JOB",
+                .opts = B(BATCH_SIZE) | B(MAX_ROWS_PER_SECOND),
+                .flags = VERB_JOB_IDS,
+                .fn = cmd_set,
+                .synopsis = "JOB [--batch-size N] [--max-rows-per-second N]",
+                .summary = "change a job's batch size or rows/s cap from its "
+                           "next batch",
+                .help = "Changes a queued, running or paused job; a running "
+                        "job uses the new\n"
+                        "values from its next batch, without a restart. "
+                        "Prints the job.\n"
+                        "\n"
+                        "  --batch-size N           rows per batch, 1 to "
+                        "1000000\n"
+                        "  --max-rows-per-second N  the job's own cap; 0 "
+                        "removes it\n",
+        },
+        {
                 .name = "validate",
                 .min_args = 1,
                 .max_args = 1,

@@ -13,7 +13,11 @@ struct batch {
 	struct step *step;
 	struct batch_events ev;
 	const char *owner;
-	long long size;
+	struct pacing pacing;
+	struct throttle_job tj;
+	long long override, plan_rps;
+	long long started_ms; /* of the batch running */
+	struct event *wake;   /* stopped while waiting: from the loop */
 	bool stop;
 	char *lo, *hi;
 	long long rows, changed;
@@ -22,6 +26,17 @@ struct batch {
 };
 
 static void next_batch(struct batch *b);
+static void run_batch(struct batch *b);
+static void read_settings(struct batch *b);
+
+static long long
+clock_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
 
 static void
 replace(char **field, const char *value)
@@ -102,6 +117,51 @@ batch_failed(struct batch *b, const char *why)
 	b->ev.failed(b->ev.arg, msg);
 }
 
+/* After a batch: the size in effect to the step's row, and the job's
+ * batch_size and max_rows_per_second as migratectl set left them. */
+static void
+on_settings(void *arg, const PGresult *res, const char *error)
+{
+	struct batch *b = arg;
+	long long override;
+
+	(void)error;
+	if (res == NULL)
+		return;
+	if (pg_result_ok(res) && PQntuples(res) == 1) {
+		override = atoll(PQgetvalue(res, 0, 0));
+		if (override > 0 && override != b->override) {
+			log_ctx(LOG_INFO, b->ctx.log,
+			        "batch size set to %lld from the next batch",
+			        override);
+			pacing_set_size(&b->pacing, override);
+		}
+		b->override = override;
+		b->tj.max_rows_per_second = atoll(PQgetvalue(res, 0, 1));
+	}
+	next_batch(b);
+}
+
+static void
+read_settings(struct batch *b)
+{
+	char size[24];
+	const char *values[3] = {b->ctx.job, b->ctx.step->name, size};
+
+	b->tj.batch_size = b->pacing.size;
+	snprintf(size, sizeof(size), "%lld", b->pacing.size);
+	query(b,
+	      "WITH s AS (UPDATE migrated.job_steps SET batch_now = $3::integer"
+	      " WHERE job_id = $1::bigint AND step = $2),"
+	      /* a wait cut short by a stop or crash left its reason */
+	      " w AS (UPDATE migrated.jobs SET waiting = NULL,"
+	      " waiting_since = NULL WHERE id = $1::bigint"
+	      " AND waiting IS NOT NULL)"
+	      " SELECT batch_size, max_rows_per_second FROM migrated.jobs"
+	      " WHERE id = $1::bigint",
+	      3, values, on_settings);
+}
+
 static double
 seconds_since(const struct timespec *t)
 {
@@ -142,7 +202,9 @@ on_end(void *arg, const PGresult *res, const char *error)
 		              seconds_since(&b->began));
 	b->ev.rows(b->ev.arg, b->rows);
 	replace(&b->lo, b->hi);
-	next_batch(b);
+	pacing_batch_done(&b->pacing, b->rows, clock_ms() - b->started_ms);
+	throttle_spent(&b->tj, b->rows, b->plan_rps);
+	read_settings(b);
 }
 
 /* Records the range as done; in the batch's transaction unless dry run. */
@@ -227,7 +289,8 @@ on_range(void *arg, const char *hi, long long rows)
 	 * and the open transaction would hold the job's row) */
 	if (b->ops->bind(b->step, b->lo, b->hi) < 0)
 		return;
-	metrics_batch_size(b->ctx.plan->name, b->ctx.step->name, b->size);
+	metrics_batch_size(b->ctx.plan->name, b->ctx.step->name,
+	                   b->pacing.size);
 	clock_gettime(CLOCK_MONOTONIC, &b->began);
 	in_batch(b, "BEGIN", 0, NULL, on_part);
 	if (b->ops->apply(b->step, on_part, on_applied, b) < 0)
@@ -236,7 +299,7 @@ on_range(void *arg, const char *hi, long long rows)
 }
 
 static void
-next_batch(struct batch *b)
+run_batch(struct batch *b)
 {
 	if (b->stop) {
 		log_ctx(LOG_INFO, b->ctx.log,
@@ -244,7 +307,77 @@ next_batch(struct batch *b)
 		b->ev.stopped(b->ev.arg);
 		return;
 	}
-	b->ops->next_range(b->step, b->lo, b->size);
+	b->started_ms = clock_ms();
+	b->ctx.batch = b->pacing.size;
+	b->ops->next_range(b->step, b->lo, b->pacing.size);
+}
+
+static void
+on_waited(void *arg, const PGresult *res, const char *error)
+{
+	(void)error;
+	if (res != NULL)
+		run_batch(arg);
+}
+
+/* The wait ended: its time to the job's row, then the batch. */
+static void
+end_wait(struct batch *b, long long waited_ms)
+{
+	char ms[24];
+	const char *values[2] = {b->ctx.job, ms};
+
+	snprintf(ms, sizeof(ms), "%lld", waited_ms);
+	log_ctx(LOG_INFO, b->ctx.log, "throttle: waited %lld ms", waited_ms);
+	query(b,
+	      "UPDATE migrated.jobs SET waiting = NULL, waiting_since = NULL,"
+	      " throttled_ms = throttled_ms + $2::bigint WHERE id = $1::bigint",
+	      2, values, on_waited);
+}
+
+static void
+on_gate(void *arg, long long waited_ms)
+{
+	end_wait(arg, waited_ms);
+}
+
+static void
+on_wake(evutil_socket_t fd, short what, void *arg)
+{
+	struct batch *b = arg;
+	long long waited = throttle_cancel(&b->tj);
+
+	(void)fd;
+	(void)what;
+	if (waited >= 0)
+		end_wait(b, waited);
+}
+
+static void
+on_wait_noted(void *arg, const PGresult *res, const char *error)
+{
+	(void)arg;
+	(void)res;
+	(void)error;
+}
+
+/* Before a batch: wait while a throttle holds the job back. */
+static void
+next_batch(struct batch *b)
+{
+	const char *values[2] = {b->ctx.job, b->tj.waiting};
+
+	if (b->stop || !throttle_gate(&b->tj, on_gate, b)) {
+		run_batch(b);
+		return;
+	}
+	log_ctx(LOG_INFO, b->ctx.log, "throttle: waiting: %s", b->tj.waiting);
+	if (pg_query(b->ctx.target,
+	             "UPDATE migrated.jobs SET waiting = $2,"
+	             " waiting_since = now() WHERE id = $1::bigint",
+	             2, values, on_wait_noted, b) < 0)
+		log_ctx(LOG_DEBUG, b->ctx.log,
+		        "wait not noted: connection down");
 }
 
 static void
@@ -263,8 +396,8 @@ static void
 on_ready(void *arg, const char *lo, long long estimated)
 {
 	struct batch *b = arg;
-	const char *values[4];
-	char est[24];
+	const char *values[5];
+	char est[24], size[24];
 
 	replace(&b->lo, lo);
 	if (estimated < 0) { /* resumed: the step's row is up to date */
@@ -276,12 +409,15 @@ on_ready(void *arg, const char *lo, long long estimated)
 	values[1] = b->ctx.step->name;
 	values[2] = est;
 	values[3] = b->lo;
+	values[4] = size;
+	snprintf(size, sizeof(size), "%lld", b->pacing.size);
 	log_ctx(LOG_INFO, b->ctx.log, "step started: about %s rows", est);
 	query(b,
 	      "UPDATE migrated.job_steps SET state = 'running',"
-	      " rows_estimated = $3::bigint, checkpoint = $4"
+	      " rows_estimated = $3::bigint, checkpoint = $4,"
+	      " batch_now = $5::integer"
 	      " WHERE job_id = $1::bigint AND step = $2",
-	      4, values, on_started);
+	      5, values, on_started);
 }
 
 static void
@@ -294,8 +430,8 @@ on_failed(void *arg, const char *msg)
 
 struct batch *
 batch_start(const struct step_ctx *ctx, const struct step_ops *ops,
-            const char *owner, long long size, const char *checkpoint,
-            const struct batch_events *ev)
+            const char *owner, const struct batch_pace *pace,
+            const char *checkpoint, const struct batch_events *ev)
 {
 	struct batch *b = calloc(1, sizeof(*b));
 
@@ -303,16 +439,27 @@ batch_start(const struct step_ctx *ctx, const struct step_ops *ops,
 		return NULL;
 	b->ctx = *ctx;
 	b->ctx.ev = (struct step_events){on_ready, on_range, on_failed, b};
-	b->ctx.batch = size;
+	b->ctx.batch = pace->size;
 	b->ops = ops;
 	b->ev = *ev;
 	b->owner = owner;
-	b->size = size;
-	b->step = ops->create(&b->ctx);
+	pacing_init(&b->pacing, pace->size, pace->target_ms, pace->min,
+	            pace->max);
+	b->override = pace->override;
+	b->plan_rps = pace->plan_rows_per_second;
+	b->wake = evtimer_new(ctx->base, on_wake, b);
+	b->step = b->wake != NULL ? ops->create(&b->ctx) : NULL;
 	if (b->step == NULL) {
+		if (b->wake != NULL)
+			event_free(b->wake);
 		free(b);
 		return NULL;
 	}
+	b->tj.job = atoll(ctx->job);
+	b->tj.plan = ctx->plan->name;
+	b->tj.step = ctx->step->name;
+	b->tj.batch_size = b->pacing.size;
+	throttle_join(pace->throttle, &b->tj);
 	ops->start(b->step, checkpoint);
 	return b;
 }
@@ -321,6 +468,8 @@ void
 batch_stop(struct batch *b)
 {
 	b->stop = true;
+	if (b->tj.go != NULL) /* waiting: stop now, from the loop */
+		event_active(b->wake, 0, 0);
 }
 
 void
@@ -328,6 +477,8 @@ batch_free(struct batch *b)
 {
 	if (b == NULL)
 		return;
+	throttle_leave(&b->tj);
+	event_free(b->wake);
 	b->ops->free(b->step);
 	free(b->lo);
 	free(b->hi);

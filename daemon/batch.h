@@ -10,9 +10,20 @@
 #ifndef BATCH_H
 #define BATCH_H
 
+#include "pacing.h"
 #include "step.h"
+#include "throttle.h"
 
 struct batch;
+
+/* How batches are paced: their size and the throttles they wait on. */
+struct batch_pace {
+	struct throttle *throttle;     /* NULL: never waits */
+	long long size;                /* the first batch's size */
+	long long override;            /* the job's batch_size column now (0) */
+	long long target_ms, min, max; /* adaptive size (target 0: fixed) */
+	long long plan_rows_per_second; /* the plan's jobs together; 0 */
+};
 
 struct batch_events {
 	void (*done)(void *arg); /* the step is recorded done */
@@ -24,12 +35,15 @@ struct batch_events {
 
 /*
  * Runs ctx's step with ops from checkpoint (NULL: from its start) in
- * batches of batch rows; owner is the runner's name in migrated.jobs.
- * ctx->ev is the batch's own. NULL on out of memory.
+ * batches paced by pace; owner is the runner's name in migrated.jobs.
+ * ctx->ev is the batch's own. Before each batch it waits on the
+ * throttles with no transaction open; after each it reads the job's
+ * batch_size and max_rows_per_second again (migratectl set). NULL on out
+ * of memory.
  */
 struct batch *batch_start(const struct step_ctx *ctx,
                           const struct step_ops *ops, const char *owner,
-                          long long batch, const char *checkpoint,
+                          const struct batch_pace *pace, const char *checkpoint,
                           const struct batch_events *ev)
         __attribute__((warn_unused_result));
 /* Stop after the current batch (ev.stopped follows). */

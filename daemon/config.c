@@ -9,6 +9,7 @@
 #include <arpa/inet.h>
 #include <libpq-fe.h>
 
+#include "duration.h"
 #include "inifile.h"
 
 /* field is a member name for offsetof, so it cannot be parenthesized. */
@@ -94,6 +95,34 @@ const struct config_key config_keys[] = {
         SCKEY("dir", CONFIG_STRING, NULL, dir,
               "Directory holding the set's NNN_name.sql files (and their "
               "NNN_name.down.sql). Required."),
+        KEY("daemon", "batch_target", CONFIG_DURATION, "0", 0, 0, true,
+            batch_target_ms,
+            "Duration each batch should take (e.g. 500ms): batch sizes adapt "
+            "within batch_min and batch_max. 0: fixed sizes."),
+        KEY("daemon", "batch_min", CONFIG_INT, "1", 1, 1000000, true, batch_min,
+            "Smallest adaptive batch size."),
+        KEY("daemon", "batch_max", CONFIG_INT, "100000", 1, 1000000, true,
+            batch_max, "Largest adaptive batch size."),
+        KEY("throttle", "query", CONFIG_STRING, "", 0, 0, true, throttle_query,
+            "SQL returning one number, run on the target every interval; or "
+            "replication_lag: the largest replay lag of the target's "
+            "standbys, in seconds. Empty: no load query."),
+        KEY("throttle", "interval", CONFIG_DURATION, "1s", 0, 0, true,
+            throttle_interval_ms, "How often the load query runs."),
+        KEY("throttle", "timeout", CONFIG_DURATION, "5s", 0, 0, true,
+            throttle_timeout_ms,
+            "Longest the load query may run; a slower one counts as failed."),
+        KEY("throttle", "max", CONFIG_NUMBER, "0", 0, 0, true, throttle_max,
+            "Jobs wait between batches while the load value is above this. "
+            "0: never."),
+        KEY("throttle", "critical", CONFIG_NUMBER, "0", 0, 0, true,
+            throttle_critical,
+            "Running jobs are paused while the load value is above this. "
+            "0: never."),
+        KEY("throttle", "max_rows_per_second", CONFIG_INT, "0", 0, 1000000000,
+            true, max_rows_per_second,
+            "Rows per second all jobs of this daemon may do together. 0: no "
+            "cap."),
         {.name = NULL},
 };
 
@@ -215,6 +244,37 @@ set_value(void *base, const struct config_key *key, const char *where,
 		}
 		*(long long *)p = n;
 		return 0;
+	case CONFIG_DURATION:
+		if (duration_parse(value, &n) < 0 ||
+		    (n == 0 && strcmp(key->name, "interval") == 0) ||
+		    (n == 0 && strcmp(key->name, "timeout") == 0)) {
+			snprintf(
+			        err, errlen,
+			        "%s%s: '%s' is not a duration like 500ms, 2s or "
+			        "1m%s",
+			        where, key->name, value,
+			        key->def != NULL && strcmp(key->def, "0") == 0
+			                ? " (or 0)"
+			                : "");
+			return -1;
+		}
+		*(long long *)p = n;
+		return 0;
+	case CONFIG_NUMBER: {
+		char *end;
+		double d;
+		errno = 0;
+		d = strtod(value, &end);
+		if (errno != 0 || end == value || *end != '\0' || d < 0 ||
+		    d != d) {
+			snprintf(err, errlen,
+			         "%s%s: '%s' is not a number of 0 or more",
+			         where, key->name, value);
+			return -1;
+		}
+		*(double *)p = d;
+		return 0;
+	}
 	case CONFIG_LEVEL:
 		for (size_t i = 0; i < sizeof(levels) / sizeof(levels[0]);
 		     i++) {
@@ -535,6 +595,7 @@ static const struct section sections[] = {
          .begin = schema_begin,
          .key = schema_key,
          .end = schema_end},
+        {.name = "throttle", .header = "[throttle]", .record = config_record},
 };
 #define NSECTIONS (sizeof(sections) / sizeof(sections[0]))
 
@@ -655,8 +716,8 @@ on_key(void *user, struct inifile_pos *pos, const char *section,
 /* One line per setting: no key takes a value over several lines. */
 static const struct inifile_options config_ini = {
         .multiline = false,
-        .sections = "[daemon], [target], [metrics], [database NAME] or "
-                    "[schema NAME]",
+        .sections = "[daemon], [target], [metrics], [database NAME], "
+                    "[schema NAME] or [throttle]",
 };
 
 int
@@ -778,6 +839,12 @@ config_format(const struct config *cfg, const struct config_key *key, char *buf,
 	case CONFIG_INT:
 		snprintf(buf, len, "%lld",
 		         *(const long long *)cfield(cfg, key));
+		return;
+	case CONFIG_DURATION:
+		duration_format(*(const long long *)cfield(cfg, key), buf, len);
+		return;
+	case CONFIG_NUMBER:
+		snprintf(buf, len, "%.17g", *(const double *)cfield(cfg, key));
 		return;
 	case CONFIG_LEVEL:
 		for (size_t i = 0; i < sizeof(levels) / sizeof(levels[0]);

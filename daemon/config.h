@@ -17,6 +17,8 @@ enum config_type {
 	CONFIG_MODE,
 	CONFIG_LEVEL,
 	CONFIG_CONNINFO, /* a string libpq's PQconninfoParse accepts */
+	CONFIG_DURATION, /* 250ms, 2s, 5m, 1h (duration.h): long long ms */
+	CONFIG_NUMBER,   /* a decimal number: double */
 	CONFIG_LISTEN,   /* "" or ADDRESS:PORT, see config_listen_split */
 };
 
@@ -57,6 +59,16 @@ struct config {
 	size_t ndatabases;
 	struct config_schema *schemas; /* in file order */
 	size_t nschemas;
+	/* pacing defaults for plans that set none (0: off) */
+	long long batch_target_ms;
+	long long batch_min, batch_max;
+	/* [throttle] */
+	char *throttle_query; /* SQL, "replication_lag", or "" (none) */
+	long long throttle_interval_ms;
+	long long throttle_timeout_ms;
+	double throttle_max;           /* 0: no max */
+	double throttle_critical;      /* 0: no critical */
+	long long max_rows_per_second; /* daemon-wide; 0: no cap */
 };
 
 /*

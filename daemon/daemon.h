@@ -21,6 +21,7 @@ struct daemon {
 	struct store *store;
 	struct databases *dbs; /* [database NAME] sections */
 	struct scheduler *sched;
+	struct throttle *throttle;       /* throttles and rows/s budgets */
 	struct jobends *ends;            /* LISTENs for job ends, for Watch */
 	struct overview *overview;       /* GetPlanProgress and the rates */
 	struct schema_sums *sums;        /* the schema sets' file checksums */

@@ -384,6 +384,8 @@ add_batch_sizes(const struct daemon *d, json_t *job)
 		        plan != NULL && sname != NULL
 		                ? plan_step_find(plan, sname)
 		                : NULL;
+		if (json_is_integer(json_object_get(step, "batch_size")))
+			continue; /* the size a running step uses (pacing) */
 		json_object_set_new(
 		        step, "batch_size",
 		        ps != NULL ? json_integer((json_int_t)plan_batch_size(

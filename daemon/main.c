@@ -32,6 +32,7 @@
 #include "schema_sums.h"
 #include "scheduler.h"
 #include "store.h"
+#include "throttle.h"
 
 #define EXIT_CONFIG 1
 #define EXIT_USAGE 2
@@ -372,6 +373,7 @@ run(const char *file, bool debug)
 		log_error("%s", err);
 		goto out;
 	}
+	d.throttle = throttle_new(&d);
 	if (metrics_http_open(d.base, d.cfg.metrics_listen, err, sizeof(err)) <
 	    0) {
 		log_error("%s:0: %s", d.cfg.file, err);
@@ -385,7 +387,7 @@ run(const char *file, bool debug)
 	}
 	d.sched = scheduler_new(&d);
 	d.store = store_new(d.base, d.cfg.target_conninfo, on_store_ready, &d);
-	if (d.sched == NULL || d.store == NULL) {
+	if (d.throttle == NULL || d.sched == NULL || d.store == NULL) {
 		log_error("out of memory");
 		goto out;
 	}
@@ -433,6 +435,7 @@ out:
 	/* after the store: entries its failing queries spool are written */
 	audit_spool_free(d.audit_spool);
 	scheduler_free(d.sched);
+	throttle_free(d.throttle); /* after the batches that joined it */
 	metrics_http_close();
 	metrics_reset();
 	control_close();

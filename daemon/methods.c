@@ -22,6 +22,7 @@
 #include "schema_methods.h"
 #include "schema_inspect.h"
 #include "store.h"
+#include "throttle_methods.h"
 #include "validate.h"
 #include "dbcall.h"
 #include "vl_dispatch.h"
@@ -137,7 +138,7 @@ get_status(struct control_req *req, struct daemon *d, const void *args)
 	        req,
 	        json_pack(
 	                "{s:{s:s, s:I, s:I, s:s, s:s?, s:I, s:i, s:i, s:o, s:I, "
-	                "s:f, s:o}}",
+	                "s:f, s:o, s:o}}",
 	                "status", "version", MIGRATED_VERSION, "pid",
 	                (json_int_t)getpid(), "uptime_sec",
 	                (json_int_t)(time(NULL) - d->started), "database",
@@ -147,7 +148,9 @@ get_status(struct control_req *req, struct daemon *d, const void *args)
 	                catalog_count(d->plans), "jobs", job_counts_json(c),
 	                "rows_done", (json_int_t)scheduler_rows_done(d->sched),
 	                "rows_per_sec", status_rate(d), "databases",
-	                databases_status(d->dbs, d->store)));
+	                databases_status(d->dbs, d->store), "throttle",
+	                throttle_state_json(d->throttle,
+	                                    d->cfg.max_rows_per_second)));
 }
 
 static void
@@ -246,6 +249,11 @@ static const struct method methods[] = {
         {VL_METHOD_SCHEMA_SQUASH, schema_squash_method, false,
          &schema_squash_params},
         {VL_METHOD_SCHEMA_ADOPT, schema_adopt, true, &schema_adopt_params},
+        /* throttling and pacing */
+        {VL_METHOD_GET_THROTTLE, throttle_get, false, &no_params},
+        {VL_METHOD_THROTTLE_ON, throttle_on, true, &throttle_on_params},
+        {VL_METHOD_THROTTLE_OFF, throttle_off, true, &throttle_off_params},
+        {VL_METHOD_SET_JOB, throttle_set_job, true, &throttle_set_job_params},
 };
 
 /*

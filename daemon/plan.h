@@ -122,6 +122,10 @@ struct plan {
 	size_t nargs;
 	char *pair;   /* pair = NAME: the parameter a pair's NEW binds */
 	bool compare; /* compare = yes: source-vs-target compare at the end */
+	/* pacing; 0: the daemon's default */
+	long long batch_target_ms; /* batch_target = 500ms */
+	long batch_min, batch_max;
+	long max_rows_per_second; /* the plan's jobs together */
 };
 
 /*

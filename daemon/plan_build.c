@@ -6,6 +6,8 @@
  */
 #include "plan_read.h"
 
+#include "duration.h"
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -17,11 +19,24 @@ enum {
 	K_PARAMETERS,
 	K_PAIR,
 	K_COMPARE,
+	K_BATCH_TARGET,
+	K_BATCH_MIN,
+	K_BATCH_MAX,
+	K_MAX_ROWS_PER_SECOND,
 	K_PLAN_KEYS
 };
-static const char *const plan_keys[] = {"description", "tenants",    "params",
-                                        "source",      "parameters", "pair",
-                                        "compare",     NULL};
+static const char *const plan_keys[] = {"description",
+                                        "tenants",
+                                        "params",
+                                        "source",
+                                        "parameters",
+                                        "pair",
+                                        "compare",
+                                        "batch_target",
+                                        "batch_min",
+                                        "batch_max",
+                                        "max_rows_per_second",
+                                        NULL};
 
 enum { K_SQL, K_EXPECT, K_SEVERITY, K_CHECK_KEYS };
 static const char *const check_keys[] = {"sql", "expect", "severity", NULL};
@@ -196,6 +211,66 @@ build_compare(struct loader *ld, const struct value *v, struct plan *plan)
 	return plan_choice(ld, v, "compare", "no", "yes", &plan->compare);
 }
 
+/* A whole number from 1 to max for key. */
+static int
+build_count(struct loader *ld, const struct value *v, const char *key, long max,
+            long *out)
+{
+	char shown_buf[64];
+	long n = 0;
+	size_t i;
+
+	for (i = 0; v->text[i] >= '0' && v->text[i] <= '9' && i < 10; i++)
+		n = n * 10 + (v->text[i] - '0');
+	if (i == 0 || v->text[i] != '\0' || n < 1 || n > max)
+		return fail(
+		        ld, v->lines[0],
+		        "bad %s \"%s\": expected a number from 1 to %ld", key,
+		        plan_shown(v->text, shown_buf, sizeof shown_buf), max);
+	*out = n;
+	return 0;
+}
+
+static int
+build_batch_target(struct loader *ld, const struct value *v, struct plan *plan)
+{
+	char shown_buf[64];
+
+	if (duration_parse(v->text, &plan->batch_target_ms) < 0)
+		return fail(ld, v->lines[0],
+		            "bad batch_target \"%s\": expected a duration like "
+		            "500ms or 2s",
+		            plan_shown(v->text, shown_buf, sizeof shown_buf));
+	return 0;
+}
+
+static int
+build_batch_min(struct loader *ld, const struct value *v, struct plan *plan)
+{
+	return build_count(ld, v, "batch_min", PLAN_BATCH_MAX,
+	                   &plan->batch_min);
+}
+
+static int
+build_batch_max(struct loader *ld, const struct value *v, struct plan *plan)
+{
+	if (build_count(ld, v, "batch_max", PLAN_BATCH_MAX, &plan->batch_max) <
+	    0)
+		return -1;
+	if (plan->batch_min > plan->batch_max)
+		return fail(ld, v->lines[0],
+		            "batch_max %ld is below batch_min %ld",
+		            plan->batch_max, plan->batch_min);
+	return 0;
+}
+
+static int
+build_max_rows(struct loader *ld, const struct value *v, struct plan *plan)
+{
+	return build_count(ld, v, "max_rows_per_second", 1000000000,
+	                   &plan->max_rows_per_second);
+}
+
 /* The optional keys of [plan] after params, in the order they are built
  * (pair after parameters: check_new_name() compares them). */
 static const struct {
@@ -207,6 +282,10 @@ static const struct {
         {K_PARAMETERS, build_parameters},
         {K_PAIR, build_pair},
         {K_COMPARE, build_compare},
+        {K_BATCH_TARGET, build_batch_target},
+        {K_BATCH_MIN, build_batch_min},
+        {K_BATCH_MAX, build_batch_max},
+        {K_MAX_ROWS_PER_SECOND, build_max_rows},
 };
 
 static int

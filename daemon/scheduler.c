@@ -1,5 +1,6 @@
 #include "scheduler.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -14,6 +15,7 @@
 #include "pg.h"
 #include "runner.h"
 #include "store.h"
+#include "throttle.h"
 
 #define TICK_MS 1000
 #define RATE_WINDOW 10 /* seconds the rate is averaged over */
@@ -35,11 +37,25 @@ struct scheduler {
 
 static void claim_next(struct scheduler *s);
 
+/* HH:MM:SS UTC of t */
+static const char *
+clock_text(time_t t, char *buf, size_t len)
+{
+	struct tm tm;
+
+	if (gmtime_r(&t, &tm) == NULL ||
+	    strftime(buf, len, "%H:%M:%S", &tm) == 0)
+		snprintf(buf, len, "?");
+	return buf;
+}
+
 static void
 on_counts(void *arg, const PGresult *res, const char *error)
 {
 	struct scheduler *s = arg;
 	struct job_counts c = {0};
+	const struct throttle_report *th;
+	char why[400] = "", since[16];
 
 	(void)error;
 	s->counting = false;
@@ -64,13 +80,19 @@ on_counts(void *arg, const PGresult *res, const char *error)
 			c.rolled_back = n;
 	}
 	s->counts = c;
+	th = throttle_report(s->d->throttle);
+	if (th->nreasons > 0)
+		snprintf(why, sizeof(why), "; throttled since %s: %s%s",
+		         clock_text(th->reasons[0].since, since, sizeof(since)),
+		         th->reasons[0].text,
+		         th->nreasons > 1 ? " (and more)" : "");
 #define PUSH(state) metrics_jobs(#state, c.state);
 	VL_JOB_STATES(PUSH)
 #undef PUSH
 	notify_status("%d/%d workers busy; jobs: %lld queued, %lld running, "
-	              "%lld paused, %lld failed, %lld succeeded; %.0f rows/s",
+	              "%lld paused, %lld failed, %lld succeeded; %.0f rows/s%s",
 	              scheduler_busy(s), s->nrunners, c.queued, c.running,
-	              c.paused, c.failed, c.succeeded, scheduler_rate(s));
+	              c.paused, c.failed, c.succeeded, scheduler_rate(s), why);
 }
 
 static void

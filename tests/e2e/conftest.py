@@ -406,6 +406,7 @@ STATUS_FIELDS = {
     "version": str, "pid": int, "uptime_sec": int, "database": str,
     "workers": int, "workers_busy": int, "plans": int, "jobs": dict,
     "rows_done": int, "rows_per_sec": (int, float), "databases": list,
+    "throttle": dict,
 }
 DB_STATES = ("connected", "connecting", "disconnected")
 

@@ -116,7 +116,8 @@ def test_every_verb_in_the_help_has_its_own_help():
     verbs = listed_verbs()
     assert {"status", "plans", "submit", "list", "show", "watch", "pause",
             "resume", "cancel", "retry", "validate", "verify", "rollback",
-            "backups", "rejects", "log", "schema"} == set(verbs), verbs
+            "backups", "rejects", "log", "schema", "throttle",
+            "set"} == set(verbs), verbs
     for verb in verbs:
         rc, out, err = run([MIGRATECTL, verb, "--help"])
         assert rc == 0, (verb, err)
@@ -126,6 +127,8 @@ def test_every_verb_in_the_help_has_its_own_help():
 @pytest.mark.parametrize("verb, options", [
     ("submit", ["--pair OLD:NEW", "--param NAME=VALUE", "--fresh"]),
     ("verify", ["--compare"]),
+    ("throttle", ["--plan P", "--reason TEXT", "--for DURATION"]),
+    ("set", ["--batch-size N", "--max-rows-per-second N"]),
 ])
 def test_help_names_the_new_options(verb, options):
     require_binaries()

@@ -215,6 +215,15 @@ test_key_table(void **state)
 	        {"database", "sqlite", true},
 	        {"schema", "database", true},
 	        {"schema", "dir", true},
+	        {"daemon", "batch_target", true},
+	        {"daemon", "batch_min", true},
+	        {"daemon", "batch_max", true},
+	        {"throttle", "query", true},
+	        {"throttle", "interval", true},
+	        {"throttle", "timeout", true},
+	        {"throttle", "max", true},
+	        {"throttle", "critical", true},
+	        {"throttle", "max_rows_per_second", true},
 	};
 	size_t n = sizeof(want) / sizeof(want[0]);
 	size_t i;
@@ -347,7 +356,8 @@ test_unknown_key(void **state)
 }
 
 #define KNOWN                                                                  \
-	"(known: [daemon], [target], [metrics], [database NAME], [schema NAME])"
+	"(known: [daemon], [target], [metrics], [database NAME], "             \
+	"[schema NAME], [throttle])"
 
 static void
 test_unknown_section(void **state)
@@ -606,7 +616,7 @@ test_first_error_reported(void **state)
 	(void)state;
 	expect_error("[daemon\nworkers = 5\n", 1,
 	             "section header without ']'; expected [daemon], [target], "
-	             "[metrics], [database NAME] or [schema NAME]");
+	             "[metrics], [database NAME], [schema NAME] or [throttle]");
 	expect_error("[daemon]\nfoo\nworkers = abc\n", 2, syntax_error);
 }
 
@@ -650,6 +660,15 @@ static const struct {
         {"client_output_max", "33554432"},
         {"audit_spool", "/srv/migrated/audit.spool"},
         {"conninfo", "service=app"},
+        {"batch_target", "500ms"},
+        {"batch_min", "10"},
+        {"batch_max", "5000"},
+        {"query", "replication_lag"},
+        {"interval", "2s"},
+        {"timeout", "1500ms"},
+        {"max", "2.5"},
+        {"critical", "30"},
+        {"max_rows_per_second", "5000"},
         {"listen", "[::1]:9187"},
 };
 #define NSAMPLES (sizeof(samples) / sizeof(samples[0]))

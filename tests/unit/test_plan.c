@@ -938,6 +938,37 @@ test_copy_errors(void **state)
 	             3, "bad compare \"maybe\": expected no or yes");
 }
 
+/* [plan] pacing keys: batch_target, batch_min, batch_max, rows/s. */
+static void
+test_plan_pacing_keys(void **state)
+{
+	struct plan *p;
+
+	(void)state;
+	p = load_ok("[plan]\ntenants = SELECT 1\nbatch_target = 500ms\n"
+	            "batch_min = 10\nbatch_max = 2000\n"
+	            "max_rows_per_second = 300\n" STEP("a"));
+	assert_int_equal(p->batch_target_ms, 500);
+	assert_int_equal(p->batch_min, 10);
+	assert_int_equal(p->batch_max, 2000);
+	assert_int_equal(p->max_rows_per_second, 300);
+	plan_free(p);
+	p = load_ok("[plan]\ntenants = SELECT 1\n" STEP("a"));
+	assert_int_equal(p->batch_target_ms, 0); /* the daemon's default */
+	assert_int_equal(p->max_rows_per_second, 0);
+	plan_free(p);
+	expect_error("[plan]\ntenants = SELECT 1\nbatch_target = 5\n" STEP("a"),
+	             3,
+	             "bad batch_target \"5\": expected a duration like 500ms "
+	             "or 2s");
+	expect_error(
+	        "[plan]\ntenants = SELECT 1\nbatch_min = 0\n" STEP("a"), 3,
+	        "bad batch_min \"0\": expected a number from 1 to 1000000");
+	expect_error("[plan]\ntenants = SELECT 1\nbatch_min = 50\n"
+	             "batch_max = 10\n" STEP("a"),
+	             4, "batch_max 10 is below batch_min 50");
+}
+
 /* plan_order.h on its own: steps in, steps out. */
 static void
 test_order_steps(void **state)
@@ -1097,6 +1128,7 @@ main(void)
 	        cmocka_unit_test(test_big_values),
 	        cmocka_unit_test(test_copy_step),
 	        cmocka_unit_test(test_copy_errors),
+	        cmocka_unit_test(test_plan_pacing_keys),
 	        cmocka_unit_test(test_order_steps),
 	        cmocka_unit_test(test_sources),
 	        cmocka_unit_test(test_set_refuse),
