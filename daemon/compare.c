@@ -7,6 +7,7 @@
 
 #include "checks.h"
 #include "compare_rows.h"
+#include "compare_sqlite.h"
 #include "daemon.h"
 #include "dbcall.h"
 #include "log.h"
@@ -20,6 +21,7 @@ struct source_db {
 	const char *name; /* the step's source (the plan outlives us) */
 	char *conninfo;   /* NULL: not configured, or a SQLite file */
 	bool sqlite;
+	char *path; /* of the SQLite file */
 };
 
 struct compare {
@@ -37,6 +39,7 @@ struct compare {
 	const char *source_name; /* the database source is connected to */
 	bool target_ready, source_ready;
 	struct event *kick; /* the next move, on a loop turn of its own */
+	struct compare_sqlite *lite; /* a SQLite step's source rows */
 
 	/* the step being compared: plan->steps[todo[next]] */
 	const struct plan_step *step;
@@ -163,6 +166,8 @@ result_ok(struct compare *c, const PGresult *res, const char *error,
 static void
 step_reset(struct compare *c)
 {
+	compare_sqlite_free(c->lite);
+	c->lite = NULL;
 	compare_cols_free(&c->cols);
 	free(c->target_sql);
 	c->target_sql = NULL;
@@ -179,11 +184,13 @@ compare_free(struct compare *c)
 	c->closing = true;
 	pg_conn_free(c->source);
 	pg_conn_free(c->target);
-	step_reset(c);
+	step_reset(c); /* after the target: its copy's callback sees closing */
 	if (c->kick != NULL)
 		event_free(c->kick);
-	for (size_t i = 0; c->dbs != NULL && i < c->ntodo; i++)
+	for (size_t i = 0; c->dbs != NULL && i < c->ntodo; i++) {
 		free(c->dbs[i].conninfo);
+		free(c->dbs[i].path);
+	}
 	free(c->dbs);
 	free(c->todo);
 	free(c->target_conninfo);
@@ -461,6 +468,30 @@ on_select(void *arg, const PGresult *res, const char *error)
 	lookup_next(c);
 }
 
+/* A SQLite step's rows are in pg_temp.compare_src: read them as text. */
+static void
+on_lite_rows(void *arg, const char *error)
+{
+	struct compare *c = arg;
+	char *sql;
+
+	if (c->closing)
+		return;
+	if (error != NULL) {
+		fail(c, false, NULL, "step %s: reading SQLite source %s: %s",
+		     c->step->name, c->source_name, error);
+		return;
+	}
+	sql = compare_sqlite_rows_sql(c->target, c->step);
+	if (sql == NULL) {
+		fail_oom(c);
+		return;
+	}
+	if (pg_query(c->target, sql, 0, NULL, on_select, c) < 0)
+		unreachable(c, "target", true, pg_conn_error(c->target));
+	free(sql);
+}
+
 /* The target table's columns: pick the compared ones, run the select. */
 static void
 on_columns(void *arg, const PGresult *res, const char *error)
@@ -501,24 +532,38 @@ on_columns(void *arg, const PGresult *res, const char *error)
 		fail(c, false, NULL, "step %s: %s", s->name, err);
 		return;
 	}
-	free(names);
-	free(types);
 	c->target_sql = compare_target_sql(s, &c->cols, quote_target, c);
 	if (c->target_sql == NULL) {
+		free(names);
+		free(types);
 		fail_oom(c);
 		return;
 	}
 	if (catalog_bind(&s->select.stmt, c->tenant, NULL, NULL, c->env,
 	                 values) < 0) {
+		free(names);
+		free(types);
 		fail(c, false, NULL,
 		     "step %s: select has a parameter without a value for "
 		     "this job",
 		     s->name);
 		return;
 	}
-	if (pg_query(c->source, s->select.stmt.text,
-	             (int)s->select.stmt.nparams, values, on_select, c) < 0)
+	if (c->dbs[c->next].sqlite) {
+		const struct source_db *db = &c->dbs[c->next];
+		c->lite = compare_sqlite_start(
+		        c->base, db->name, db->path, s, values,
+		        (int)s->select.stmt.nparams, names, types, (size_t)n,
+		        c->target, on_lite_rows, c);
+		if (c->lite == NULL)
+			fail_oom(c);
+	} else if (pg_query(c->source, s->select.stmt.text,
+	                    (int)s->select.stmt.nparams, values, on_select,
+	                    c) < 0) {
 		unreachable(c, c->source_name, true, pg_conn_error(c->source));
+	}
+	free(names);
+	free(types);
 }
 
 static void
@@ -580,10 +625,9 @@ next_step(struct compare *c)
 	c->step = &c->plan->steps[c->todo[c->next]];
 	db = &c->dbs[c->next];
 	if (db->sqlite) {
-		fail(c, false, NULL,
-		     "step %s: [database %s] is a SQLite file; compare reads "
-		     "PostgreSQL sources only",
-		     c->step->name, db->name);
+		/* read on the file's worker, loaded into the target session */
+		c->source_name = db->name;
+		start_step(c);
 		return;
 	}
 	if (db->conninfo == NULL) {
@@ -755,6 +799,9 @@ plan_todo(struct compare *c, const struct config *cfg, json_t *steps)
 		sd->sqlite = db->conninfo == NULL;
 		if (db->conninfo != NULL &&
 		    (sd->conninfo = strdup(db->conninfo)) == NULL)
+			return -1;
+		if (db->sqlite != NULL &&
+		    (sd->path = strdup(db->sqlite)) == NULL)
 			return -1;
 	}
 	return 0;

@@ -76,6 +76,35 @@ prepare(sqlite3 *db, const struct copy_sqlite_req *r, const char *sql,
 	return rc;
 }
 
+const enum sqlite_conv_class *
+copy_sqlite_types(json_t *cols, json_t *target,
+                  enum sqlite_conv_class **classes)
+{
+	size_t i, j, n = json_array_size(cols);
+	json_t *c, *t;
+
+	free(*classes);
+	*classes = calloc(n > 0 ? n : 1, sizeof(**classes));
+	if (*classes == NULL)
+		return NULL;
+	json_array_foreach(cols, i, c)
+	{
+		const char *name = json_string_value(json_array_get(c, 0));
+		const char *type = "text";
+
+		json_array_foreach(target, j, t)
+		{
+			if (strcmp(json_string_value(json_array_get(t, 0)),
+			           name) == 0)
+				type = json_string_value(json_array_get(t, 2));
+		}
+		if (json_array_set_new(c, 1, json_string(type)) < 0)
+			return NULL;
+		(*classes)[i] = sqlite_conv_class_of(type);
+	}
+	return *classes;
+}
+
 const char *
 copy_sqlite_lowest(bool key_int)
 {

@@ -54,6 +54,17 @@ int copy_sqlite_probe(sqlite3 *db, void *req, char *err, size_t errlen);
 /* One batch (a sqlite_work_fn): hi, rows, data, rejects. */
 int copy_sqlite_batch(sqlite3 *db, void *req, char *err, size_t errlen);
 
+/*
+ * select's columns cols [[name, type], ...] take the types of the target
+ * table's columns target [[name, generated, type], ...] (text where the
+ * target has no such column): staged holds converted values. Returns the
+ * conversion class of each column, also stored in *classes (freed first;
+ * the caller frees it), or NULL on out of memory.
+ */
+const enum sqlite_conv_class *
+copy_sqlite_types(json_t *cols, json_t *target,
+                  enum sqlite_conv_class **classes);
+
 /* The lowest value keys of that class are walked after. */
 const char *copy_sqlite_lowest(bool key_int);
 

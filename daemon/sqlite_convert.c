@@ -343,8 +343,8 @@ parse_iso(const unsigned char *p, size_t n, bool date_only, struct instant *t)
 	}
 	if (s != e)
 		return false;
-	t->secs = days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + sec -
-	          off;
+	t->secs = days_from_civil(y, mo, d) * 86400 + (long long)h * 3600 +
+	          (long long)mi * 60 + sec - off;
 	t->usec = usec;
 	return true;
 }

@@ -20,6 +20,13 @@
  * With backup = yes the matched target rows are stored first, and the
  * rows the merge inserted are stored with them, so a rollback can undo
  * both.
+ *
+ * A SQLite source (sqlite = PATH) replaces the source half: the step's own
+ * sqlite_worker (read-only) runs copy_sqlite.c's probe and batches, which
+ * convert the values to the target's column types (staged takes them) and
+ * hand back the rows in the COPY text format; a locked file waits and is
+ * read again. The target half (staged, merge, backups, rejects = keep) is
+ * the same.
  */
 #include <ctype.h>
 #include <stdarg.h>
@@ -37,7 +44,7 @@
 /* How long one SQLite read waits for a writer's lock, and the pause before
  * a locked source is tried again (the job waits; it does not fail). */
 #define SQLITE_BUSY_MS 200
-#define SQLITE_RETRY_MS 500
+#define SQLITE_RETRY_US 500000L
 
 enum copy_phase { C_CONNECTING, C_PREPARING, C_READY, C_READING };
 
@@ -181,40 +188,6 @@ on_staged(void *arg, const PGresult *res, const char *error)
 	s->ctx.ev.ready(s->ctx.ev.arg, s->lo, s->rows);
 }
 
-/*
- * A SQLite source's columns take the target's types (text where the target
- * has no such column): staged holds converted values, and each column's
- * conversion class follows from that type.
- */
-static int
-lite_types(struct step *s, json_t *target)
-{
-	size_t i, j, n = json_array_size(s->cols);
-	json_t *c, *t;
-
-	free(s->classes);
-	s->classes = calloc(n > 0 ? n : 1, sizeof(*s->classes));
-	if (s->classes == NULL)
-		return -1;
-	json_array_foreach(s->cols, i, c)
-	{
-		const char *name = json_string_value(json_array_get(c, 0));
-		const char *type = "text";
-
-		json_array_foreach(target, j, t)
-		{
-			if (strcmp(json_string_value(json_array_get(t, 0)),
-			           name) == 0)
-				type = json_string_value(json_array_get(t, 2));
-		}
-		if (json_array_set_new(c, 1, json_string(type)) < 0)
-			return -1;
-		s->classes[i] = sqlite_conv_class_of(type);
-	}
-	s->lreq.classes = s->classes;
-	return 0;
-}
-
 /* The target table's columns: [[name, generated, type], ...]. */
 static void
 on_target_cols(void *arg, const PGresult *res, const char *error)
@@ -233,7 +206,9 @@ on_target_cols(void *arg, const PGresult *res, const char *error)
 		return;
 	}
 	target = json_loads(PQgetvalue(res, 0, 0), 0, NULL);
-	if (s->lite != NULL && lite_types(s, target) < 0) {
+	if (s->lite != NULL &&
+	    (s->lreq.classes =
+	             copy_sqlite_types(s->cols, target, &s->classes)) == NULL) {
 		json_decref(target);
 		step_fail(&s->ctx, "out of memory");
 		return;
@@ -496,7 +471,7 @@ static bool
 lite_ok(struct step *s, enum sqlite_worker_status status, const char *error,
         const char *what)
 {
-	struct timeval tv = {0, SQLITE_RETRY_MS * 1000};
+	struct timeval tv = {0, SQLITE_RETRY_US};
 
 	if (s->freeing || status == SQLITE_WORKER_CANCELLED)
 		return false;

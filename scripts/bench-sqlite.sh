@@ -104,6 +104,7 @@ CONF
 MIGRATED_SOCKET=$dir/io.migrated
 export MIGRATED_SOCKET
 "$migrated" -c "$dir/migrated.conf" </dev/null >"$dir/migrated.log" 2>&1 &
+# shellcheck disable=SC2034 # wait_ready and stop_daemon (lib.sh) read it
 daemon_pid=$!
 wait_ready bench-sqlite
 echo "bench-sqlite: migrated, a copy step with batch = $batch"
@@ -116,13 +117,13 @@ stop_daemon
 
 # pgloader: the same file into the same table
 sock=$(echo "$conninfo" | sed 's/.*host=\([^ ]*\).*/\1/')
-cat >"$dir/load.pgl" <<LOAD
+cat >"$dir/load.pgl" <<PGL
 LOAD DATABASE
      FROM sqlite://$dir/legacy.db
      INTO postgresql://postgres@unix:$sock:$port/bench_pgloader
 WITH data only, truncate, batch rows = $batch
 INCLUDING ONLY TABLE NAMES LIKE 'items';
-LOAD
+PGL
 echo "bench-sqlite: pgloader"
 t0=$(now)
 pgloader --quiet "$dir/load.pgl" >"$dir/pgloader.log" 2>&1 ||

@@ -6,6 +6,7 @@ set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
 . "$top/scripts/lib.sh"
 . "$top/scripts/demo_schema.sh"
+. "$top/scripts/demo_sqlite.sh"
 migrated=$top/build/migrated
 migratectl=$top/build/migratectl
 port=${DEMO_PORT:-54329}
@@ -248,6 +249,7 @@ conninfo = $conninfo
 conninfo = $legacy
 CONF
 demo_schema_setup
+demo_sqlite_setup
 cat "$dir/migrated.conf"
 
 step "checking the configuration: migrated -n -c $dir/migrated.conf"
@@ -322,6 +324,7 @@ step "the audit log (newest 5 entries)"
 "$migratectl" log --limit 5
 
 legacy_import
+demo_sqlite
 demo_schema
 
 step "stopping migrated with SIGTERM"

@@ -116,7 +116,8 @@ def test_every_verb_in_the_help_has_its_own_help():
     verbs = listed_verbs()
     assert {"status", "plans", "submit", "list", "show", "watch", "pause",
             "resume", "cancel", "retry", "validate", "verify", "rollback",
-            "backups", "log", "schema", "throttle", "set"} == set(verbs), verbs
+            "backups", "rejects", "log", "schema", "throttle",
+            "set"} == set(verbs), verbs
     for verb in verbs:
         rc, out, err = run([MIGRATECTL, verb, "--help"])
         assert rc == 0, (verb, err)
