@@ -1,4 +1,4 @@
--- The job view of 005_throttle.sql (throttle fields) with the rejects
+-- The job view of 006_throttle.sql (throttle fields) with the rejects
 -- count of 005_rejects.sql again: both upgrades replaced the view, and
 -- the later one (throttle) left rows_rejected out.
 CREATE OR REPLACE VIEW migrated.job_info AS
