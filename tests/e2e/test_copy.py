@@ -300,6 +300,19 @@ def test_pairs_features_and_fresh(pg, make_daemon):
     jobs = json.loads(out)["jobs"]
     assert len(jobs) == 3
     assert all(j["state"] == "succeeded" for j in ended(d, jobs))
+    # list names each job's pair: NEW (from OLD) in TENANT; --json has both
+    rc, out, e = d.ctl("list", "--plan", "pairs")
+    assert rc == 0, e
+    rows = {l.split()[0]: l for l in out.splitlines()[1:]}
+    assert [" tumi.example (from tumi) " in rows[str(jobs[0])],
+            " tumi2.example (from tumi) " in rows[str(jobs[1])],
+            " acme.example (from acme) " in rows[str(jobs[2])]] == [
+        True] * 3, out
+    rc, out, e = d.ctl("--json", "list", "--plan", "pairs")
+    assert rc == 0, e
+    assert sorted((j["tenant"], j["pair"]) for j in json.loads(out)["jobs"]) == [
+        ("acme", "acme.example"), ("tumi", "tumi.example"),
+        ("tumi", "tumi2.example")], out
     assert pg.psql("SELECT string_agg(domain || '=' || name, ',' ORDER BY "
                    "domain) FROM orgs").strip() == (
         "acme.example=Acmé,keep.example=untouched,tumi.example=Tumi Ltd,"
@@ -314,7 +327,18 @@ def test_pairs_features_and_fresh(pg, make_daemon):
         "plan": "pairs", "steps": ["members"],
         "pairs": [{"old": "zed", "new": "zed.example"}]})
     assert (name, params) == ("io.migrated.StepDependency", {
-        "plan": "pairs", "step": "members", "after": "orgs"}), params
+        "plan": "pairs", "step": "members", "after": "orgs",
+        "tenant": "zed", "pair": "zed.example"}), params
+    # ... named by the first pair refused, the one done passing
+    name, params = err(d, "Submit", {
+        "plan": "pairs", "steps": ["members"],
+        "pairs": [{"old": "tumi", "new": "tumi.example"},
+                  {"old": "zed", "new": "zed.example"}]})
+    assert (params["tenant"], params["pair"]) == ("zed", "zed.example")
+    rc, out, e = d.ctl("submit", "pairs", "--pair", "zed:zed.example",
+                       "--steps", "members")
+    assert rc == 1 and "for tenant 'zed' (pair zed:zed.example); add " \
+        "--steps orgs" in e, (rc, e)
     # again: nothing changes
     r = ok(d, "Submit", {"plan": "pairs", "pairs": [
         {"old": "tumi", "new": "tumi.example"}]})
