@@ -3,8 +3,11 @@ COPY and merged into the target by natural key, exactly once across kill -9,
 idempotent on a second run, and rolled back exactly."""
 
 import json
+import os
+import pty
+import subprocess
 
-from conftest import run, wait_for
+from conftest import MIGRATECTL, run, wait_for
 from jobs_util import kill9, write_plan, reload
 from safety_util import ok, err, run_job, wait_ended, fingerprints, submit
 
@@ -281,6 +284,26 @@ def start_pairs(pg, make_daemon):
     return d
 
 
+def ctl_on_terminal(d, *args):
+    """migratectl with its standard output on a terminal (a pty); returns
+    (rc, what it wrote there)."""
+    master, slave = pty.openpty()
+    proc = subprocess.Popen([MIGRATECTL, "--socket", d.socket, *args],
+                            stdout=slave, stderr=subprocess.DEVNULL)
+    os.close(slave)
+    out = b""
+    while True:
+        try:
+            chunk = os.read(master, 4096)
+        except OSError:             # EIO: the other end is closed
+            break
+        if not chunk:
+            break
+        out += chunk
+    os.close(master)
+    return proc.wait(timeout=30), out.decode()
+
+
 def ended(d, ids):
     return [wait_ended(d, i, timeout=60) for i in ids]
 
@@ -308,6 +331,12 @@ def test_pairs_features_and_fresh(pg, make_daemon):
             " tumi2.example (from tumi) " in rows[str(jobs[1])],
             " acme.example (from acme) " in rows[str(jobs[2])]] == [
         True] * 3, out
+    # ... and so does watch, on a terminal
+    rc, out = ctl_on_terminal(d, "watch", *map(str, jobs))
+    assert rc == 0, out
+    assert [" tumi.example (from tumi) " in out,
+            " tumi2.example (from tumi) " in out,
+            " acme.example (from acme) " in out] == [True] * 3, out
     rc, out, e = d.ctl("--json", "list", "--plan", "pairs")
     assert rc == 0, e
     assert sorted((j["tenant"], j["pair"]) for j in json.loads(out)["jobs"]) == [
