@@ -66,12 +66,15 @@ static const struct {
         {VL_ERROR_INVALID_PARAMETER_VALUE,
          CTL_EXIT_DAEMON,
          {"parameter '{parameter}' cannot have this value: {message}"}},
-        /* Submit of steps whose dependency is left out. */
+        /*
+         * Submit of steps whose dependency is left out: tenant is the
+         * first refused (OLD of its pair, pair its NEW).
+         */
         {VL_ERROR_STEP_DEPENDENCY,
          CTL_EXIT_DAEMON,
          {"step '{step}' of plan '{plan}' needs step '{after}', which "
           "neither runs in this job nor has succeeded before for tenant "
-          "'{call.tenant}'; add --steps {after}",
+          "'{tenant}'[ (pair {tenant}:{pair})]; add --steps {after}",
           "step '{step}' of plan '{plan}' needs step '{after}', which "
           "neither runs in these jobs nor has succeeded before for every "
           "tenant given; add --steps {after}"}},

@@ -400,7 +400,7 @@ out_jobs(FILE *f, const json_t *jobs)
 	{
 		table_field(&t, job, "id");
 		table_field(&t, job, "plan");
-		table_field(&t, job, "tenant");
+		table_put(&t, progress_tenant_text(job));
 		table_field(&t, job, "state");
 		if (kind)
 			table_put(&t, kind_text(job));

@@ -30,6 +30,23 @@ progress_rows_text(const json_t *obj)
 	return rc < 0 ? NULL : text;
 }
 
+char *
+progress_tenant_text(const json_t *job)
+{
+	char *tenant, *pair, *text = NULL;
+
+	if (value_get(job, "pair") == NULL)
+		return value_field(job, "tenant");
+	tenant = value_field(job, "tenant");
+	pair = value_field(job, "pair");
+	if (tenant == NULL || pair == NULL ||
+	    asprintf(&text, "%s (from %s)", pair, tenant) < 0)
+		text = NULL;
+	free(tenant);
+	free(pair);
+	return text;
+}
+
 /* Percent done, or -1 when nothing is estimated. */
 static int
 percent(const json_t *job)
@@ -201,7 +218,7 @@ progress_row(struct table *t, const struct progress_job *pj, int bar_width)
 	char eta[64] = "-";
 
 	table_cell(t, "%lld", pj->id);
-	table_field(t, job, "tenant");
+	table_put(t, progress_tenant_text(job));
 	table_field(t, job, "state");
 	table_put(t, progress_bar_text(job, bar_width));
 	table_put(t, progress_rows_text(job));

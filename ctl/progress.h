@@ -16,6 +16,12 @@
  * estimated); malloc'd, NULL only when out of memory.
  */
 char *progress_rows_text(const json_t *obj) __attribute__((warn_unused_result));
+/*
+ * The TENANT column of list and watch: the tenant, or "NEW (from OLD)" of
+ * a pair's job; malloc'd like the above.
+ */
+char *progress_tenant_text(const json_t *job)
+        __attribute__((warn_unused_result));
 /* "45%", or "-" when nothing is estimated; malloc'd like the above. */
 char *progress_percent_text(const json_t *job)
         __attribute__((warn_unused_result));

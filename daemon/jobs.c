@@ -103,7 +103,7 @@ static const char submit_sql[] =
         "  SELECT d->>0 AS step, d->>1 AS dep, ord"
         "  FROM json_array_elements($12::json) WITH ORDINALITY AS u(d, ord)),"
         " missing AS ("
-        "  SELECT need.step, need.dep FROM need CROSS JOIN t"
+        "  SELECT need.step, need.dep, t.tenant, t.pair FROM need CROSS JOIN t"
         "  WHERE NOT EXISTS (SELECT 1 FROM migrated.jobs j"
         "   JOIN migrated.job_steps js ON js.job_id = j.id"
         "   WHERE j.plan = $1 AND j.tenant = t.tenant"
@@ -129,7 +129,8 @@ static const char submit_sql[] =
         "   json_array_elements_text($6::json) WITH ORDINALITY AS s(name, ord))"
         "SELECT (SELECT coalesce(json_agg(id ORDER BY id), '[]') FROM ins),"
         " (SELECT id FROM dup), (SELECT tenant FROM dup),"
-        " (SELECT step FROM missing), (SELECT dep FROM missing)";
+        " (SELECT step FROM missing), (SELECT dep FROM missing),"
+        " (SELECT tenant FROM missing), (SELECT pair FROM missing)";
 
 static void
 submit_done(struct dbcall *op, const PGresult *res)
@@ -148,10 +149,15 @@ submit_done(struct dbcall *op, const PGresult *res)
 	}
 	if (!PQgetisnull(res, 0, 3)) {
 		json_decref(ids);
+		/* the first tenant (or pair) refused; pair is its NEW half */
 		control_error(op->req, VL_ERROR_STEP_DEPENDENCY,
-		              json_pack("{s:s, s:s, s:s}", "plan", plan, "step",
-		                        PQgetvalue(res, 0, 3), "after",
-		                        PQgetvalue(res, 0, 4)));
+		              json_pack("{s:s, s:s, s:s, s:s, s:s*}", "plan",
+		                        plan, "step", PQgetvalue(res, 0, 3),
+		                        "after", PQgetvalue(res, 0, 4),
+		                        "tenant", PQgetvalue(res, 0, 5), "pair",
+		                        PQgetisnull(res, 0, 6)
+		                                ? NULL
+		                                : PQgetvalue(res, 0, 6)));
 		return;
 	}
 	log_info("queued %zu job(s) of plan %s", json_array_size(ids), plan);

@@ -3,8 +3,11 @@ COPY and merged into the target by natural key, exactly once across kill -9,
 idempotent on a second run, and rolled back exactly."""
 
 import json
+import os
+import pty
+import subprocess
 
-from conftest import run, wait_for
+from conftest import MIGRATECTL, run, wait_for
 from jobs_util import kill9, write_plan, reload
 from safety_util import ok, err, run_job, wait_ended, fingerprints, submit
 
@@ -281,6 +284,26 @@ def start_pairs(pg, make_daemon):
     return d
 
 
+def ctl_on_terminal(d, *args):
+    """migratectl with its standard output on a terminal (a pty); returns
+    (rc, what it wrote there)."""
+    master, slave = pty.openpty()
+    proc = subprocess.Popen([MIGRATECTL, "--socket", d.socket, *args],
+                            stdout=slave, stderr=subprocess.DEVNULL)
+    os.close(slave)
+    out = b""
+    while True:
+        try:
+            chunk = os.read(master, 4096)
+        except OSError:             # EIO: the other end is closed
+            break
+        if not chunk:
+            break
+        out += chunk
+    os.close(master)
+    return proc.wait(timeout=30), out.decode()
+
+
 def ended(d, ids):
     return [wait_ended(d, i, timeout=60) for i in ids]
 
@@ -300,6 +323,25 @@ def test_pairs_features_and_fresh(pg, make_daemon):
     jobs = json.loads(out)["jobs"]
     assert len(jobs) == 3
     assert all(j["state"] == "succeeded" for j in ended(d, jobs))
+    # list names each job's pair: NEW (from OLD) in TENANT; --json has both
+    rc, out, e = d.ctl("list", "--plan", "pairs")
+    assert rc == 0, e
+    rows = {l.split()[0]: l for l in out.splitlines()[1:]}
+    assert [" tumi.example (from tumi) " in rows[str(jobs[0])],
+            " tumi2.example (from tumi) " in rows[str(jobs[1])],
+            " acme.example (from acme) " in rows[str(jobs[2])]] == [
+        True] * 3, out
+    # ... and so does watch, on a terminal
+    rc, out = ctl_on_terminal(d, "watch", *map(str, jobs))
+    assert rc == 0, out
+    assert [" tumi.example (from tumi) " in out,
+            " tumi2.example (from tumi) " in out,
+            " acme.example (from acme) " in out] == [True] * 3, out
+    rc, out, e = d.ctl("--json", "list", "--plan", "pairs")
+    assert rc == 0, e
+    assert sorted((j["tenant"], j["pair"]) for j in json.loads(out)["jobs"]) == [
+        ("acme", "acme.example"), ("tumi", "tumi.example"),
+        ("tumi", "tumi2.example")], out
     assert pg.psql("SELECT string_agg(domain || '=' || name, ',' ORDER BY "
                    "domain) FROM orgs").strip() == (
         "acme.example=Acmé,keep.example=untouched,tumi.example=Tumi Ltd,"
@@ -314,7 +356,18 @@ def test_pairs_features_and_fresh(pg, make_daemon):
         "plan": "pairs", "steps": ["members"],
         "pairs": [{"old": "zed", "new": "zed.example"}]})
     assert (name, params) == ("io.migrated.StepDependency", {
-        "plan": "pairs", "step": "members", "after": "orgs"}), params
+        "plan": "pairs", "step": "members", "after": "orgs",
+        "tenant": "zed", "pair": "zed.example"}), params
+    # ... named by the first pair refused, the one done passing
+    name, params = err(d, "Submit", {
+        "plan": "pairs", "steps": ["members"],
+        "pairs": [{"old": "tumi", "new": "tumi.example"},
+                  {"old": "zed", "new": "zed.example"}]})
+    assert (params["tenant"], params["pair"]) == ("zed", "zed.example")
+    rc, out, e = d.ctl("submit", "pairs", "--pair", "zed:zed.example",
+                       "--steps", "members")
+    assert rc == 1 and "for tenant 'zed' (pair zed:zed.example); add " \
+        "--steps orgs" in e, (rc, e)
     # again: nothing changes
     r = ok(d, "Submit", {"plan": "pairs", "pairs": [
         {"old": "tumi", "new": "tumi.example"}]})

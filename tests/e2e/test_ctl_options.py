@@ -241,14 +241,18 @@ def test_invalid_parameter_value_says_which_and_why(fake):
 DEPENDENCY = {"plan": "legacy-import", "step": "users", "after": "tenants"}
 
 
-@pytest.mark.parametrize("who, tenant", [
-    (["--pair", "tumi:tumi.example"], "for tenant 'tumi'"),
-    (["--tenant", "acme"], "for tenant 'acme'"),
-    (["--tenant", "acme", "--tenant", "globex"], "for every tenant given"),
-    (["--all"], "for every tenant given"),
+@pytest.mark.parametrize("refused, tenant", [
+    ({"tenant": "tumi", "pair": "tumi.example"},
+     "for tenant 'tumi' (pair tumi:tumi.example);"),
+    ({"tenant": "acme"}, "for tenant 'acme';"),
+    ({"tenant": "globex", "pair": None}, "for tenant 'globex';"),
+    # a daemon that does not say which
+    ({}, "for every tenant given"),
 ])
-def test_step_dependency_says_what_to_add(fake, who, tenant):
-    d = fake({"Submit": error("io.migrated.StepDependency", DEPENDENCY)})
+def test_step_dependency_says_what_to_add(fake, refused, tenant):
+    d = fake({"Submit": error("io.migrated.StepDependency",
+                              dict(DEPENDENCY, **refused))})
+    who = ["--tenant", "acme", "--tenant", "globex"]
     rc, out, err = d.ctl("submit", "legacy-import", *who, "--steps", "users")
     assert rc == 1, (rc, out, err)
     assert err.startswith("migratectl: io.migrated.StepDependency: step "

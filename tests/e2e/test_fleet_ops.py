@@ -365,7 +365,8 @@ def test_a_step_rolled_back_alone_no_longer_satisfies_a_dependency(fd, pg):
     e, p = err(fd, "Submit", {"plan": "chain", "tenants": ["acme"],
                               "steps": ["more"]})
     assert (e, p) == ("io.migrated.StepDependency",
-                      {"plan": "chain", "step": "more", "after": "item"})
+                      {"plan": "chain", "step": "more", "after": "item",
+                       "tenant": "acme"})
     # acct was not rolled back: a step after it alone is accepted
     (again,) = submit(fd, "chain", ["acme"], steps=["item"])
     assert wait_ended(fd, again)["state"] == "succeeded"

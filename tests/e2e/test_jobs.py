@@ -246,7 +246,7 @@ def test_steps_subset_runs_only_those_steps(jd, pg):
                                            "steps": ["two"]})
     assert (reply.get("error"), reply.get("parameters")) == (
         "io.migrated.StepDependency",
-        {"plan": "cnt", "step": "two", "after": "one"}), reply
+        {"plan": "cnt", "step": "two", "after": "one", "tenant": "a"}), reply
     [job] = submit(jd, "cnt", ["a"], "--steps", "one")
     j = wait_state(jd, [job])[job]
     assert [s["name"] for s in j["steps"]] == ["one"], j

@@ -214,7 +214,8 @@ def test_fresh_is_stored_with_the_job(sd, pg):
 # --- step dependencies ----------------------------------------------------------
 
 def test_step_dependency_until_the_step_succeeded(sd, pg):
-    need_a = (DEPENDENCY, {"plan": "plain", "step": "b", "after": "a"})
+    need_a = (DEPENDENCY, {"plan": "plain", "step": "b", "after": "a",
+                           "tenant": "ten00"})
     assert err(sd, "Submit", {"plan": "plain", "tenants": ["ten00"],
                               "steps": ["b"]}) == need_a
     assert jobs_rows(pg) == []
@@ -238,10 +239,11 @@ def test_step_dependency_refuses_the_whole_submit(sd, pg):
     (a,) = submit(sd, "plain", tenants=["ten00"], steps=["a"])
     wait_state(sd, [a])
     before = jobs_rows(pg)
-    # ten00 has a done, ten01 has not: no job for either
+    # ten00 has a done, ten01 has not: no job for either, ten01 named
     assert err(sd, "Submit", {"plan": "plain", "tenants": ["ten00", "ten01"],
                               "steps": ["b"]}) == (
-        DEPENDENCY, {"plan": "plain", "step": "b", "after": "a"})
+        DEPENDENCY, {"plan": "plain", "step": "b", "after": "a",
+                     "tenant": "ten01"})
     assert jobs_rows(pg) == before
 
 
@@ -252,7 +254,8 @@ def test_step_dependency_is_per_pair(sd, pg):
     # the same old tenant with another new one has not run a
     assert err(sd, "Submit", {"plan": "pairdep", "steps": ["b"], "pairs": [
         {"old": "a", "new": "y"}]}) == (
-        DEPENDENCY, {"plan": "pairdep", "step": "b", "after": "a"})
+        DEPENDENCY, {"plan": "pairdep", "step": "b", "after": "a",
+                     "tenant": "a", "pair": "y"})
     (b,) = submit(sd, "pairdep", pairs=[{"old": "a", "new": "x"}],
                   steps=["b"])
     wait_state(sd, [b])
