@@ -35,7 +35,9 @@ npm_tools() {
 # (tests/e2e/adopt-npm-sqlite/package.json) in build/npm-sqlite, where
 # tests/e2e/test_sqlite_schema.py finds them
 npm_tools_sqlite() {
-	[ -d build/npm-sqlite/node_modules/better-sqlite3 ] && return 0
+	# the compiled addon, not the folder: an install cut short leaves that
+	[ -f build/npm-sqlite/node_modules/better-sqlite3/build/Release/better_sqlite3.node ] &&
+	    return 0
 	mkdir -p build/npm-sqlite
 	cp tests/e2e/adopt-npm-sqlite/package.json build/npm-sqlite/
 	echo "deps.sh: installing the SQLite adopt tests' npm packages in build/npm-sqlite"
