@@ -263,7 +263,10 @@ def test_watch_of_thousands_of_jobs_stays_one_screen(make_daemon, pg):
     assert seen["cancelled"], out[-2000:]
     counts = frames(out)
     assert max(counts) <= rows - 1, counts
-    assert re.search(r"2100 jobs: .*running", out), out[-2000:]
+    # the jobs not yet ended when watch began: 2100 less the few that a
+    # loaded machine finished first
+    m = re.search(r"(\d+) jobs: .*running", out)
+    assert m and 2000 <= int(m.group(1)) <= 2100, out[-2000:]
     assert "rows " in out
 
 
