@@ -70,13 +70,13 @@ admin_gid(const struct config *cfg, gid_t *gid, char *err, size_t errlen)
 	if (cfg->admin_group[0] == '\0')
 		return 0;
 	if (nss_group_lookup(cfg->admin_group, &found, gid) < 0) {
-		snprintf(err, errlen, "%s:0: admin_group: out of memory",
-		         cfg->file);
+		snprintf(err, errlen, "%s:%d: admin_group: out of memory",
+		         cfg->file, cfg->admin_group_line);
 		return -1;
 	}
 	if (!found) {
-		snprintf(err, errlen, "%s:0: admin_group: no group named '%s'",
-		         cfg->file, cfg->admin_group);
+		snprintf(err, errlen, "%s:%d: admin_group: no group named '%s'",
+		         cfg->file, cfg->admin_group_line, cfg->admin_group);
 		return -1;
 	}
 	return 0;
@@ -91,10 +91,10 @@ on_admin_group_known(void *arg, const struct nss_group *g)
 	const struct daemon *d = arg;
 
 	if (g != NULL && !g->found && strcmp(g->name, d->cfg.admin_group) == 0)
-		log_warning("%s: admin_group: no group named '%s'; only root "
-		            "and the daemon's own user may call mutating "
+		log_warning("%s:%d: admin_group: no group named '%s'; only "
+		            "root and the daemon's own user may call mutating "
 		            "methods",
-		            d->cfg.file, g->name);
+		            d->cfg.file, d->cfg.admin_group_line, g->name);
 }
 
 /* Starts the lookup of admin_group on the name-service worker. */

@@ -5,6 +5,7 @@ last of them. admin_group is looked up the same way: a reload that changes
 it does not stall the loop, and a call waits for the group's lookup."""
 
 import os
+import re
 import subprocess
 import sys
 import threading
@@ -238,13 +239,17 @@ def test_admin_group_that_does_not_exist(make_daemon, pg):
     # the check mode refuses it
     rc, out, err = run([MIGRATED, "-n", "-c", d.conf_path])
     assert rc == 1, (rc, out, err)
-    assert ("%s:0: admin_group: no group named 'mdnosuchgroup'\n"
-            % d.conf_path) in err, err
+    with open(d.conf_path) as f:
+        line = 1 + [n for n, text in enumerate(f)
+                    if text.startswith("admin_group")][0]
+    assert ("%s:%d: admin_group: no group named 'mdnosuchgroup'\n"
+            % (d.conf_path, line)) in err, err
     # the running daemon warns once, and only root may mutate
     make_data(pg)
     install(d, safe=safety_plan())
     d.start()
-    d.wait_log("admin_group: no group named 'mdnosuchgroup'")
+    d.wait_log("%s:%d: admin_group: no group named 'mdnosuchgroup'"
+               % (re.escape(str(d.conf_path)), line))
     (reply,) = calls_as("nobody", d.socket, [("Pause", {"all": True})])
     assert reply.get("error") == DENIED, reply
     ok(d, "Pause", {"all": True})
