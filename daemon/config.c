@@ -710,6 +710,10 @@ on_key(void *user, struct inifile_pos *pos, const char *section,
 	if (set_value(st->sect->record(st), key, st->where, value, err,
 	              errlen) < 0)
 		return -1;
+	/* the group is looked up later: its messages name this line */
+	if (strcmp(key->section, "daemon") == 0 &&
+	    strcmp(key->name, "admin_group") == 0)
+		st->cfg->admin_group_line = pos->line;
 	return st->sect->key != NULL ? st->sect->key(st, key, err, errlen) : 0;
 }
 

@@ -49,7 +49,8 @@ struct config {
 	long long workers;
 	long long batch_size;
 	char *admin_group;
-	long long log_level; /* syslog priority */
+	int admin_group_line; /* of its key; 0 when not set in the file */
+	long long log_level;  /* syslog priority */
 	char *target_conninfo;
 	long long reconnect_max_ms;
 	char *metrics_listen; /* [metrics] listen; "" when off */

@@ -16,7 +16,6 @@ struct schema_scratch_sweep;
 struct daemon {
 	struct event_base *base;
 	struct config cfg;
-	gid_t admin_gid;       /* (gid_t)-1 when admin_group is empty */
 	struct catalog *plans; /* replaced on reload */
 	struct store *store;
 	struct databases *dbs; /* [database NAME] sections */

@@ -1,7 +1,6 @@
 /* migrated: runs tenant data migrations on PostgreSQL as resumable jobs. */
 #include <errno.h>
 #include <getopt.h>
-#include <grp.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -58,23 +57,55 @@ usage(FILE *out)
 	        CONFIG_DEFAULT_FILE);
 }
 
-/* Resolves admin_group; -1 with a message when the group does not exist. */
+/*
+ * Resolves admin_group here and now (blocking: the check mode, and the
+ * start before the loop runs, for the socket's group); -1 with a message
+ * when the group does not exist.
+ */
 static int
 admin_gid(const struct config *cfg, gid_t *gid, char *err, size_t errlen)
 {
-	struct group *gr;
+	bool found;
 
 	*gid = (gid_t)-1;
 	if (cfg->admin_group[0] == '\0')
 		return 0;
-	gr = getgrnam(cfg->admin_group);
-	if (gr == NULL) {
-		snprintf(err, errlen, "%s:0: admin_group: no group named '%s'",
-		         cfg->file, cfg->admin_group);
+	if (nss_group_lookup(cfg->admin_group, &found, gid) < 0) {
+		snprintf(err, errlen, "%s:%d: admin_group: out of memory",
+		         cfg->file, cfg->admin_group_line);
 		return -1;
 	}
-	*gid = gr->gr_gid;
+	if (!found) {
+		snprintf(err, errlen, "%s:%d: admin_group: no group named '%s'",
+		         cfg->file, cfg->admin_group_line, cfg->admin_group);
+		return -1;
+	}
 	return 0;
+}
+
+/* The running daemon's admin_group, once the worker looked it up: one
+ * warning when it does not exist (then only root and the daemon's user may
+ * mutate; methods.c decides on the cache's entry). */
+static void
+on_admin_group_known(void *arg, const struct nss_group *g)
+{
+	const struct daemon *d = arg;
+
+	if (g != NULL && !g->found && strcmp(g->name, d->cfg.admin_group) == 0)
+		log_warning("%s:%d: admin_group: no group named '%s'; only "
+		            "root and the daemon's own user may call mutating "
+		            "methods",
+		            d->cfg.file, d->cfg.admin_group_line, g->name);
+}
+
+/* Starts the lookup of admin_group on the name-service worker. */
+static void
+look_up_admin_group(struct daemon *d)
+{
+	if (d->cfg.admin_group[0] != '\0' &&
+	    nss_cache_wait_group(d->cfg.admin_group, on_admin_group_known, d) <
+	            0)
+		log_warning("admin_group: out of memory");
 }
 
 /*
@@ -163,19 +194,11 @@ daemon_reload(struct daemon *d, char *err, size_t errlen)
 	struct catalog *plans;
 	const struct config_key *fixed;
 	char dberr[512];
-	gid_t gid;
+	bool group_changed;
 	int bad;
 
 	if (config_load(d->cfg.file, &cfg, err, errlen) < 0)
 		return -1;
-	/* the same group is not looked up again (getgrnam would block the
-	 * loop); a changed one is, once */
-	if (strcmp(cfg.admin_group, d->cfg.admin_group) == 0)
-		gid = d->admin_gid;
-	else if (admin_gid(&cfg, &gid, err, errlen) < 0) {
-		config_free(&cfg);
-		return -1;
-	}
 	/* all or nothing: a bad plan keeps the old configuration and plans */
 	plans = catalog_load(&cfg, NULL, &bad, err, errlen);
 	if (plans == NULL || bad > 0) {
@@ -210,9 +233,12 @@ daemon_reload(struct daemon *d, char *err, size_t errlen)
 		catalog_unref(plans);
 		return -1;
 	}
+	/* a changed group is looked up on the worker; calls wait for it */
+	group_changed = strcmp(cfg.admin_group, d->cfg.admin_group) != 0;
 	config_free(&d->cfg);
 	d->cfg = cfg;
-	d->admin_gid = gid;
+	if (group_changed)
+		look_up_admin_group(d);
 	catalog_unref(d->plans);
 	d->plans = plans;
 	log_set_level(d->debug ? LOG_DEBUG : (int)d->cfg.log_level);
@@ -321,6 +347,7 @@ run(const char *file, bool debug)
 	struct event *sigs[3] = {NULL, NULL, NULL};
 	const int signos[3] = {SIGTERM, SIGINT, SIGHUP};
 	char err[1024];
+	gid_t socket_gid;
 	int rc = EXIT_CONFIG, bad;
 
 	log_init();
@@ -330,10 +357,10 @@ run(const char *file, bool debug)
 	}
 	d.debug = debug;
 	log_set_level(debug ? LOG_DEBUG : (int)d.cfg.log_level);
-	if (admin_gid(&d.cfg, &d.admin_gid, err, sizeof(err)) < 0) {
-		log_error("%s", err);
-		goto out;
-	}
+	/* before the loop runs: blocking is fine; a group that does not exist
+	 * is warned about once the worker's lookup says so */
+	if (admin_gid(&d.cfg, &socket_gid, err, sizeof(err)) < 0)
+		socket_gid = (gid_t)-1;
 	d.plans = catalog_load(&d.cfg, NULL, &bad, err, sizeof(err));
 	if (d.plans == NULL) {
 		log_error("%s", err);
@@ -367,8 +394,9 @@ run(const char *file, bool debug)
 		log_error("cannot start the name-service lookup thread");
 		goto out;
 	}
+	look_up_admin_group(&d);
 	set_control_limits(&d.cfg);
-	if (control_open(d.base, d.cfg.socket, d.cfg.socket_mode, d.admin_gid,
+	if (control_open(d.base, d.cfg.socket, d.cfg.socket_mode, socket_gid,
 	                 methods_dispatch, &d, err, sizeof(err)) < 0) {
 		log_error("%s", err);
 		goto out;

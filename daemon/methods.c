@@ -289,81 +289,112 @@ on_mutating_end(struct control_req *req, const char *error, void *arg)
 	             error != NULL ? error : "ok");
 }
 
-/* Root, the daemon's own user, or a member of admin_group. */
 static bool
-authorized(const struct control_req *req, const struct daemon *d,
-           const struct nss_user *u)
+privileged(uid_t uid)
 {
-	uid_t uid = control_peer_uid(req);
-
-	if (uid == 0 || uid == geteuid())
-		return true;
-	if (d->admin_gid == (gid_t)-1)
-		return false;
-	if (control_peer_gid(req) == d->admin_gid)
-		return true;
-	return nss_user_in_group(u, d->admin_gid);
+	return uid == 0 || uid == geteuid();
 }
 
-/* A mutating call waiting for its caller's name and groups. */
+/* Root, the daemon's own user, or a member of admin_group (g: its entry,
+ * NULL when admin_group is empty). */
+static bool
+authorized(const struct control_req *req, const struct nss_user *u,
+           const struct nss_group *g)
+{
+	if (privileged(control_peer_uid(req)))
+		return true;
+	if (g == NULL || !g->found)
+		return false;
+	if (control_peer_gid(req) == g->gid)
+		return true;
+	return nss_user_in_group(u, g->gid);
+}
+
+/* A mutating call waiting for its caller's name and groups, or for the
+ * admin group's entry. */
 struct admin_call {
 	struct control_req *req;
 	struct daemon *d;
 	const struct method *m;
 };
 
-static void
-call_admin(struct control_req *req, struct daemon *d, const struct method *m,
-           const struct nss_user *u)
-{
-	if (!authorized(req, d, u)) {
-		control_error(req, VL_ERR_PERMISSION_DENIED, NULL);
-		return;
-	}
-	call_method(req, d, m);
-}
+static void admin_step(struct admin_call *a);
 
 static void
 on_caller_known(void *arg, const struct nss_user *u)
 {
 	struct admin_call *a = arg;
 
-	if (u == NULL) /* out of memory, or the daemon is stopping */
+	if (u == NULL) { /* out of memory, or the daemon is stopping */
 		dbcall_unavailable(a->req, "the caller's user could not be "
 		                           "looked up");
-	else
-		call_admin(a->req, a->d, a->m, u);
-	free(a);
+		free(a);
+		return;
+	}
+	admin_step(a);
+}
+
+static void
+on_group_known(void *arg, const struct nss_group *g)
+{
+	struct admin_call *a = arg;
+
+	if (g == NULL) {
+		dbcall_unavailable(a->req, "admin_group could not be looked "
+		                           "up");
+		free(a);
+		return;
+	}
+	admin_step(a);
 }
 
 /*
- * The caller's name and groups come from the name-service cache (audit and
- * history record the name too); a caller not in it yet waits for the
- * lookup, off the loop.
+ * Decides once the caller (and, unless it is root or the daemon's user,
+ * the current admin_group) are in the name-service cache; until then waits
+ * for the lookup, off the loop, and comes back here. Frees a.
  */
+static void
+admin_step(struct admin_call *a)
+{
+	uid_t uid = control_peer_uid(a->req);
+	const char *group = a->d->cfg.admin_group;
+	bool need_group = group[0] != '\0' && !privileged(uid);
+	const struct nss_user *u = nss_cache_peek(uid);
+	const struct nss_group *g =
+	        need_group ? nss_cache_peek_group(group) : NULL;
+	int rc;
+
+	if (u != NULL && (!need_group || g != NULL)) {
+		if (authorized(a->req, u, g))
+			call_method(a->req, a->d, a->m);
+		else
+			control_error(a->req, VL_ERR_PERMISSION_DENIED, NULL);
+		free(a);
+		return;
+	}
+	rc = u == NULL ? nss_cache_wait(uid, on_caller_known, a)
+	               : nss_cache_wait_group(group, on_group_known, a);
+	if (rc < 0) {
+		dbcall_unavailable(a->req, "out of memory");
+		free(a);
+	}
+}
+
+/* The caller's name and groups come from the name-service cache (audit and
+ * history record the name too). */
 static void
 dispatch_admin(struct control_req *req, struct daemon *d,
                const struct method *m)
 {
-	uid_t uid = control_peer_uid(req);
-	const struct nss_user *u = nss_cache_peek(uid);
-	struct admin_call *a;
+	struct admin_call *a = calloc(1, sizeof(*a));
 
 	control_on_end(req, on_mutating_end, d);
-	if (u != NULL) {
-		call_admin(req, d, m, u);
-		return;
-	}
-	a = calloc(1, sizeof(*a));
 	if (a == NULL) {
 		dbcall_unavailable(req, "out of memory");
 		return;
 	}
 	*a = (struct admin_call){.req = req, .d = d, .m = m};
-	if (nss_cache_wait(uid, on_caller_known, a) < 0) {
-		free(a);
-		dbcall_unavailable(req, "out of memory");
-	}
+	admin_step(a);
 }
 
 void

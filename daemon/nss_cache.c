@@ -16,6 +16,7 @@
 struct entry {
 	struct entry *next;
 	struct nss_user user; /* user.uid always set; the rest once known */
+	struct nss_group grp; /* grp.name set: a group's entry, not a user's */
 	bool known;           /* a lookup has answered */
 	bool asked;           /* a lookup is queued or running */
 	time_t fetched;       /* CLOCK_MONOTONIC seconds */
@@ -24,14 +25,20 @@ struct entry {
 struct waiter {
 	struct waiter *next;
 	uid_t uid;
+	char *name; /* a group's, else NULL */
 	nss_cache_cb cb;
+	nss_group_cb group_cb;
 	void *arg;
 };
 
-/* One lookup on the worker: the uid asked, the answer once it ran. */
+/* One lookup on the worker: the uid (or group name) asked, the answer once
+ * it ran. */
 struct lookup {
 	uid_t uid;
+	char *name;
 	struct nss_user *u;
+	struct nss_group g;
+	int rc;
 };
 
 static struct {
@@ -135,13 +142,51 @@ look_up(uid_t uid)
 	return u;
 }
 
+int
+nss_group_lookup(const char *name, bool *found, gid_t *gid)
+{
+	struct group gr, *res = NULL;
+	long size = sysconf(_SC_GETGR_R_SIZE_MAX);
+	size_t len = size > 0 ? (size_t)size : 16384;
+	char *buf = NULL;
+	int rc;
+
+	for (;;) {
+		char *bigger = realloc(buf, len);
+		if (bigger == NULL) {
+			free(buf);
+			return -1;
+		}
+		buf = bigger;
+		rc = getgrnam_r(name, &gr, buf, len, &res);
+		if (rc != ERANGE || len > (size_t)1 << 24)
+			break;
+		len *= 2;
+	}
+	*found = rc == 0 && res != NULL;
+	*gid = *found ? gr.gr_gid : (gid_t)-1;
+	free(buf);
+	return 0;
+}
+
+/* The entry of the group name, or (name NULL) of the user uid. */
 static struct entry *
-find(uid_t uid)
+find(uid_t uid, const char *name)
 {
 	for (struct entry *e = nc.entries; e != NULL; e = e->next)
-		if (e->user.uid == uid)
+		if (name != NULL ? e->grp.name != NULL &&
+		                           strcmp(e->grp.name, name) == 0
+		                 : e->grp.name == NULL && e->user.uid == uid)
 			return e;
 	return NULL;
+}
+
+static void
+entry_free(struct entry *e)
+{
+	user_clear(&e->user);
+	free(e->grp.name);
+	free(e);
 }
 
 static void
@@ -156,8 +201,7 @@ evict_one(void)
 	if (oldest != NULL) {
 		struct entry *e = *oldest;
 		*oldest = e->next;
-		user_clear(&e->user);
-		free(e);
+		entry_free(e);
 		nc.nentries--;
 	}
 }
@@ -167,7 +211,10 @@ run_lookup(void *arg)
 {
 	struct lookup *l = arg;
 
-	l->u = look_up(l->uid);
+	if (l->name != NULL)
+		l->rc = nss_group_lookup(l->name, &l->g.found, &l->g.gid);
+	else
+		l->u = look_up(l->uid);
 }
 
 static void deliver(bool stopping);
@@ -177,11 +224,16 @@ static void
 on_lookup_done(void *arg, bool ran)
 {
 	struct lookup *l = arg;
-	struct entry *e = find(l->uid);
+	struct entry *e = find(l->uid, l->name);
 
 	if (e != NULL)
 		e->asked = false;
-	if (ran && l->u != NULL && e != NULL) {
+	if (ran && l->name != NULL && l->rc == 0 && e != NULL) {
+		e->grp.found = l->g.found;
+		e->grp.gid = l->g.gid;
+		e->known = true;
+		e->fetched = now_sec();
+	} else if (ran && l->u != NULL && e != NULL) {
 		user_clear(&e->user);
 		e->user = *l->u;
 		e->known = true;
@@ -190,6 +242,7 @@ on_lookup_done(void *arg, bool ran)
 		user_clear(l->u);
 	}
 	free(l->u);
+	free(l->name);
 	free(l);
 	if (ran)
 		deliver(false);
@@ -205,18 +258,24 @@ ask(struct entry *e)
 	    (l = calloc(1, sizeof(*l))) == NULL)
 		return;
 	l->uid = e->user.uid;
+	if (e->grp.name != NULL && (l->name = strdup(e->grp.name)) == NULL) {
+		free(l);
+		return;
+	}
 	if (worker_run(nc.worker, run_lookup, on_lookup_done, l) < 0) {
+		free(l->name);
 		free(l);
 		return;
 	}
 	e->asked = true;
 }
 
-/* The entry for uid, created (and asked for) when there is none. */
+/* The entry for uid (or the group name), created (and asked for) when there
+ * is none. */
 static struct entry *
-entry_for(uid_t uid)
+entry_for(uid_t uid, const char *name)
 {
-	struct entry *e = find(uid);
+	struct entry *e = find(uid, name);
 
 	if (e == NULL) {
 		if (nc.nentries >= MAX_ENTRIES)
@@ -224,6 +283,10 @@ entry_for(uid_t uid)
 		e = calloc(1, sizeof(*e));
 		if (e == NULL)
 			return NULL;
+		if (name != NULL && (e->grp.name = strdup(name)) == NULL) {
+			free(e);
+			return NULL;
+		}
 		e->user.uid = uid;
 		e->next = nc.entries;
 		nc.entries = e;
@@ -244,7 +307,7 @@ deliver(bool stopping)
 	/* taken off the list first: a callback may wait again */
 	while (*p != NULL) {
 		struct waiter *w = *p;
-		struct entry *e = find(w->uid);
+		struct entry *e = find(w->uid, w->name);
 		/* not asked and not known: the lookup could not be queued */
 		if (stopping || e == NULL || e->known || !e->asked) {
 			*p = w->next;
@@ -256,10 +319,14 @@ deliver(bool stopping)
 	}
 	while (ready != NULL) {
 		struct waiter *w = ready;
-		struct entry *e = find(w->uid);
+		struct entry *e = find(w->uid, w->name);
+		bool known = !stopping && e != NULL && e->known;
 		ready = w->next;
-		w->cb(w->arg,
-		      !stopping && e != NULL && e->known ? &e->user : NULL);
+		if (w->name != NULL)
+			w->group_cb(w->arg, known ? &e->grp : NULL);
+		else
+			w->cb(w->arg, known ? &e->user : NULL);
+		free(w->name);
 		free(w);
 	}
 }
@@ -298,8 +365,7 @@ nss_cache_fini(void)
 	while (nc.entries != NULL) {
 		struct entry *e = nc.entries;
 		nc.entries = e->next;
-		user_clear(&e->user);
-		free(e);
+		entry_free(e);
 	}
 	nc.nentries = 0;
 }
@@ -307,29 +373,60 @@ nss_cache_fini(void)
 const struct nss_user *
 nss_cache_peek(uid_t uid)
 {
-	struct entry *e = entry_for(uid);
+	struct entry *e = entry_for(uid, NULL);
 
 	return e != NULL && e->known ? &e->user : NULL;
 }
 
-int
-nss_cache_wait(uid_t uid, nss_cache_cb cb, void *arg)
+const struct nss_group *
+nss_cache_peek_group(const char *name)
 {
-	struct entry *e = entry_for(uid);
-	struct waiter *w = calloc(1, sizeof(*w));
+	struct entry *e = entry_for(0, name);
 
-	if (e == NULL || w == NULL || nc.deliver == NULL) {
+	return e != NULL && e->known ? &e->grp : NULL;
+}
+
+/* Queues w (filled but for next) until its entry is known. */
+static int
+add_waiter(struct waiter *w)
+{
+	struct entry *e = entry_for(w->uid, w->name);
+
+	if (e == NULL || nc.deliver == NULL) {
+		free(w->name);
 		free(w);
 		return -1;
 	}
-	w->uid = uid;
-	w->cb = cb;
-	w->arg = arg;
 	w->next = nc.waiters;
 	nc.waiters = w;
 	if (e->known || !e->asked)
 		event_active(nc.deliver, 0, 0);
 	return 0;
+}
+
+int
+nss_cache_wait(uid_t uid, nss_cache_cb cb, void *arg)
+{
+	struct waiter *w = calloc(1, sizeof(*w));
+
+	if (w == NULL)
+		return -1;
+	*w = (struct waiter){.uid = uid, .cb = cb, .arg = arg};
+	return add_waiter(w);
+}
+
+int
+nss_cache_wait_group(const char *name, nss_group_cb cb, void *arg)
+{
+	struct waiter *w = calloc(1, sizeof(*w));
+
+	if (w == NULL || (w->name = strdup(name)) == NULL) {
+		free(w);
+		return -1;
+	}
+	w->group_cb = cb;
+	w->arg = arg;
+	return add_waiter(w);
 }
 
 const char *

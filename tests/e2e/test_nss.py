@@ -1,9 +1,11 @@
 """Name-service lookups for authorization and audit (issue 12): they run
 off the event loop (a slow NSS module does not hold up GetStatus), and a
 user in more groups than a fixed buffer holds is still authorized by the
-last of them."""
+last of them. admin_group is looked up the same way: a reload that changes
+it does not stall the loop, and a call waits for the group's lookup."""
 
 import os
+import re
 import subprocess
 import sys
 import threading
@@ -11,12 +13,13 @@ import time
 
 import pytest
 
-from conftest import run, short_tmpdir, VALGRIND
+from conftest import MIGRATED, run, short_tmpdir, VALGRIND
 from safety_util import (DENIED, calls_as, calls_logged, install, make_data,
                          ok, safety_plan)
 
-# getpwuid, getpwuid_r and getgrouplist that take 3 s for user nobody: a
-# slow LDAP or sssd, for real, preloaded into the daemon.
+# getpwuid, getpwuid_r and getgrouplist that take 3 s for user nobody, and
+# getgrnam and getgrnam_r that take 3 s for a group named mdslow...: a slow
+# LDAP or sssd, for real, preloaded into the daemon.
 SHIM = r"""
 #define _GNU_SOURCE
 #include <dlfcn.h>
@@ -57,6 +60,30 @@ int getgrouplist(const char *user, gid_t group, gid_t *groups, int *n)
     if (strcmp(user, "nobody") == 0)
         sleep(3);
     return real(user, group, groups, n);
+}
+
+#define SLOW_GROUP(name) (strncmp((name), "mdslow", 6) == 0)
+
+struct group *getgrnam(const char *name)
+{
+    static struct group *(*real)(const char *);
+    if (!real)
+        real = dlsym(RTLD_NEXT, "getgrnam");
+    if (SLOW_GROUP(name))
+        sleep(3);
+    return real(name);
+}
+
+int getgrnam_r(const char *name, struct group *gr, char *buf, size_t len,
+               struct group **out)
+{
+    static int (*real)(const char *, struct group *, char *, size_t,
+                       struct group **);
+    if (!real)
+        real = dlsym(RTLD_NEXT, "getgrnam_r");
+    if (SLOW_GROUP(name))
+        sleep(3);
+    return real(name, gr, buf, len, out);
 }
 """
 
@@ -142,3 +169,88 @@ def test_user_in_300_groups_is_authorized_by_the_last(make_daemon, pg,
     d2 = start(make_daemon, pg, admin_group="nogroup")
     (reply,) = calls_as(user, d2.socket, [("Pause", {"all": True})])
     assert reply.get("error") == DENIED, reply
+
+
+@pytest.fixture
+def slow_group():
+    """A group the shim looks up slowly, with nobody as a member; removed
+    afterwards."""
+    name = "mdslow%d" % os.getpid()
+    rc, out, err = run(["groupadd", name])
+    assert rc == 0, err
+    try:
+        rc, out, err = run(["gpasswd", "-a", "nobody", name])
+        assert rc == 0, err
+        yield name
+    finally:
+        run(["groupdel", name])
+
+
+@pytest.mark.skipif(VALGRIND or bool(os.environ.get("MIGRATED_BUILD")),
+                    reason="valgrind and ASan builds do not take LD_PRELOAD "
+                           "shims; make check runs this test")
+@pytest.mark.parametrize("how", ["sighup", "Reload"])
+def test_reload_to_a_slow_admin_group_keeps_status_fast(make_daemon, pg, shim,
+                                                        slow_group, how):
+    d = start(make_daemon, pg, env={"LD_PRELOAD": shim})
+    # nobody's user entry first (refused: no admin_group yet), so that the
+    # call after the reload waits for the group's lookup alone
+    (reply,) = calls_as("nobody", d.socket, [("Pause", {"all": True})])
+    assert reply.get("error") == DENIED, reply
+    d.write_conf(admin_group=slow_group)
+    slowest, done = [0.0], threading.Event()
+
+    def poll():
+        while not done.is_set():
+            t = time.monotonic()
+            d.status()
+            slowest[0] = max(slowest[0], time.monotonic() - t)
+            time.sleep(0.05)
+
+    poller = threading.Thread(target=poll)
+    poller.start()
+    try:
+        t = time.monotonic()
+        if how == "sighup":
+            d.reload()
+            d.wait_log("reloaded")
+        else:
+            ok(d, "Reload")
+        reloaded = time.monotonic() - t
+        # nobody, a member of the new group, is authorized once the group
+        # is known (the call waits for its lookup, never decides without)
+        (reply,) = calls_as("nobody", d.socket, [("Pause", {"all": True})])
+        waited = time.monotonic() - t
+    finally:
+        done.set()
+        poller.join(30)
+    assert reply.get("error") is None, reply
+    # getgrnam on the loop would hold the reload and every call for 3 s
+    assert reloaded < 1.5, reloaded
+    assert slowest[0] < 0.5, slowest[0]
+    assert waited > 2, waited
+    # and a user outside it is refused
+    (reply,) = calls_as("daemon", d.socket, [("Pause", {"all": True})])
+    assert reply.get("error") == DENIED, reply
+
+
+def test_admin_group_that_does_not_exist(make_daemon, pg):
+    d = make_daemon(socket_mode="0666", admin_group="mdnosuchgroup")
+    # the check mode refuses it
+    rc, out, err = run([MIGRATED, "-n", "-c", d.conf_path])
+    assert rc == 1, (rc, out, err)
+    with open(d.conf_path) as f:
+        line = 1 + [n for n, text in enumerate(f)
+                    if text.startswith("admin_group")][0]
+    assert ("%s:%d: admin_group: no group named 'mdnosuchgroup'\n"
+            % (d.conf_path, line)) in err, err
+    # the running daemon warns once, and only root may mutate
+    make_data(pg)
+    install(d, safe=safety_plan())
+    d.start()
+    d.wait_log("%s:%d: admin_group: no group named 'mdnosuchgroup'"
+               % (re.escape(str(d.conf_path)), line))
+    (reply,) = calls_as("nobody", d.socket, [("Pause", {"all": True})])
+    assert reply.get("error") == DENIED, reply
+    ok(d, "Pause", {"all": True})
+    assert d.log().count("no group named") == 1, d.log()
