@@ -191,6 +191,8 @@ def test_failing_load_query_throttles_and_says_so(make_daemon, pg):
     throttle_conf(d, query="SELECT 1/0", interval="100ms", max="5")
     write_plan(d, "slow", slow_step_plan(sleep=0.01))
     d.start()
+    wait_for("the load query's first run", lambda: get_throttle(d)[
+        "load_error"] not in (None, "not run yet"), timeout=10)
     [job] = submit(d, "slow", ["a"])
     j = wait_job(d, job, lambda j: j["waiting"] is not None, "waiting")
     assert "load query failed" in j["waiting"]
