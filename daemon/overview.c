@@ -13,6 +13,7 @@
 #include "rates.h"
 #include "scheduler.h"
 #include "store.h"
+#include "throttle.h"
 #include "vl_names.h"
 
 struct overview {
@@ -98,6 +99,21 @@ job_counts(const json_t *got)
 	return c;
 }
 
+/* What holds plan's jobs back now (every plan's reasons and its own). */
+static json_t *
+throttled_for(const struct throttle *t, const char *plan)
+{
+	const struct throttle_report *r = t != NULL ? throttle_report(t) : NULL;
+	json_t *out = json_array();
+
+	for (size_t i = 0; r != NULL && out != NULL && i < r->nreasons; i++)
+		if (strcmp(r->reasons[i].scope, "*") == 0 ||
+		    strcmp(r->reasons[i].scope, plan) == 0)
+			json_array_append_new(out,
+			                      json_string(r->reasons[i].text));
+	return out;
+}
+
 /*
  * The plans of res as []PlanOverview; samples the counters at t (the
  * total too when all is set: res holds every plan).
@@ -135,11 +151,11 @@ absorb(struct overview *o, const PGresult *res, double t, bool all)
 		sample(o, name, t, done);
 		total += done;
 		json_t *plan = json_pack(
-		        "{s:s, s:o, s:I, s:I, s:o, s:[]}", "plan", name,
+		        "{s:s, s:o, s:I, s:I, s:o, s:o}", "plan", name,
 		        "tenants", job_counts(tenants), "rows_done",
 		        (json_int_t)done, "rows_estimated", (json_int_t)est,
 		        "steps", steps != NULL ? steps : json_array(),
-		        "throttled");
+		        "throttled", throttled_for(o->d->throttle, name));
 		json_decref(tenants);
 		if (plan == NULL)
 			continue;

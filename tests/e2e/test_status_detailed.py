@@ -155,6 +155,28 @@ def test_detailed_plan_filter(make_daemon, pg):
     assert rc == 2 and "--detailed" in err, (out, err)
 
 
+def test_detailed_says_what_throttles_each_plan(make_daemon, pg):
+    d = make_daemon().start()
+    tenants = [tenant_name(0)]
+    two_step_plan(d, pg, tenants, rows=10)
+    wait_state(d, submit(d, "two", tenants))
+    rc, out, err = d.ctl("throttle", "on", "--plan", "two", "--reason",
+                         "month end")
+    assert rc == 0, err
+    # a plan's throttle is not another's
+    write_plan(d, "other", counter_plan([counter_step("s1", table="t1")]))
+    reload(d)
+    rc, out, err = d.ctl("throttle", "on", "--plan", "other", "--reason",
+                         "not this one")
+    assert rc == 0, err
+    [why] = wait_for("the plan's throttle in the overview",
+                     lambda: detailed(d)[0]["throttled"], 10)
+    assert "month end" in why, why
+    rc, out, err = d.ctl("status", "--detailed")
+    assert rc == 0 and re.search(r"Throttled:.*month end", out), out
+    assert "not this one" not in out, out
+
+
 def test_rate_and_eta_come_from_counters_while_running(make_daemon, pg):
     d = make_daemon().start()
     tenants = [tenant_name(i) for i in range(2)]
