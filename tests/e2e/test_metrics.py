@@ -146,9 +146,10 @@ def test_page_after_a_run(make_daemon, pg):
     assert value(page, "migrated_control_calls_total", method="unknown",
                  error="org.varlink.service.MethodNotFound") == 1
     assert "NoSuchMethod" not in page
-    # no throttling here: the family is there, empty
+    # nothing throttles here: every kind of reason is there, at 0
     assert "# TYPE migrated_throttle_active gauge" in page
-    assert "migrated_throttle_active{" not in page
+    for kind in ("manual", "load", "critical", "load_failed"):
+        assert value(page, "migrated_throttle_active", reason=kind) == 0
 
     # counters only grow: a second run of the same tenants adds to them
     wait_state(d, submit(d, "count", tenants))
