@@ -118,7 +118,7 @@ unit: $(UNIT_TESTS)
 # The end-to-end tests spend most of their time waiting on PostgreSQL and
 # the daemon, so they run on E2E_JOBS pytest-xdist workers, each with its
 # own PostgreSQL cluster (E2E_JOBS=1 runs them one at a time).
-E2E_JOBS ?= 2
+E2E_JOBS ?= 3
 PYTEST_E2E = /usr/bin/python3 -m pytest -q -n $(E2E_JOBS) tests/e2e
 
 e2e: all
