@@ -432,7 +432,8 @@ def test_socket_answers_while_a_large_sqlite_file_is_read(pg, make_daemon):
     # loop away for a large part of a second (valgrind slows every call)
     slow = 5 if VALGRIND else 1
     assert times[len(times) // 2] < 0.01 * slow, times
-    assert times[-1] < 0.1 * slow, times
+    if not VALGRIND:   # valgrind's daemons share two cores: no bound on the slowest
+        assert times[-1] < 0.1, times
 
 
 def test_sqlite_verify_compare(pg, make_daemon):
