@@ -1,6 +1,5 @@
--- The job view of 006_throttle.sql (throttle fields) with the rejects
--- count of 005_rejects.sql again: both upgrades replaced the view, and
--- the later one (throttle) left rows_rejected out.
+-- The jobs view with what 005 (rows_rejected) and 006 (throttled time,
+-- waiting, the batch size in effect) added: one definition for both.
 CREATE OR REPLACE VIEW migrated.job_info AS
 SELECT j.id, j.plan, j.tenant, j.state,
        json_build_object(
